@@ -1,0 +1,259 @@
+//! The `fetch` event: an HTTP request in, a streaming HTTP response out.
+//!
+//! Guarantees: the response is sent as soon as the handler's promise resolves; its body streams
+//! from the isolate through a bounded channel; if the client goes away before the response,
+//! the request's `signal` is aborted and the handler's result is dropped; `ctx.waitUntil()`
+//! work runs on after the response for at most [`WAIT_UNTIL_GRACE_MS`].
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use rquickjs::{async_with, Ctx, Function, Object, Promise, TypedArray, Value};
+use tokio::sync::oneshot;
+
+use crate::body::{self, Body, ChannelBody};
+use crate::error::Error;
+use crate::isolate::{self, Isolate};
+use crate::limits::{BODY_CHANNEL_CHUNKS_MAX, WAIT_UNTIL_GRACE_MS};
+use crate::web;
+
+pub type Responder = oneshot::Sender<Result<http::Response<Body>, Error>>;
+
+/// A shared slot for the responder, so whoever finishes first (the handler, or a limit that
+/// terminated the isolate) answers, exactly once.
+type ResponderSlot = Arc<Mutex<Option<Responder>>>;
+
+fn answer(slot: &ResponderSlot, result: Result<http::Response<Body>, Error>) {
+    let responder = slot.lock().unwrap_or_else(|p| p.into_inner()).take();
+    if let Some(responder) = responder {
+        let _ = responder.send(result);
+    }
+}
+
+thread_local! {
+    static NEXT_REQUEST_ID: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs one request on the isolate and answers `responder`.
+pub async fn run(
+    isolate: std::rc::Rc<Isolate>,
+    request: http::Request<Body>,
+    entrypoint: Option<String>,
+    responder: Responder,
+) {
+    let charge = isolate.shared.cpu.begin_request();
+    let id = NEXT_REQUEST_ID.with(|n| {
+        let id = n.get().wrapping_add(1);
+        n.set(id);
+        id
+    });
+    let slot: ResponderSlot = Arc::new(Mutex::new(Some(responder)));
+    let context = isolate.context.clone();
+    let inner_slot = Arc::clone(&slot);
+    let worker_name = isolate.worker.name().to_owned();
+    let outcome = isolate
+        .run(async move {
+            async_with!(context => |ctx| {
+                handle(&ctx, request, entrypoint, id, inner_slot, &worker_name).await;
+                Ok::<(), Error>(())
+            })
+            .await
+        })
+        .await;
+    if let Err(err) = outcome {
+        answer(&slot, Err(err));
+    }
+    drop(charge);
+}
+
+async fn handle(
+    ctx: &Ctx<'_>,
+    request: http::Request<Body>,
+    entrypoint: Option<String>,
+    id: u32,
+    slot: ResponderSlot,
+    worker_name: &str,
+) {
+    let closed = {
+        let guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+        guard.is_none()
+    };
+    if closed {
+        return;
+    }
+    let promise = match start(ctx, request, entrypoint, id) {
+        Ok(promise) => promise,
+        Err(err) => {
+            answer(&slot, Err(err));
+            return;
+        }
+    };
+    let client_gone = async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+            match guard.as_ref() {
+                Some(responder) if !responder.is_closed() => {}
+                _ => return,
+            }
+        }
+    };
+    let result = tokio::select! {
+        result = promise.into_future::<Object>() => result,
+        _ = client_gone => {
+            tracing::debug!(worker = worker_name, id, "client disconnected before the response");
+            if let Ok(abort) = web::internal(ctx, "abortRequest") {
+                let _ = abort.call::<_, ()>((id,));
+            }
+            return;
+        }
+    };
+    let result = match result {
+        Ok(result) => result,
+        Err(err) => {
+            let text = web::describe_error(ctx, err);
+            tracing::error!(target: "kiln::worker", worker = worker_name, "Uncaught {text}");
+            answer(&slot, Err(Error::Exception(text)));
+            return;
+        }
+    };
+    let (response, pump_done) = match build_response(ctx, &result, worker_name) {
+        Ok(built) => built,
+        Err(err) => {
+            answer(&slot, Err(err));
+            return;
+        }
+    };
+    answer(&slot, Ok(response));
+    if let Some(done) = pump_done {
+        let _ = done.await;
+    }
+    let wait_until: Option<Function> = result.get("waitUntil").ok();
+    if let Some(wait_until) = wait_until {
+        if let Ok(promise) = wait_until.call::<_, Promise>(()) {
+            let grace = Duration::from_millis(WAIT_UNTIL_GRACE_MS);
+            if tokio::time::timeout(grace, promise.into_future::<Value>()).await.is_err() {
+                tracing::warn!(target: "kiln::worker", worker = worker_name, "waitUntil() tasks did not finish within {WAIT_UNTIL_GRACE_MS} ms and were cancelled");
+            }
+        }
+    }
+}
+
+/// Calls the prelude's `dispatchFetch` with the request's parts.
+fn start<'js>(
+    ctx: &Ctx<'js>,
+    request: http::Request<Body>,
+    entrypoint: Option<String>,
+    id: u32,
+) -> Result<Promise<'js>, Error> {
+    let internal = |err: rquickjs::Error| Error::Exception(web::describe_error(ctx, err));
+    let (parts, body) = request.into_parts();
+    let data = isolate::data(ctx).map_err(internal)?;
+    let exports = match data.exports.borrow().clone() {
+        Some(exports) => exports.restore(ctx).map_err(internal)?,
+        None => return Err(Error::Startup("the worker's main module has not evaluated".into())),
+    };
+    let env = data.env.clone().restore(ctx).map_err(internal)?;
+    let has_body = !(http_body::Body::is_end_stream(&body)
+        || ((parts.method == http::Method::GET || parts.method == http::Method::HEAD)
+            && http_body::Body::size_hint(&body).exact() == Some(0)));
+    let body_id = has_body.then(|| data.register_body(body));
+    drop(data);
+    let mut headers = Vec::with_capacity(parts.headers.len() * 2);
+    for (name, value) in &parts.headers {
+        headers.push(name.as_str().to_owned());
+        headers.push(String::from_utf8_lossy(value.as_bytes()).into_owned());
+    }
+    let dispatch = web::internal(ctx, "dispatchFetch").map_err(internal)?;
+    let request = rquickjs::Array::new(ctx.clone()).map_err(internal)?;
+    request.set(0, parts.method.as_str()).map_err(internal)?;
+    request.set(1, parts.uri.to_string()).map_err(internal)?;
+    request.set(2, headers).map_err(internal)?;
+    request.set(3, body_id).map_err(internal)?;
+    dispatch
+        .call((exports, env, entrypoint, id, request))
+        .map_err(internal)
+}
+
+/// Turns the prelude's response description into an HTTP response, starting a body pump for a
+/// JavaScript stream.
+fn build_response<'js>(
+    ctx: &Ctx<'js>,
+    result: &Object<'js>,
+    worker_name: &str,
+) -> Result<(http::Response<Body>, Option<oneshot::Receiver<()>>), Error> {
+    let internal = |err: rquickjs::Error| Error::Exception(web::describe_error(ctx, err));
+    let status: u16 = result.get("status").map_err(internal)?;
+    let headers: Vec<String> = result.get("headers").map_err(internal)?;
+    let web_socket: Value = result.get("webSocket").map_err(internal)?;
+    if status == 101 || !(web_socket.is_null() || web_socket.is_undefined()) {
+        return Err(Error::Exception(
+            "WebSocket responses are not supported by Kiln yet".into(),
+        ));
+    }
+    let body_value: Value = result.get("body").map_err(internal)?;
+    let mut pump_done = None;
+    let body = if body_value.is_null() || body_value.is_undefined() {
+        body::empty()
+    } else if let Some(id) = body_value.as_int() {
+        let taken = isolate::data(ctx)
+            .map_err(internal)?
+            .bodies
+            .borrow_mut()
+            .remove(&(id as u32));
+        taken.unwrap_or_else(body::empty)
+    } else if let Ok(array) = TypedArray::<u8>::from_value(body_value.clone()) {
+        body::full(Bytes::copy_from_slice(array.as_bytes().unwrap_or(&[])))
+    } else if let Some(pump) = body_value.as_object() {
+        let next: Function = pump.get("next").map_err(internal)?;
+        let cancel: Function = pump.get("cancel").map_err(internal)?;
+        let (sender, body) = ChannelBody::channel(BODY_CHANNEL_CHUNKS_MAX);
+        let (done_sender, done) = oneshot::channel();
+        pump_done = Some(done);
+        let task_ctx = ctx.clone();
+        let worker = worker_name.to_owned();
+        ctx.spawn(async move {
+            loop {
+                let chunk = match next.call::<_, Promise>(()) {
+                    Ok(promise) => promise.into_future::<Option<TypedArray<u8>>>().await,
+                    Err(err) => Err(err),
+                };
+                match chunk {
+                    Ok(Some(array)) => {
+                        let bytes = Bytes::copy_from_slice(array.as_bytes().unwrap_or(&[]));
+                        if sender.send(Ok(bytes)).await.is_err() {
+                            let _ = cancel.call::<_, ()>(("client disconnected",));
+                            break;
+                        }
+                    }
+                    Ok(None) => break,
+                    Err(err) => {
+                        let text = web::describe_error(&task_ctx, err);
+                        tracing::error!(target: "kiln::worker", worker, "Uncaught (in response body) {text}");
+                        let _ = sender.send(Err(text.into())).await;
+                        break;
+                    }
+                }
+            }
+            let _ = done_sender.send(());
+        });
+        body
+    } else {
+        return Err(Error::Exception("response body has an unexpected type".into()));
+    };
+    let mut response = http::Response::new(body);
+    *response.status_mut() = http::StatusCode::from_u16(status)
+        .map_err(|_| Error::Exception(format!("invalid status {status}")))?;
+    let map = response.headers_mut();
+    for pair in headers.chunks(2) {
+        let [name, value] = pair else { continue };
+        if let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) {
+            map.append(name, value);
+        }
+    }
+    Ok((response, pump_done))
+}

@@ -1,0 +1,4 @@
+//! Events delivered to a worker's handlers: `fetch` and `scheduled`.
+
+pub mod fetch;
+pub mod scheduled;

@@ -1,0 +1,106 @@
+//! The allocator behind each isolate's heap: the C allocator with a byte count and a hard cap.
+//!
+//! An allocation that would take the isolate past its limit fails (QuickJS then throws) and
+//! raises the `exceeded` flag, which the interrupt handler turns into the isolate's termination:
+//! JavaScript cannot catch its way past the memory limit.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use rquickjs::allocator::Allocator;
+
+/// Bytes in use by one isolate and whether it ever hit its cap.
+#[derive(Debug, Default)]
+pub struct HeapAccount {
+    pub used_bytes: AtomicUsize,
+    pub exceeded: AtomicBool,
+}
+
+pub struct CappedAllocator {
+    account: Arc<HeapAccount>,
+    limit_bytes: usize,
+}
+
+impl CappedAllocator {
+    pub fn new(account: Arc<HeapAccount>, limit_bytes: usize) -> Self {
+        Self {
+            account,
+            limit_bytes,
+        }
+    }
+
+    fn admit(&self, size: usize) -> bool {
+        let used = self.account.used_bytes.load(Ordering::Relaxed);
+        if used.saturating_add(size) > self.limit_bytes {
+            self.account.exceeded.store(true, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    fn record(&self, ptr: *mut u8) -> *mut u8 {
+        if !ptr.is_null() {
+            // SAFETY: `ptr` was just returned by the C allocator.
+            let size = unsafe { libc::malloc_usable_size(ptr.cast()) };
+            self.account.used_bytes.fetch_add(size, Ordering::Relaxed);
+        }
+        ptr
+    }
+}
+
+// SAFETY: every pointer handed out comes from the C allocator and is released through it, and
+// `usable_size` asks the same allocator.
+unsafe impl Allocator for CappedAllocator {
+    fn alloc(&mut self, size: usize) -> *mut u8 {
+        if !self.admit(size) {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: plain C allocation; a null result is passed on to QuickJS.
+        self.record(unsafe { libc::malloc(size.max(1)) }.cast())
+    }
+
+    fn calloc(&mut self, count: usize, size: usize) -> *mut u8 {
+        let Some(total) = count.checked_mul(size) else {
+            return std::ptr::null_mut();
+        };
+        if !self.admit(total) {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: plain C allocation; a null result is passed on to QuickJS.
+        self.record(unsafe { libc::calloc(count.max(1), size.max(1)) }.cast())
+    }
+
+    unsafe fn dealloc(&mut self, ptr: *mut u8) {
+        if ptr.is_null() {
+            return;
+        }
+        // SAFETY: the caller passes a pointer this allocator returned.
+        let size = unsafe { libc::malloc_usable_size(ptr.cast()) };
+        self.account.used_bytes.fetch_sub(size, Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { libc::free(ptr.cast()) };
+    }
+
+    unsafe fn realloc(&mut self, ptr: *mut u8, new_size: usize) -> *mut u8 {
+        if ptr.is_null() {
+            return self.alloc(new_size);
+        }
+        // SAFETY: the caller passes a pointer this allocator returned.
+        let old_size = unsafe { libc::malloc_usable_size(ptr.cast()) };
+        if new_size > old_size && !self.admit(new_size - old_size) {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: as above; on failure the old block stays valid and is still counted.
+        let new_ptr: *mut u8 = unsafe { libc::realloc(ptr.cast(), new_size.max(1)) }.cast();
+        if new_ptr.is_null() {
+            return new_ptr;
+        }
+        self.account.used_bytes.fetch_sub(old_size, Ordering::Relaxed);
+        self.record(new_ptr)
+    }
+
+    unsafe fn usable_size(ptr: *mut u8) -> usize {
+        // SAFETY: the caller passes a pointer this allocator returned.
+        unsafe { libc::malloc_usable_size(ptr.cast()) }
+    }
+}

@@ -1,0 +1,156 @@
+//! CPU time accounting for one isolate, read from the thread's CPU clock.
+//!
+//! Every future that can run JavaScript of an isolate is wrapped in [`Metered`], which adds the
+//! thread CPU time of each poll to the isolate's total. The interrupt handler QuickJS calls while
+//! JavaScript runs compares the time used since the oldest request still in flight began with
+//! the budget. Kiln cannot attribute interleaved JavaScript to one request, so a request is
+//! charged for everything its isolate ran while it was in flight: never less than its own CPU.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// CPU time this thread has used, from `CLOCK_THREAD_CPUTIME_ID`.
+pub fn thread_cpu_now() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec and the clock id is a constant the kernel knows.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "CLOCK_THREAD_CPUTIME_ID is always available on Linux");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// The CPU ledger of one isolate.
+#[derive(Debug, Default)]
+pub struct CpuMeter {
+    /// CPU used by finished polls of this isolate's futures.
+    used: Cell<Duration>,
+    /// When the poll running now began, on the thread clock.
+    slice_start: Cell<Option<Duration>>,
+    /// Requests in flight: sequence number -> `used` when the request began.
+    active: RefCell<BTreeMap<u64, Duration>>,
+    next_sequence: Cell<u64>,
+    /// Origin of the budget for work that runs while no request is in flight.
+    idle_origin: Cell<Duration>,
+}
+
+impl CpuMeter {
+    /// CPU used so far, including the poll running now.
+    pub fn used_now(&self) -> Duration {
+        let running = match self.slice_start.get() {
+            Some(start) => thread_cpu_now().saturating_sub(start),
+            None => Duration::ZERO,
+        };
+        self.used.get() + running
+    }
+
+    /// CPU charged to the request that has been in flight longest.
+    pub fn charged_now(&self) -> Duration {
+        let origin = match self.active.borrow().first_key_value() {
+            Some((_, origin)) => *origin,
+            None => self.idle_origin.get(),
+        };
+        self.used_now().saturating_sub(origin)
+    }
+
+    /// Marks a request as begun; the returned guard ends it when dropped.
+    pub fn begin_request(self: &Rc<Self>) -> RequestCharge {
+        let sequence = self.next_sequence.get();
+        self.next_sequence.set(sequence + 1);
+        self.active.borrow_mut().insert(sequence, self.used.get());
+        RequestCharge {
+            meter: Rc::clone(self),
+            sequence,
+        }
+    }
+
+    fn end_request(&self, sequence: u64) {
+        let mut active = self.active.borrow_mut();
+        let removed = active.remove(&sequence);
+        assert!(removed.is_some(), "a request is ended exactly once");
+        if active.is_empty() {
+            self.idle_origin.set(self.used.get());
+        }
+    }
+}
+
+/// A request's claim on the CPU budget; dropping it ends the request.
+#[derive(Debug)]
+pub struct RequestCharge {
+    meter: Rc<CpuMeter>,
+    sequence: u64,
+}
+
+impl Drop for RequestCharge {
+    fn drop(&mut self) {
+        self.meter.end_request(self.sequence);
+    }
+}
+
+/// A future whose polls are charged to an isolate's [`CpuMeter`].
+pub struct Metered<F> {
+    inner: Pin<Box<F>>,
+    meter: Rc<CpuMeter>,
+}
+
+impl<F: Future> Metered<F> {
+    pub fn new(meter: Rc<CpuMeter>, inner: F) -> Self {
+        Self {
+            inner: Box::pin(inner),
+            meter,
+        }
+    }
+}
+
+impl<F: Future> Future for Metered<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let start = thread_cpu_now();
+        let nested = self.meter.slice_start.replace(Some(start));
+        let result = self.inner.as_mut().poll(cx);
+        if nested.is_none() {
+            let elapsed = thread_cpu_now().saturating_sub(start);
+            self.meter.used.set(self.meter.used.get() + elapsed);
+        }
+        self.meter.slice_start.set(nested);
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn charges_from_the_oldest_request_in_flight() {
+        let meter = Rc::new(CpuMeter::default());
+        meter.used.set(Duration::from_millis(10));
+        let first = meter.begin_request();
+        meter.used.set(Duration::from_millis(15));
+        let second = meter.begin_request();
+        meter.used.set(Duration::from_millis(40));
+        assert_eq!(meter.charged_now(), Duration::from_millis(30));
+        drop(first);
+        assert_eq!(meter.charged_now(), Duration::from_millis(25));
+        drop(second);
+        assert_eq!(meter.charged_now(), Duration::ZERO);
+    }
+
+    #[test]
+    fn thread_clock_advances_with_work() {
+        let before = thread_cpu_now();
+        let mut x = 0u64;
+        for i in 0..5_000_000u64 {
+            x = x.wrapping_mul(31).wrapping_add(i);
+        }
+        std::hint::black_box(x);
+        assert!(thread_cpu_now() > before);
+    }
+}

@@ -1,0 +1,256 @@
+//! One isolate: a QuickJS runtime and context with its own heap, running one worker's modules.
+//!
+//! Guarantees:
+//! - The heap never grows past the worker's memory limit, and JavaScript never runs past its
+//!   CPU budget: the interrupt handler terminates the isolate, and every request in flight on it
+//!   fails with [`Error::CpuLimit`] or [`Error::MemoryLimit`]. A terminated isolate is dropped.
+//! - All of the isolate's futures run on the JS thread that created it, and are charged to its
+//!   [`CpuMeter`].
+
+pub mod allocator;
+pub mod cpu_meter;
+pub mod loader;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rquickjs::{async_with, AsyncContext, AsyncRuntime, Ctx, JsLifetime, Module, Object, Persistent};
+use tokio::sync::watch;
+
+use crate::body::Body;
+use crate::error::Error;
+use crate::limits;
+use crate::web;
+use crate::worker::Worker;
+
+use allocator::{CappedAllocator, HeapAccount};
+use cpu_meter::{CpuMeter, Metered};
+
+/// Why an isolate was stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Termination {
+    Cpu,
+    Memory,
+}
+
+impl Termination {
+    pub fn error(self) -> Error {
+        match self {
+            Termination::Cpu => Error::CpuLimit,
+            Termination::Memory => Error::MemoryLimit,
+        }
+    }
+}
+
+/// State of an isolate shared by its Rust-side tasks (not reachable from JavaScript).
+#[derive(Debug)]
+pub struct IsolateShared {
+    pub cpu: Rc<CpuMeter>,
+    pub heap: Arc<HeapAccount>,
+    pub cpu_limit: Duration,
+    pub termination: watch::Sender<Option<Termination>>,
+}
+
+impl IsolateShared {
+    /// Called by QuickJS while JavaScript runs; `true` stops the script with an uncatchable error.
+    fn interrupt(&self) -> bool {
+        if self.termination.borrow().is_some() {
+            return true;
+        }
+        let reason = if self.heap.exceeded.load(Ordering::Relaxed) {
+            Termination::Memory
+        } else if self.cpu.charged_now() > self.cpu_limit {
+            Termination::Cpu
+        } else {
+            return false;
+        };
+        self.termination.send_replace(Some(reason));
+        true
+    }
+
+    pub fn terminated(&self) -> Option<Termination> {
+        if self.termination.borrow().is_none() && self.heap.exceeded.load(Ordering::Relaxed) {
+            self.termination.send_replace(Some(Termination::Memory));
+        }
+        *self.termination.borrow()
+    }
+
+    /// Resolves once the isolate is terminated.
+    pub async fn wait_terminated(&self) -> Termination {
+        let mut receiver = self.termination.subscribe();
+        loop {
+            if let Some(reason) = *receiver.borrow_and_update() {
+                return reason;
+            }
+            if receiver.changed().await.is_err() {
+                // The sender lives as long as `self`; it cannot be gone while we borrow it.
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+}
+
+/// Per-isolate state reachable from ops, stored as the context's userdata.
+pub struct IsolateData {
+    pub worker: Arc<Worker>,
+    /// The functions the prelude exports for Rust to call (`dispatchFetch`, ...).
+    pub internals: Persistent<Object<'static>>,
+    /// The worker's `env` object.
+    pub env: Persistent<Object<'static>>,
+    /// The main module's namespace, set once it has evaluated.
+    pub exports: RefCell<Option<Persistent<Object<'static>>>>,
+    /// Bodies streaming from Rust into JavaScript, by id.
+    pub bodies: RefCell<HashMap<u32, Body>>,
+    pub next_body_id: Cell<u32>,
+    /// Pending timers: id -> cancellation.
+    pub timers: RefCell<HashMap<u32, Rc<tokio::sync::Notify>>>,
+    pub next_timer_id: Cell<u32>,
+}
+
+// SAFETY: `IsolateData` holds only `'static` data and `Persistent` handles, which carry no
+// borrowed lifetime.
+unsafe impl<'js> JsLifetime<'js> for IsolateData {
+    type Changed<'to> = IsolateData;
+}
+
+impl IsolateData {
+    pub fn register_body(&self, body: Body) -> u32 {
+        let id = self.next_body_id.get().wrapping_add(1);
+        self.next_body_id.set(id);
+        self.bodies.borrow_mut().insert(id, body);
+        id
+    }
+}
+
+/// Returns the isolate data of the context running now.
+pub fn data<'a, 'js>(ctx: &'a Ctx<'js>) -> rquickjs::Result<rquickjs::runtime::UserDataGuard<'a, IsolateData>> {
+    ctx.userdata::<IsolateData>()
+        .ok_or_else(|| rquickjs::Exception::throw_internal(ctx, "isolate data missing"))
+}
+
+pub struct Isolate {
+    pub worker: Arc<Worker>,
+    pub shared: Rc<IsolateShared>,
+    pub runtime: AsyncRuntime,
+    pub context: AsyncContext,
+}
+
+impl Isolate {
+    /// Creates the isolate and evaluates the worker's main module.
+    pub async fn start(worker: Arc<Worker>) -> Result<Rc<Isolate>, Error> {
+        let limits = worker.script().limits;
+        let heap = Arc::new(HeapAccount::default());
+        let runtime = AsyncRuntime::new_with_alloc(CappedAllocator::new(
+            Arc::clone(&heap),
+            limits.memory_bytes,
+        ))
+        .map_err(|err| Error::Startup(format!("cannot create isolate: {err}")))?;
+        let (termination, _) = watch::channel(None);
+        let shared = Rc::new(IsolateShared {
+            cpu: Rc::new(CpuMeter::default()),
+            heap,
+            cpu_limit: Duration::from_millis(limits.cpu_ms),
+            termination,
+        });
+        runtime.set_max_stack_size(limits::ISOLATE_STACK_BYTES_MAX).await;
+        let interrupt_shared = Rc::clone(&shared);
+        runtime
+            .set_interrupt_handler(Some(Box::new(move || interrupt_shared.interrupt())))
+            .await;
+        runtime
+            .set_loader(
+                loader::WorkerResolver {
+                    worker: Arc::clone(&worker),
+                },
+                loader::WorkerLoader {
+                    worker: Arc::clone(&worker),
+                },
+            )
+            .await;
+        let context = AsyncContext::full(&runtime)
+            .await
+            .map_err(|err| Error::Startup(format!("cannot create context: {err}")))?;
+        let isolate = Rc::new(Isolate {
+            worker: Arc::clone(&worker),
+            shared: Rc::clone(&shared),
+            runtime,
+            context,
+        });
+        tokio::task::spawn_local(Metered::new(
+            Rc::clone(&shared.cpu),
+            drive(Rc::downgrade(&isolate)),
+        ));
+
+        let charge = shared.cpu.begin_request();
+        let evaluated = isolate
+            .run(initialize(isolate.context.clone(), Arc::clone(&worker)))
+            .await;
+        drop(charge);
+        evaluated?;
+        Ok(isolate)
+    }
+
+    /// Runs a future with the isolate's context, charged to its CPU meter, ending early with the
+    /// limit error if the isolate is terminated meanwhile.
+    pub async fn run<F, R>(&self, work: F) -> Result<R, Error>
+    where
+        F: std::future::Future<Output = Result<R, Error>>,
+    {
+        if let Some(reason) = self.shared.terminated() {
+            return Err(reason.error());
+        }
+        let metered = Metered::new(Rc::clone(&self.shared.cpu), work);
+        tokio::select! {
+            biased;
+            reason = self.shared.wait_terminated() => Err(reason.error()),
+            result = metered => match self.shared.terminated() {
+                Some(reason) => Err(reason.error()),
+                None => result,
+            },
+        }
+    }
+}
+
+/// Keeps the isolate's spawned futures (timers, body pumps) moving while no request polls it.
+async fn drive(isolate: std::rc::Weak<Isolate>) {
+    let Some(strong) = isolate.upgrade() else {
+        return;
+    };
+    let drive = strong.runtime.drive();
+    let shared = Rc::clone(&strong.shared);
+    drop(strong);
+    tokio::select! {
+        _ = drive => {}
+        _ = shared.wait_terminated() => {}
+    }
+}
+
+/// Installs the Web APIs and `env`, then evaluates the main module.
+async fn initialize(context: AsyncContext, worker: Arc<Worker>) -> Result<(), Error> {
+    {
+        async_with!(context => |ctx| {
+            let result: Result<(), Error> = async {
+                web::install(&ctx, Arc::clone(&worker)).map_err(|e| startup_error(&ctx, e))?;
+                let main = worker.script().main_module.clone();
+                let promise = Module::import(&ctx, main).map_err(|e| startup_error(&ctx, e))?;
+                let namespace: Object = promise
+                    .into_future::<Object>()
+                    .await
+                    .map_err(|e| startup_error(&ctx, e))?;
+                let data = data(&ctx).map_err(|e| startup_error(&ctx, e))?;
+                *data.exports.borrow_mut() = Some(Persistent::save(&ctx, namespace));
+                Ok(())
+            }.await;
+            result
+        })
+        .await
+    }
+}
+
+fn startup_error(ctx: &Ctx<'_>, err: rquickjs::Error) -> Error {
+    Error::Startup(web::describe_error(ctx, err))
+}

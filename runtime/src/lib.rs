@@ -1,0 +1,20 @@
+//! Runs Workers' JavaScript on QuickJS-ng isolates with Cloudflare's Web APIs and limits.
+//!
+//! The boundary: callers build a [`Worker`] from a [`WorkerScript`], start a [`Runtime`] (the
+//! JS thread pool) and deliver events to it with `http` types and [`Body`]. No rquickjs type
+//! crosses this boundary, so another engine can sit behind the same API.
+
+mod body;
+mod bytecode;
+mod error;
+mod event;
+mod isolate;
+pub mod limits;
+mod pool;
+mod web;
+mod worker;
+
+pub use body::{boxed, empty, full, Body, BoxError};
+pub use error::Error;
+pub use pool::{Runtime, RuntimeOptions};
+pub use worker::{ModuleKind, ModuleSource, ScriptError, Worker, WorkerLimits, WorkerScript};

@@ -1,0 +1,36 @@
+//! Every bound the runtime enforces, in one place, with the relations between them checked at
+//! compile time. Values mirror Cloudflare's published limits where one exists.
+
+/// Memory one isolate may allocate (Cloudflare: 128 MB per isolate).
+pub const ISOLATE_MEMORY_BYTES_DEFAULT: usize = 128 * 1024 * 1024;
+/// CPU time one request may use (Cloudflare paid plan default: 30 s).
+pub const REQUEST_CPU_MS_DEFAULT: u64 = 30_000;
+/// The highest `limits.cpu_ms` a worker may ask for (Cloudflare: 5 minutes).
+pub const REQUEST_CPU_MS_MAX: u64 = 300_000;
+/// Native stack QuickJS may use before it throws a `RangeError` for deep recursion.
+pub const ISOLATE_STACK_BYTES_MAX: usize = 1024 * 1024;
+/// Jobs waiting for a JS thread; past this the caller gets 503 instead of a growing queue.
+pub const JOB_QUEUE_DEPTH_MAX: usize = 4096;
+/// Isolates one JS thread keeps alive; the least recently used one is dropped past this.
+pub const ISOLATES_PER_THREAD_MAX: usize = 4096;
+/// Chunks of a streamed response body buffered between the isolate and the HTTP connection.
+pub const BODY_CHANNEL_CHUNKS_MAX: usize = 16;
+/// A body read whole with `text()`, `json()`, `arrayBuffer()` and friends.
+pub const BODY_READ_ALL_BYTES_MAX: usize = 128 * 1024 * 1024;
+/// Script size (Cloudflare paid plan: 10 MB after compression; we count raw bytes).
+pub const SCRIPT_BYTES_MAX: usize = 64 * 1024 * 1024;
+/// Grace period for `ctx.waitUntil()` work after the response is sent (Cloudflare: 30 s).
+pub const WAIT_UNTIL_GRACE_MS: u64 = 30_000;
+/// Timers one isolate may have pending at once.
+pub const TIMERS_PER_ISOLATE_MAX: usize = 100_000;
+/// Bytes `crypto.getRandomValues` fills in one call (Web Crypto: 65,536).
+pub const RANDOM_VALUES_BYTES_MAX: usize = 65_536;
+/// A single `console.log` line, truncated past this so a worker cannot flood the node log.
+pub const CONSOLE_LINE_BYTES_MAX: usize = 16 * 1024;
+/// Subrequests (outbound `fetch()`) one request may make (Cloudflare paid plan: 1000).
+pub const SUBREQUESTS_DEFAULT: u32 = 1000;
+
+const _: () = assert!(REQUEST_CPU_MS_DEFAULT <= REQUEST_CPU_MS_MAX);
+const _: () = assert!(ISOLATE_STACK_BYTES_MAX < ISOLATE_MEMORY_BYTES_DEFAULT);
+const _: () = assert!(BODY_READ_ALL_BYTES_MAX <= ISOLATE_MEMORY_BYTES_DEFAULT);
+const _: () = assert!(BODY_CHANNEL_CHUNKS_MAX > 0 && JOB_QUEUE_DEPTH_MAX > 0);

@@ -1,0 +1,93 @@
+// Turning events from Rust into handler calls: `fetch` and `scheduled`, on an exported object or
+// a WorkerEntrypoint class, with the ExecutionContext (`ctx`) Cloudflare passes.
+const kWaitUntil = Symbol("waitUntil");
+
+class ExecutionContext {
+  #passThrough = false;
+  #props;
+  constructor(props) {
+    this[kWaitUntil] = [];
+    this.#props = props ?? {};
+  }
+  waitUntil(promise) {
+    this[kWaitUntil].push(Promise.resolve(promise).catch((err) => reportError(err)));
+  }
+  passThroughOnException() { this.#passThrough = true; }
+  get props() { return this.#props; }
+  get passingThrough() { return this.#passThrough; }
+}
+
+// Resolves once every waitUntil() promise, including ones added while waiting, has settled.
+async function drainWaitUntil(ctx) {
+  let seen = 0;
+  while (seen < ctx[kWaitUntil].length) {
+    const batch = ctx[kWaitUntil].slice(seen);
+    seen += batch.length;
+    await Promise.all(batch);
+  }
+}
+
+function handlerFor(exports, entrypoint, env, ctx, method) {
+  const name = entrypoint ?? "default";
+  const target = exports[name];
+  if (target === undefined || target === null) {
+    throw new TypeError(name === "default" ? "The worker has no default export." : `The worker has no export named "${name}".`);
+  }
+  if (typeof target === "function") {
+    const instance = new target(ctx, env);
+    if (typeof instance[method] !== "function") return null;
+    return (event) => instance[method](event);
+  }
+  if (typeof target[method] !== "function") return null;
+  return (event) => target[method](event, env, ctx);
+}
+
+const inflight = new Map();
+
+async function dispatchFetch(exports, env, entrypoint, id, [method, url, headerList, bodyId]) {
+  const controller = new AbortController();
+  inflight.set(id, controller);
+  const ctx = new ExecutionContext();
+  try {
+    const handler = handlerFor(exports, entrypoint, env, ctx, "fetch");
+    if (!handler) throw new Error(`Handler does not export a fetch() function.`);
+    const request = incomingRequest(method, url, headerList, bodyId, undefined, controller.signal);
+    const response = await handler(request);
+    if (!(response instanceof Response)) {
+      throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
+    }
+    return {
+      status: response.status,
+      statusText: response.statusText,
+      headers: headersToList(response.headers),
+      body: bodyForRust(response[kBody]),
+      webSocket: response.webSocket,
+      waitUntil: () => drainWaitUntil(ctx),
+    };
+  } catch (err) {
+    ctx.waitUntil(Promise.resolve());
+    if (err && typeof err === "object") err.kilnWaitUntil = () => drainWaitUntil(ctx);
+    throw err;
+  } finally {
+    inflight.delete(id);
+  }
+}
+
+// The client went away: abort the request's signal.
+function abortRequest(id) {
+  const controller = inflight.get(id);
+  if (controller) controller.abort(new DOMException("The client disconnected.", "AbortError"));
+}
+
+async function dispatchScheduled(exports, env, scheduledTime, cron) {
+  const ctx = new ExecutionContext();
+  let retry = false;
+  const controller = { scheduledTime, cron, type: "scheduled", noRetry() { retry = false; } };
+  const handler = handlerFor(exports, null, env, ctx, "scheduled");
+  if (!handler) throw new Error("Handler does not export a scheduled() function.");
+  await handler(controller);
+  await drainWaitUntil(ctx);
+  return retry;
+}
+
+export { dispatchFetch, abortRequest, dispatchScheduled };

@@ -1,0 +1,111 @@
+// Headers: a case-insensitive multimap with WHATWG Fetch validation and iteration order.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const kGuard = Symbol("guard");
+const kList = Symbol("list");
+
+function normalizeValue(value) {
+  return String(value).replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
+}
+function checkName(name) {
+  name = String(name);
+  if (!TOKEN.test(name)) throw new TypeError(`Invalid header name: '${name}'`);
+  return name.toLowerCase();
+}
+function checkValue(value) {
+  value = normalizeValue(value);
+  if (/[\0\r\n]/.test(value)) throw new TypeError(`Invalid header value: '${value}'`);
+  return value;
+}
+
+class Headers {
+  // [lowercase name, value] pairs in insertion order.
+  [kList] = [];
+  [kGuard] = "none";
+  constructor(init = undefined) {
+    if (init === undefined || init === null) return;
+    if (init instanceof Headers) {
+      for (const [k, v] of init[kList]) this[kList].push([k, v]);
+    } else if (typeof init === "object" && typeof init[Symbol.iterator] === "function") {
+      for (const pair of init) {
+        const entry = [...pair];
+        if (entry.length !== 2) throw new TypeError("Failed to construct 'Headers': Invalid value");
+        this.append(entry[0], entry[1]);
+      }
+    } else if (typeof init === "object") {
+      for (const key of Object.keys(init)) this.append(key, init[key]);
+    } else {
+      throw new TypeError("Failed to construct 'Headers': The provided value is not of type '(record<ByteString, ByteString> or sequence<sequence<ByteString>>)'.");
+    }
+  }
+  #mutable() {
+    if (this[kGuard] === "immutable") throw new TypeError("Can't modify immutable headers.");
+  }
+  append(name, value) {
+    this.#mutable();
+    this[kList].push([checkName(name), checkValue(value)]);
+  }
+  delete(name) {
+    this.#mutable();
+    const key = checkName(name);
+    this[kList] = this[kList].filter(([k]) => k !== key);
+  }
+  get(name) {
+    const key = checkName(name);
+    const values = this[kList].filter(([k]) => k === key).map(([, v]) => v);
+    return values.length ? values.join(", ") : null;
+  }
+  getAll(name) {
+    const key = checkName(name);
+    if (key !== "set-cookie") throw new TypeError("getAll() can only be used with the header name \"Set-Cookie\".");
+    return this.getSetCookie();
+  }
+  getSetCookie() {
+    return this[kList].filter(([k]) => k === "set-cookie").map(([, v]) => v);
+  }
+  has(name) {
+    const key = checkName(name);
+    return this[kList].some(([k]) => k === key);
+  }
+  set(name, value) {
+    this.#mutable();
+    const key = checkName(name);
+    value = checkValue(value);
+    const i = this[kList].findIndex(([k]) => k === key);
+    if (i < 0) { this[kList].push([key, value]); return; }
+    this[kList][i] = [key, value];
+    this[kList] = this[kList].filter(([k], j) => k !== key || j === i);
+  }
+  forEach(callback, thisArg = undefined) {
+    for (const [k, v] of this) callback.call(thisArg, v, k, this);
+  }
+  *entries() {
+    const names = [...new Set(this[kList].map(([k]) => k))].sort();
+    for (const name of names) {
+      if (name === "set-cookie") {
+        for (const v of this.getSetCookie()) yield [name, v];
+      } else {
+        yield [name, this.get(name)];
+      }
+    }
+  }
+  *keys() { for (const [k] of this.entries()) yield k; }
+  *values() { for (const [, v] of this.entries()) yield v; }
+  [Symbol.iterator]() { return this.entries(); }
+  get [Symbol.toStringTag]() { return "Headers"; }
+}
+
+function headersFromList(list, guard = "none") {
+  const headers = new Headers();
+  for (let i = 0; i < list.length; i += 2) headers[kList].push([list[i], list[i + 1]]);
+  headers[kGuard] = guard;
+  return headers;
+}
+
+// Flattens headers to [name, value, name, value, ...] for Rust.
+function headersToList(headers) {
+  const out = [];
+  for (const [k, v] of headers[kList]) out.push(k, v);
+  return out;
+}
+
+Object.defineProperty(globalThis, "Headers", { value: Headers, writable: true, configurable: true, enumerable: false });

@@ -1,0 +1,88 @@
+// Request.
+const kSignal = Symbol("signal");
+const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
+const NORMALIZED_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"]);
+
+function parseUrl(input) {
+  try {
+    return new URL(String(input)).href;
+  } catch {
+    throw new TypeError(`Invalid URL: ${String(input)}`);
+  }
+}
+
+class Request {
+  #method;
+  #url;
+  #headers;
+  #redirect;
+  #signal;
+  #cf;
+  constructor(input, init = {}) {
+    if (arguments.length === 0) throw new TypeError("Failed to construct 'Request': 1 argument required, but only 0 present.");
+    init = init ?? {};
+    let base = null;
+    if (input instanceof Request) {
+      base = input;
+      this.#url = input.url;
+    } else {
+      this.#url = parseUrl(input);
+    }
+    let method = init.method !== undefined ? String(init.method) : base ? base.method : "GET";
+    if (!TOKEN.test(method)) throw new TypeError(`'${method}' is not a valid HTTP method.`);
+    if (FORBIDDEN_METHODS.has(method.toUpperCase())) throw new TypeError(`'${method}' HTTP method is unsupported.`);
+    if (NORMALIZED_METHODS.has(method.toUpperCase())) method = method.toUpperCase();
+    this.#method = method;
+    this.#headers = new Headers(init.headers !== undefined ? init.headers : base ? base.headers : undefined);
+    this.#redirect = init.redirect ?? base?.redirect ?? "follow";
+    if (!["follow", "manual", "error"].includes(this.#redirect)) throw new TypeError(`Invalid redirect value: ${this.#redirect}`);
+    this.#signal = init.signal ?? base?.signal ?? new AbortController().signal;
+    this.#cf = init.cf ?? base?.cf;
+    let bodyInit = init.body;
+    if (bodyInit === undefined && base) {
+      this[kBody] = base[kBody];
+      if (base[kBody].kind !== "none") {
+        if (bodyUsed(base[kBody])) throw new TypeError("Cannot reconstruct a Request with a used body.");
+        base[kBody] = new BodyState("none");
+        base[kBody].used = true;
+      }
+    } else {
+      const { state, type } = extractBody(bodyInit);
+      this[kBody] = state;
+      if (type && !this.#headers.has("content-type")) this.#headers.set("content-type", type);
+    }
+    if ((this.#method === "GET" || this.#method === "HEAD") && this[kBody].kind !== "none") {
+      throw new TypeError("Request with a GET or HEAD method cannot have a body.");
+    }
+  }
+  get method() { return this.#method; }
+  get url() { return this.#url; }
+  get headers() { return this.#headers; }
+  get redirect() { return this.#redirect; }
+  get signal() { return this.#signal; }
+  get cf() { return this.#cf; }
+  get fetcher() { return null; }
+  get integrity() { return ""; }
+  get keepalive() { return false; }
+  get cache() { return undefined; }
+  get [Symbol.toStringTag]() { return "Request"; }
+  clone() {
+    if (bodyUsed(this[kBody])) throw new TypeError("Cannot clone a Request whose body has already been used.");
+    const copy = new Request(this.#url, { method: this.#method, headers: this.#headers, redirect: this.#redirect, signal: this.#signal, cf: this.#cf });
+    copy[kBody] = cloneBody(this[kBody]);
+    return copy;
+  }
+}
+mixBody(Request);
+
+// Builds the Request a handler receives from what Rust parsed off the wire.
+function incomingRequest(method, url, headerList, bodyId, cf, signal) {
+  const request = new Request(url, { method, signal, cf });
+  const headers = request.headers;
+  for (let i = 0; i < headerList.length; i += 2) headers[kList].push([headerList[i], headerList[i + 1]]);
+  headers[kGuard] = "request";
+  request[kBody] = bodyId === null || bodyId === undefined ? new BodyState("none") : new BodyState("source", bodyId);
+  return request;
+}
+
+Object.defineProperty(globalThis, "Request", { value: Request, writable: true, configurable: true, enumerable: false });

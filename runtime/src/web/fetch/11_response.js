@@ -1,0 +1,89 @@
+// Response.
+const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const kWebSocket = Symbol("webSocket");
+
+class Response {
+  #status;
+  #statusText;
+  #headers;
+  #type = "default";
+  #url = "";
+  #redirected = false;
+  #webSocket = null;
+  #cf;
+  constructor(body = null, init = {}) {
+    init = init ?? {};
+    const status = init.status === undefined ? 200 : Number(init.status);
+    this.#webSocket = init.webSocket ?? null;
+    if (!Number.isInteger(status) || ((status < 200 || status > 599) && !(status === 101 && this.#webSocket))) {
+      throw new RangeError(`Responses may only be constructed with status codes in the range 200 to 599, inclusive.`);
+    }
+    this.#status = status;
+    this.#statusText = init.statusText === undefined ? "" : String(init.statusText);
+    if (/[\r\n]/.test(this.#statusText)) throw new TypeError("Invalid statusText");
+    this.#headers = new Headers(init.headers);
+    this.#cf = init.cf;
+    const { state, type } = extractBody(body);
+    if (state.kind !== "none" && NULL_BODY_STATUSES.has(status)) {
+      throw new TypeError("Response with null body status (101, 204, 205, or 304) cannot have a body.");
+    }
+    this[kBody] = state;
+    if (type && !this.#headers.has("content-type")) this.#headers.set("content-type", type);
+  }
+  static json(data, init = {}) {
+    const text = JSON.stringify(data);
+    if (text === undefined) throw new TypeError("Value is not JSON serializable");
+    const headers = new Headers(init?.headers);
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+    return new Response(text, { ...init, headers });
+  }
+  static redirect(url, status = 302) {
+    if (!REDIRECT_STATUSES.has(status)) throw new RangeError(`Invalid status code ${status}`);
+    return new Response(null, { status, headers: { location: parseUrl(url) } });
+  }
+  static error() {
+    const response = new Response(null, { status: 200 });
+    response.#status = 0;
+    response.#type = "error";
+    response.#headers[kGuard] = "immutable";
+    return response;
+  }
+  get status() { return this.#status; }
+  get statusText() { return this.#statusText; }
+  get ok() { return this.#status >= 200 && this.#status <= 299; }
+  get headers() { return this.#headers; }
+  get type() { return this.#type; }
+  get url() { return this.#url; }
+  get redirected() { return this.#redirected; }
+  get webSocket() { return this.#webSocket; }
+  get cf() { return this.#cf; }
+  get [Symbol.toStringTag]() { return "Response"; }
+  clone() {
+    if (bodyUsed(this[kBody])) throw new TypeError("Cannot clone a Response whose body has already been used.");
+    if (this.#webSocket) throw new TypeError("Cannot clone a response to a WebSocket handshake.");
+    const copy = new Response(null, { status: this.#status === 0 ? 200 : this.#status, statusText: this.#statusText, headers: this.#headers, cf: this.#cf });
+    copy.#status = this.#status;
+    copy.#type = this.#type;
+    copy.#url = this.#url;
+    copy.#redirected = this.#redirected;
+    copy[kBody] = cloneBody(this[kBody]);
+    return copy;
+  }
+  static _fromFetch(status, statusText, headerList, bodyId, url, redirected) {
+    const response = new Response(null, { status: 200 });
+    response.#status = status;
+    response.#statusText = statusText;
+    response.#headers = headersFromList(headerList, "immutable");
+    response.#url = url;
+    response.#redirected = redirected;
+    response.#type = "basic";
+    response[kBody] = bodyId === null || bodyId === undefined ? new BodyState("none") : new BodyState("source", bodyId);
+    return response;
+  }
+}
+mixBody(Response);
+const responseFromFetch = Response._fromFetch;
+delete Response._fromFetch;
+
+Object.defineProperty(globalThis, "Response", { value: Response, writable: true, configurable: true, enumerable: false });

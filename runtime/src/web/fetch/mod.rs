@@ -1,0 +1,256 @@
+//! Bodies streaming between Rust and JavaScript, and outbound `fetch()` over hyper.
+//!
+//! A body from the network (the incoming request's, or a subrequest's response) is registered
+//! in the isolate under an id and read by JavaScript a chunk at a time, so it is never held
+//! whole unless the worker asks for it whole (`text()`, `arrayBuffer()`, ...), and then only up
+//! to [`BODY_READ_ALL_BYTES_MAX`].
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use rquickjs::prelude::{Func, Promised};
+use rquickjs::{Ctx, Exception, Object, Result, TypedArray, Value};
+
+use crate::body::{self, Body};
+use crate::isolate;
+use crate::limits::BODY_READ_ALL_BYTES_MAX;
+
+/// Redirects `fetch()` follows before failing (Fetch standard: 20).
+const REDIRECTS_MAX: usize = 20;
+/// Time to connect to an origin before `fetch()` fails.
+const CONNECT_TIMEOUT_SECONDS: u64 = 30;
+
+pub fn register(_ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
+    ops.set("op_body_read", Func::from(op_body_read))?;
+    ops.set("op_body_read_all", Func::from(op_body_read_all))?;
+    ops.set("op_body_cancel", Func::from(op_body_cancel))?;
+    ops.set("op_fetch_send", Func::from(op_fetch_send))?;
+    Ok(())
+}
+
+fn take_body(ctx: &Ctx<'_>, id: u32) -> Result<Option<Body>> {
+    Ok(isolate::data(ctx)?.bodies.borrow_mut().remove(&id))
+}
+
+/// The next chunk of body `id`, or `undefined` at its end.
+fn op_body_read<'js>(ctx: Ctx<'js>, id: u32) -> Result<Promised<impl std::future::Future<Output = Result<Option<ByteBuffer>>> + 'js>> {
+    let body = take_body(&ctx, id)?;
+    Ok(Promised(async move {
+        let Some(mut body) = body else {
+            return Ok(None);
+        };
+        loop {
+            match body.frame().await {
+                None => return Ok(None),
+                Some(Err(err)) => {
+                    return Err(Exception::throw_type(&ctx, &format!("Network connection lost: {err}")))
+                }
+                Some(Ok(frame)) => {
+                    let Ok(data) = frame.into_data() else {
+                        continue; // trailers
+                    };
+                    if data.is_empty() {
+                        continue;
+                    }
+                    isolate::data(&ctx)?.bodies.borrow_mut().insert(id, body);
+                    return Ok(Some(ByteBuffer(data.to_vec())));
+                }
+            }
+        }
+    }))
+}
+
+/// All of body `id`, as one buffer.
+fn op_body_read_all<'js>(ctx: Ctx<'js>, id: u32) -> Result<Promised<impl std::future::Future<Output = Result<ByteBuffer>> + 'js>> {
+    let body = take_body(&ctx, id)?;
+    Ok(Promised(async move {
+        let Some(mut body) = body else {
+            return Ok(ByteBuffer(Vec::new()));
+        };
+        let mut out = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame
+                .map_err(|err| Exception::throw_type(&ctx, &format!("Network connection lost: {err}")))?;
+            if let Ok(data) = frame.into_data() {
+                if out.len() + data.len() > BODY_READ_ALL_BYTES_MAX {
+                    return Err(Exception::throw_range(
+                        &ctx,
+                        &format!("body is larger than {BODY_READ_ALL_BYTES_MAX} bytes; read it as a stream"),
+                    ));
+                }
+                out.extend_from_slice(&data);
+            }
+        }
+        Ok(ByteBuffer(out))
+    }))
+}
+
+/// Bytes returned to JavaScript as a `Uint8Array`.
+pub struct ByteBuffer(pub Vec<u8>);
+
+impl<'js> rquickjs::IntoJs<'js> for ByteBuffer {
+    fn into_js(self, ctx: &Ctx<'js>) -> Result<Value<'js>> {
+        TypedArray::<u8>::new(ctx.clone(), self.0).map(|a| a.into_value())
+    }
+}
+
+fn op_body_cancel(ctx: Ctx<'_>, id: u32) -> Result<()> {
+    drop(take_body(&ctx, id)?);
+    Ok(())
+}
+
+type HttpsClient = Client<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>, Body>;
+
+fn client() -> HttpsClient {
+    thread_local! {
+        static CLIENT: HttpsClient = {
+            let mut http = hyper_util::client::legacy::connect::HttpConnector::new();
+            http.enforce_http(false);
+            http.set_connect_timeout(Some(Duration::from_secs(CONNECT_TIMEOUT_SECONDS)));
+            let https = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_webpki_roots()
+                .https_or_http()
+                .enable_http1()
+                .wrap_connector(http);
+            Client::builder(TokioExecutor::new()).build(https)
+        };
+    }
+    CLIENT.with(Clone::clone)
+}
+
+/// What a finished subrequest hands back to JavaScript.
+pub struct FetchResult {
+    status: u16,
+    status_text: String,
+    headers: Vec<String>,
+    body: Option<Body>,
+    url: String,
+    redirected: bool,
+}
+
+impl<'js> rquickjs::IntoJs<'js> for FetchResult {
+    fn into_js(self, ctx: &Ctx<'js>) -> Result<Value<'js>> {
+        let body_id = match self.body {
+            Some(body) => Some(isolate::data(ctx)?.register_body(body)),
+            None => None,
+        };
+        let array = rquickjs::Array::new(ctx.clone())?;
+        array.set(0, self.status)?;
+        array.set(1, self.status_text)?;
+        array.set(2, self.headers)?;
+        array.set(3, body_id)?;
+        array.set(4, self.url)?;
+        array.set(5, self.redirected)?;
+        Ok(array.into_value())
+    }
+}
+
+fn op_fetch_send<'js>(
+    ctx: Ctx<'js>,
+    method: String,
+    url: String,
+    headers: Vec<String>,
+    body: Value<'js>,
+    redirect: String,
+) -> Result<Promised<impl std::future::Future<Output = Result<FetchResult>> + 'js>> {
+    let method = http::Method::from_bytes(method.as_bytes())
+        .map_err(|_| Exception::throw_type(&ctx, &format!("'{method}' is not a valid HTTP method.")))?;
+    let body_bytes: Option<Bytes> = if let Some(array) = body.as_object().and_then(|o| TypedArray::<u8>::from_object(o.clone()).ok()) {
+        Some(Bytes::copy_from_slice(array.as_bytes().unwrap_or(&[])))
+    } else {
+        None
+    };
+    let body_stream: Option<Body> = match body.as_int() {
+        Some(id) if id >= 0 => take_body(&ctx, id as u32)?,
+        _ => None,
+    };
+    let mut header_map = http::HeaderMap::new();
+    for pair in headers.chunks(2) {
+        let [name, value] = pair else { continue };
+        let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) else {
+            return Err(Exception::throw_type(&ctx, &format!("Invalid header: {name}")));
+        };
+        header_map.append(name, value);
+    }
+    Ok(Promised(async move {
+        let client = client();
+        let mut current_url = url;
+        let mut method = method;
+        let mut body_bytes = body_bytes;
+        let mut body_stream = body_stream;
+        let mut redirected = false;
+        for _ in 0..=REDIRECTS_MAX {
+            let uri: http::Uri = current_url
+                .parse()
+                .map_err(|_| Exception::throw_type(&ctx, &format!("Invalid URL: {current_url}")))?;
+            let mut request = http::Request::builder().method(method.clone()).uri(uri.clone());
+            if let Some(headers) = request.headers_mut() {
+                *headers = header_map.clone();
+                if let Some(host) = uri.authority() {
+                    if let Ok(host) = http::HeaderValue::from_str(host.as_str()) {
+                        headers.insert(http::header::HOST, host);
+                    }
+                }
+            }
+            let outgoing = match (body_stream.take(), &body_bytes) {
+                (Some(stream), _) => stream,
+                (None, Some(bytes)) => body::full(bytes.clone()),
+                (None, None) => body::empty(),
+            };
+            let request = request
+                .body(outgoing)
+                .map_err(|err| Exception::throw_type(&ctx, &format!("Invalid request: {err}")))?;
+            let response = client
+                .request(request)
+                .await
+                .map_err(|err| Exception::throw_type(&ctx, &format!("Network connection lost: {err}")))?;
+            let status = response.status();
+            if status.is_redirection() && redirect != "manual" {
+                if let Some(location) = response.headers().get(http::header::LOCATION) {
+                    if redirect == "error" {
+                        return Err(Exception::throw_type(&ctx, "Redirect was not followed because the request's redirect mode is 'error'."));
+                    }
+                    let location = location.to_str().unwrap_or_default().to_owned();
+                    let base = url::Url::parse(&current_url).ok();
+                    let next = match base.and_then(|b| b.join(&location).ok()) {
+                        Some(next) => next.to_string(),
+                        None => return Err(Exception::throw_type(&ctx, &format!("Invalid redirect location: {location}"))),
+                    };
+                    if status == http::StatusCode::SEE_OTHER
+                        || ((status == http::StatusCode::MOVED_PERMANENTLY || status == http::StatusCode::FOUND) && method == http::Method::POST)
+                    {
+                        method = http::Method::GET;
+                        body_bytes = None;
+                    }
+                    current_url = next;
+                    redirected = true;
+                    continue;
+                }
+            }
+            let (parts, incoming) = response.into_parts();
+            let mut headers = Vec::with_capacity(parts.headers.len() * 2);
+            for (name, value) in &parts.headers {
+                headers.push(name.as_str().to_owned());
+                headers.push(String::from_utf8_lossy(value.as_bytes()).into_owned());
+            }
+            let has_body = !(method == http::Method::HEAD
+                || status == http::StatusCode::NO_CONTENT
+                || status == http::StatusCode::NOT_MODIFIED);
+            return Ok(FetchResult {
+                status: status.as_u16(),
+                status_text: status.canonical_reason().unwrap_or("").to_owned(),
+                headers,
+                body: has_body.then(|| body::boxed(incoming)),
+                url: current_url,
+                redirected,
+            });
+        }
+        Err(Exception::throw_type(&ctx, "Too many redirects."))
+    }))
+}

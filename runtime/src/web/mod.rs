@@ -1,0 +1,169 @@
+//! The Web APIs a worker sees, and the glue that installs them into a fresh isolate.
+//!
+//! Most of the API surface is JavaScript (`web/<api>/NN_<api>.js`, concatenated in order into
+//! one prelude module compiled to bytecode once per process); it calls into Rust through
+//! `op_<api>_<verb>` functions that only the prelude can reach. URL and streams come from AWS
+//! LLRT's crates (`llrt_url`, `llrt_stream_web`).
+
+pub mod console;
+pub mod crypto;
+pub mod encoding;
+pub mod fetch;
+pub mod timers;
+
+use std::sync::Arc;
+
+use rquickjs::module::{Declarations, Exports, ModuleDef};
+use rquickjs::prelude::Func;
+use rquickjs::{ArrayBuffer, Ctx, Exception, Function, Object, Persistent, Result, Value};
+
+use crate::isolate::{self, IsolateData};
+use crate::worker::Worker;
+
+/// The prelude: every JavaScript Web API, in dependency order.
+pub const PRELUDE_JS: &str = concat!(
+    "const ops = globalThis.__kiln_ops; delete globalThis.__kiln_ops;\n",
+    include_str!("console/01_console.js"),
+    include_str!("encoding/02_encoding.js"),
+    include_str!("events/03_events.js"),
+    include_str!("timers/04_timers.js"),
+    include_str!("crypto/05_crypto.js"),
+    include_str!("blob/06_blob.js"),
+    include_str!("streams/07_streams.js"),
+    include_str!("fetch/08_headers.js"),
+    include_str!("fetch/09_body.js"),
+    include_str!("fetch/10_request.js"),
+    include_str!("fetch/11_response.js"),
+    include_str!("fetch/12_formdata.js"),
+    include_str!("fetch/13_fetch.js"),
+    include_str!("clone/14_structured_clone.js"),
+    include_str!("dispatch/15_dispatch.js"),
+);
+
+/// Source of the built-in `cloudflare:workers` module.
+pub const CLOUDFLARE_WORKERS_JS: &str = include_str!("cloudflare_workers.js");
+
+const PRELUDE_NAME: &str = "kiln:prelude";
+
+/// Installs globals, `env` and the isolate data into a new context.
+pub fn install(ctx: &Ctx<'_>, worker: Arc<Worker>) -> Result<()> {
+    llrt_url::init(ctx)?;
+    llrt_stream_web::init(ctx)?;
+
+    let ops = Object::new(ctx.clone())?;
+    console::register(ctx, &ops)?;
+    encoding::register(ctx, &ops)?;
+    crypto::register(ctx, &ops)?;
+    timers::register(ctx, &ops)?;
+    fetch::register(ctx, &ops)?;
+    ctx.globals().set("__kiln_ops", ops)?;
+
+    let prelude =
+        isolate::loader::load_es_module(ctx, PRELUDE_NAME, PRELUDE_JS.as_bytes())?;
+    let (prelude, promise) = prelude.eval()?;
+    promise.finish::<()>()?;
+    let internals: Object = prelude.namespace()?;
+
+    let env_json = serde_json::Value::Object(worker.script().env.clone()).to_string();
+    let env: Object = ctx.json_parse(env_json)?.into_object().ok_or_else(|| {
+        Exception::throw_internal(ctx, "env is not an object")
+    })?;
+
+    let data = IsolateData {
+        worker,
+        internals: Persistent::save(ctx, internals),
+        env: Persistent::save(ctx, env),
+        exports: Default::default(),
+        bodies: Default::default(),
+        next_body_id: Default::default(),
+        timers: Default::default(),
+        next_timer_id: Default::default(),
+    };
+    if ctx.store_userdata(data).is_err() {
+        return Err(Exception::throw_internal(ctx, "isolate data already installed"));
+    }
+    Ok(())
+}
+
+/// Returns the prelude's exported function `name`.
+pub fn internal<'js>(ctx: &Ctx<'js>, name: &str) -> Result<Function<'js>> {
+    let data = isolate::data(ctx)?;
+    let internals = data.internals.clone().restore(ctx)?;
+    internals.get(name)
+}
+
+/// Renders a JavaScript error as Cloudflare's logs do: `Name: message` and the stack, whose
+/// frames carry `file:line:col`.
+pub fn describe_error(ctx: &Ctx<'_>, err: rquickjs::Error) -> String {
+    match err {
+        rquickjs::Error::Exception => describe_value(&ctx.catch()),
+        other => other.to_string(),
+    }
+}
+
+/// Renders a thrown JavaScript value.
+pub fn describe_value(value: &Value<'_>) -> String {
+    if let Some(exception) = value.as_exception() {
+        let message = exception.message().unwrap_or_default();
+        let name: String = exception
+            .get::<_, Option<String>>("name")
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| "Error".into());
+        let mut text = format!("{name}: {message}");
+        let file: Option<String> = exception.get("fileName").ok().flatten();
+        let line: Option<i32> = exception.get("lineNumber").ok().flatten();
+        let column: Option<i32> = exception.get("columnNumber").ok().flatten();
+        if let (Some(file), Some(line)) = (file, line) {
+            match column {
+                Some(column) => text.push_str(&format!("\n    at {file}:{line}:{column}")),
+                None => text.push_str(&format!("\n    at {file}:{line}")),
+            }
+        }
+        if let Some(stack) = exception.stack() {
+            let stack = stack.trim_end();
+            if !stack.is_empty() {
+                text.push('\n');
+                text.push_str(stack);
+            }
+        }
+        return text;
+    }
+    if let Some(string) = value.as_string() {
+        return string.to_string().unwrap_or_default();
+    }
+    match value.get::<rquickjs::Coerced<String>>() {
+        Ok(rquickjs::Coerced(text)) => text,
+        Err(_) => format!("{value:?}"),
+    }
+}
+
+/// The `kiln:internal` module: what generated modules and `cloudflare:workers` need from Rust.
+pub struct InternalModule;
+
+impl ModuleDef for InternalModule {
+    fn declare(declare: &Declarations) -> Result<()> {
+        declare.declare("moduleData")?;
+        declare.declare("env")?;
+        Ok(())
+    }
+
+    fn evaluate<'js>(ctx: &Ctx<'js>, exports: &Exports<'js>) -> Result<()> {
+        exports.export("moduleData", Func::from(module_data))?;
+        let env = isolate::data(ctx)?.env.clone().restore(ctx)?;
+        exports.export("env", env)?;
+        Ok(())
+    }
+}
+
+/// The bytes of a `Data` module, as a fresh `ArrayBuffer`.
+fn module_data<'js>(ctx: Ctx<'js>, name: String) -> Result<ArrayBuffer<'js>> {
+    let bytes = {
+        let data = isolate::data(&ctx)?;
+        match data.worker.module(&name) {
+            Some(module) => module.content.clone(),
+            None => return Err(Exception::throw_type(&ctx, &format!("no module {name:?}"))),
+        }
+    };
+    ArrayBuffer::new_copy(ctx, &bytes[..])
+}

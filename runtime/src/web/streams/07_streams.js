@@ -1,0 +1,121 @@
+// TransformStream and friends over LLRT's ReadableStream and WritableStream, plus Cloudflare's
+// IdentityTransformStream and FixedLengthStream.
+class TransformStream {
+  #readable;
+  #writable;
+  constructor(transformer = {}, writableStrategy = undefined, readableStrategy = undefined) {
+    transformer = transformer ?? {};
+    if (transformer.readableType !== undefined) throw new RangeError("Invalid readableType");
+    if (transformer.writableType !== undefined) throw new RangeError("Invalid writableType");
+    let readableController;
+    let pullWaiter = null;
+    const wakeWriter = () => { if (pullWaiter) { const w = pullWaiter; pullWaiter = null; w(); } };
+    let terminated = false;
+    const controller = {
+      enqueue(chunk) {
+        if (terminated) throw new TypeError("The transform stream has been terminated");
+        readableController.enqueue(chunk);
+      },
+      error(reason) { terminated = true; readableController.error(reason); writableAbort?.(reason); },
+      terminate() { if (!terminated) { terminated = true; readableController.close(); } },
+      get desiredSize() { return readableController.desiredSize; },
+    };
+    let writableAbort;
+    this.#readable = new ReadableStream({
+      start(c) { readableController = c; },
+      pull() { wakeWriter(); },
+      cancel(reason) { terminated = true; wakeWriter(); return transformer.cancel?.(reason); },
+    }, readableStrategy ?? { highWaterMark: 0 });
+    const started = Promise.resolve().then(() => transformer.start?.(controller));
+    this.#writable = new WritableStream({
+      start(c) { writableAbort = (reason) => c.error(reason); return started; },
+      async write(chunk) {
+        if (terminated) throw new TypeError("The transform stream has been terminated");
+        if (typeof transformer.transform === "function") await transformer.transform(chunk, controller);
+        else controller.enqueue(chunk);
+        while (!terminated && readableController.desiredSize !== null && readableController.desiredSize < 0) {
+          await new Promise((resolve) => { pullWaiter = resolve; });
+        }
+      },
+      async close() {
+        if (typeof transformer.flush === "function") await transformer.flush(controller);
+        if (!terminated) { terminated = true; readableController.close(); }
+      },
+      abort(reason) {
+        terminated = true;
+        readableController.error(reason);
+        return transformer.cancel?.(reason);
+      },
+    }, writableStrategy ?? { highWaterMark: 1 });
+  }
+  get readable() { return this.#readable; }
+  get writable() { return this.#writable; }
+}
+
+function byteChunk(chunk) {
+  if (chunk instanceof Uint8Array) return chunk;
+  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  throw new TypeError("This TransformStream is being used as a byte stream, but received an object of non-ArrayBuffer/ArrayBufferView type on its writable side.");
+}
+
+class IdentityTransformStream extends TransformStream {
+  constructor() { super({ transform(chunk, c) { c.enqueue(byteChunk(chunk)); } }); }
+}
+
+class FixedLengthStream extends TransformStream {
+  constructor(length) {
+    const expected = Number(length);
+    if (!Number.isSafeInteger(expected) || expected < 0) throw new TypeError("FixedLengthStream requires a non-negative integer length.");
+    let seen = 0;
+    super({
+      transform(chunk, c) {
+        const bytes = byteChunk(chunk);
+        seen += bytes.byteLength;
+        if (seen > expected) throw new TypeError("Attempt to write too many bytes through a FixedLengthStream.");
+        c.enqueue(bytes);
+      },
+      flush() { if (seen < expected) throw new TypeError("FixedLengthStream did not see all expected bytes before close()."); },
+    });
+  }
+}
+
+class TextEncoderStream extends TransformStream {
+  constructor() {
+    const encoder = new TextEncoder();
+    super({ transform(chunk, c) { const b = encoder.encode(String(chunk)); if (b.byteLength) c.enqueue(b); } });
+  }
+  get encoding() { return "utf-8"; }
+}
+
+class TextDecoderStream extends TransformStream {
+  #decoder;
+  constructor(label = "utf-8", options = {}) {
+    const decoder = new TextDecoder(label, options);
+    super({
+      transform(chunk, c) { const s = decoder.decode(byteChunk(chunk), { stream: true }); if (s) c.enqueue(s); },
+      flush(c) { const s = decoder.decode(); if (s) c.enqueue(s); },
+    });
+    this.#decoder = decoder;
+  }
+  get encoding() { return this.#decoder.encoding; }
+  get fatal() { return this.#decoder.fatal; }
+  get ignoreBOM() { return this.#decoder.ignoreBOM; }
+}
+
+if (typeof ReadableStream.from !== "function") {
+  ReadableStream.from = function from(iterable) {
+    const iterator = iterable[Symbol.asyncIterator]?.() ?? iterable[Symbol.iterator]();
+    return new ReadableStream({
+      async pull(c) {
+        const { value, done } = await iterator.next();
+        if (done) c.close(); else c.enqueue(value);
+      },
+      async cancel(reason) { await iterator.return?.(reason); },
+    });
+  };
+}
+
+for (const [name, value] of Object.entries({ TransformStream, IdentityTransformStream, FixedLengthStream, TextEncoderStream, TextDecoderStream })) {
+  Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+}

@@ -1,0 +1,31 @@
+// setTimeout, setInterval, clearTimeout, clearInterval, queueMicrotask, performance, navigator,
+// scheduler.wait.
+function setTimeout(callback, delay = 0, ...args) {
+  if (typeof callback !== "function") throw new TypeError("The \"callback\" argument must be of type function.");
+  return ops.op_timers_set(args.length ? () => callback(...args) : callback, Number(delay) || 0, false);
+}
+function setInterval(callback, delay = 0, ...args) {
+  if (typeof callback !== "function") throw new TypeError("The \"callback\" argument must be of type function.");
+  return ops.op_timers_set(args.length ? () => callback(...args) : callback, Number(delay) || 0, true);
+}
+function clearTimeout(id) {
+  if (typeof id === "number" && id > 0) ops.op_timers_clear(id);
+}
+function queueMicrotask(callback) {
+  if (typeof callback !== "function") throw new TypeError("Failed to execute 'queueMicrotask': parameter 1 is not of type 'Function'.");
+  Promise.resolve().then(() => callback()).catch((err) => reportError(err));
+}
+
+const performance = {
+  timeOrigin: ops.op_timers_time_origin(),
+  now: () => ops.op_timers_now(),
+  toJSON() { return { timeOrigin: this.timeOrigin }; },
+};
+
+const navigator = { userAgent: "Cloudflare-Workers", language: "en", languages: ["en"], hardwareConcurrency: 1 };
+
+const scheduler = { wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+
+for (const [name, value] of Object.entries({ setTimeout, setInterval, clearTimeout, clearInterval: clearTimeout, queueMicrotask, performance, navigator, scheduler })) {
+  Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+}

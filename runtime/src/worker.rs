@@ -1,0 +1,132 @@
+//! A worker as the runtime knows it: its modules, its environment and its limits.
+//!
+//! A [`Worker`] is immutable once built; deploying new code builds a new one with a new id, so
+//! isolates and cached bytecode of the old version are never mixed with the new.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::limits;
+
+/// How a module's bytes are imported, as wrangler's module `rules` name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModuleKind {
+    /// An ES module (`ESModule`).
+    EsModule,
+    /// A string (`Text`).
+    Text,
+    /// An `ArrayBuffer` (`Data`).
+    Data,
+    /// A parsed JSON value.
+    Json,
+    /// A WebAssembly module (`CompiledWasm`): QuickJS has no WebAssembly, so importing one throws.
+    Wasm,
+}
+
+/// One module of a worker, named by its path relative to the worker's root, with `/` separators.
+#[derive(Debug, Clone)]
+pub struct ModuleSource {
+    pub name: String,
+    pub kind: ModuleKind,
+    pub content: Bytes,
+}
+
+/// Per-invocation limits of a worker.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkerLimits {
+    pub cpu_ms: u64,
+    pub memory_bytes: usize,
+    pub subrequests: u32,
+}
+
+impl Default for WorkerLimits {
+    fn default() -> Self {
+        Self {
+            cpu_ms: limits::REQUEST_CPU_MS_DEFAULT,
+            memory_bytes: limits::ISOLATE_MEMORY_BYTES_DEFAULT,
+            subrequests: limits::SUBREQUESTS_DEFAULT,
+        }
+    }
+}
+
+/// Everything needed to run a worker.
+#[derive(Debug, Clone)]
+pub struct WorkerScript {
+    /// The worker's name, as logs and `console.log` lines show it.
+    pub name: String,
+    /// Name of the entry module; must be one of `modules`.
+    pub main_module: String,
+    pub modules: Vec<ModuleSource>,
+    /// `env`: plain values (wrangler `vars`, JSON) and secrets (strings).
+    pub env: serde_json::Map<String, serde_json::Value>,
+    pub limits: WorkerLimits,
+    pub compatibility_date: String,
+    pub compatibility_flags: Vec<String>,
+}
+
+/// Why a [`WorkerScript`] cannot be run.
+#[derive(Debug, thiserror::Error)]
+pub enum ScriptError {
+    #[error("main module {0:?} is not among the worker's modules")]
+    MainMissing(String),
+    #[error("script size ({0} bytes) exceeds the maximum allowed size of {max} bytes", max = limits::SCRIPT_BYTES_MAX)]
+    TooLarge(usize),
+    #[error("module {0:?} appears twice")]
+    Duplicate(String),
+}
+
+static NEXT_WORKER_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A validated, immutable worker version.
+#[derive(Debug)]
+pub struct Worker {
+    id: u64,
+    script: WorkerScript,
+    modules: HashMap<String, ModuleSource>,
+}
+
+impl Worker {
+    pub fn new(script: WorkerScript) -> Result<Arc<Worker>, ScriptError> {
+        let size: usize = script.modules.iter().map(|m| m.content.len()).sum();
+        if size > limits::SCRIPT_BYTES_MAX {
+            return Err(ScriptError::TooLarge(size));
+        }
+        let mut modules = HashMap::with_capacity(script.modules.len());
+        for module in &script.modules {
+            if modules
+                .insert(module.name.clone(), module.clone())
+                .is_some()
+            {
+                return Err(ScriptError::Duplicate(module.name.clone()));
+            }
+        }
+        if !modules.contains_key(&script.main_module) {
+            return Err(ScriptError::MainMissing(script.main_module.clone()));
+        }
+        Ok(Arc::new(Worker {
+            id: NEXT_WORKER_ID.fetch_add(1, Ordering::Relaxed),
+            script,
+            modules,
+        }))
+    }
+
+    /// Unique for each `Worker` built in this process.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    pub fn name(&self) -> &str {
+        &self.script.name
+    }
+
+    pub fn script(&self) -> &WorkerScript {
+        &self.script
+    }
+
+    pub fn module(&self, name: &str) -> Option<&ModuleSource> {
+        self.modules.get(name)
+    }
+}
