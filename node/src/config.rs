@@ -1,0 +1,536 @@
+//! Wrangler configuration (`wrangler.jsonc`, `wrangler.json`, `wrangler.toml`) as Cloudflare
+//! users write it, and the worker it describes: modules found by wrangler's module rules,
+//! `vars`, secrets from `.dev.vars`, and limits.
+//!
+//! Guarantees: a file that does not parse, or a key of the wrong type, is an error naming
+//! `file:line:column`; an unknown key is a warning naming it, never an error.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use kiln_runtime::{ModuleKind, ModuleSource, WorkerLimits, WorkerScript};
+use serde::Deserialize;
+
+/// Files `kiln dev` reads from a worker's directory at most.
+pub const MODULE_FILES_MAX: usize = 10_000;
+/// Wrangler's config file names, in the order wrangler prefers them.
+pub const CONFIG_FILES: [&str; 3] = ["wrangler.jsonc", "wrangler.json", "wrangler.toml"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("no wrangler.jsonc, wrangler.json or wrangler.toml in {0}")]
+    NotFound(PathBuf),
+    #[error("{path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// A wrangler rule: which files import as which module type.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Rule {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub globs: Vec<String>,
+    #[serde(default)]
+    pub fallthrough: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Limits {
+    pub cpu_ms: Option<u64>,
+    pub subrequests: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Triggers {
+    #[serde(default)]
+    pub crons: Vec<String>,
+}
+
+/// The keys of a wrangler config that Kiln reads. Binding sections later issues implement are
+/// accepted and kept as raw values so configs written for Cloudflare load unchanged.
+// Binding sections are parsed now so configs load; later issues read them.
+#[allow(dead_code)]
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct WranglerConfig {
+    pub name: Option<String>,
+    pub main: Option<String>,
+    pub compatibility_date: Option<String>,
+    #[serde(default)]
+    pub compatibility_flags: Vec<String>,
+    #[serde(default)]
+    pub vars: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    #[serde(default)]
+    pub find_additional_modules: Option<bool>,
+    #[serde(default)]
+    pub base_dir: Option<String>,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub triggers: Triggers,
+    // Accepted for compatibility; implemented by later issues or meaningless locally.
+    #[serde(default)]
+    pub account_id: Option<serde_json::Value>,
+    #[serde(default)]
+    pub workers_dev: Option<serde_json::Value>,
+    #[serde(default)]
+    pub routes: Option<serde_json::Value>,
+    #[serde(default)]
+    pub route: Option<serde_json::Value>,
+    #[serde(default)]
+    pub durable_objects: Option<serde_json::Value>,
+    #[serde(default)]
+    pub migrations: Option<serde_json::Value>,
+    #[serde(default)]
+    pub kv_namespaces: Option<serde_json::Value>,
+    #[serde(default)]
+    pub services: Option<serde_json::Value>,
+    #[serde(default)]
+    pub worker_loaders: Option<serde_json::Value>,
+    #[serde(default)]
+    pub dispatch_namespaces: Option<serde_json::Value>,
+    #[serde(default)]
+    pub observability: Option<serde_json::Value>,
+    #[serde(default)]
+    pub placement: Option<serde_json::Value>,
+    #[serde(default)]
+    pub assets: Option<serde_json::Value>,
+    #[serde(default)]
+    pub build: Option<serde_json::Value>,
+    #[serde(default)]
+    pub dev: Option<serde_json::Value>,
+    #[serde(default)]
+    pub env: Option<serde_json::Value>,
+    #[serde(default, rename = "$schema")]
+    pub schema: Option<serde_json::Value>,
+    #[serde(default)]
+    pub tail_consumers: Option<serde_json::Value>,
+    #[serde(default)]
+    pub keep_vars: Option<serde_json::Value>,
+}
+
+/// A parsed config with the warnings parsing produced.
+#[derive(Debug)]
+pub struct Loaded {
+    pub path: PathBuf,
+    pub config: WranglerConfig,
+    pub warnings: Vec<String>,
+}
+
+/// Finds and parses the wrangler config in `dir`.
+pub fn load(dir: &Path) -> Result<Loaded, Error> {
+    let path = CONFIG_FILES
+        .iter()
+        .map(|name| dir.join(name))
+        .find(|path| path.is_file())
+        .ok_or_else(|| Error::NotFound(dir.to_path_buf()))?;
+    let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
+        path: path.clone(),
+        source,
+    })?;
+    parse(&path, &text)
+}
+
+/// Parses config text; the file name picks the syntax.
+pub fn parse(path: &Path, text: &str) -> Result<Loaded, Error> {
+    let mut warnings = Vec::new();
+    let mut unknown = |key: serde_ignored::Path<'_>| {
+        warnings.push(format!(
+            "{}: unknown key \"{key}\" is ignored",
+            path.display()
+        ));
+    };
+    let is_toml = path.extension().is_some_and(|e| e == "toml");
+    let config: WranglerConfig = if is_toml {
+        let deserializer = toml::Deserializer::parse(text).map_err(|e| toml_error(path, text, e))?;
+        serde_ignored::deserialize(deserializer, &mut unknown)
+            .map_err(|e| toml_error(path, text, e))?
+    } else {
+        let plain = strip_jsonc(text);
+        let mut deserializer = serde_json::Deserializer::from_str(&plain);
+        let config = serde_ignored::deserialize(&mut deserializer, &mut unknown).map_err(|e| {
+            Error::Syntax {
+                path: path.to_path_buf(),
+                line: e.line(),
+                column: e.column(),
+                message: strip_position(&e.to_string()),
+            }
+        })?;
+        deserializer.end().map_err(|e| Error::Syntax {
+            path: path.to_path_buf(),
+            line: e.line(),
+            column: e.column(),
+            message: strip_position(&e.to_string()),
+        })?;
+        config
+    };
+    Ok(Loaded {
+        path: path.to_path_buf(),
+        config,
+        warnings,
+    })
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+fn toml_error(path: &Path, text: &str, err: toml::de::Error) -> Error {
+    let (line, column) = match err.span() {
+        Some(span) => line_column(text, span.start),
+        None => (1, 1),
+    };
+    Error::Syntax {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message: err.message().trim().to_owned(),
+    }
+}
+
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, column)
+}
+
+/// Removes `//` and `/* */` comments and trailing commas from JSONC, keeping every newline and
+/// byte offset of what remains, so parse errors point at the original line and column.
+pub fn strip_jsonc(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = bytes.to_vec();
+    let mut i = 0;
+    let mut in_string = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            if b == b'\\' {
+                i += 2;
+                continue;
+            }
+            if b == b'"' {
+                in_string = false;
+            }
+            i += 1;
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    out[i] = b' ';
+                    i += 1;
+                }
+                continue;
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                let start = i;
+                i += 2;
+                while i < bytes.len() && !(bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                let end = (i + 2).min(bytes.len());
+                for (j, byte) in out.iter_mut().enumerate().take(end).skip(start) {
+                    if bytes[j] != b'\n' {
+                        *byte = b' ';
+                    }
+                }
+                i = end;
+                continue;
+            }
+            b',' => {
+                let mut j = i + 1;
+                loop {
+                    while j < bytes.len() && bytes[j].is_ascii_whitespace() {
+                        j += 1;
+                    }
+                    if bytes.get(j) == Some(&b'/') && matches!(bytes.get(j + 1), Some(b'/') | Some(b'*')) {
+                        // A comment between the comma and what follows: skip it.
+                        if bytes[j + 1] == b'/' {
+                            while j < bytes.len() && bytes[j] != b'\n' {
+                                j += 1;
+                            }
+                        } else {
+                            j += 2;
+                            while j < bytes.len() && !(bytes[j] == b'*' && bytes.get(j + 1) == Some(&b'/')) {
+                                j += 1;
+                            }
+                            j += 2;
+                        }
+                        continue;
+                    }
+                    break;
+                }
+                if matches!(bytes.get(j), Some(b'}') | Some(b']')) {
+                    out[i] = b' ';
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    // Only ASCII bytes were replaced by ASCII spaces, so the text is still UTF-8.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// Builds the worker the config describes, reading its modules from disk.
+pub fn worker_script(
+    loaded: &Loaded,
+    secrets: &BTreeMap<String, String>,
+) -> Result<WorkerScript, Error> {
+    let config = &loaded.config;
+    let invalid = |message: String| Error::Invalid {
+        path: loaded.path.clone(),
+        message,
+    };
+    let root = loaded.path.parent().unwrap_or(Path::new("."));
+    let main = config
+        .main
+        .as_deref()
+        .ok_or_else(|| invalid("\"main\" is required: the path of the worker's entry module".into()))?;
+    let main_path = root.join(main);
+    if !main_path.is_file() {
+        return Err(invalid(format!("main module {} does not exist", main_path.display())));
+    }
+    let base = match &config.base_dir {
+        Some(base) => root.join(base),
+        None => main_path.parent().unwrap_or(root).to_path_buf(),
+    };
+    let rules = RuleSet::new(&config.rules).map_err(invalid)?;
+    let mut modules = Vec::new();
+    collect_modules(&base, &base, &rules, &mut modules).map_err(|e| invalid(e.to_string()))?;
+    let main_name = relative_name(&base, &main_path)
+        .ok_or_else(|| invalid(format!("main module {} is outside {}", main_path.display(), base.display())))?;
+    if !modules.iter().any(|m| m.name == main_name) {
+        return Err(invalid(format!("main module {main_name} is not a JavaScript module")));
+    }
+
+    let mut env = serde_json::Map::new();
+    for (key, value) in &config.vars {
+        env.insert(key.clone(), value.clone());
+    }
+    for (key, value) in secrets {
+        env.insert(key.clone(), serde_json::Value::String(value.clone()));
+    }
+    let mut limits = WorkerLimits::default();
+    if let Some(cpu_ms) = config.limits.cpu_ms {
+        if cpu_ms == 0 || cpu_ms > kiln_runtime::limits::REQUEST_CPU_MS_MAX {
+            return Err(invalid(format!(
+                "limits.cpu_ms must be between 1 and {}",
+                kiln_runtime::limits::REQUEST_CPU_MS_MAX
+            )));
+        }
+        limits.cpu_ms = cpu_ms;
+    }
+    if let Some(subrequests) = config.limits.subrequests {
+        limits.subrequests = subrequests;
+    }
+    Ok(WorkerScript {
+        name: config.name.clone().unwrap_or_else(|| "worker".into()),
+        main_module: main_name,
+        modules,
+        env,
+        limits,
+        compatibility_date: config.compatibility_date.clone().unwrap_or_default(),
+        compatibility_flags: config.compatibility_flags.clone(),
+    })
+}
+
+fn relative_name(base: &Path, path: &Path) -> Option<String> {
+    let relative = path.strip_prefix(base).ok()?;
+    let parts: Vec<String> = relative
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Some(parts.join("/"))
+}
+
+/// Wrangler's module rules: the user's first, then the defaults.
+struct RuleSet {
+    rules: Vec<(ModuleKind, GlobSet, bool)>,
+}
+
+impl RuleSet {
+    fn new(user: &[Rule]) -> Result<RuleSet, String> {
+        let defaults = [
+            Rule { kind: "ESModule".into(), globs: vec!["**/*.js".into(), "**/*.mjs".into()], fallthrough: true },
+            Rule { kind: "Text".into(), globs: vec!["**/*.txt".into(), "**/*.html".into(), "**/*.sql".into()], fallthrough: true },
+            Rule { kind: "Data".into(), globs: vec!["**/*.bin".into()], fallthrough: true },
+            Rule { kind: "CompiledWasm".into(), globs: vec!["**/*.wasm".into(), "**/*.wasm?module".into()], fallthrough: true },
+            Rule { kind: "JSON".into(), globs: vec!["**/*.json".into()], fallthrough: true },
+        ];
+        let mut rules = Vec::new();
+        for rule in user.iter().chain(defaults.iter()) {
+            let kind = match rule.kind.as_str() {
+                "ESModule" => ModuleKind::EsModule,
+                "Text" => ModuleKind::Text,
+                "Data" => ModuleKind::Data,
+                "CompiledWasm" => ModuleKind::Wasm,
+                "JSON" => ModuleKind::Json,
+                "CommonJS" => return Err("rules: CommonJS modules are not supported by Kiln yet; use ES modules".into()),
+                "PythonModule" | "PythonRequirement" => return Err("rules: Python workers are not supported by Kiln".into()),
+                other => return Err(format!("rules: unknown module type \"{other}\"")),
+            };
+            let mut set = GlobSetBuilder::new();
+            for glob in &rule.globs {
+                set.add(Glob::new(glob).map_err(|e| format!("rules: bad glob {glob:?}: {e}"))?);
+                if let Some(rest) = glob.strip_prefix("**/") {
+                    set.add(Glob::new(rest).map_err(|e| format!("rules: bad glob {glob:?}: {e}"))?);
+                }
+            }
+            let set = set.build().map_err(|e| format!("rules: {e}"))?;
+            rules.push((kind, set, rule.fallthrough));
+        }
+        Ok(RuleSet { rules })
+    }
+
+    fn kind(&self, name: &str) -> Option<ModuleKind> {
+        self.rules
+            .iter()
+            .find(|(_, set, _)| set.is_match(name))
+            .map(|(kind, _, _)| *kind)
+    }
+}
+
+fn collect_modules(
+    base: &Path,
+    dir: &Path,
+    rules: &RuleSet,
+    out: &mut Vec<ModuleSource>,
+) -> std::io::Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with('.') || name == "node_modules" {
+            continue;
+        }
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            collect_modules(base, &path, rules, out)?;
+            continue;
+        }
+        let Some(relative) = relative_name(base, &path) else {
+            continue;
+        };
+        if CONFIG_FILES.contains(&relative.as_str()) || relative == "package.json" || relative == "package-lock.json" {
+            continue;
+        }
+        let Some(kind) = rules.kind(&relative) else {
+            continue;
+        };
+        if out.len() >= MODULE_FILES_MAX {
+            return Err(std::io::Error::other(format!(
+                "more than {MODULE_FILES_MAX} module files under {}",
+                base.display()
+            )));
+        }
+        let content = std::fs::read(&path)?;
+        out.push(ModuleSource {
+            name: relative,
+            kind,
+            content: content.into(),
+        });
+    }
+    Ok(())
+}
+
+/// Reads `KEY=VALUE` lines of a `.dev.vars` file (dotenv syntax: `#` comments, optional quotes).
+pub fn parse_dev_vars(text: &str) -> BTreeMap<String, String> {
+    let mut vars = BTreeMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let value = value.trim();
+        let value = if value.len() >= 2
+            && ((value.starts_with('"') && value.ends_with('"'))
+                || (value.starts_with('\'') && value.ends_with('\'')))
+        {
+            let inner = &value[1..value.len() - 1];
+            if value.starts_with('"') {
+                inner.replace("\\n", "\n")
+            } else {
+                inner.to_owned()
+            }
+        } else {
+            value.to_owned()
+        };
+        vars.insert(key.trim().to_owned(), value);
+    }
+    vars
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_err(name: &str, text: &str, expect: &str) {
+        let err = parse(Path::new(name), text).expect_err("must fail");
+        assert_eq!(err.to_string(), expect);
+    }
+
+    #[test]
+    fn jsonc_comments_and_trailing_commas() {
+        let text = "{\n // a comment\n \"name\": \"x\", /* block */\n \"vars\": {\"A\": \"1\",},\n}\n";
+        let loaded = parse(Path::new("wrangler.jsonc"), text).expect("parses");
+        assert_eq!(loaded.config.name.as_deref(), Some("x"));
+        assert_eq!(loaded.config.vars["A"], "1");
+        assert!(loaded.warnings.is_empty());
+    }
+
+    #[test]
+    fn wrong_type_names_file_and_line() {
+        check_err(
+            "wrangler.jsonc",
+            "{\n  \"name\": \"x\",\n  \"compatibility_flags\": \"nodejs_compat\"\n}",
+            "wrangler.jsonc:3:40: invalid type: string \"nodejs_compat\", expected a sequence",
+        );
+        let err = parse(Path::new("wrangler.toml"), "name = \"x\"\nmain = 5\n").expect_err("fails");
+        assert!(err.to_string().starts_with("wrangler.toml:2:8: "), "{err}");
+    }
+
+    #[test]
+    fn unknown_keys_warn() {
+        let loaded = parse(Path::new("wrangler.toml"), "name = \"x\"\nmian = \"a.js\"\n").expect("parses");
+        assert_eq!(loaded.warnings, vec!["wrangler.toml: unknown key \"mian\" is ignored".to_owned()]);
+    }
+
+    #[test]
+    fn dev_vars() {
+        let vars = parse_dev_vars("# c\nA=1\nB=\"two words\"\nexport C='x'\n");
+        assert_eq!(vars["A"], "1");
+        assert_eq!(vars["B"], "two words");
+        assert_eq!(vars["C"], "x");
+    }
+
+    #[test]
+    fn comment_markers_inside_strings_survive() {
+        let out = strip_jsonc("{\"a\": \"http://x/*y*/\",}");
+        assert_eq!(out, "{\"a\": \"http://x/*y*/\" }");
+    }
+}

@@ -1,0 +1,140 @@
+//! The HTTP edge: accepts connections, adds the headers Cloudflare's edge adds, hands each
+//! request to the runtime and streams the response back, logging one line per request.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use kiln_runtime::{Body, Runtime, Worker};
+use tokio::net::TcpListener;
+
+/// What the server serves.
+pub struct Site {
+    pub runtime: Runtime,
+    pub worker: Arc<Worker>,
+    /// Serve `/__scheduled?cron=...` to fire the `scheduled` handler, as `wrangler dev
+    /// --test-scheduled` does.
+    pub test_scheduled: bool,
+}
+
+pub async fn serve(listener: TcpListener, site: Arc<Site>) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                tracing::warn!(?err, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let site = Arc::clone(&site);
+        tokio::spawn(async move {
+            let service = service_fn(move |request| handle(Arc::clone(&site), peer, request));
+            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            if let Err(err) = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(%peer, ?err, "connection ended with an error");
+            }
+        });
+    }
+}
+
+async fn handle(
+    site: Arc<Site>,
+    peer: SocketAddr,
+    request: http::Request<Incoming>,
+) -> Result<http::Response<Body>, std::convert::Infallible> {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request
+        .uri()
+        .path_and_query()
+        .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
+    let response = if site.test_scheduled && request.uri().path() == "/__scheduled" {
+        scheduled(&site, request.uri()).await
+    } else {
+        let request = edge_request(request, peer);
+        match site.runtime.fetch(&site.worker, request, None).await {
+            Ok(response) => response,
+            Err(err) => error_response(&err),
+        }
+    };
+    tracing::info!(
+        target: "kiln::request",
+        worker = site.worker.name(),
+        %method,
+        path,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    Ok(response)
+}
+
+/// The request as the worker sees it: an absolute URL and Cloudflare's client headers.
+fn edge_request(request: http::Request<Incoming>, peer: SocketAddr) -> http::Request<Body> {
+    let (mut parts, body) = request.into_parts();
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+        .unwrap_or_else(|| "localhost".into());
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_owned();
+    let uri = format!("http://{host}{path}");
+    parts.uri = uri.parse().unwrap_or_else(|_| http::Uri::from_static("http://localhost/"));
+    let ip = peer.ip().to_string();
+    if let Ok(value) = http::HeaderValue::from_str(&ip) {
+        parts.headers.insert("cf-connecting-ip", value.clone());
+        parts.headers.insert("x-real-ip", value.clone());
+        parts.headers.insert("x-forwarded-for", value);
+    }
+    parts
+        .headers
+        .insert("x-forwarded-proto", http::HeaderValue::from_static("http"));
+    http::Request::from_parts(parts, kiln_runtime::boxed(body))
+}
+
+fn error_response(err: &kiln_runtime::Error) -> http::Response<Body> {
+    let status = http::StatusCode::from_u16(err.http_status())
+        .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    let text = match err {
+        kiln_runtime::Error::Exception(_) | kiln_runtime::Error::Startup(_) => {
+            "Worker threw exception".to_owned()
+        }
+        other => other.to_string(),
+    };
+    let mut response = http::Response::new(kiln_runtime::full(text));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain;charset=UTF-8"),
+    );
+    response
+}
+
+async fn scheduled(site: &Site, uri: &http::Uri) -> http::Response<Body> {
+    let cron = uri
+        .query()
+        .and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "cron")
+                .map(|(_, v)| v.into_owned())
+        })
+        .unwrap_or_default();
+    let now = chrono::Utc::now().timestamp_millis() as f64;
+    match site.runtime.scheduled(&site.worker, cron, now).await {
+        Ok(()) => http::Response::new(kiln_runtime::full("Ran scheduled event")),
+        Err(err) => error_response(&err),
+    }
+}

@@ -1,0 +1,68 @@
+//! Helpers for runtime tests: build a worker from sources and send it requests.
+#![allow(dead_code)]
+
+use std::sync::{Arc, OnceLock};
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use kiln_runtime::{ModuleKind, ModuleSource, Runtime, RuntimeOptions, Worker, WorkerLimits, WorkerScript};
+
+pub fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| Runtime::new(RuntimeOptions { threads: 2 }))
+}
+
+pub fn worker(modules: &[(&str, ModuleKind, &str)]) -> Arc<Worker> {
+    worker_with(modules, WorkerLimits::default(), serde_json::Map::new())
+}
+
+pub fn worker_with(
+    modules: &[(&str, ModuleKind, &str)],
+    limits: WorkerLimits,
+    env: serde_json::Map<String, serde_json::Value>,
+) -> Arc<Worker> {
+    let script = WorkerScript {
+        name: "test".into(),
+        main_module: modules[0].0.into(),
+        modules: modules
+            .iter()
+            .map(|(name, kind, content)| ModuleSource {
+                name: (*name).into(),
+                kind: *kind,
+                content: Bytes::copy_from_slice(content.as_bytes()),
+            })
+            .collect(),
+        env,
+        limits,
+        compatibility_date: "2025-01-01".into(),
+        compatibility_flags: vec![],
+    };
+    Worker::new(script).expect("valid worker")
+}
+
+pub fn js(source: &str) -> Arc<Worker> {
+    worker(&[("index.js", ModuleKind::EsModule, source)])
+}
+
+pub async fn get(worker: &Arc<Worker>, url: &str) -> Result<(u16, String), kiln_runtime::Error> {
+    let request = http::Request::builder()
+        .uri(url)
+        .body(kiln_runtime::empty())
+        .expect("request");
+    send(worker, request).await
+}
+
+pub async fn send(
+    worker: &Arc<Worker>,
+    request: http::Request<kiln_runtime::Body>,
+) -> Result<(u16, String), kiln_runtime::Error> {
+    let response = runtime().fetch(worker, request, None).await?;
+    let status = response.status().as_u16();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
