@@ -1,0 +1,182 @@
+// Web API behaviour tests, run inside a Kiln isolate by tests/web_apis.rs: GET /<name> runs one
+// test and answers "ok" or the failure.
+function assert(cond, message) { if (!cond) throw new Error("assertion failed: " + message); }
+function eq(actual, expected, message = "") {
+  if (actual !== expected) throw new Error(`${message} expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+}
+async function throwsAsync(fn, cls, message) {
+  try { await fn(); } catch (err) { assert(err instanceof cls, `${message}: threw ${err}`); return err; }
+  throw new Error(`${message}: did not throw`);
+}
+function throws(fn, cls, message) {
+  try { fn(); } catch (err) { assert(err instanceof cls, `${message}: threw ${err}`); return err; }
+  throw new Error(`${message}: did not throw`);
+}
+
+export const tests = {
+  async headers() {
+    const h = new Headers({ "Content-Type": "text/plain", "X-A": "1" });
+    h.append("x-a", "2");
+    eq(h.get("x-a"), "1, 2");
+    eq(h.get("content-type"), "text/plain");
+    h.append("Set-Cookie", "a=1"); h.append("Set-Cookie", "b=2");
+    eq(h.getSetCookie().length, 2);
+    eq([...h.keys()].join(","), "content-type,set-cookie,set-cookie,x-a");
+    h.delete("X-A");
+    assert(!h.has("x-a"), "deleted");
+    throws(() => h.set("bad name", "x"), TypeError, "invalid name");
+    throws(() => new Headers([["a"]]), TypeError, "bad pair");
+    eq(new Headers([["a", " b "]]).get("a"), "b", "trimmed");
+  },
+  async request() {
+    const r = new Request("https://example.com/a?b=1", { method: "post", body: "hi", headers: { "x": "y" } });
+    eq(r.method, "POST"); eq(r.url, "https://example.com/a?b=1"); eq(r.headers.get("x"), "y");
+    eq(r.headers.get("content-type"), "text/plain;charset=UTF-8");
+    const c = r.clone();
+    eq(await r.text(), "hi"); eq(await c.text(), "hi");
+    assert(r.bodyUsed, "bodyUsed");
+    await throwsAsync(() => r.text(), TypeError, "used twice");
+    throws(() => new Request("https://x", { method: "GET", body: "a" }), TypeError, "GET with body");
+    throws(() => new Request("not a url"), TypeError, "bad url");
+    const r2 = new Request(r.url, { method: "PUT", body: JSON.stringify({ a: 1 }) });
+    eq((await r2.json()).a, 1);
+  },
+  async response() {
+    const r = new Response("body", { status: 201, statusText: "Created", headers: { a: "b" } });
+    eq(r.status, 201); eq(r.statusText, "Created"); assert(r.ok, "ok"); eq(await r.text(), "body");
+    const j = Response.json({ x: [1] });
+    eq(j.headers.get("content-type"), "application/json"); eq((await j.json()).x[0], 1);
+    const red = Response.redirect("https://e.com/", 301);
+    eq(red.status, 301); eq(red.headers.get("location"), "https://e.com/");
+    throws(() => new Response("x", { status: 99 }), RangeError, "status range");
+    throws(() => new Response("x", { status: 204 }), TypeError, "null body status");
+    eq(Response.error().type, "error");
+    const bytes = await new Response(new Uint8Array([1, 2, 3])).arrayBuffer();
+    eq(bytes.byteLength, 3);
+    eq(new Response(null).body, null);
+  },
+  async streaming_body() {
+    const stream = new ReadableStream({
+      start(c) { c.enqueue(new TextEncoder().encode("a")); c.enqueue(new TextEncoder().encode("b")); c.close(); },
+    });
+    eq(await new Response(stream).text(), "ab");
+    const { readable, writable } = new TransformStream({ transform(chunk, c) { c.enqueue(chunk.toUpperCase()); } });
+    const w = writable.getWriter();
+    w.write("x"); w.write("y"); w.close();
+    const reader = readable.getReader();
+    let out = "";
+    for (;;) { const { value, done } = await reader.read(); if (done) break; out += value; }
+    eq(out, "XY");
+  },
+  async url() {
+    const u = new URL("https://user:pw@example.com:8080/p/a?q=1#h");
+    eq(u.hostname, "example.com"); eq(u.port, "8080"); eq(u.pathname, "/p/a"); eq(u.search, "?q=1"); eq(u.hash, "#h");
+    u.searchParams.append("z", "a b");
+    eq(u.href, "https://user:pw@example.com:8080/p/a?q=1&z=a+b#h");
+    const p = new URLSearchParams("a=1&b=2&a=3");
+    eq(p.getAll("a").join(), "1,3");
+    throws(() => new URL("nope"), TypeError, "invalid URL");
+    eq(new URL("../x", "https://e.com/a/b/c").href, "https://e.com/a/x");
+  },
+  async encoding() {
+    const bytes = new TextEncoder().encode("héllo €");
+    eq(bytes.length, 10);
+    eq(new TextDecoder().decode(bytes), "héllo €");
+    eq(new TextDecoder("latin1").encoding, "windows-1252");
+    eq(new TextDecoder("utf-16le").decode(new Uint8Array([104, 0, 105, 0])), "hi");
+    throws(() => new TextDecoder("nope"), RangeError, "bad label");
+    throws(() => new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array([0xff])), TypeError, "fatal");
+    const d = new TextDecoder();
+    eq(d.decode(new Uint8Array([0xe2, 0x82]), { stream: true }) + d.decode(new Uint8Array([0xac])), "€");
+    const into = new Uint8Array(4);
+    const res = new TextEncoder().encodeInto("a€b", into);
+    eq(res.read, 2); eq(res.written, 4);
+    eq(btoa("hi"), "aGk="); eq(atob("aGk="), "hi");
+    throws(() => btoa("€"), DOMException, "btoa range");
+    eq(throws(() => atob("*"), DOMException, "atob").name, "InvalidCharacterError");
+  },
+  async crypto() {
+    const a = crypto.getRandomValues(new Uint8Array(16));
+    assert(a.some((x) => x !== 0), "random");
+    assert(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(crypto.randomUUID()), "uuid v4");
+    const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode("abc"));
+    eq([...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join(""), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    eq(throws(() => crypto.getRandomValues(new Uint8Array(65537)), DOMException, "quota").name, "QuotaExceededError");
+    throws(() => crypto.getRandomValues(new Float32Array(1)), DOMException, "float array");
+    await throwsAsync(() => crypto.subtle.digest("SHA-3", new Uint8Array(1)), DOMException, "unknown algorithm");
+  },
+  async timers() {
+    const order = [];
+    await new Promise((resolve) => {
+      setTimeout(() => order.push("b"), 20);
+      setTimeout(() => { order.push("c"); resolve(); }, 40);
+      const cancelled = setTimeout(() => order.push("x"), 10);
+      clearTimeout(cancelled);
+      queueMicrotask(() => order.push("a"));
+    });
+    eq(order.join(""), "abc");
+    let ticks = 0;
+    await new Promise((resolve) => { const id = setInterval(() => { if (++ticks === 3) { clearInterval(id); resolve(); } }, 5); });
+    eq(ticks, 3);
+    const t0 = performance.now();
+    await scheduler.wait(15);
+    assert(performance.now() - t0 >= 14, "performance.now advances");
+  },
+  async structured_clone() {
+    const o = { d: new Date(5), r: /x/gi, m: new Map([[1, { a: 1 }]]), s: new Set([1, 2]), b: 10n, u: undefined, t: new Uint16Array([1, 2]), e: new RangeError("boom") };
+    o.self = o;
+    const c = structuredClone(o);
+    assert(c !== o && c.self === c, "cycle preserved");
+    eq(c.d.getTime(), 5); eq(c.r.flags, "gi"); eq(c.m.get(1).a, 1); assert(c.s.has(2), "set"); eq(c.b, 10n);
+    assert("u" in c, "undefined kept"); eq(c.t[1], 2); assert(c.e instanceof RangeError && c.e.message === "boom", "error");
+    eq(throws(() => structuredClone(() => 1), DOMException, "function").name, "DataCloneError");
+  },
+  async abort_and_events() {
+    const c = new AbortController();
+    let fired = 0;
+    c.signal.addEventListener("abort", () => fired++);
+    c.abort();
+    c.abort();
+    eq(fired, 1); assert(c.signal.aborted, "aborted"); eq(c.signal.reason.name, "AbortError");
+    throws(() => c.signal.throwIfAborted(), DOMException, "throwIfAborted");
+    const t = new EventTarget();
+    let got = null;
+    t.addEventListener("x", (e) => { got = e.detail; }, { once: true });
+    t.dispatchEvent(new CustomEvent("x", { detail: 7 }));
+    t.dispatchEvent(new CustomEvent("x", { detail: 8 }));
+    eq(got, 7);
+    const timed = AbortSignal.timeout(5);
+    await new Promise((r) => setTimeout(r, 30));
+    eq(timed.reason.name, "TimeoutError");
+  },
+  async form_data_and_blob() {
+    const f = new FormData();
+    f.append("a", "1"); f.append("file", new Blob(["xyz"], { type: "text/plain" }), "f.txt");
+    const r = new Request("https://x/", { method: "POST", body: f });
+    assert(r.headers.get("content-type").startsWith("multipart/form-data; boundary="), "content type");
+    const parsed = await r.formData();
+    eq(parsed.get("a"), "1"); eq(parsed.get("file").name, "f.txt"); eq(await parsed.get("file").text(), "xyz");
+    const u = await new Request("https://x/", { method: "POST", body: new URLSearchParams("k=v") }).formData();
+    eq(u.get("k"), "v");
+    const b = new Blob(["ab", new Uint8Array([99])]);
+    eq(b.size, 3); eq(await b.slice(1).text(), "bc"); eq(await new Response(b.stream()).text(), "abc");
+  },
+  async console_and_navigator() {
+    console.log("log line", { a: 1 }, [1, 2]);
+    console.error("%s=%d", "x", 5);
+    eq(navigator.userAgent, "Cloudflare-Workers");
+  },
+};
+
+export default {
+  async fetch(request) {
+    const name = new URL(request.url).pathname.slice(1);
+    if (name === "") return Response.json(Object.keys(tests));
+    try {
+      await tests[name]();
+      return new Response("ok");
+    } catch (err) {
+      return new Response(`${err}\n${err?.stack ?? ""}`, { status: 500 });
+    }
+  },
+};
