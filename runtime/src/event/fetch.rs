@@ -55,8 +55,7 @@ pub async fn run(
     let outcome = isolate
         .run(async move {
             async_with!(context => |ctx| {
-                handle(&ctx, request, entrypoint, id, inner_slot, &worker_name).await;
-                Ok::<(), Error>(())
+                handle(&ctx, request, entrypoint, id, inner_slot, &worker_name).await
             })
             .await
         })
@@ -74,21 +73,15 @@ async fn handle(
     id: u32,
     slot: ResponderSlot,
     worker_name: &str,
-) {
+) -> Result<(), Error> {
     let closed = {
         let guard = slot.lock().unwrap_or_else(|p| p.into_inner());
         guard.is_none()
     };
     if closed {
-        return;
+        return Ok(());
     }
-    let promise = match start(ctx, request, entrypoint, id) {
-        Ok(promise) => promise,
-        Err(err) => {
-            answer(&slot, Err(err));
-            return;
-        }
-    };
+    let promise = start(ctx, request, entrypoint, id)?;
     let client_gone = async {
         loop {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -106,7 +99,7 @@ async fn handle(
             if let Ok(abort) = web::internal(ctx, "abortRequest") {
                 let _ = abort.call::<_, ()>((id,));
             }
-            return;
+            return Ok(());
         }
     };
     let result = match result {
@@ -114,17 +107,10 @@ async fn handle(
         Err(err) => {
             let text = web::describe_error(ctx, err);
             tracing::error!(target: "kiln::worker", worker = worker_name, "Uncaught {text}");
-            answer(&slot, Err(Error::Exception(text)));
-            return;
+            return Err(Error::Exception(text));
         }
     };
-    let (response, pump_done) = match build_response(ctx, &result, worker_name) {
-        Ok(built) => built,
-        Err(err) => {
-            answer(&slot, Err(err));
-            return;
-        }
-    };
+    let (response, pump_done) = build_response(ctx, &result, worker_name)?;
     answer(&slot, Ok(response));
     if let Some(done) = pump_done {
         let _ = done.await;
@@ -138,6 +124,7 @@ async fn handle(
             }
         }
     }
+    Ok(())
 }
 
 /// Calls the prelude's `dispatchFetch` with the request's parts.

@@ -1,0 +1,103 @@
+//! CPU and memory limits: a runaway worker gets 503 and a fresh isolate, while other workers
+//! keep answering.
+mod util;
+
+use std::time::{Duration, Instant};
+
+use kiln_runtime::{Error, ModuleKind, WorkerLimits};
+
+fn limited(source: &str, cpu_ms: u64, memory_bytes: usize) -> std::sync::Arc<kiln_runtime::Worker> {
+    util::worker_with(
+        &[("index.js", ModuleKind::EsModule, source)],
+        WorkerLimits { cpu_ms, memory_bytes, ..WorkerLimits::default() },
+        serde_json::Map::new(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn infinite_loop_hits_cpu_limit_while_others_answer() {
+    let spinner = limited(
+        r#"export default { async fetch(req) { if (new URL(req.url).pathname === "/spin") { for (;;) {} } return new Response("alive"); } }"#,
+        300,
+        64 << 20,
+    );
+    let other = util::js(r#"export default { fetch() { return new Response("other"); } }"#);
+    let spin = tokio::spawn({
+        let spinner = spinner.clone();
+        async move {
+            let started = Instant::now();
+            (util::get(&spinner, "http://t/spin").await, started.elapsed())
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let started = Instant::now();
+    let (status, body) = util::get(&other, "http://t/").await.expect("other worker answers");
+    assert_eq!((status, body.as_str()), (200, "other"));
+    assert!(started.elapsed() < Duration::from_millis(250), "the other worker was held up");
+    let (result, elapsed) = spin.await.expect("join");
+    let err = result.expect_err("the spinning request fails");
+    assert!(matches!(err, Error::CpuLimit), "{err:?}");
+    assert_eq!(err.to_string(), "Worker exceeded CPU time limit.");
+    assert_eq!(err.http_status(), 503);
+    assert!(elapsed >= Duration::from_millis(300) && elapsed < Duration::from_secs(5), "{elapsed:?}");
+    let (status, body) = util::get(&spinner, "http://t/").await.expect("fresh isolate");
+    assert_eq!((status, body.as_str()), (200, "alive"));
+}
+
+#[tokio::test]
+async fn cpu_is_counted_not_wall_time() {
+    let sleeper = limited(
+        r#"export default { async fetch() { await new Promise(r => setTimeout(r, 400)); return new Response("slept"); } }"#,
+        100,
+        64 << 20,
+    );
+    let (status, body) = util::get(&sleeper, "http://t/").await.expect("answers");
+    assert_eq!((status, body.as_str()), (200, "slept"));
+}
+
+#[tokio::test]
+async fn allocation_bomb_hits_memory_limit() {
+    let bomb = limited(
+        r#"export default { async fetch(req) {
+            if (new URL(req.url).pathname === "/bomb") {
+              const keep = [];
+              for (;;) { try { keep.push(new Array(100000).fill(1.5)); } catch (e) { /* try to survive */ } }
+            }
+            return new Response("fine");
+        } }"#,
+        30_000,
+        32 << 20,
+    );
+    let err = util::get(&bomb, "http://t/bomb").await.expect_err("the bomb fails");
+    assert!(matches!(err, Error::MemoryLimit), "{err:?}");
+    assert_eq!(err.http_status(), 503);
+    let (status, body) = util::get(&bomb, "http://t/").await.expect("fresh isolate");
+    assert_eq!((status, body.as_str()), (200, "fine"));
+}
+
+#[tokio::test]
+async fn uncaught_exception_is_reported_with_location() {
+    let thrower = util::worker(&[(
+        "src/index.js",
+        ModuleKind::EsModule,
+        "export default {\n  fetch() {\n    throw new TypeError(\"nope\");\n  }\n};\n",
+    )]);
+    let err = util::get(&thrower, "http://t/").await.expect_err("throws");
+    let text = err.to_string();
+    assert!(text.contains("TypeError: nope"), "{text}");
+    assert!(text.contains("src/index.js:3:"), "{text}");
+    assert_eq!(err.http_status(), 500);
+}
+
+#[tokio::test]
+async fn syntax_error_at_startup_names_file_line_column() {
+    let broken = util::worker(&[(
+        "src/index.js",
+        ModuleKind::EsModule,
+        "export default {\n  fetch() { return new Response(\"x\") }\n}}\n",
+    )]);
+    let err = util::runtime().load(&broken).await.expect_err("does not load");
+    let text = err.to_string();
+    assert!(text.contains("SyntaxError"), "{text}");
+    assert!(text.contains("src/index.js:3:"), "{text}");
+}

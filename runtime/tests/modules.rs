@@ -1,0 +1,103 @@
+//! Module imports, wrangler's module rules and the `cloudflare:workers` module.
+mod util;
+
+use kiln_runtime::ModuleKind;
+
+#[tokio::test]
+async fn relative_imports_and_module_rules() {
+    let worker = util::worker(&[
+        (
+            "src/index.js",
+            ModuleKind::EsModule,
+            r#"import { greet } from "./lib/greet.js";
+               import text from "../assets/hello.txt";
+               import data from "../assets/blob.bin";
+               import config from "./config.json";
+               export default { fetch() {
+                 return new Response([greet("kiln"), text.trim(), new Uint8Array(data).join("-"), config.answer].join("|"));
+               } };"#,
+        ),
+        ("src/lib/greet.js", ModuleKind::EsModule, "export const greet = (n) => `hi ${n}`;"),
+        ("assets/hello.txt", ModuleKind::Text, "text module\n"),
+        ("assets/blob.bin", ModuleKind::Data, "\u{1}\u{2}"),
+        ("src/config.json", ModuleKind::Json, r#"{"answer": 42}"#),
+    ]);
+    let (status, body) = util::get(&worker, "http://t/").await.expect("answers");
+    assert_eq!((status, body.as_str()), (200, "hi kiln|text module|1-2|42"));
+}
+
+#[tokio::test]
+async fn missing_module_fails_startup_clearly() {
+    let worker = util::js(r#"import "./nope.js"; export default { fetch() { return new Response("x"); } }"#);
+    let err = util::runtime().load(&worker).await.expect_err("fails");
+    assert!(err.to_string().contains("No such module \"nope.js\""), "{err}");
+}
+
+#[tokio::test]
+async fn wasm_import_says_quickjs_has_no_webassembly() {
+    let worker = util::worker(&[
+        ("index.js", ModuleKind::EsModule, r#"import m from "./m.wasm"; export default { fetch() { return new Response("x"); } }"#),
+        ("m.wasm", ModuleKind::Wasm, "\0asm"),
+    ]);
+    let err = util::runtime().load(&worker).await.expect_err("fails");
+    assert!(err.to_string().contains("no WebAssembly"), "{err}");
+}
+
+#[tokio::test]
+async fn worker_entrypoint_class_and_env() {
+    let mut env = serde_json::Map::new();
+    env.insert("NAME".into(), serde_json::Value::String("from env".into()));
+    let worker = util::worker_with(
+        &[(
+            "index.js",
+            ModuleKind::EsModule,
+            r#"import { WorkerEntrypoint, env as importedEnv } from "cloudflare:workers";
+               export default class extends WorkerEntrypoint {
+                 async fetch(request) {
+                   this.ctx.waitUntil(Promise.resolve());
+                   return new Response(this.env.NAME + "|" + importedEnv.NAME);
+                 }
+               }"#,
+        )],
+        kiln_runtime::WorkerLimits::default(),
+        env,
+    );
+    let (status, body) = util::get(&worker, "http://t/").await.expect("answers");
+    assert_eq!((status, body.as_str()), (200, "from env|from env"));
+}
+
+#[tokio::test]
+async fn request_body_streams_in_and_response_streams_out() {
+    let worker = util::js(
+        r#"export default { async fetch(request) {
+             const { readable, writable } = new TransformStream();
+             (async () => {
+               const w = writable.getWriter();
+               const enc = new TextEncoder();
+               await w.write(enc.encode("got:"));
+               await w.write(enc.encode(await request.text()));
+               await w.close();
+             })();
+             return new Response(readable);
+           } }"#,
+    );
+    let request = http::Request::builder()
+        .method("POST")
+        .uri("http://t/")
+        .body(kiln_runtime::full("payload"))
+        .expect("request");
+    let (status, body) = util::send(&worker, request).await.expect("answers");
+    assert_eq!((status, body.as_str()), (200, "got:payload"));
+}
+
+#[tokio::test]
+async fn passthrough_of_request_body() {
+    let worker = util::js(r#"export default { fetch(request) { return new Response(request.body); } }"#);
+    let request = http::Request::builder()
+        .method("PUT")
+        .uri("http://t/")
+        .body(kiln_runtime::full("echo me"))
+        .expect("request");
+    let (status, body) = util::send(&worker, request).await.expect("answers");
+    assert_eq!((status, body.as_str()), (200, "echo me"));
+}
