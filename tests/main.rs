@@ -1,1 +1,5 @@
-fn main(){}
+//! Integration tests: real `kiln` processes on 127.0.0.1 ports, driven over real sockets.
+
+mod util;
+
+mod test_dev_server;

@@ -312,7 +312,8 @@ pub fn worker_script(
     }
     let base = match &config.base_dir {
         Some(base) => root.join(base),
-        None => main_path.parent().unwrap_or(root).to_path_buf(),
+        // Module names are paths from the project root, so errors name `src/index.js:3:5`.
+        None => root.to_path_buf(),
     };
     let rules = RuleSet::new(&config.rules).map_err(invalid)?;
     let mut modules = Vec::new();

@@ -1,0 +1,116 @@
+//! `kiln dev`: the example serves, bad configs and broken workers fail clearly, clients that
+//! vanish cost nothing, and worker logs carry the worker's name.
+
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::util;
+
+#[test]
+fn hello_example_serves_and_logs_with_worker_name() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/hello");
+    let mut node = util::dev(&root, &[]);
+    let (status, body) = node.get("/greet");
+    assert_eq!(status, 200);
+    assert_eq!(body, "Hello from Kiln!\n");
+    assert!(node.wait_for_log("GET /greet", Duration::from_secs(5)), "{:#?}", node.lines);
+    assert!(node.lines.iter().any(|l| l.contains("GET /greet") && l.contains("worker=\"hello\"")), "{:#?}", node.lines);
+}
+
+#[test]
+fn request_context_headers_and_vars() {
+    let dir = util::project(&[
+        ("wrangler.toml", "name = \"ctx\"\nmain = \"index.js\"\ncompatibility_date = \"2025-01-01\"\n[vars]\nA = \"from-vars\"\n"),
+        (".dev.vars", "SECRET=shh\n"),
+        ("index.js", "export default { fetch(req, env) { return new Response([req.headers.get('cf-connecting-ip'), env.A, env.SECRET, env.CLI].join('|')); } };"),
+    ]);
+    let node = util::dev(dir.path(), &["--var", "CLI:flag"]);
+    let (status, body) = node.get("/");
+    assert_eq!((status, body.as_str()), (200, "127.0.0.1|from-vars|shh|flag"));
+}
+
+#[test]
+fn config_type_error_names_file_and_line() {
+    let dir = util::project(&[
+        ("wrangler.jsonc", "{\n  // comment\n  \"name\": \"x\",\n  \"main\": 42,\n}\n"),
+    ]);
+    let mut command = util::kiln();
+    command.arg("dev").arg(dir.path()).args(["--port", "0"]);
+    let (ok, stderr) = util::run_to_exit(command);
+    assert!(!ok, "must fail");
+    assert!(stderr.contains("wrangler.jsonc:4:"), "{stderr}");
+}
+
+#[test]
+fn unknown_config_key_is_a_warning() {
+    let dir = util::project(&[
+        ("wrangler.toml", "name = \"w\"\nmain = \"index.js\"\nmian = \"typo\"\n"),
+        ("index.js", "export default { fetch() { return new Response('ok'); } };"),
+    ]);
+    let mut node = util::dev(dir.path(), &[]);
+    assert_eq!(node.get("/").0, 200);
+    assert!(node.wait_for_log("unknown key \"mian\"", Duration::from_secs(2)), "{:#?}", node.lines);
+}
+
+#[test]
+fn syntax_error_exits_with_file_line_column() {
+    let dir = util::project(&[
+        ("wrangler.toml", "name = \"broken\"\nmain = \"src/index.js\"\n"),
+        ("src/index.js", "export default {\n  fetch() { return new Response('x') }\n}}\n"),
+    ]);
+    let mut command = util::kiln();
+    command.arg("dev").arg(dir.path()).args(["--port", "0"]);
+    let (ok, stderr) = util::run_to_exit(command);
+    assert!(!ok, "must exit non-zero");
+    assert!(stderr.contains("SyntaxError"), "{stderr}");
+    assert!(stderr.contains("src/index.js:3:"), "{stderr}");
+}
+
+#[test]
+fn client_disconnect_mid_request_leaves_node_serving() {
+    let dir = util::project(&[
+        ("wrangler.toml", "name = \"echo\"\nmain = \"index.js\"\n"),
+        ("index.js", "export default { async fetch(req) { if (req.method === 'POST') return new Response(await req.text()); return new Response('up'); } };"),
+    ]);
+    let node = util::dev(dir.path(), &[]);
+    for _ in 0..20 {
+        let mut stream = TcpStream::connect(("127.0.0.1", node.port)).expect("connect");
+        stream
+            .write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\npartial body")
+            .expect("write");
+        drop(stream);
+    }
+    let (status, body) = util::request(
+        node.port,
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+    );
+    assert_eq!((status, body.as_str()), (200, "hello"));
+    assert_eq!(node.get("/"), (200, "up".to_owned()));
+}
+
+#[test]
+fn cpu_limit_answers_503_and_node_keeps_serving() {
+    let dir = util::project(&[
+        ("wrangler.toml", "name = \"spin\"\nmain = \"index.js\"\n[limits]\ncpu_ms = 200\n"),
+        ("index.js", "export default { fetch(req) { if (req.url.endsWith('/spin')) { for (;;) {} } return new Response('ok'); } };"),
+    ]);
+    let node = util::dev(dir.path(), &[]);
+    let (status, body) = node.get("/spin");
+    assert_eq!(status, 503);
+    assert_eq!(body, "Worker exceeded CPU time limit.");
+    assert_eq!(node.get("/"), (200, "ok".to_owned()));
+}
+
+#[test]
+fn scheduled_handler_runs_on_test_trigger() {
+    let dir = util::project(&[
+        ("wrangler.toml", "name = \"cron\"\nmain = \"index.js\"\n[triggers]\ncrons = [\"*/5 * * * *\"]\n"),
+        ("index.js", "export default { fetch() { return new Response('ok'); }, async scheduled(controller, env, ctx) { console.log('cron fired', controller.cron); } };"),
+    ]);
+    let mut node = util::dev(dir.path(), &["--test-scheduled"]);
+    let (status, _) = node.get("/__scheduled?cron=*/5+*+*+*+*");
+    assert_eq!(status, 200);
+    assert!(node.wait_for_log("cron fired */5 * * * *", Duration::from_secs(5)), "{:#?}", node.lines);
+}

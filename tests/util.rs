@@ -1,0 +1,155 @@
+//! The harness: starts `kiln dev` on an ephemeral port and speaks plain HTTP/1.1 to it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Longest wait for a node to report it is ready.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct Node {
+    child: Child,
+    pub port: u16,
+    log: mpsc::Receiver<String>,
+    pub lines: Vec<String>,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn kiln() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kiln"));
+    command.env("NO_COLOR", "1").env("RUST_LOG", "info");
+    command
+}
+
+/// Starts `kiln dev DIR --port 0`, waiting for its "Ready on" line.
+pub fn dev(dir: &Path, extra: &[&str]) -> Node {
+    let mut child = kiln()
+        .arg("dev")
+        .arg(dir)
+        .args(["--port", "0"])
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start kiln");
+    let stderr = child.stderr.take().expect("stderr");
+    let (sender, log) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut node = Node { child, port: 0, log, lines: Vec::new() };
+    let deadline = Instant::now() + STARTUP_TIMEOUT;
+    while Instant::now() < deadline {
+        match node.log.recv_timeout(Duration::from_millis(100)) {
+            Ok(line) => {
+                if let Some(rest) = line.split("Ready on http://").nth(1) {
+                    let address = rest.split_whitespace().next().unwrap_or_default();
+                    node.port = address.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0);
+                }
+                node.lines.push(line);
+                if node.port != 0 {
+                    return node;
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    panic!("kiln did not become ready: {:#?}", node.lines);
+}
+
+impl Node {
+    /// Collects log lines until one contains `needle` or `timeout` passes.
+    pub fn wait_for_log(&mut self, needle: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        if self.lines.iter().any(|l| l.contains(needle)) {
+            return true;
+        }
+        while Instant::now() < deadline {
+            if let Ok(line) = self.log.recv_timeout(Duration::from_millis(50)) {
+                let found = line.contains(needle);
+                self.lines.push(line);
+                if found {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    pub fn get(&self, path: &str) -> (u16, String) {
+        request(self.port, &format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
+    }
+}
+
+/// Sends a raw request and reads the whole response; returns (status, body).
+pub fn request(port: u16, raw: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    stream.write_all(raw.as_bytes()).expect("write");
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let text = String::from_utf8_lossy(&response).into_owned();
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    let body = if text.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(&body) } else { body };
+    (status, body)
+}
+
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else { break };
+        if size == 0 || after.len() < size {
+            break;
+        }
+        out.push_str(&after[..size]);
+        rest = after[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// Writes a worker project into a fresh temporary directory.
+pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, content) in files {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, content).expect("write");
+    }
+    dir
+}
+
+/// Runs `kiln` to completion with a time bound; returns (exit success, stderr).
+pub fn run_to_exit(mut command: Command) -> (bool, String) {
+    let mut child = command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let deadline = Instant::now() + STARTUP_TIMEOUT;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            let mut stderr = String::new();
+            if let Some(mut pipe) = child.stderr.take() {
+                let _ = pipe.read_to_string(&mut stderr);
+            }
+            return (status.success(), stderr);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("kiln did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
