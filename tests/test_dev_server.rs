@@ -15,8 +15,18 @@ fn hello_example_serves_and_logs_with_worker_name() {
     let (status, body) = node.get("/greet");
     assert_eq!(status, 200);
     assert_eq!(body, "Hello from Kiln!\n");
-    assert!(node.wait_for_log("GET /greet", Duration::from_secs(5)), "{:#?}", node.lines);
-    assert!(node.lines.iter().any(|l| l.contains("GET /greet") && l.contains("worker=\"hello\"")), "{:#?}", node.lines);
+    assert!(
+        node.wait_for_log("GET /greet", Duration::from_secs(5)),
+        "{:#?}",
+        node.lines
+    );
+    assert!(
+        node.lines
+            .iter()
+            .any(|l| l.contains("GET /greet") && l.contains("worker=\"hello\"")),
+        "{:#?}",
+        node.lines
+    );
 }
 
 #[test]
@@ -28,14 +38,18 @@ fn request_context_headers_and_vars() {
     ]);
     let node = util::dev(dir.path(), &["--var", "CLI:flag"]);
     let (status, body) = node.get("/");
-    assert_eq!((status, body.as_str()), (200, "127.0.0.1|from-vars|shh|flag"));
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "127.0.0.1|from-vars|shh|flag")
+    );
 }
 
 #[test]
 fn config_type_error_names_file_and_line() {
-    let dir = util::project(&[
-        ("wrangler.jsonc", "{\n  // comment\n  \"name\": \"x\",\n  \"main\": 42,\n}\n"),
-    ]);
+    let dir = util::project(&[(
+        "wrangler.jsonc",
+        "{\n  // comment\n  \"name\": \"x\",\n  \"main\": 42,\n}\n",
+    )]);
     let mut command = util::kiln();
     command.arg("dev").arg(dir.path()).args(["--port", "0"]);
     let (ok, stderr) = util::run_to_exit(command);
@@ -46,19 +60,35 @@ fn config_type_error_names_file_and_line() {
 #[test]
 fn unknown_config_key_is_a_warning() {
     let dir = util::project(&[
-        ("wrangler.toml", "name = \"w\"\nmain = \"index.js\"\nmian = \"typo\"\n"),
-        ("index.js", "export default { fetch() { return new Response('ok'); } };"),
+        (
+            "wrangler.toml",
+            "name = \"w\"\nmain = \"index.js\"\nmian = \"typo\"\n",
+        ),
+        (
+            "index.js",
+            "export default { fetch() { return new Response('ok'); } };",
+        ),
     ]);
     let mut node = util::dev(dir.path(), &[]);
     assert_eq!(node.get("/").0, 200);
-    assert!(node.wait_for_log("unknown key \"mian\"", Duration::from_secs(2)), "{:#?}", node.lines);
+    assert!(
+        node.wait_for_log("unknown key \"mian\"", Duration::from_secs(2)),
+        "{:#?}",
+        node.lines
+    );
 }
 
 #[test]
 fn syntax_error_exits_with_file_line_column() {
     let dir = util::project(&[
-        ("wrangler.toml", "name = \"broken\"\nmain = \"src/index.js\"\n"),
-        ("src/index.js", "export default {\n  fetch() { return new Response('x') }\n}}\n"),
+        (
+            "wrangler.toml",
+            "name = \"broken\"\nmain = \"src/index.js\"\n",
+        ),
+        (
+            "src/index.js",
+            "export default {\n  fetch() { return new Response('x') }\n}}\n",
+        ),
     ]);
     let mut command = util::kiln();
     command.arg("dev").arg(dir.path()).args(["--port", "0"]);
@@ -112,5 +142,9 @@ fn scheduled_handler_runs_on_test_trigger() {
     let mut node = util::dev(dir.path(), &["--test-scheduled"]);
     let (status, _) = node.get("/__scheduled?cron=*/5+*+*+*+*");
     assert_eq!(status, 200);
-    assert!(node.wait_for_log("cron fired */5 * * * *", Duration::from_secs(5)), "{:#?}", node.lines);
+    assert!(
+        node.wait_for_log("cron fired */5 * * * *", Duration::from_secs(5)),
+        "{:#?}",
+        node.lines
+    );
 }

@@ -50,14 +50,23 @@ pub fn dev(dir: &Path, extra: &[&str]) -> Node {
             }
         }
     });
-    let mut node = Node { child, port: 0, log, lines: Vec::new() };
+    let mut node = Node {
+        child,
+        port: 0,
+        log,
+        lines: Vec::new(),
+    };
     let deadline = Instant::now() + STARTUP_TIMEOUT;
     while Instant::now() < deadline {
         match node.log.recv_timeout(Duration::from_millis(100)) {
             Ok(line) => {
                 if let Some(rest) = line.split("Ready on http://").nth(1) {
                     let address = rest.split_whitespace().next().unwrap_or_default();
-                    node.port = address.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0);
+                    node.port = address
+                        .rsplit(':')
+                        .next()
+                        .and_then(|p| p.parse().ok())
+                        .unwrap_or(0);
                 }
                 node.lines.push(line);
                 if node.port != 0 {
@@ -91,21 +100,40 @@ impl Node {
     }
 
     pub fn get(&self, path: &str) -> (u16, String) {
-        request(self.port, &format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"))
+        request(
+            self.port,
+            &format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+        )
     }
 }
 
 /// Sends a raw request and reads the whole response; returns (status, body).
 pub fn request(port: u16, raw: &str) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
     stream.write_all(raw.as_bytes()).expect("write");
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response);
     let text = String::from_utf8_lossy(&response).into_owned();
-    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
-    let body = if text.to_ascii_lowercase().contains("transfer-encoding: chunked") { dechunk(&body) } else { body };
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    let body = if text
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(&body)
+    } else {
+        body
+    };
     (status, body)
 }
 
@@ -113,7 +141,9 @@ fn dechunk(body: &str) -> String {
     let mut out = String::new();
     let mut rest = body;
     while let Some((size, after)) = rest.split_once("\r\n") {
-        let Ok(size) = usize::from_str_radix(size.trim(), 16) else { break };
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
         if size == 0 || after.len() < size {
             break;
         }
@@ -136,7 +166,11 @@ pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
 
 /// Runs `kiln` to completion with a time bound; returns (exit success, stderr).
 pub fn run_to_exit(mut command: Command) -> (bool, String) {
-    let mut child = command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let mut child = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
     let deadline = Instant::now() + STARTUP_TIMEOUT;
     loop {
         if let Some(status) = child.try_wait().expect("wait") {

@@ -156,7 +156,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Loaded, Error> {
     };
     let is_toml = path.extension().is_some_and(|e| e == "toml");
     let config: WranglerConfig = if is_toml {
-        let deserializer = toml::Deserializer::parse(text).map_err(|e| toml_error(path, text, e))?;
+        let deserializer =
+            toml::Deserializer::parse(text).map_err(|e| toml_error(path, text, e))?;
         serde_ignored::deserialize(deserializer, &mut unknown)
             .map_err(|e| toml_error(path, text, e))?
     } else {
@@ -262,7 +263,9 @@ pub fn strip_jsonc(text: &str) -> String {
                     while j < bytes.len() && bytes[j].is_ascii_whitespace() {
                         j += 1;
                     }
-                    if bytes.get(j) == Some(&b'/') && matches!(bytes.get(j + 1), Some(b'/') | Some(b'*')) {
+                    if bytes.get(j) == Some(&b'/')
+                        && matches!(bytes.get(j + 1), Some(b'/') | Some(b'*'))
+                    {
                         // A comment between the comma and what follows: skip it.
                         if bytes[j + 1] == b'/' {
                             while j < bytes.len() && bytes[j] != b'\n' {
@@ -270,7 +273,9 @@ pub fn strip_jsonc(text: &str) -> String {
                             }
                         } else {
                             j += 2;
-                            while j < bytes.len() && !(bytes[j] == b'*' && bytes.get(j + 1) == Some(&b'/')) {
+                            while j < bytes.len()
+                                && !(bytes[j] == b'*' && bytes.get(j + 1) == Some(&b'/'))
+                            {
                                 j += 1;
                             }
                             j += 2;
@@ -302,13 +307,15 @@ pub fn worker_script(
         message,
     };
     let root = loaded.path.parent().unwrap_or(Path::new("."));
-    let main = config
-        .main
-        .as_deref()
-        .ok_or_else(|| invalid("\"main\" is required: the path of the worker's entry module".into()))?;
+    let main = config.main.as_deref().ok_or_else(|| {
+        invalid("\"main\" is required: the path of the worker's entry module".into())
+    })?;
     let main_path = root.join(main);
     if !main_path.is_file() {
-        return Err(invalid(format!("main module {} does not exist", main_path.display())));
+        return Err(invalid(format!(
+            "main module {} does not exist",
+            main_path.display()
+        )));
     }
     let base = match &config.base_dir {
         Some(base) => root.join(base),
@@ -318,10 +325,17 @@ pub fn worker_script(
     let rules = RuleSet::new(&config.rules).map_err(invalid)?;
     let mut modules = Vec::new();
     collect_modules(&base, &base, &rules, &mut modules).map_err(|e| invalid(e.to_string()))?;
-    let main_name = relative_name(&base, &main_path)
-        .ok_or_else(|| invalid(format!("main module {} is outside {}", main_path.display(), base.display())))?;
+    let main_name = relative_name(&base, &main_path).ok_or_else(|| {
+        invalid(format!(
+            "main module {} is outside {}",
+            main_path.display(),
+            base.display()
+        ))
+    })?;
     if !modules.iter().any(|m| m.name == main_name) {
-        return Err(invalid(format!("main module {main_name} is not a JavaScript module")));
+        return Err(invalid(format!(
+            "main module {main_name} is not a JavaScript module"
+        )));
     }
 
     let mut env = serde_json::Map::new();
@@ -372,11 +386,31 @@ struct RuleSet {
 impl RuleSet {
     fn new(user: &[Rule]) -> Result<RuleSet, String> {
         let defaults = [
-            Rule { kind: "ESModule".into(), globs: vec!["**/*.js".into(), "**/*.mjs".into()], fallthrough: true },
-            Rule { kind: "Text".into(), globs: vec!["**/*.txt".into(), "**/*.html".into(), "**/*.sql".into()], fallthrough: true },
-            Rule { kind: "Data".into(), globs: vec!["**/*.bin".into()], fallthrough: true },
-            Rule { kind: "CompiledWasm".into(), globs: vec!["**/*.wasm".into(), "**/*.wasm?module".into()], fallthrough: true },
-            Rule { kind: "JSON".into(), globs: vec!["**/*.json".into()], fallthrough: true },
+            Rule {
+                kind: "ESModule".into(),
+                globs: vec!["**/*.js".into(), "**/*.mjs".into()],
+                fallthrough: true,
+            },
+            Rule {
+                kind: "Text".into(),
+                globs: vec!["**/*.txt".into(), "**/*.html".into(), "**/*.sql".into()],
+                fallthrough: true,
+            },
+            Rule {
+                kind: "Data".into(),
+                globs: vec!["**/*.bin".into()],
+                fallthrough: true,
+            },
+            Rule {
+                kind: "CompiledWasm".into(),
+                globs: vec!["**/*.wasm".into(), "**/*.wasm?module".into()],
+                fallthrough: true,
+            },
+            Rule {
+                kind: "JSON".into(),
+                globs: vec!["**/*.json".into()],
+                fallthrough: true,
+            },
         ];
         let mut rules = Vec::new();
         for rule in user.iter().chain(defaults.iter()) {
@@ -386,8 +420,15 @@ impl RuleSet {
                 "Data" => ModuleKind::Data,
                 "CompiledWasm" => ModuleKind::Wasm,
                 "JSON" => ModuleKind::Json,
-                "CommonJS" => return Err("rules: CommonJS modules are not supported by Kiln yet; use ES modules".into()),
-                "PythonModule" | "PythonRequirement" => return Err("rules: Python workers are not supported by Kiln".into()),
+                "CommonJS" => {
+                    return Err(
+                        "rules: CommonJS modules are not supported by Kiln yet; use ES modules"
+                            .into(),
+                    )
+                }
+                "PythonModule" | "PythonRequirement" => {
+                    return Err("rules: Python workers are not supported by Kiln".into())
+                }
                 other => return Err(format!("rules: unknown module type \"{other}\"")),
             };
             let mut set = GlobSetBuilder::new();
@@ -433,7 +474,10 @@ fn collect_modules(
         let Some(relative) = relative_name(base, &path) else {
             continue;
         };
-        if CONFIG_FILES.contains(&relative.as_str()) || relative == "package.json" || relative == "package-lock.json" {
+        if CONFIG_FILES.contains(&relative.as_str())
+            || relative == "package.json"
+            || relative == "package-lock.json"
+        {
             continue;
         }
         let Some(kind) = rules.kind(&relative) else {
@@ -497,7 +541,8 @@ mod tests {
 
     #[test]
     fn jsonc_comments_and_trailing_commas() {
-        let text = "{\n // a comment\n \"name\": \"x\", /* block */\n \"vars\": {\"A\": \"1\",},\n}\n";
+        let text =
+            "{\n // a comment\n \"name\": \"x\", /* block */\n \"vars\": {\"A\": \"1\",},\n}\n";
         let loaded = parse(Path::new("wrangler.jsonc"), text).expect("parses");
         assert_eq!(loaded.config.name.as_deref(), Some("x"));
         assert_eq!(loaded.config.vars["A"], "1");
@@ -517,8 +562,15 @@ mod tests {
 
     #[test]
     fn unknown_keys_warn() {
-        let loaded = parse(Path::new("wrangler.toml"), "name = \"x\"\nmian = \"a.js\"\n").expect("parses");
-        assert_eq!(loaded.warnings, vec!["wrangler.toml: unknown key \"mian\" is ignored".to_owned()]);
+        let loaded = parse(
+            Path::new("wrangler.toml"),
+            "name = \"x\"\nmian = \"a.js\"\n",
+        )
+        .expect("parses");
+        assert_eq!(
+            loaded.warnings,
+            vec!["wrangler.toml: unknown key \"mian\" is ignored".to_owned()]
+        );
     }
 
     #[test]

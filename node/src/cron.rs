@@ -32,8 +32,12 @@ pub async fn run(runtime: Runtime, worker: Arc<Worker>, text: String, cron: cron
         tokio::time::sleep(wait).await;
         let time = next.timestamp_millis() as f64;
         match runtime.scheduled(&worker, text.clone(), time).await {
-            Ok(()) => tracing::info!(target: "kiln::request", worker = worker.name(), cron = text, "scheduled"),
-            Err(err) => tracing::error!(target: "kiln::request", worker = worker.name(), cron = text, %err, "scheduled handler failed"),
+            Ok(()) => {
+                tracing::info!(target: "kiln::request", worker = worker.name(), cron = text, "scheduled")
+            }
+            Err(err) => {
+                tracing::error!(target: "kiln::request", worker = worker.name(), cron = text, %err, "scheduled handler failed")
+            }
         }
     }
 }

@@ -15,7 +15,11 @@ use clap::{Parser, Subcommand};
 use kiln_runtime::{Runtime, RuntimeOptions, Worker};
 
 #[derive(Parser)]
-#[command(name = "kiln", version, about = "A self-hosted, clustered runtime for Cloudflare Workers and Durable Objects")]
+#[command(
+    name = "kiln",
+    version,
+    about = "A self-hosted, clustered runtime for Cloudflare Workers and Durable Objects"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -92,7 +96,9 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
     let crons = cron::parse(&loaded.config.triggers.crons).map_err(anyhow::Error::msg)?;
     let worker = Worker::new(script)?;
 
-    let threads = args.threads.unwrap_or_else(|| RuntimeOptions::default().threads);
+    let threads = args
+        .threads
+        .unwrap_or_else(|| RuntimeOptions::default().threads);
     let runtime = Runtime::new(RuntimeOptions { threads });
     let io = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads.clamp(1, 4))

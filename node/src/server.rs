@@ -92,7 +92,9 @@ fn edge_request(request: http::Request<Incoming>, peer: SocketAddr) -> http::Req
         .map_or("/", |p| p.as_str())
         .to_owned();
     let uri = format!("http://{host}{path}");
-    parts.uri = uri.parse().unwrap_or_else(|_| http::Uri::from_static("http://localhost/"));
+    parts.uri = uri
+        .parse()
+        .unwrap_or_else(|_| http::Uri::from_static("http://localhost/"));
     let ip = peer.ip().to_string();
     if let Ok(value) = http::HeaderValue::from_str(&ip) {
         parts.headers.insert("cf-connecting-ip", value.clone());

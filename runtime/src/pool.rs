@@ -39,7 +39,7 @@ impl Default for RuntimeOptions {
 enum Job {
     Fetch {
         worker: Arc<Worker>,
-        request: http::Request<Body>,
+        request: Box<http::Request<Body>>,
         entrypoint: Option<String>,
         responder: event::fetch::Responder,
     },
@@ -92,7 +92,7 @@ impl Runtime {
         let (responder, response) = oneshot::channel();
         self.submit(Job::Fetch {
             worker: Arc::clone(worker),
-            request,
+            request: Box::new(request),
             entrypoint,
             responder,
         })?;
@@ -226,7 +226,7 @@ async fn run_job(state: Rc<ThreadState>, job: Job) {
             responder,
         } => match state.isolate(&worker).await {
             Ok(isolate) => {
-                event::fetch::run(Rc::clone(&isolate), request, entrypoint, responder).await;
+                event::fetch::run(Rc::clone(&isolate), *request, entrypoint, responder).await;
                 after_event(&state, &isolate);
             }
             Err(err) => {
@@ -258,7 +258,11 @@ async fn run_job(state: Rc<ThreadState>, job: Job) {
 /// Discards an isolate that a limit terminated, so the next request gets a fresh one.
 fn after_event(state: &ThreadState, isolate: &Rc<Isolate>) {
     if let Some(reason) = isolate.shared.terminated() {
-        tracing::warn!(worker = isolate.worker.name(), ?reason, "isolate terminated by a limit and discarded");
+        tracing::warn!(
+            worker = isolate.worker.name(),
+            ?reason,
+            "isolate terminated by a limit and discarded"
+        );
         state.forget_isolate(isolate);
     }
 }

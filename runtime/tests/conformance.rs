@@ -1,3 +1,4 @@
+#![allow(clippy::print_stdout)] // Tests report their conformance counts.
 //! WHATWG conformance data from ../shared/conformance run through the runtime's `URL` and
 //! `TextDecoder`. The bar for URL parsing is the `url` crate itself: every case it passes must
 //! pass in JavaScript too.
@@ -8,7 +9,9 @@ use std::path::PathBuf;
 use kiln_runtime::ModuleKind;
 
 fn conformance(path: &str) -> Option<String> {
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance").join(path);
+    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/conformance")
+        .join(path);
     std::fs::read_to_string(&file).ok()
 }
 
@@ -52,7 +55,9 @@ async fn wpt_url_parsing() {
         let crate_ok = if case["failure"].as_bool() == Some(true) {
             parsed.is_err()
         } else {
-            parsed.map(|u| u.as_str() == case["href"].as_str().unwrap_or_default()).unwrap_or(false)
+            parsed
+                .map(|u| u.as_str() == case["href"].as_str().unwrap_or_default())
+                .unwrap_or(false)
         };
         crate_passed += usize::from(crate_ok);
         js_passed += usize::from(*js_ok);
@@ -65,7 +70,10 @@ async fn wpt_url_parsing() {
         js.len() - js_passed,
         js.len()
     );
-    assert!(regressions.is_empty(), "cases the url crate passes but Kiln fails: {regressions:#?}");
+    assert!(
+        regressions.is_empty(),
+        "cases the url crate passes but Kiln fails: {regressions:#?}"
+    );
 }
 
 const SETTERS_RUNNER: &str = r#"
@@ -106,7 +114,10 @@ async fn wpt_url_setters() {
         println!("  setter failure: {failure}");
     }
     // Known gaps are setters where llrt_url diverges from the spec; keep them from growing.
-    assert!(passed > 0 && failed * 10 <= passed + failed, "too many setter failures: {failed}");
+    assert!(
+        passed > 0 && failed * 10 <= passed + failed,
+        "too many setter failures: {failed}"
+    );
 }
 
 const ENCODING_RUNNER: &str = r#"
@@ -136,6 +147,9 @@ async fn whatwg_encoding_labels() {
     let (status, body) = util::get(&worker, "http://t/").await.expect("runs");
     assert_eq!(status, 200, "{body}");
     let result: serde_json::Value = serde_json::from_str(&body).expect("results");
-    println!("TextDecoder labels: {} passed, {} failed", result["passed"], result["failed"]);
+    println!(
+        "TextDecoder labels: {} passed, {} failed",
+        result["passed"], result["failed"]
+    );
     assert_eq!(result["failed"], 0, "{}", result["failures"]);
 }

@@ -9,7 +9,11 @@ use kiln_runtime::{Error, ModuleKind, WorkerLimits};
 fn limited(source: &str, cpu_ms: u64, memory_bytes: usize) -> std::sync::Arc<kiln_runtime::Worker> {
     util::worker_with(
         &[("index.js", ModuleKind::EsModule, source)],
-        WorkerLimits { cpu_ms, memory_bytes, ..WorkerLimits::default() },
+        WorkerLimits {
+            cpu_ms,
+            memory_bytes,
+            ..WorkerLimits::default()
+        },
         serde_json::Map::new(),
     )
 }
@@ -26,21 +30,34 @@ async fn infinite_loop_hits_cpu_limit_while_others_answer() {
         let spinner = spinner.clone();
         async move {
             let started = Instant::now();
-            (util::get(&spinner, "http://t/spin").await, started.elapsed())
+            (
+                util::get(&spinner, "http://t/spin").await,
+                started.elapsed(),
+            )
         }
     });
     tokio::time::sleep(Duration::from_millis(50)).await;
     let started = Instant::now();
-    let (status, body) = util::get(&other, "http://t/").await.expect("other worker answers");
+    let (status, body) = util::get(&other, "http://t/")
+        .await
+        .expect("other worker answers");
     assert_eq!((status, body.as_str()), (200, "other"));
-    assert!(started.elapsed() < Duration::from_millis(250), "the other worker was held up");
+    assert!(
+        started.elapsed() < Duration::from_millis(250),
+        "the other worker was held up"
+    );
     let (result, elapsed) = spin.await.expect("join");
     let err = result.expect_err("the spinning request fails");
     assert!(matches!(err, Error::CpuLimit), "{err:?}");
     assert_eq!(err.to_string(), "Worker exceeded CPU time limit.");
     assert_eq!(err.http_status(), 503);
-    assert!(elapsed >= Duration::from_millis(300) && elapsed < Duration::from_secs(5), "{elapsed:?}");
-    let (status, body) = util::get(&spinner, "http://t/").await.expect("fresh isolate");
+    assert!(
+        elapsed >= Duration::from_millis(300) && elapsed < Duration::from_secs(5),
+        "{elapsed:?}"
+    );
+    let (status, body) = util::get(&spinner, "http://t/")
+        .await
+        .expect("fresh isolate");
     assert_eq!((status, body.as_str()), (200, "alive"));
 }
 
@@ -68,7 +85,9 @@ async fn allocation_bomb_hits_memory_limit() {
         30_000,
         32 << 20,
     );
-    let err = util::get(&bomb, "http://t/bomb").await.expect_err("the bomb fails");
+    let err = util::get(&bomb, "http://t/bomb")
+        .await
+        .expect_err("the bomb fails");
     assert!(matches!(err, Error::MemoryLimit), "{err:?}");
     assert_eq!(err.http_status(), 503);
     let (status, body) = util::get(&bomb, "http://t/").await.expect("fresh isolate");
@@ -96,7 +115,10 @@ async fn syntax_error_at_startup_names_file_line_column() {
         ModuleKind::EsModule,
         "export default {\n  fetch() { return new Response(\"x\") }\n}}\n",
     )]);
-    let err = util::runtime().load(&broken).await.expect_err("does not load");
+    let err = util::runtime()
+        .load(&broken)
+        .await
+        .expect_err("does not load");
     let text = err.to_string();
     assert!(text.contains("SyntaxError"), "{text}");
     assert!(text.contains("src/index.js:3:"), "{text}");

@@ -17,7 +17,11 @@ async fn relative_imports_and_module_rules() {
                  return new Response([greet("kiln"), text.trim(), new Uint8Array(data).join("-"), config.answer].join("|"));
                } };"#,
         ),
-        ("src/lib/greet.js", ModuleKind::EsModule, "export const greet = (n) => `hi ${n}`;"),
+        (
+            "src/lib/greet.js",
+            ModuleKind::EsModule,
+            "export const greet = (n) => `hi ${n}`;",
+        ),
         ("assets/hello.txt", ModuleKind::Text, "text module\n"),
         ("assets/blob.bin", ModuleKind::Data, "\u{1}\u{2}"),
         ("src/config.json", ModuleKind::Json, r#"{"answer": 42}"#),
@@ -28,15 +32,23 @@ async fn relative_imports_and_module_rules() {
 
 #[tokio::test]
 async fn missing_module_fails_startup_clearly() {
-    let worker = util::js(r#"import "./nope.js"; export default { fetch() { return new Response("x"); } }"#);
+    let worker =
+        util::js(r#"import "./nope.js"; export default { fetch() { return new Response("x"); } }"#);
     let err = util::runtime().load(&worker).await.expect_err("fails");
-    assert!(err.to_string().contains("No such module \"nope.js\""), "{err}");
+    assert!(
+        err.to_string().contains("No such module \"nope.js\""),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn wasm_import_says_quickjs_has_no_webassembly() {
     let worker = util::worker(&[
-        ("index.js", ModuleKind::EsModule, r#"import m from "./m.wasm"; export default { fetch() { return new Response("x"); } }"#),
+        (
+            "index.js",
+            ModuleKind::EsModule,
+            r#"import m from "./m.wasm"; export default { fetch() { return new Response("x"); } }"#,
+        ),
         ("m.wasm", ModuleKind::Wasm, "\0asm"),
     ]);
     let err = util::runtime().load(&worker).await.expect_err("fails");
@@ -92,7 +104,8 @@ async fn request_body_streams_in_and_response_streams_out() {
 
 #[tokio::test]
 async fn passthrough_of_request_body() {
-    let worker = util::js(r#"export default { fetch(request) { return new Response(request.body); } }"#);
+    let worker =
+        util::js(r#"export default { fetch(request) { return new Response(request.body); } }"#);
     let request = http::Request::builder()
         .method("PUT")
         .uri("http://t/")

@@ -1,3 +1,4 @@
+#![allow(clippy::print_stdout)] // Tests report their conformance counts.
 //! Runs every test in `js/web_apis.js` inside a Kiln isolate and reports each.
 mod util;
 
@@ -26,6 +27,10 @@ async fn web_apis_behave_as_on_cloudflare() {
             failures.push(format!("{name}: {body}"));
         }
     }
-    println!("{} passed, {} failed", names.len() - failures.len(), failures.len());
+    println!(
+        "{} passed, {} failed",
+        names.len() - failures.len(),
+        failures.len()
+    );
     assert!(failures.is_empty(), "{failures:#?}");
 }

@@ -119,7 +119,10 @@ async fn handle(
     if let Some(wait_until) = wait_until {
         if let Ok(promise) = wait_until.call::<_, Promise>(()) {
             let grace = Duration::from_millis(WAIT_UNTIL_GRACE_MS);
-            if tokio::time::timeout(grace, promise.into_future::<Value>()).await.is_err() {
+            if tokio::time::timeout(grace, promise.into_future::<Value>())
+                .await
+                .is_err()
+            {
                 tracing::warn!(target: "kiln::worker", worker = worker_name, "waitUntil() tasks did not finish within {WAIT_UNTIL_GRACE_MS} ms and were cancelled");
             }
         }
@@ -139,7 +142,11 @@ fn start<'js>(
     let data = isolate::data(ctx).map_err(internal)?;
     let exports = match data.exports.borrow().clone() {
         Some(exports) => exports.restore(ctx).map_err(internal)?,
-        None => return Err(Error::Startup("the worker's main module has not evaluated".into())),
+        None => {
+            return Err(Error::Startup(
+                "the worker's main module has not evaluated".into(),
+            ))
+        }
     };
     let env = data.env.clone().restore(ctx).map_err(internal)?;
     let has_body = !(http_body::Body::is_end_stream(&body)
@@ -227,7 +234,9 @@ fn build_response<'js>(
         });
         body
     } else {
-        return Err(Error::Exception("response body has an unexpected type".into()));
+        return Err(Error::Exception(
+            "response body has an unexpected type".into(),
+        ));
     };
     let mut response = http::Response::new(body);
     *response.status_mut() = http::StatusCode::from_u16(status)

@@ -95,7 +95,9 @@ unsafe impl Allocator for CappedAllocator {
         if new_ptr.is_null() {
             return new_ptr;
         }
-        self.account.used_bytes.fetch_sub(old_size, Ordering::Relaxed);
+        self.account
+            .used_bytes
+            .fetch_sub(old_size, Ordering::Relaxed);
         self.record(new_ptr)
     }
 

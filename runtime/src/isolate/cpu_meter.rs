@@ -22,7 +22,10 @@ pub fn thread_cpu_now() -> Duration {
     };
     // SAFETY: `ts` is a valid, writable timespec and the clock id is a constant the kernel knows.
     let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "CLOCK_THREAD_CPUTIME_ID is always available on Linux");
+    assert_eq!(
+        rc, 0,
+        "CLOCK_THREAD_CPUTIME_ID is always available on Linux"
+    );
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 

@@ -68,7 +68,9 @@ impl Loader for WorkerLoader {
             CLOUDFLARE_WORKERS => {
                 return load_es_module(ctx, name, web::CLOUDFLARE_WORKERS_JS.as_bytes())
             }
-            KILN_INTERNAL => return Module::declare_def::<web::InternalModule, _>(ctx.clone(), name),
+            KILN_INTERNAL => {
+                return Module::declare_def::<web::InternalModule, _>(ctx.clone(), name)
+            }
             _ => {}
         }
         let Some(module) = self.worker.module(name) else {

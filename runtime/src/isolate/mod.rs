@@ -18,7 +18,9 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use rquickjs::{async_with, AsyncContext, AsyncRuntime, Ctx, JsLifetime, Module, Object, Persistent};
+use rquickjs::{
+    async_with, AsyncContext, AsyncRuntime, Ctx, JsLifetime, Module, Object, Persistent,
+};
 use tokio::sync::watch;
 
 use crate::body::Body;
@@ -127,7 +129,9 @@ impl IsolateData {
 }
 
 /// Returns the isolate data of the context running now.
-pub fn data<'a, 'js>(ctx: &'a Ctx<'js>) -> rquickjs::Result<rquickjs::runtime::UserDataGuard<'a, IsolateData>> {
+pub fn data<'a, 'js>(
+    ctx: &'a Ctx<'js>,
+) -> rquickjs::Result<rquickjs::runtime::UserDataGuard<'a, IsolateData>> {
     ctx.userdata::<IsolateData>()
         .ok_or_else(|| rquickjs::Exception::throw_internal(ctx, "isolate data missing"))
 }
@@ -156,7 +160,9 @@ impl Isolate {
             cpu_limit: Duration::from_millis(limits.cpu_ms),
             termination,
         });
-        runtime.set_max_stack_size(limits::ISOLATE_STACK_BYTES_MAX).await;
+        runtime
+            .set_max_stack_size(limits::ISOLATE_STACK_BYTES_MAX)
+            .await;
         let interrupt_shared = Rc::clone(&shared);
         runtime
             .set_interrupt_handler(Some(Box::new(move || interrupt_shared.interrupt())))

@@ -58,16 +58,16 @@ pub fn install(ctx: &Ctx<'_>, worker: Arc<Worker>) -> Result<()> {
     fetch::register(ctx, &ops)?;
     ctx.globals().set("__kiln_ops", ops)?;
 
-    let prelude =
-        isolate::loader::load_es_module(ctx, PRELUDE_NAME, PRELUDE_JS.as_bytes())?;
+    let prelude = isolate::loader::load_es_module(ctx, PRELUDE_NAME, PRELUDE_JS.as_bytes())?;
     let (prelude, promise) = prelude.eval()?;
     promise.finish::<()>()?;
     let internals: Object = prelude.namespace()?;
 
     let env_json = serde_json::Value::Object(worker.script().env.clone()).to_string();
-    let env: Object = ctx.json_parse(env_json)?.into_object().ok_or_else(|| {
-        Exception::throw_internal(ctx, "env is not an object")
-    })?;
+    let env: Object = ctx
+        .json_parse(env_json)?
+        .into_object()
+        .ok_or_else(|| Exception::throw_internal(ctx, "env is not an object"))?;
 
     let data = IsolateData {
         worker,
@@ -80,7 +80,10 @@ pub fn install(ctx: &Ctx<'_>, worker: Arc<Worker>) -> Result<()> {
         next_timer_id: Default::default(),
     };
     if ctx.store_userdata(data).is_err() {
-        return Err(Exception::throw_internal(ctx, "isolate data already installed"));
+        return Err(Exception::throw_internal(
+            ctx,
+            "isolate data already installed",
+        ));
     }
     Ok(())
 }

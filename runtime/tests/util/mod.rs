@@ -5,7 +5,9 @@ use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use kiln_runtime::{ModuleKind, ModuleSource, Runtime, RuntimeOptions, Worker, WorkerLimits, WorkerScript};
+use kiln_runtime::{
+    ModuleKind, ModuleSource, Runtime, RuntimeOptions, Worker, WorkerLimits, WorkerScript,
+};
 
 pub fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();

@@ -22,7 +22,10 @@ fn random_bytes(ctx: &Ctx<'_>, buffer: &mut [u8]) -> Result<()> {
 }
 
 fn op_crypto_random<'js>(ctx: Ctx<'js>, length: usize) -> Result<TypedArray<'js, u8>> {
-    assert!(length <= RANDOM_VALUES_BYTES_MAX, "the prelude checks the quota");
+    assert!(
+        length <= RANDOM_VALUES_BYTES_MAX,
+        "the prelude checks the quota"
+    );
     let mut bytes = vec![0u8; length];
     random_bytes(&ctx, &mut bytes)?;
     TypedArray::new(ctx, bytes)
@@ -45,7 +48,11 @@ fn op_crypto_random_uuid(ctx: Ctx<'_>) -> Result<String> {
 }
 
 /// The digest of `data` with a normalized algorithm name, or `None` if the name is unknown.
-fn op_crypto_digest<'js>(ctx: Ctx<'js>, algorithm: String, data: TypedArray<'js, u8>) -> Result<Option<ArrayBuffer<'js>>> {
+fn op_crypto_digest<'js>(
+    ctx: Ctx<'js>,
+    algorithm: String,
+    data: TypedArray<'js, u8>,
+) -> Result<Option<ArrayBuffer<'js>>> {
     let input = data.as_bytes().unwrap_or(&[]);
     let digest: Vec<u8> = match algorithm.as_str() {
         "SHA-1" => Sha1::digest(input).to_vec(),

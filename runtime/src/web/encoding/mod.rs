@@ -10,7 +10,10 @@ use rquickjs::{Class, Ctx, Exception, JsLifetime, Object, Result, TypedArray};
 pub fn register(ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
     Class::<Decoder>::define(&ops.clone())?;
     let _ = ctx;
-    ops.set("op_encoding_decoder_new", Func::from(op_encoding_decoder_new))?;
+    ops.set(
+        "op_encoding_decoder_new",
+        Func::from(op_encoding_decoder_new),
+    )?;
     ops.set("op_encoding_encode", Func::from(op_encoding_encode))?;
     ops.set("op_encoding_btoa", Func::from(op_encoding_btoa))?;
     ops.set("op_encoding_atob", Func::from(op_encoding_atob))?;
@@ -45,7 +48,12 @@ impl Decoder {
         self.encoding.name().to_ascii_lowercase()
     }
 
-    pub fn decode(&mut self, ctx: Ctx<'_>, bytes: Opt<TypedArray<'_, u8>>, stream: Opt<bool>) -> Result<String> {
+    pub fn decode(
+        &mut self,
+        ctx: Ctx<'_>,
+        bytes: Opt<TypedArray<'_, u8>>,
+        stream: Opt<bool>,
+    ) -> Result<String> {
         let stream = stream.0.unwrap_or(false);
         let input: &[u8] = match &bytes.0 {
             Some(array) => array.as_bytes().unwrap_or(&[]),
@@ -58,9 +66,9 @@ impl Decoder {
             .unwrap_or(input.len().saturating_mul(3) + 16);
         let mut out = String::with_capacity(capacity);
         let failed = if self.fatal {
-            let (result, _read) =
-                self.decoder
-                    .decode_to_string_without_replacement(input, &mut out, last);
+            let (result, _read) = self
+                .decoder
+                .decode_to_string_without_replacement(input, &mut out, last);
             matches!(result, DecoderResult::Malformed(..))
         } else {
             let (_result, _read, _replaced) = self.decoder.decode_to_string(input, &mut out, last);
@@ -123,14 +131,18 @@ fn op_encoding_atob(text: String) -> Option<String> {
     if !text.is_ascii() {
         return None;
     }
-    if compact.len() % 4 == 0 {
+    if compact.len().is_multiple_of(4) {
         for _ in 0..2 {
             if compact.last() == Some(&b'=') {
                 compact.pop();
             }
         }
     }
-    if compact.len() % 4 == 1 || compact.iter().any(|b| !(b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')) {
+    if compact.len() % 4 == 1
+        || compact
+            .iter()
+            .any(|b| !(b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/'))
+    {
         return None;
     }
     let engine = base64::engine::GeneralPurpose::new(

@@ -36,7 +36,10 @@ fn take_body(ctx: &Ctx<'_>, id: u32) -> Result<Option<Body>> {
 }
 
 /// The next chunk of body `id`, or `undefined` at its end.
-fn op_body_read<'js>(ctx: Ctx<'js>, id: u32) -> Result<Promised<impl std::future::Future<Output = Result<Option<ByteBuffer>>> + 'js>> {
+fn op_body_read<'js>(
+    ctx: Ctx<'js>,
+    id: u32,
+) -> Result<Promised<impl std::future::Future<Output = Result<Option<ByteBuffer>>> + 'js>> {
     let body = take_body(&ctx, id)?;
     Ok(Promised(async move {
         let Some(mut body) = body else {
@@ -46,7 +49,10 @@ fn op_body_read<'js>(ctx: Ctx<'js>, id: u32) -> Result<Promised<impl std::future
             match body.frame().await {
                 None => return Ok(None),
                 Some(Err(err)) => {
-                    return Err(Exception::throw_type(&ctx, &format!("Network connection lost: {err}")))
+                    return Err(Exception::throw_type(
+                        &ctx,
+                        &format!("Network connection lost: {err}"),
+                    ))
                 }
                 Some(Ok(frame)) => {
                     let Ok(data) = frame.into_data() else {
@@ -64,7 +70,10 @@ fn op_body_read<'js>(ctx: Ctx<'js>, id: u32) -> Result<Promised<impl std::future
 }
 
 /// All of body `id`, as one buffer.
-fn op_body_read_all<'js>(ctx: Ctx<'js>, id: u32) -> Result<Promised<impl std::future::Future<Output = Result<ByteBuffer>> + 'js>> {
+fn op_body_read_all<'js>(
+    ctx: Ctx<'js>,
+    id: u32,
+) -> Result<Promised<impl std::future::Future<Output = Result<ByteBuffer>> + 'js>> {
     let body = take_body(&ctx, id)?;
     Ok(Promised(async move {
         let Some(mut body) = body else {
@@ -72,8 +81,9 @@ fn op_body_read_all<'js>(ctx: Ctx<'js>, id: u32) -> Result<Promised<impl std::fu
         };
         let mut out = Vec::new();
         while let Some(frame) = body.frame().await {
-            let frame = frame
-                .map_err(|err| Exception::throw_type(&ctx, &format!("Network connection lost: {err}")))?;
+            let frame = frame.map_err(|err| {
+                Exception::throw_type(&ctx, &format!("Network connection lost: {err}"))
+            })?;
             if let Ok(data) = frame.into_data() {
                 if out.len() + data.len() > BODY_READ_ALL_BYTES_MAX {
                     return Err(Exception::throw_range(
@@ -102,7 +112,8 @@ fn op_body_cancel(ctx: Ctx<'_>, id: u32) -> Result<()> {
     Ok(())
 }
 
-type HttpsClient = Client<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>, Body>;
+type HttpsClient =
+    Client<hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>, Body>;
 
 fn client() -> HttpsClient {
     thread_local! {
@@ -156,13 +167,13 @@ fn op_fetch_send<'js>(
     body: Value<'js>,
     redirect: String,
 ) -> Result<Promised<impl std::future::Future<Output = Result<FetchResult>> + 'js>> {
-    let method = http::Method::from_bytes(method.as_bytes())
-        .map_err(|_| Exception::throw_type(&ctx, &format!("'{method}' is not a valid HTTP method.")))?;
-    let body_bytes: Option<Bytes> = if let Some(array) = body.as_object().and_then(|o| TypedArray::<u8>::from_object(o.clone()).ok()) {
-        Some(Bytes::copy_from_slice(array.as_bytes().unwrap_or(&[])))
-    } else {
-        None
-    };
+    let method = http::Method::from_bytes(method.as_bytes()).map_err(|_| {
+        Exception::throw_type(&ctx, &format!("'{method}' is not a valid HTTP method."))
+    })?;
+    let body_bytes: Option<Bytes> = body
+        .as_object()
+        .and_then(|o| TypedArray::<u8>::from_object(o.clone()).ok())
+        .map(|array| Bytes::copy_from_slice(array.as_bytes().unwrap_or(&[])));
     let body_stream: Option<Body> = match body.as_int() {
         Some(id) if id >= 0 => take_body(&ctx, id as u32)?,
         _ => None,
@@ -174,7 +185,10 @@ fn op_fetch_send<'js>(
             http::HeaderName::from_bytes(name.as_bytes()),
             http::HeaderValue::from_str(value),
         ) else {
-            return Err(Exception::throw_type(&ctx, &format!("Invalid header: {name}")));
+            return Err(Exception::throw_type(
+                &ctx,
+                &format!("Invalid header: {name}"),
+            ));
         };
         header_map.append(name, value);
     }
@@ -189,7 +203,9 @@ fn op_fetch_send<'js>(
             let uri: http::Uri = current_url
                 .parse()
                 .map_err(|_| Exception::throw_type(&ctx, &format!("Invalid URL: {current_url}")))?;
-            let mut request = http::Request::builder().method(method.clone()).uri(uri.clone());
+            let mut request = http::Request::builder()
+                .method(method.clone())
+                .uri(uri.clone());
             if let Some(headers) = request.headers_mut() {
                 *headers = header_map.clone();
                 if let Some(host) = uri.authority() {
@@ -206,10 +222,9 @@ fn op_fetch_send<'js>(
             let request = request
                 .body(outgoing)
                 .map_err(|err| Exception::throw_type(&ctx, &format!("Invalid request: {err}")))?;
-            let response = client
-                .request(request)
-                .await
-                .map_err(|err| Exception::throw_type(&ctx, &format!("Network connection lost: {err}")))?;
+            let response = client.request(request).await.map_err(|err| {
+                Exception::throw_type(&ctx, &format!("Network connection lost: {err}"))
+            })?;
             let status = response.status();
             if status.is_redirection() && redirect != "manual" {
                 if let Some(location) = response.headers().get(http::header::LOCATION) {
@@ -220,10 +235,17 @@ fn op_fetch_send<'js>(
                     let base = url::Url::parse(&current_url).ok();
                     let next = match base.and_then(|b| b.join(&location).ok()) {
                         Some(next) => next.to_string(),
-                        None => return Err(Exception::throw_type(&ctx, &format!("Invalid redirect location: {location}"))),
+                        None => {
+                            return Err(Exception::throw_type(
+                                &ctx,
+                                &format!("Invalid redirect location: {location}"),
+                            ))
+                        }
                     };
                     if status == http::StatusCode::SEE_OTHER
-                        || ((status == http::StatusCode::MOVED_PERMANENTLY || status == http::StatusCode::FOUND) && method == http::Method::POST)
+                        || ((status == http::StatusCode::MOVED_PERMANENTLY
+                            || status == http::StatusCode::FOUND)
+                            && method == http::Method::POST)
                     {
                         method = http::Method::GET;
                         body_bytes = None;

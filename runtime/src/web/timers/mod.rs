@@ -40,7 +40,12 @@ fn op_timers_time_origin() -> f64 {
     since_epoch.as_millis() as f64 - op_timers_now()
 }
 
-fn op_timers_set<'js>(ctx: Ctx<'js>, callback: Function<'js>, delay_ms: f64, repeat: bool) -> Result<u32> {
+fn op_timers_set<'js>(
+    ctx: Ctx<'js>,
+    callback: Function<'js>,
+    delay_ms: f64,
+    repeat: bool,
+) -> Result<u32> {
     let delay = if delay_ms.is_finite() && delay_ms > 0.0 {
         Duration::from_micros((delay_ms.min(2_147_483_647.0) * 1000.0) as u64)
     } else {
