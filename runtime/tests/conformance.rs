@@ -15,6 +15,18 @@ fn conformance(path: &str) -> Option<String> {
     std::fs::read_to_string(&file).ok()
 }
 
+/// Runs a worker whose `index.js` imports `data_name` (a JSON module holding `data`) and answers
+/// with JSON; returns that JSON.
+async fn run_with_data(runner: &str, data_name: &str, data: &str) -> serde_json::Value {
+    let worker = util::worker(&[
+        ("index.js", ModuleKind::EsModule, runner),
+        (data_name, ModuleKind::Json, data),
+    ]);
+    let (status, body) = util::get(&worker, "http://t/").await.expect("runs");
+    assert_eq!(status, 200, "{body}");
+    serde_json::from_str(&body).expect("results")
+}
+
 const URL_RUNNER: &str = r#"
 import cases from "./urltestdata.json";
 export default { fetch() {
@@ -36,13 +48,9 @@ async fn wpt_url_parsing() {
         return;
     };
     let cases: Vec<serde_json::Value> = serde_json::from_str(&data).expect("valid JSON");
-    let worker = util::worker(&[
-        ("index.js", ModuleKind::EsModule, URL_RUNNER),
-        ("urltestdata.json", ModuleKind::Json, &data),
-    ]);
-    let (status, body) = util::get(&worker, "http://t/").await.expect("runs");
-    assert_eq!(status, 200, "{body}");
-    let js: Vec<bool> = serde_json::from_str(&body).expect("results");
+    let js: Vec<bool> =
+        serde_json::from_value(run_with_data(URL_RUNNER, "urltestdata.json", &data).await)
+            .expect("a result per case");
     let mut crate_passed = 0;
     let mut js_passed = 0;
     let mut regressions = Vec::new();
@@ -100,13 +108,7 @@ async fn wpt_url_setters() {
         println!("SKIPPED: ../shared/conformance/wpt-url/setters_tests.json is not present");
         return;
     };
-    let worker = util::worker(&[
-        ("index.js", ModuleKind::EsModule, SETTERS_RUNNER),
-        ("setters_tests.json", ModuleKind::Json, &data),
-    ]);
-    let (status, body) = util::get(&worker, "http://t/").await.expect("runs");
-    assert_eq!(status, 200, "{body}");
-    let result: serde_json::Value = serde_json::from_str(&body).expect("results");
+    let result = run_with_data(SETTERS_RUNNER, "setters_tests.json", &data).await;
     let passed = result["passed"].as_u64().unwrap_or(0);
     let failed = result["failed"].as_u64().unwrap_or(0);
     println!("WPT setters_tests: {passed} passed, {failed} failed");
@@ -140,13 +142,7 @@ async fn whatwg_encoding_labels() {
         println!("SKIPPED: ../shared/conformance/whatwg-encoding/encodings.json is not present");
         return;
     };
-    let worker = util::worker(&[
-        ("index.js", ModuleKind::EsModule, ENCODING_RUNNER),
-        ("encodings.json", ModuleKind::Json, &data),
-    ]);
-    let (status, body) = util::get(&worker, "http://t/").await.expect("runs");
-    assert_eq!(status, 200, "{body}");
-    let result: serde_json::Value = serde_json::from_str(&body).expect("results");
+    let result = run_with_data(ENCODING_RUNNER, "encodings.json", &data).await;
     println!(
         "TextDecoder labels: {} passed, {} failed",
         result["passed"], result["failed"]
