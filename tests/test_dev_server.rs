@@ -50,9 +50,7 @@ fn config_type_error_names_file_and_line() {
         "wrangler.jsonc",
         "{\n  // comment\n  \"name\": \"x\",\n  \"main\": 42,\n}\n",
     )]);
-    let mut command = util::kiln();
-    command.arg("dev").arg(dir.path()).args(["--port", "0"]);
-    let (ok, stderr) = util::run_to_exit(command);
+    let (ok, stderr) = util::dev_until_exit(dir.path());
     assert!(!ok, "must fail");
     assert!(stderr.contains("wrangler.jsonc:4:"), "{stderr}");
 }
@@ -90,9 +88,7 @@ fn syntax_error_exits_with_file_line_column() {
             "export default {\n  fetch() { return new Response('x') }\n}}\n",
         ),
     ]);
-    let mut command = util::kiln();
-    command.arg("dev").arg(dir.path()).args(["--port", "0"]);
-    let (ok, stderr) = util::run_to_exit(command);
+    let (ok, stderr) = util::dev_until_exit(dir.path());
     assert!(!ok, "must exit non-zero");
     assert!(stderr.contains("SyntaxError"), "{stderr}");
     assert!(stderr.contains("src/index.js:3:"), "{stderr}");

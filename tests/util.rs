@@ -187,3 +187,10 @@ pub fn run_to_exit(mut command: Command) -> (bool, String) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Runs `kiln dev DIR` expecting it to exit (a startup failure); returns (success, stderr).
+pub fn dev_until_exit(dir: &Path) -> (bool, String) {
+    let mut command = kiln();
+    command.arg("dev").arg(dir).args(["--port", "0"]);
+    run_to_exit(command)
+}

@@ -1,15 +1,15 @@
 //! The JS thread pool: a fixed set of threads, each an event loop driving many isolates.
 //!
-//! Jobs wait in one bounded queue that every thread pulls from, so a thread stuck in a long
+//! Jobs wait in one bounded queue that every idle thread is woken for, so a thread stuck in a long
 //! script (until its CPU limit stops it) never holds up requests other threads can take. Each
 //! thread keeps its own isolate per worker version, reused across requests: requests to one
 //! isolate interleave at `await` points, as on Cloudflare. A full queue answers
 //! [`Error::Overloaded`] at once instead of growing.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tokio::sync::oneshot;
@@ -55,18 +55,38 @@ enum Job {
     },
 }
 
+/// The jobs waiting for a JS thread. A new job wakes *every* idle thread, and a thread takes
+/// one job at a time, so a thread stuck in JavaScript can never swallow the wake-up that an
+/// idle thread needed (a one-waiter channel would hand it to whichever thread waited first).
+struct Queue {
+    jobs: Mutex<VecDeque<Job>>,
+    ready: tokio::sync::Notify,
+}
+
+impl Queue {
+    fn pop(&self) -> Option<Job> {
+        self.jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front()
+    }
+}
+
 /// The handle to the JS thread pool; cheap to clone.
 #[derive(Clone)]
 pub struct Runtime {
-    queue: async_channel::Sender<Job>,
+    queue: Arc<Queue>,
 }
 
 impl Runtime {
     pub fn new(options: RuntimeOptions) -> Runtime {
         assert!(options.threads > 0, "the pool needs at least one thread");
-        let (queue, jobs) = async_channel::bounded(JOB_QUEUE_DEPTH_MAX);
+        let queue = Arc::new(Queue {
+            jobs: Mutex::new(VecDeque::new()),
+            ready: tokio::sync::Notify::new(),
+        });
         for index in 0..options.threads {
-            let jobs = jobs.clone();
+            let jobs = Arc::clone(&queue);
             std::thread::Builder::new()
                 .name(format!("kiln-js-{index}"))
                 .spawn(move || js_thread(jobs))
@@ -76,10 +96,16 @@ impl Runtime {
     }
 
     fn submit(&self, job: Job) -> Result<(), Error> {
-        self.queue.try_send(job).map_err(|err| match err {
-            async_channel::TrySendError::Full(_) => Error::Overloaded,
-            async_channel::TrySendError::Closed(_) => Error::Shutdown,
-        })
+        {
+            let mut jobs = self.queue.jobs.lock().unwrap_or_else(|p| p.into_inner());
+            if jobs.len() >= JOB_QUEUE_DEPTH_MAX {
+                return Err(Error::Overloaded);
+            }
+            jobs.push_back(job);
+            assert!(jobs.len() <= JOB_QUEUE_DEPTH_MAX);
+        }
+        self.queue.ready.notify_waiters();
+        Ok(())
     }
 
     /// Delivers a `fetch` event to `entrypoint` (the default export when `None`).
@@ -197,7 +223,7 @@ impl ThreadState {
     }
 }
 
-fn js_thread(jobs: async_channel::Receiver<Job>) {
+fn js_thread(jobs: Arc<Queue>) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -211,8 +237,19 @@ fn js_thread(jobs: async_channel::Receiver<Job>) {
     let local = tokio::task::LocalSet::new();
     let state = Rc::new(ThreadState::default());
     local.block_on(&runtime, async move {
-        while let Ok(job) = jobs.recv().await {
-            tokio::task::spawn_local(run_job(Rc::clone(&state), job));
+        loop {
+            let ready = jobs.ready.notified();
+            tokio::pin!(ready);
+            // Register before looking, so a job pushed in between still wakes this thread.
+            ready.as_mut().enable();
+            match jobs.pop() {
+                Some(job) => {
+                    tokio::task::spawn_local(run_job(Rc::clone(&state), job));
+                    // Let the job run to its first await before taking another.
+                    tokio::task::yield_now().await;
+                }
+                None => ready.await,
+            }
         }
     });
 }

@@ -93,12 +93,9 @@ async fn request_body_streams_in_and_response_streams_out() {
              return new Response(readable);
            } }"#,
     );
-    let request = http::Request::builder()
-        .method("POST")
-        .uri("http://t/")
-        .body(kiln_runtime::full("payload"))
-        .expect("request");
-    let (status, body) = util::send(&worker, request).await.expect("answers");
+    let (status, body) = util::send_body(&worker, "POST", "payload")
+        .await
+        .expect("answers");
     assert_eq!((status, body.as_str()), (200, "got:payload"));
 }
 
@@ -106,11 +103,8 @@ async fn request_body_streams_in_and_response_streams_out() {
 async fn passthrough_of_request_body() {
     let worker =
         util::js(r#"export default { fetch(request) { return new Response(request.body); } }"#);
-    let request = http::Request::builder()
-        .method("PUT")
-        .uri("http://t/")
-        .body(kiln_runtime::full("echo me"))
-        .expect("request");
-    let (status, body) = util::send(&worker, request).await.expect("answers");
+    let (status, body) = util::send_body(&worker, "PUT", "echo me")
+        .await
+        .expect("answers");
     assert_eq!((status, body.as_str()), (200, "echo me"));
 }

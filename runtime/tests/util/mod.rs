@@ -47,18 +47,35 @@ pub fn js(source: &str) -> Arc<Worker> {
 }
 
 pub async fn get(worker: &Arc<Worker>, url: &str) -> Result<(u16, String), kiln_runtime::Error> {
-    let request = http::Request::builder()
-        .uri(url)
-        .body(kiln_runtime::empty())
-        .expect("request");
-    send(worker, request).await
+    get_on(runtime(), worker, url).await
 }
 
 pub async fn send(
     worker: &Arc<Worker>,
     request: http::Request<kiln_runtime::Body>,
 ) -> Result<(u16, String), kiln_runtime::Error> {
-    let response = runtime().fetch(worker, request, None).await?;
+    send_on(runtime(), worker, request).await
+}
+
+/// A GET through `runtime` rather than the shared one.
+pub async fn get_on(
+    runtime: &Runtime,
+    worker: &Arc<Worker>,
+    url: &str,
+) -> Result<(u16, String), kiln_runtime::Error> {
+    let request = http::Request::builder()
+        .uri(url)
+        .body(kiln_runtime::empty())
+        .expect("request");
+    send_on(runtime, worker, request).await
+}
+
+pub async fn send_on(
+    runtime: &Runtime,
+    worker: &Arc<Worker>,
+    request: http::Request<kiln_runtime::Body>,
+) -> Result<(u16, String), kiln_runtime::Error> {
+    let response = runtime.fetch(worker, request, None).await?;
     let status = response.status().as_u16();
     let body = response
         .into_body()
@@ -67,4 +84,18 @@ pub async fn send(
         .map(|b| b.to_bytes())
         .unwrap_or_default();
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// Sends `method` with `body` and returns (status, body text).
+pub async fn send_body(
+    worker: &Arc<Worker>,
+    method: &str,
+    body: &'static str,
+) -> Result<(u16, String), kiln_runtime::Error> {
+    let request = http::Request::builder()
+        .method(method)
+        .uri("http://t/")
+        .body(kiln_runtime::full(body))
+        .expect("request");
+    send(worker, request).await
 }
