@@ -1,4 +1,12 @@
-//! The wire contract between Kiln nodes: protobuf definitions for Raft traffic, object calls
-//! and cluster administration, compiled without a system `protoc`.
+//! The wire contract between Kiln nodes: protobuf definitions for what is written to logs and
+//! sent between nodes, compiled without a system `protoc`.
 //!
-//! Nothing is defined yet: node-to-node traffic arrives with the cluster (see ARCHITECTURE.md).
+//! - [`storage`]: the [`storage::Batch`] one Durable Object turn writes, the unit of atomicity
+//!   and of replication.
+
+#[allow(clippy::all, missing_docs)]
+pub mod storage {
+    include!(concat!(env!("OUT_DIR"), "/kiln.storage.rs"));
+}
+
+pub use prost::Message;

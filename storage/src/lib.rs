@@ -1,4 +1,21 @@
-//! Durable state of a node: the Raft log in a dedicated fsynced log, and Durable Object data
-//! materialized in sled, one tree per shard.
+//! Durable state of a node: a fsynced write-ahead log of object batches (the source of truth)
+//! and Durable Object data materialized from it in sled, one tree per shard.
 //!
-//! Nothing is defined yet: object storage arrives with Durable Objects (see ARCHITECTURE.md).
+//! Guarantees:
+//! - [`Store::commit`] resolves only after the batch is on disk (the log is fsynced), so a
+//!   write anyone has seen survives kill -9.
+//! - A batch is applied all or nothing: one log record, one sled batch per shard tree that also
+//!   records the log index it covers, so replaying the log after a crash is harmless.
+//! - Many batches share one fsync (group commit).
+//!
+//! The single-node store here is the replication-factor-1 case of the cluster design: the log
+//! becomes a shard's Raft log and [`Store::commit`] becomes a proposal.
+
+mod error;
+mod keys;
+pub mod limits;
+mod store;
+mod wal;
+
+pub use error::Error;
+pub use store::{AlarmEntry, ListRange, ObjectEntry, Store, StoreOptions};

@@ -1,0 +1,571 @@
+//! The node's object store: the write-ahead log, the committer thread that group-commits
+//! batches to it, and the sled trees (one per shard) materialized from it.
+//!
+//! Guarantees:
+//! - [`Store::commit`] resolves `Ok` only after the batch's log record is fsynced and the batch
+//!   is applied to sled, so a read after the commit sees it and kill -9 cannot lose it.
+//! - Batches are applied in log order; each shard tree records the last log index applied in
+//!   the same atomic sled batch, and [`Store::open`] replays only records past it.
+//! - Namespace keys are created once and made durable before they are returned.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fs::File;
+use std::future::Future;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kiln_proto::storage::{mutation, Batch, LogRecord};
+use kiln_proto::Message;
+use tokio::sync::{oneshot, Notify};
+
+use crate::error::Error;
+use crate::keys::{self, ObjectId};
+use crate::limits::{COMMIT_QUEUE_MAX, GROUP_COMMIT_BATCHES_MAX, LOG_CHECKPOINT_BYTES, SHARDS};
+use crate::wal::{self, Wal};
+
+/// How a [`Store`] is opened.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub dir: PathBuf,
+    /// Test hook: sleep this long before each fsync, to show that output waits for it.
+    pub flush_delay: Duration,
+}
+
+/// A key range of one object, as `list()` asks for it.
+#[derive(Debug, Clone, Default)]
+pub struct ListRange {
+    /// Inclusive lower bound.
+    pub start: Option<Vec<u8>>,
+    /// Exclusive upper bound.
+    pub end: Option<Vec<u8>>,
+    pub reverse: bool,
+    pub limit: Option<usize>,
+}
+
+/// An object the registry knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectEntry {
+    pub id: ObjectId,
+    pub namespace: String,
+    pub name: Option<String>,
+}
+
+/// An alarm that is due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlarmEntry {
+    pub namespace: String,
+    pub id: ObjectId,
+    pub time_ms: i64,
+}
+
+type Commit = (Batch, oneshot::Sender<Result<(), Error>>);
+
+struct Inner {
+    dir: PathBuf,
+    db: sled::Db,
+    shards: Vec<sled::Tree>,
+    queue: SyncSender<Commit>,
+    /// Scheduled alarms in time order, and each object's namespace for firing them.
+    alarms: Mutex<Alarms>,
+    alarms_changed: Notify,
+    namespace_keys: Mutex<HashMap<String, [u8; 32]>>,
+}
+
+#[derive(Default)]
+struct Alarms {
+    by_time: BTreeSet<(i64, ObjectId)>,
+    of_object: HashMap<ObjectId, (i64, String)>,
+}
+
+impl Alarms {
+    fn set(&mut self, id: ObjectId, namespace: &str, time_ms: Option<i64>) {
+        if let Some((old, _)) = self.of_object.remove(&id) {
+            self.by_time.remove(&(old, id));
+        }
+        if let Some(time) = time_ms {
+            self.by_time.insert((time, id));
+            self.of_object.insert(id, (time, namespace.to_owned()));
+        }
+    }
+}
+
+/// The node's object store; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+impl Store {
+    /// Opens the store in `options.dir`, replaying the log into sled, and starts the committer.
+    pub fn open(options: StoreOptions) -> Result<Store, Error> {
+        std::fs::create_dir_all(&options.dir)?;
+        let db = sled::Config::new()
+            .path(options.dir.join("objects"))
+            .flush_every_ms(Some(1000))
+            .open()?;
+        let shards = (0..SHARDS)
+            .map(|shard| db.open_tree(format!("shard-{shard:02}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        let (wal, records) = Wal::open(&options.dir.join("wal.log"))?;
+        let mut next_index = 1;
+        for tree in &shards {
+            next_index = next_index.max(last_applied(tree)? + 1);
+        }
+        let mut replayed = 0usize;
+        for payload in records {
+            let record = LogRecord::decode(payload.as_slice()).map_err(|err| Error::Corrupt {
+                offset: 0,
+                reason: err.to_string(),
+            })?;
+            let Some(batch) = record.batch else { continue };
+            let Some(tree) = shard_tree(&shards, &batch.object_id) else {
+                continue;
+            };
+            next_index = next_index.max(record.index + 1);
+            if record.index > last_applied(tree)? {
+                apply(tree, record.index, &batch)?;
+                replayed += 1;
+            }
+        }
+        if replayed > 0 {
+            tracing::info!(replayed, "replayed committed batches from the log");
+        }
+        let namespace_keys = read_namespace_keys(&options.dir)?;
+        let (queue, receiver) = sync_channel(COMMIT_QUEUE_MAX);
+        let inner = Arc::new(Inner {
+            dir: options.dir.clone(),
+            db,
+            shards,
+            queue,
+            alarms: Mutex::new(Alarms::default()),
+            alarms_changed: Notify::new(),
+            namespace_keys: Mutex::new(namespace_keys),
+        });
+        inner.load_alarms()?;
+        let committer = Committer {
+            inner: Arc::downgrade(&inner),
+            wal,
+            next_index,
+            flush_delay: options.flush_delay,
+        };
+        std::thread::Builder::new()
+            .name("kiln-commit".into())
+            .spawn(move || committer.run(receiver))?;
+        Ok(Store { inner })
+    }
+
+    /// Makes `batch` durable and applies it; resolves once both are done.
+    pub fn commit(&self, batch: Batch) -> impl Future<Output = Result<(), Error>> + Send + 'static {
+        let (done, result) = oneshot::channel();
+        let sent = if batch.object_id.len() != 32 {
+            Err(Error::InvalidId(batch.object_id.len()))
+        } else {
+            match self.inner.queue.try_send((batch, done)) {
+                Ok(()) => Ok(()),
+                Err(TrySendError::Full(_)) => Err(Error::Overloaded),
+                Err(TrySendError::Disconnected(_)) => Err(Error::Closed),
+            }
+        };
+        async move {
+            sent?;
+            result.await.map_err(|_| Error::Closed)?
+        }
+    }
+
+    pub fn get(&self, id: &ObjectId, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        let tree = self.inner.tree(id);
+        Ok(tree.get(keys::data_key(id, key))?.map(|v| v.to_vec()))
+    }
+
+    /// The object's keys and values within `range`, in key order (reversed if asked).
+    pub fn list(&self, id: &ObjectId, range: &ListRange) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
+        let tree = self.inner.tree(id);
+        let prefix = keys::data_prefix(id);
+        let lower = keys::data_key(id, range.start.as_deref().unwrap_or_default());
+        let upper = match &range.end {
+            Some(end) => keys::data_key(id, end),
+            None => keys::prefix_end(&prefix).unwrap_or_else(|| vec![u8::MAX; 34]),
+        };
+        let mut entries = Vec::new();
+        if lower >= upper {
+            return Ok(entries);
+        }
+        let limit = range.limit.unwrap_or(usize::MAX);
+        let iter = tree.range(lower..upper);
+        let mut push = |item: sled::Result<(sled::IVec, sled::IVec)>| -> Result<bool, Error> {
+            let (key, value) = item?;
+            entries.push((key[prefix.len()..].to_vec(), value.to_vec()));
+            Ok(entries.len() < limit)
+        };
+        if range.reverse {
+            for item in iter.rev() {
+                if !push(item)? {
+                    break;
+                }
+            }
+        } else {
+            for item in iter {
+                if !push(item)? {
+                    break;
+                }
+            }
+        }
+        Ok(entries)
+    }
+
+    pub fn get_alarm(&self, id: &ObjectId) -> Result<Option<i64>, Error> {
+        let tree = self.inner.tree(id);
+        Ok(tree.get(keys::alarm_key(id))?.and_then(|v| decode_time(&v)))
+    }
+
+    /// The earliest scheduled alarm's time.
+    pub fn next_alarm_ms(&self) -> Option<i64> {
+        let alarms = self.inner.alarms.lock().unwrap_or_else(|p| p.into_inner());
+        alarms.by_time.first().map(|(time, _)| *time)
+    }
+
+    /// Alarms due at `now_ms`, earliest first, at most `max`.
+    pub fn due_alarms(&self, now_ms: i64, max: usize) -> Vec<AlarmEntry> {
+        let alarms = self.inner.alarms.lock().unwrap_or_else(|p| p.into_inner());
+        alarms
+            .by_time
+            .iter()
+            .take_while(|(time, _)| *time <= now_ms)
+            .take(max)
+            .filter_map(|(time, id)| {
+                let (_, namespace) = alarms.of_object.get(id)?;
+                Some(AlarmEntry {
+                    namespace: namespace.clone(),
+                    id: *id,
+                    time_ms: *time,
+                })
+            })
+            .collect()
+    }
+
+    /// Wakes whoever waits for alarms whenever one is set or deleted.
+    pub async fn alarms_changed(&self) {
+        self.inner.alarms_changed.notified().await
+    }
+
+    /// Every object the registry holds in `namespace` (objects with data or an alarm).
+    pub fn objects(&self, namespace: &str) -> Result<Vec<ObjectEntry>, Error> {
+        let mut found = Vec::new();
+        for tree in &self.inner.shards {
+            for item in tree.scan_prefix([keys::OBJECT]) {
+                let (key, value) = item?;
+                let (Some(id), Some((ns, name))) =
+                    (keys::object_id(&key[1..]), keys::decode_object(&value))
+                else {
+                    continue;
+                };
+                if ns == namespace {
+                    found.push(ObjectEntry {
+                        id,
+                        namespace: ns,
+                        name,
+                    });
+                }
+            }
+        }
+        found.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(found)
+    }
+
+    pub fn object(&self, id: &ObjectId) -> Result<Option<ObjectEntry>, Error> {
+        let tree = self.inner.tree(id);
+        Ok(tree
+            .get(keys::object_key(id))?
+            .and_then(|v| keys::decode_object(&v))
+            .map(|(namespace, name)| ObjectEntry {
+                id: *id,
+                namespace,
+                name,
+            }))
+    }
+
+    /// The secret key of a Durable Object namespace: random, created on first use, durable
+    /// before it is returned, and never changed, so ids stay valid across restarts.
+    pub fn namespace_key(&self, namespace: &str) -> Result<[u8; 32], Error> {
+        let mut keys = self
+            .inner
+            .namespace_keys
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(key) = keys.get(namespace) {
+            return Ok(*key);
+        }
+        let mut key = [0u8; 32];
+        getrandom::fill(&mut key)
+            .map_err(|err| Error::Io(std::io::Error::other(err.to_string())))?;
+        keys.insert(namespace.to_owned(), key);
+        if let Err(err) = write_namespace_keys(&self.inner.dir, &keys) {
+            keys.remove(namespace);
+            return Err(err);
+        }
+        Ok(key)
+    }
+}
+
+impl Inner {
+    fn tree(&self, id: &ObjectId) -> &sled::Tree {
+        let shard = kiln_router::shard_of(id, SHARDS) as usize;
+        &self.shards[shard]
+    }
+
+    fn load_alarms(&self) -> Result<(), Error> {
+        let mut alarms = self.alarms.lock().unwrap_or_else(|p| p.into_inner());
+        for tree in &self.shards {
+            for item in tree.scan_prefix([keys::ALARM]) {
+                let (key, value) = item?;
+                let (Some(id), Some(time)) = (keys::object_id(&key[1..]), decode_time(&value))
+                else {
+                    continue;
+                };
+                let namespace = tree
+                    .get(keys::object_key(&id))?
+                    .and_then(|v| keys::decode_object(&v))
+                    .map(|(ns, _)| ns)
+                    .unwrap_or_default();
+                alarms.set(id, &namespace, Some(time));
+            }
+        }
+        Ok(())
+    }
+
+    /// Syncs every sled file to disk with a real fsync (sled's own flush does not promise one),
+    /// so the log behind it can be dropped.
+    fn checkpoint(&self) -> Result<(), Error> {
+        self.db.flush()?;
+        sync_tree(&self.dir.join("objects"))
+    }
+}
+
+fn sync_tree(path: &Path) -> Result<(), Error> {
+    for entry in std::fs::read_dir(path)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            sync_tree(&entry.path())?;
+        } else if kind.is_file() {
+            File::open(entry.path())?.sync_all()?;
+        }
+    }
+    File::open(path)?.sync_all()?;
+    Ok(())
+}
+
+fn shard_tree<'a>(shards: &'a [sled::Tree], id: &[u8]) -> Option<&'a sled::Tree> {
+    let id = keys::object_id(id)?;
+    shards.get(kiln_router::shard_of(&id, SHARDS) as usize)
+}
+
+fn last_applied(tree: &sled::Tree) -> Result<u64, Error> {
+    Ok(tree
+        .get(keys::LAST_APPLIED)?
+        .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+        .map_or(0, u64::from_be_bytes))
+}
+
+fn decode_time(value: &[u8]) -> Option<i64> {
+    <[u8; 8]>::try_from(value).ok().map(i64::from_be_bytes)
+}
+
+/// Applies one batch to its shard tree atomically, with the log index it covers. Returns the
+/// alarm change it made, if any.
+fn apply(tree: &sled::Tree, index: u64, batch: &Batch) -> Result<Option<Option<i64>>, Error> {
+    let Some(id) = keys::object_id(&batch.object_id) else {
+        return Ok(None);
+    };
+    let mut writes = sled::Batch::default();
+    let mut alarm_change = None;
+    let mut puts = false;
+    for change in &batch.mutations {
+        match &change.kind {
+            Some(mutation::Kind::Put(put)) => {
+                writes.insert(keys::data_key(&id, &put.key), put.value.as_slice());
+                puts = true;
+            }
+            Some(mutation::Kind::Delete(key)) => writes.remove(keys::data_key(&id, key)),
+            Some(mutation::Kind::DeleteAll(_)) => {
+                for item in tree.scan_prefix(keys::data_prefix(&id)) {
+                    let (key, _) = item?;
+                    writes.remove(key);
+                }
+                puts = false;
+            }
+            Some(mutation::Kind::Alarm(alarm)) => {
+                match alarm.time_ms {
+                    Some(time) => writes.insert(keys::alarm_key(&id), &time.to_be_bytes()),
+                    None => writes.remove(keys::alarm_key(&id)),
+                }
+                alarm_change = Some(alarm.time_ms);
+            }
+            None => {}
+        }
+    }
+    let registered = tree.get(keys::object_key(&id))?.is_some();
+    if puts || alarm_change.flatten().is_some() || (batch.name.is_some() && !registered) {
+        if batch.name.is_some() || !registered {
+            writes.insert(
+                keys::object_key(&id),
+                keys::encode_object(&batch.namespace, batch.name.as_deref()),
+            );
+        }
+    }
+    writes.insert(keys::LAST_APPLIED, &index.to_be_bytes());
+    tree.apply_batch(writes)?;
+    // An object with neither data nor an alarm no longer exists, as on Cloudflare.
+    if !puts
+        && tree.scan_prefix(keys::data_prefix(&id)).next().is_none()
+        && tree.get(keys::alarm_key(&id))?.is_none()
+    {
+        tree.remove(keys::object_key(&id))?;
+    }
+    Ok(alarm_change)
+}
+
+struct Committer {
+    inner: std::sync::Weak<Inner>,
+    wal: Wal,
+    next_index: u64,
+    flush_delay: Duration,
+}
+
+impl Committer {
+    fn run(mut self, receiver: Receiver<Commit>) {
+        let mut group: Vec<Commit> = Vec::with_capacity(GROUP_COMMIT_BATCHES_MAX);
+        while let Ok(first) = receiver.recv() {
+            group.push(first);
+            while group.len() < GROUP_COMMIT_BATCHES_MAX {
+                match receiver.try_recv() {
+                    Ok(commit) => group.push(commit),
+                    Err(_) => break,
+                }
+            }
+            let Some(inner) = self.inner.upgrade() else {
+                return;
+            };
+            if let Err(err) = self.commit_group(&inner, &mut group) {
+                tracing::error!(%err, "commit failed; the store stops accepting writes");
+                for (_, done) in group.drain(..) {
+                    let _ = done.send(Err(Error::Closed));
+                }
+                return;
+            }
+            if self.wal.len_bytes() > LOG_CHECKPOINT_BYTES {
+                let checkpointed = inner.checkpoint().and_then(|()| self.wal.truncate());
+                if let Err(err) = checkpointed {
+                    tracing::error!(%err, "checkpoint failed; the log keeps growing");
+                }
+            }
+        }
+    }
+
+    fn commit_group(&mut self, inner: &Inner, group: &mut Vec<Commit>) -> Result<(), Error> {
+        let first_index = self.next_index;
+        for (batch, _) in group.iter() {
+            let record = LogRecord {
+                index: self.next_index,
+                batch: Some(batch.clone()),
+            };
+            self.wal.append(&record.encode_to_vec())?;
+            self.next_index += 1;
+        }
+        if !self.flush_delay.is_zero() {
+            std::thread::sleep(self.flush_delay);
+        }
+        self.wal.sync()?;
+        let mut alarms_changed = false;
+        for (offset, (batch, done)) in group.drain(..).enumerate() {
+            let index = first_index + offset as u64;
+            let result = match shard_tree(&inner.shards, &batch.object_id) {
+                Some(tree) => apply(tree, index, &batch),
+                None => Err(Error::InvalidId(batch.object_id.len())),
+            };
+            match result {
+                Ok(Some(time)) => {
+                    if let Some(id) = keys::object_id(&batch.object_id) {
+                        let mut alarms = inner.alarms.lock().unwrap_or_else(|p| p.into_inner());
+                        alarms.set(id, &batch.namespace, time);
+                    }
+                    alarms_changed = true;
+                    let _ = done.send(Ok(()));
+                }
+                Ok(None) => {
+                    let _ = done.send(Ok(()));
+                }
+                Err(err) => {
+                    // The batch is durable in the log; sled failing to apply it is fatal.
+                    let _ = done.send(Err(Error::Closed));
+                    return Err(err);
+                }
+            }
+        }
+        if alarms_changed {
+            inner.alarms_changed.notify_waiters();
+        }
+        Ok(())
+    }
+}
+
+const NAMESPACE_KEYS_FILE: &str = "namespace-keys";
+
+fn read_namespace_keys(dir: &Path) -> Result<HashMap<String, [u8; 32]>, Error> {
+    let path = dir.join(NAMESPACE_KEYS_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
+        Err(err) => return Err(err.into()),
+    };
+    let mut keys = HashMap::new();
+    for (number, line) in text.lines().enumerate() {
+        let corrupt = || Error::Corrupt {
+            offset: number as u64,
+            reason: format!(
+                "{}: line {} is not `<hex key> <namespace>`",
+                path.display(),
+                number + 1
+            ),
+        };
+        let (hex, namespace) = line.split_once(' ').ok_or_else(corrupt)?;
+        let mut key = [0u8; 32];
+        if hex.len() != 64 {
+            return Err(corrupt());
+        }
+        for (i, byte) in key.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&hex[i * 2..i * 2 + 2], 16).map_err(|_| corrupt())?;
+        }
+        keys.insert(namespace.to_owned(), key);
+    }
+    Ok(keys)
+}
+
+/// Writes the keys to a temporary file, fsyncs it, and renames it over the old one.
+fn write_namespace_keys(dir: &Path, keys: &HashMap<String, [u8; 32]>) -> Result<(), Error> {
+    let mut text = String::new();
+    let mut sorted: Vec<_> = keys.iter().collect();
+    sorted.sort();
+    for (namespace, key) in sorted {
+        for byte in key {
+            text.push_str(&format!("{byte:02x}"));
+        }
+        text.push(' ');
+        text.push_str(namespace);
+        text.push('\n');
+    }
+    let temporary = dir.join(format!("{NAMESPACE_KEYS_FILE}.tmp"));
+    let mut file = File::create(&temporary)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    let path = dir.join(NAMESPACE_KEYS_FILE);
+    std::fs::rename(&temporary, &path)?;
+    wal::sync_dir(&path)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;
