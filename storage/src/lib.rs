@@ -18,4 +18,4 @@ mod store;
 mod wal;
 
 pub use error::Error;
-pub use store::{AlarmEntry, ListRange, ObjectEntry, Store, StoreOptions};
+pub use store::{AlarmEntry, Entry, ListRange, ObjectEntry, Store, StoreOptions};

@@ -61,6 +61,9 @@ pub struct AlarmEntry {
     pub time_ms: i64,
 }
 
+/// A key and its value.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
 type Commit = (Batch, oneshot::Sender<Result<(), Error>>);
 
 struct Inner {
@@ -181,7 +184,7 @@ impl Store {
     }
 
     /// The object's keys and values within `range`, in key order (reversed if asked).
-    pub fn list(&self, id: &ObjectId, range: &ListRange) -> Result<Vec<(Vec<u8>, Vec<u8>)>, Error> {
+    pub fn list(&self, id: &ObjectId, range: &ListRange) -> Result<Vec<Entry>, Error> {
         let tree = self.inner.tree(id);
         let prefix = keys::data_prefix(id);
         let lower = keys::data_key(id, range.start.as_deref().unwrap_or_default());
@@ -271,7 +274,7 @@ impl Store {
                 }
             }
         }
-        found.sort_by(|a, b| a.id.cmp(&b.id));
+        found.sort_by_key(|entry| entry.id);
         Ok(found)
     }
 
@@ -408,8 +411,9 @@ fn apply(tree: &sled::Tree, index: u64, batch: &Batch) -> Result<Option<Option<i
         }
     }
     let registered = tree.get(keys::object_key(&id))?.is_some();
-    if puts || alarm_change.flatten().is_some() || (batch.name.is_some() && !registered) {
-        if batch.name.is_some() || !registered {
+    let exists = puts || alarm_change.flatten().is_some() || registered;
+    if exists && (batch.name.is_some() || !registered) {
+        {
             writes.insert(
                 keys::object_key(&id),
                 keys::encode_object(&batch.namespace, batch.name.as_deref()),
