@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use kiln_runtime::{ModuleKind, ModuleSource, WorkerLimits, WorkerScript};
+use kiln_runtime::{DurableObjectBinding, ModuleKind, ModuleSource, WorkerLimits, WorkerScript};
 use serde::Deserialize;
 
 /// Files `kiln dev` reads from a worker's directory at most.
@@ -54,6 +54,50 @@ pub struct Limits {
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
+pub struct DurableObjects {
+    #[serde(default)]
+    pub bindings: Vec<DurableObjectBindingConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DurableObjectBindingConfig {
+    pub name: String,
+    pub class_name: String,
+    #[serde(default)]
+    pub script_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Rename {
+    pub from: String,
+    pub to: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Transfer {
+    pub from: String,
+    #[serde(default)]
+    pub from_script: Option<String>,
+    pub to: String,
+}
+
+/// One entry of wrangler's `migrations`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Migration {
+    pub tag: String,
+    #[serde(default)]
+    pub new_classes: Vec<String>,
+    #[serde(default)]
+    pub new_sqlite_classes: Vec<String>,
+    #[serde(default)]
+    pub renamed_classes: Vec<Rename>,
+    #[serde(default)]
+    pub deleted_classes: Vec<String>,
+    #[serde(default)]
+    pub transferred_classes: Vec<Transfer>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct Triggers {
     #[serde(default)]
     pub crons: Vec<String>,
@@ -92,9 +136,9 @@ pub struct WranglerConfig {
     #[serde(default)]
     pub route: Option<serde_json::Value>,
     #[serde(default)]
-    pub durable_objects: Option<serde_json::Value>,
+    pub durable_objects: DurableObjects,
     #[serde(default)]
-    pub migrations: Option<serde_json::Value>,
+    pub migrations: Vec<Migration>,
     #[serde(default)]
     pub kv_namespaces: Option<serde_json::Value>,
     #[serde(default)]
@@ -358,7 +402,18 @@ pub fn worker_script(
     if let Some(subrequests) = config.limits.subrequests {
         limits.subrequests = subrequests;
     }
+    let durable_objects = durable_object_bindings(config)
+        .map_err(invalid)?
+        .into_iter()
+        .map(|(binding, class_name, namespace)| DurableObjectBinding {
+            binding,
+            class_name,
+            namespace,
+            key: [0; 32],
+        })
+        .collect();
     Ok(WorkerScript {
+        durable_objects,
         name: config.name.clone().unwrap_or_else(|| "worker".into()),
         main_module: main_name,
         modules,
@@ -367,6 +422,82 @@ pub fn worker_script(
         compatibility_date: config.compatibility_date.clone().unwrap_or_default(),
         compatibility_flags: config.compatibility_flags.clone(),
     })
+}
+
+/// The Durable Object bindings as `(binding, class, storage namespace)`. A class's storage
+/// namespace is the name its first migration created it under, followed through renames, so a
+/// renamed class keeps its objects and ids.
+pub fn durable_object_bindings(
+    config: &WranglerConfig,
+) -> Result<Vec<(String, String, String)>, String> {
+    let mut classes: BTreeMap<String, String> = BTreeMap::new();
+    let mut tags = std::collections::BTreeSet::new();
+    for (i, migration) in config.migrations.iter().enumerate() {
+        if !tags.insert(migration.tag.clone()) {
+            return Err(format!(
+                "migrations[{i}]: tag \"{}\" appears twice",
+                migration.tag
+            ));
+        }
+        for class in migration
+            .new_classes
+            .iter()
+            .chain(&migration.new_sqlite_classes)
+        {
+            if classes.contains_key(class) {
+                return Err(format!(
+                    "migrations[{i}] ({}): class \"{class}\" already exists",
+                    migration.tag
+                ));
+            }
+            classes.insert(class.clone(), class.clone());
+        }
+        for rename in &migration.renamed_classes {
+            let Some(namespace) = classes.remove(&rename.from) else {
+                return Err(format!(
+                    "migrations[{i}] ({}): cannot rename \"{}\": no migration created it",
+                    migration.tag, rename.from
+                ));
+            };
+            classes.insert(rename.to.clone(), namespace);
+        }
+        for transfer in &migration.transferred_classes {
+            classes.insert(transfer.to.clone(), transfer.to.clone());
+            let _ = (&transfer.from, &transfer.from_script);
+        }
+        for class in &migration.deleted_classes {
+            if classes.remove(class).is_none() {
+                return Err(format!(
+                    "migrations[{i}] ({}): cannot delete \"{class}\": no migration created it",
+                    migration.tag
+                ));
+            }
+        }
+    }
+    let own_name = config.name.as_deref();
+    let mut bindings = Vec::new();
+    for (i, binding) in config.durable_objects.bindings.iter().enumerate() {
+        if let Some(script) = &binding.script_name {
+            if Some(script.as_str()) != own_name {
+                return Err(format!(
+                    "durable_objects.bindings[{i}] ({}): script_name \"{script}\" names another worker; kiln dev runs one worker, so its classes must be its own",
+                    binding.name
+                ));
+            }
+        }
+        let Some(namespace) = classes.get(&binding.class_name) else {
+            return Err(format!(
+                "durable_objects.bindings[{i}] ({}): class \"{}\" was not created by any migration; add it to `new_classes` or `new_sqlite_classes` in `migrations`",
+                binding.name, binding.class_name
+            ));
+        };
+        bindings.push((
+            binding.name.clone(),
+            binding.class_name.clone(),
+            namespace.clone(),
+        ));
+    }
+    Ok(bindings)
 }
 
 fn relative_name(base: &Path, path: &Path) -> Option<String> {

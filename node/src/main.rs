@@ -1,8 +1,10 @@
 //! The `kiln` binary: the command line, and the glue between configuration, the runtime and
 //! the HTTP edge.
 
+mod alarms;
 mod config;
 mod cron;
+mod object_store;
 mod server;
 
 use std::collections::BTreeMap;
@@ -51,6 +53,15 @@ struct DevArgs {
     /// Serve /__scheduled?cron=... to trigger the scheduled handler.
     #[arg(long)]
     test_scheduled: bool,
+    /// Where Durable Object state lives (default: DIR/.kiln).
+    #[arg(long, value_name = "PATH", env = "KILN_PERSIST_TO")]
+    persist_to: Option<PathBuf>,
+    /// Evict Durable Objects after this long without events (milliseconds).
+    #[arg(long, hide = true, default_value_t = kiln_runtime::limits::OBJECT_IDLE_EVICT_MS_DEFAULT)]
+    object_idle_evict_ms: u64,
+    /// Test hook: delay every storage fsync by this long (milliseconds).
+    #[arg(long, hide = true, default_value_t = 0)]
+    test_slow_flush_ms: u64,
 }
 
 fn main() -> std::process::ExitCode {
@@ -92,14 +103,32 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
             .with_context(|| format!("--var {var:?}: expected KEY:VALUE"))?;
         secrets.insert(key.to_owned(), value.to_owned());
     }
-    let script = config::worker_script(&loaded, &secrets)?;
+    let mut script = config::worker_script(&loaded, &secrets)?;
     let crons = cron::parse(&loaded.config.triggers.crons).map_err(anyhow::Error::msg)?;
+    let persist = args
+        .persist_to
+        .clone()
+        .unwrap_or_else(|| args.dir.join(".kiln"));
+    let store = kiln_storage::Store::open(kiln_storage::StoreOptions {
+        dir: persist.clone(),
+        flush_delay: std::time::Duration::from_millis(args.test_slow_flush_ms),
+    })
+    .with_context(|| format!("opening Durable Object storage in {}", persist.display()))?;
+    for binding in &mut script.durable_objects {
+        binding.key = store
+            .namespace_key(&binding.namespace)
+            .with_context(|| format!("creating the key of namespace {}", binding.namespace))?;
+    }
+    script.limits.object_idle_evict_ms = args.object_idle_evict_ms.max(1);
     let worker = Worker::new(script)?;
 
     let threads = args
         .threads
         .unwrap_or_else(|| RuntimeOptions::default().threads);
-    let runtime = Runtime::new(RuntimeOptions { threads });
+    let runtime = Runtime::new(RuntimeOptions {
+        threads,
+        store: Some(Arc::new(object_store::NodeStore(store.clone()))),
+    });
     let io = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads.clamp(1, 4))
         .enable_all()
@@ -116,6 +145,11 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
             .with_context(|| format!("binding {address}"))?;
         let bound = listener.local_addr()?;
         tracing::info!(worker = worker.name(), "Ready on http://{bound}");
+        tokio::spawn(alarms::run(
+            store.clone(),
+            runtime.clone(),
+            Arc::clone(&worker),
+        ));
         for (text, cron) in crons {
             tokio::spawn(cron::run(runtime.clone(), Arc::clone(&worker), text, cron));
         }

@@ -10,11 +10,13 @@ mod error;
 mod event;
 mod isolate;
 pub mod limits;
+pub mod object;
 mod pool;
 mod web;
 mod worker;
 
 pub use body::{boxed, empty, full, Body, BoxError};
 pub use error::Error;
+pub use object::{DurableObjectBinding, ObjectStore, StoreError};
 pub use pool::{Runtime, RuntimeOptions};
 pub use worker::{ModuleKind, ModuleSource, ScriptError, Worker, WorkerLimits, WorkerScript};

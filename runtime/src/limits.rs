@@ -27,6 +27,8 @@ pub const TIMERS_PER_ISOLATE_MAX: usize = 100_000;
 pub const RANDOM_VALUES_BYTES_MAX: usize = 65_536;
 /// A single `console.log` line, truncated past this so a worker cannot flood the node log.
 pub const CONSOLE_LINE_BYTES_MAX: usize = 16 * 1024;
+/// A Durable Object with no events for this long is evicted (Cloudflare: 10 s).
+pub const OBJECT_IDLE_EVICT_MS_DEFAULT: u64 = 10_000;
 /// Subrequests (outbound `fetch()`) one request may make (Cloudflare paid plan: 1000).
 pub const SUBREQUESTS_DEFAULT: u32 = 1000;
 

@@ -17,23 +17,52 @@ use tokio::sync::oneshot;
 use crate::body::Body;
 use crate::error::Error;
 use crate::event;
+use crate::event::fetch::Target;
 use crate::isolate::Isolate;
 use crate::limits::{ISOLATES_PER_THREAD_MAX, JOB_QUEUE_DEPTH_MAX};
+use crate::object::{ObjectStore, ObjectTarget};
 use crate::worker::Worker;
 
 /// How the pool is built.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RuntimeOptions {
     /// JS threads; defaults to one per core.
     pub threads: usize,
+    /// Durable Object storage; without it, Durable Object bindings throw when used.
+    pub store: Option<Arc<dyn ObjectStore>>,
 }
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
         Self {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            store: None,
         }
     }
+}
+
+/// What isolates reach beyond themselves: the pool (to call objects) and object storage.
+pub struct Services {
+    pub runtime: Runtime,
+    pub store: Option<Arc<dyn ObjectStore>>,
+}
+
+/// An event for one Durable Object.
+pub enum ObjectEvent {
+    Fetch {
+        request: Box<http::Request<Body>>,
+        responder: event::fetch::Responder,
+    },
+    /// A JS RPC call; `args` and the result are serialized by the prelude.
+    Call {
+        method: String,
+        args: String,
+        responder: oneshot::Sender<Result<String, Error>>,
+    },
+    Alarm {
+        retry_count: u32,
+        responder: oneshot::Sender<Result<(), Error>>,
+    },
 }
 
 enum Job {
@@ -52,6 +81,11 @@ enum Job {
     Load {
         worker: Arc<Worker>,
         responder: oneshot::Sender<Result<(), Error>>,
+    },
+    Object {
+        worker: Arc<Worker>,
+        target: ObjectTarget,
+        event: ObjectEvent,
     },
 }
 
@@ -72,40 +106,136 @@ impl Queue {
     }
 }
 
-/// The handle to the JS thread pool; cheap to clone.
-#[derive(Clone)]
-pub struct Runtime {
-    queue: Arc<Queue>,
-}
-
-impl Runtime {
-    pub fn new(options: RuntimeOptions) -> Runtime {
-        assert!(options.threads > 0, "the pool needs at least one thread");
-        let queue = Arc::new(Queue {
+impl Queue {
+    fn new() -> Arc<Queue> {
+        Arc::new(Queue {
             jobs: Mutex::new(VecDeque::new()),
             ready: tokio::sync::Notify::new(),
-        });
-        for index in 0..options.threads {
-            let jobs = Arc::clone(&queue);
-            std::thread::Builder::new()
-                .name(format!("kiln-js-{index}"))
-                .spawn(move || js_thread(jobs))
-                .expect("spawning a JS thread at startup");
-        }
-        Runtime { queue }
+        })
     }
 
-    fn submit(&self, job: Job) -> Result<(), Error> {
+    fn push(&self, job: Job) -> Result<(), Error> {
         {
-            let mut jobs = self.queue.jobs.lock().unwrap_or_else(|p| p.into_inner());
+            let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
             if jobs.len() >= JOB_QUEUE_DEPTH_MAX {
                 return Err(Error::Overloaded);
             }
             jobs.push_back(job);
             assert!(jobs.len() <= JOB_QUEUE_DEPTH_MAX);
         }
-        self.queue.ready.notify_waiters();
+        self.ready.notify_waiters();
         Ok(())
+    }
+}
+
+/// The handle to the JS thread pool; cheap to clone.
+#[derive(Clone)]
+pub struct Runtime {
+    /// Stateless work, taken by whichever thread is free.
+    queue: Arc<Queue>,
+    /// Each thread's own queue: events for the Durable Objects that live on it.
+    threads: Arc<[Arc<Queue>]>,
+}
+
+impl Runtime {
+    pub fn new(options: RuntimeOptions) -> Runtime {
+        assert!(options.threads > 0, "the pool needs at least one thread");
+        let queue = Queue::new();
+        let threads: Arc<[Arc<Queue>]> = (0..options.threads).map(|_| Queue::new()).collect();
+        let runtime = Runtime {
+            queue: Arc::clone(&queue),
+            threads: Arc::clone(&threads),
+        };
+        for index in 0..options.threads {
+            let shared = Arc::clone(&queue);
+            let own = Arc::clone(&threads[index]);
+            let services = (runtime.clone(), options.store.clone());
+            std::thread::Builder::new()
+                .name(format!("kiln-js-{index}"))
+                .spawn(move || js_thread(shared, own, services))
+                .expect("spawning a JS thread at startup");
+        }
+        runtime
+    }
+
+    fn submit(&self, job: Job) -> Result<(), Error> {
+        self.queue.push(job)
+    }
+
+    /// Queues an event on the thread that runs the object, so it has exactly one instance.
+    fn submit_object(
+        &self,
+        worker: &Arc<Worker>,
+        target: ObjectTarget,
+        event: ObjectEvent,
+    ) -> Result<(), Error> {
+        let thread = kiln_router::thread_of(&target.id, self.threads.len());
+        self.threads[thread].push(Job::Object {
+            worker: Arc::clone(worker),
+            target,
+            event,
+        })
+    }
+
+    /// Delivers a `fetch` event to a Durable Object.
+    pub async fn object_fetch(
+        &self,
+        worker: &Arc<Worker>,
+        target: ObjectTarget,
+        request: http::Request<Body>,
+    ) -> Result<http::Response<Body>, Error> {
+        let (responder, response) = oneshot::channel();
+        let request = Box::new(request);
+        self.submit_object(worker, target, ObjectEvent::Fetch { request, responder })?;
+        response.await.map_err(|_| Error::Shutdown)?
+    }
+
+    /// Calls a Durable Object's method with serialized arguments; returns its serialized result.
+    pub async fn object_call(
+        &self,
+        worker: &Arc<Worker>,
+        target: ObjectTarget,
+        method: String,
+        args: String,
+    ) -> Result<String, Error> {
+        let (responder, result) = oneshot::channel();
+        let event = ObjectEvent::Call {
+            method,
+            args,
+            responder,
+        };
+        self.submit_object(worker, target, event)?;
+        result.await.map_err(|_| Error::Shutdown)?
+    }
+
+    /// Runs an object's `alarm()` handler; `Err` when it threw (the caller retries).
+    pub async fn object_alarm(
+        &self,
+        worker: &Arc<Worker>,
+        namespace: &str,
+        id: [u8; 32],
+        retry_count: u32,
+    ) -> Result<(), Error> {
+        let binding = worker
+            .script()
+            .durable_objects
+            .iter()
+            .position(|b| b.namespace == namespace)
+            .ok_or_else(|| {
+                Error::NoHandler(format!("no Durable Object namespace {namespace:?}"))
+            })?;
+        let target = ObjectTarget {
+            binding,
+            id,
+            name: None,
+        };
+        let (responder, result) = oneshot::channel();
+        let event = ObjectEvent::Alarm {
+            retry_count,
+            responder,
+        };
+        self.submit_object(worker, target, event)?;
+        result.await.map_err(|_| Error::Shutdown)?
     }
 
     /// Delivers a `fetch` event to `entrypoint` (the default export when `None`).
@@ -159,9 +289,9 @@ struct Slot {
 }
 
 /// The isolates one JS thread holds, by worker id.
-#[derive(Default)]
 struct ThreadState {
     isolates: RefCell<HashMap<u64, Slot>>,
+    services: Rc<Services>,
 }
 
 impl ThreadState {
@@ -185,7 +315,7 @@ impl ThreadState {
             Rc::clone(&slot.cell)
         };
         let result = cell
-            .get_or_try_init(|| Isolate::start(Arc::clone(worker)))
+            .get_or_try_init(|| Isolate::start(Arc::clone(worker), Rc::clone(&self.services)))
             .await
             .cloned();
         match &result {
@@ -223,7 +353,7 @@ impl ThreadState {
     }
 }
 
-fn js_thread(jobs: Arc<Queue>) {
+fn js_thread(jobs: Arc<Queue>, own: Arc<Queue>, services: (Runtime, Option<Arc<dyn ObjectStore>>)) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -235,20 +365,35 @@ fn js_thread(jobs: Arc<Queue>) {
         }
     };
     let local = tokio::task::LocalSet::new();
-    let state = Rc::new(ThreadState::default());
+    let (pool, store) = services;
+    let state = Rc::new(ThreadState {
+        isolates: RefCell::default(),
+        services: Rc::new(Services {
+            runtime: pool,
+            store,
+        }),
+    });
     local.block_on(&runtime, async move {
         loop {
             let ready = jobs.ready.notified();
+            let own_ready = own.ready.notified();
             tokio::pin!(ready);
+            tokio::pin!(own_ready);
             // Register before looking, so a job pushed in between still wakes this thread.
             ready.as_mut().enable();
-            match jobs.pop() {
+            own_ready.as_mut().enable();
+            match own.pop().or_else(|| jobs.pop()) {
                 Some(job) => {
                     tokio::task::spawn_local(run_job(Rc::clone(&state), job));
                     // Let the job run to its first await before taking another.
                     tokio::task::yield_now().await;
                 }
-                None => ready.await,
+                None => {
+                    tokio::select! {
+                        _ = ready => {}
+                        _ = own_ready => {}
+                    }
+                }
             }
         }
     });
@@ -263,7 +408,8 @@ async fn run_job(state: Rc<ThreadState>, job: Job) {
             responder,
         } => match state.isolate(&worker).await {
             Ok(isolate) => {
-                event::fetch::run(Rc::clone(&isolate), *request, entrypoint, responder).await;
+                let target = Target::Entrypoint(entrypoint);
+                event::fetch::run(Rc::clone(&isolate), *request, target, responder).await;
                 after_event(&state, &isolate);
             }
             Err(err) => {
@@ -289,7 +435,53 @@ async fn run_job(state: Rc<ThreadState>, job: Job) {
         Job::Load { worker, responder } => {
             let _ = responder.send(state.isolate(&worker).await.map(|_| ()));
         }
+        Job::Object {
+            worker,
+            target,
+            event,
+        } => run_object_event(&state, &worker, target, event).await,
     }
+}
+
+async fn run_object_event(
+    state: &Rc<ThreadState>,
+    worker: &Arc<Worker>,
+    target: ObjectTarget,
+    event: ObjectEvent,
+) {
+    let isolate = match state.isolate(worker).await {
+        Ok(isolate) => isolate,
+        Err(err) => {
+            match event {
+                ObjectEvent::Fetch { responder, .. } => drop(responder.send(Err(err))),
+                ObjectEvent::Call { responder, .. } => drop(responder.send(Err(err))),
+                ObjectEvent::Alarm { responder, .. } => drop(responder.send(Err(err))),
+            }
+            return;
+        }
+    };
+    match event {
+        ObjectEvent::Fetch { request, responder } => {
+            let target = Target::Object(target);
+            event::fetch::run(Rc::clone(&isolate), *request, target, responder).await;
+        }
+        ObjectEvent::Call {
+            method,
+            args,
+            responder,
+        } => {
+            let result = event::object::call(Rc::clone(&isolate), target, method, args).await;
+            let _ = responder.send(result);
+        }
+        ObjectEvent::Alarm {
+            retry_count,
+            responder,
+        } => {
+            let result = event::object::alarm(Rc::clone(&isolate), target, retry_count).await;
+            let _ = responder.send(result);
+        }
+    }
+    after_event(state, &isolate);
 }
 
 /// Discards an isolate that a limit terminated, so the next request gets a fresh one.

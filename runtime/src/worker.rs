@@ -10,6 +10,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::limits;
+use crate::object::DurableObjectBinding;
 
 /// How a module's bytes are imported, as wrangler's module `rules` name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +41,8 @@ pub struct WorkerLimits {
     pub cpu_ms: u64,
     pub memory_bytes: usize,
     pub subrequests: u32,
+    /// A Durable Object with no events for this long is evicted (Cloudflare: 10 s).
+    pub object_idle_evict_ms: u64,
 }
 
 impl Default for WorkerLimits {
@@ -48,6 +51,7 @@ impl Default for WorkerLimits {
             cpu_ms: limits::REQUEST_CPU_MS_DEFAULT,
             memory_bytes: limits::ISOLATE_MEMORY_BYTES_DEFAULT,
             subrequests: limits::SUBREQUESTS_DEFAULT,
+            object_idle_evict_ms: limits::OBJECT_IDLE_EVICT_MS_DEFAULT,
         }
     }
 }
@@ -65,6 +69,8 @@ pub struct WorkerScript {
     pub limits: WorkerLimits,
     pub compatibility_date: String,
     pub compatibility_flags: Vec<String>,
+    /// Durable Object namespaces bound into `env`; their classes are this worker's exports.
+    pub durable_objects: Vec<DurableObjectBinding>,
 }
 
 /// Why a [`WorkerScript`] cannot be run.

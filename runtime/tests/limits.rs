@@ -27,7 +27,10 @@ async fn infinite_loop_hits_cpu_limit_while_others_answer() {
     );
     let other = util::js(r#"export default { fetch() { return new Response("other"); } }"#);
     // A pool of its own: other tests in this binary must not occupy its two JS threads.
-    let pool = kiln_runtime::Runtime::new(kiln_runtime::RuntimeOptions { threads: 2 });
+    let pool = kiln_runtime::Runtime::new(kiln_runtime::RuntimeOptions {
+        threads: 2,
+        store: None,
+    });
     let spin = tokio::spawn({
         let pool = pool.clone();
         let spinner = spinner.clone();

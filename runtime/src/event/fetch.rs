@@ -16,9 +16,17 @@ use crate::body::{self, Body, ChannelBody};
 use crate::error::Error;
 use crate::isolate::{self, Isolate};
 use crate::limits::{BODY_CHANNEL_CHUNKS_MAX, WAIT_UNTIL_GRACE_MS};
+use crate::object::ObjectTarget;
 use crate::web;
 
 pub type Responder = oneshot::Sender<Result<http::Response<Body>, Error>>;
+
+/// Who handles the request: a worker's entrypoint (the default export when `None`), or a
+/// Durable Object.
+pub enum Target {
+    Entrypoint(Option<String>),
+    Object(ObjectTarget),
+}
 
 /// A shared slot for the responder, so whoever finishes first (the handler, or a limit that
 /// terminated the isolate) answers, exactly once.
@@ -39,7 +47,7 @@ thread_local! {
 pub async fn run(
     isolate: std::rc::Rc<Isolate>,
     request: http::Request<Body>,
-    entrypoint: Option<String>,
+    target: Target,
     responder: Responder,
 ) {
     let charge = isolate.shared.cpu.begin_request();
@@ -55,7 +63,7 @@ pub async fn run(
     let outcome = isolate
         .run(async move {
             async_with!(context => |ctx| {
-                handle(&ctx, request, entrypoint, id, inner_slot, &worker_name).await
+                handle(&ctx, request, target, id, inner_slot, &worker_name).await
             })
             .await
         })
@@ -69,7 +77,7 @@ pub async fn run(
 async fn handle(
     ctx: &Ctx<'_>,
     request: http::Request<Body>,
-    entrypoint: Option<String>,
+    target: Target,
     id: u32,
     slot: ResponderSlot,
     worker_name: &str,
@@ -81,7 +89,7 @@ async fn handle(
     if closed {
         return Ok(());
     }
-    let promise = start(ctx, request, entrypoint, id)?;
+    let promise = start(ctx, request, target, id)?;
     let client_gone = async {
         loop {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -134,7 +142,7 @@ async fn handle(
 fn start<'js>(
     ctx: &Ctx<'js>,
     request: http::Request<Body>,
-    entrypoint: Option<String>,
+    target: Target,
     id: u32,
 ) -> Result<Promise<'js>, Error> {
     let internal = |err: rquickjs::Error| Error::Exception(web::describe_error(ctx, err));
@@ -159,15 +167,26 @@ fn start<'js>(
         headers.push(name.as_str().to_owned());
         headers.push(String::from_utf8_lossy(value.as_bytes()).into_owned());
     }
-    let dispatch = web::internal(ctx, "dispatchFetch").map_err(internal)?;
     let request = rquickjs::Array::new(ctx.clone()).map_err(internal)?;
     request.set(0, parts.method.as_str()).map_err(internal)?;
     request.set(1, parts.uri.to_string()).map_err(internal)?;
     request.set(2, headers).map_err(internal)?;
     request.set(3, body_id).map_err(internal)?;
-    dispatch
-        .call((exports, env, entrypoint, id, request))
-        .map_err(internal)
+    match target {
+        Target::Entrypoint(entrypoint) => {
+            let dispatch = web::internal(ctx, "dispatchFetch").map_err(internal)?;
+            dispatch
+                .call((exports, env, entrypoint, id, request))
+                .map_err(internal)
+        }
+        Target::Object(object) => {
+            let dispatch = web::internal(ctx, "dispatchObjectFetch").map_err(internal)?;
+            let address = super::object::address(ctx, &object).map_err(internal)?;
+            dispatch
+                .call((exports, env, address, id, request))
+                .map_err(internal)
+        }
+    }
 }
 
 /// Turns the prelude's response description into an HTTP response, starting a body pump for a

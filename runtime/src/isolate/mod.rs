@@ -26,6 +26,7 @@ use tokio::sync::watch;
 use crate::body::Body;
 use crate::error::Error;
 use crate::limits;
+use crate::pool::Services;
 use crate::web;
 use crate::worker::Worker;
 
@@ -99,6 +100,8 @@ impl IsolateShared {
 /// Per-isolate state reachable from ops, stored as the context's userdata.
 pub struct IsolateData {
     pub worker: Arc<Worker>,
+    /// The pool and object storage, for calls that leave the isolate.
+    pub services: Rc<Services>,
     /// The functions the prelude exports for Rust to call (`dispatchFetch`, ...).
     pub internals: Persistent<Object<'static>>,
     /// The worker's `env` object.
@@ -145,7 +148,7 @@ pub struct Isolate {
 
 impl Isolate {
     /// Creates the isolate and evaluates the worker's main module.
-    pub async fn start(worker: Arc<Worker>) -> Result<Rc<Isolate>, Error> {
+    pub async fn start(worker: Arc<Worker>, services: Rc<Services>) -> Result<Rc<Isolate>, Error> {
         let limits = worker.script().limits;
         let heap = Arc::new(HeapAccount::default());
         let runtime = AsyncRuntime::new_with_alloc(CappedAllocator::new(
@@ -193,7 +196,11 @@ impl Isolate {
 
         let charge = shared.cpu.begin_request();
         let evaluated = isolate
-            .run(initialize(isolate.context.clone(), Arc::clone(&worker)))
+            .run(initialize(
+                isolate.context.clone(),
+                Arc::clone(&worker),
+                services,
+            ))
             .await;
         drop(charge);
         evaluated?;
@@ -236,11 +243,15 @@ async fn drive(isolate: std::rc::Weak<Isolate>) {
 }
 
 /// Installs the Web APIs and `env`, then evaluates the main module.
-async fn initialize(context: AsyncContext, worker: Arc<Worker>) -> Result<(), Error> {
+async fn initialize(
+    context: AsyncContext,
+    worker: Arc<Worker>,
+    services: Rc<Services>,
+) -> Result<(), Error> {
     {
         async_with!(context => |ctx| {
             let result: Result<(), Error> = async {
-                web::install(&ctx, Arc::clone(&worker)).map_err(|e| startup_error(&ctx, e))?;
+                web::install(&ctx, Arc::clone(&worker), Rc::clone(&services)).map_err(|e| startup_error(&ctx, e))?;
                 let main = worker.script().main_module.clone();
                 let promise = Module::import(&ctx, main).map_err(|e| startup_error(&ctx, e))?;
                 let namespace: Object = promise

@@ -11,6 +11,7 @@ pub mod encoding;
 pub mod fetch;
 pub mod timers;
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use rquickjs::module::{Declarations, Exports, ModuleDef};
@@ -18,6 +19,7 @@ use rquickjs::prelude::Func;
 use rquickjs::{ArrayBuffer, Ctx, Exception, Function, Object, Persistent, Result, Value};
 
 use crate::isolate::{self, IsolateData};
+use crate::pool::Services;
 use crate::worker::Worker;
 
 /// The prelude: every JavaScript Web API, in dependency order.
@@ -38,6 +40,10 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("fetch/13_fetch.js"),
     include_str!("clone/14_structured_clone.js"),
     include_str!("dispatch/15_dispatch.js"),
+    include_str!("durable_object/16_serialize.js"),
+    include_str!("durable_object/17_storage.js"),
+    include_str!("durable_object/18_actor.js"),
+    include_str!("durable_object/19_namespace.js"),
 );
 
 /// Source of the built-in `cloudflare:workers` module.
@@ -46,7 +52,7 @@ pub const CLOUDFLARE_WORKERS_JS: &str = include_str!("cloudflare_workers.js");
 const PRELUDE_NAME: &str = "kiln:prelude";
 
 /// Installs globals, `env` and the isolate data into a new context.
-pub fn install(ctx: &Ctx<'_>, worker: Arc<Worker>) -> Result<()> {
+pub fn install(ctx: &Ctx<'_>, worker: Arc<Worker>, services: Rc<Services>) -> Result<()> {
     llrt_url::init(ctx)?;
     llrt_stream_web::init(ctx)?;
 
@@ -56,6 +62,7 @@ pub fn install(ctx: &Ctx<'_>, worker: Arc<Worker>) -> Result<()> {
     crypto::register(ctx, &ops)?;
     timers::register(ctx, &ops)?;
     fetch::register(ctx, &ops)?;
+    crate::object::ops::register(ctx, &ops)?;
     ctx.globals().set("__kiln_ops", ops)?;
 
     let prelude = isolate::loader::load_es_module(ctx, PRELUDE_NAME, PRELUDE_JS.as_bytes())?;
@@ -69,8 +76,20 @@ pub fn install(ctx: &Ctx<'_>, worker: Arc<Worker>) -> Result<()> {
         .into_object()
         .ok_or_else(|| Exception::throw_internal(ctx, "env is not an object"))?;
 
+    let namespaces = rquickjs::Array::new(ctx.clone())?;
+    for (index, binding) in worker.script().durable_objects.iter().enumerate() {
+        let pair = rquickjs::Array::new(ctx.clone())?;
+        pair.set(0, binding.binding.clone())?;
+        pair.set(1, index as u32)?;
+        namespaces.set(index, pair)?;
+    }
+    let idle_evict_ms = worker.script().limits.object_idle_evict_ms as f64;
+    let install_bindings: Function = internals.get("installBindings")?;
+    install_bindings.call::<_, ()>((env.clone(), namespaces, idle_evict_ms))?;
+
     let data = IsolateData {
         worker,
+        services,
         internals: Persistent::save(ctx, internals),
         env: Persistent::save(ctx, env),
         exports: Default::default(),

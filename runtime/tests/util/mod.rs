@@ -11,7 +11,12 @@ use kiln_runtime::{
 
 pub fn runtime() -> &'static Runtime {
     static RUNTIME: OnceLock<Runtime> = OnceLock::new();
-    RUNTIME.get_or_init(|| Runtime::new(RuntimeOptions { threads: 2 }))
+    RUNTIME.get_or_init(|| {
+        Runtime::new(RuntimeOptions {
+            threads: 2,
+            store: None,
+        })
+    })
 }
 
 pub fn worker(modules: &[(&str, ModuleKind, &str)]) -> Arc<Worker> {
@@ -38,6 +43,7 @@ pub fn worker_with(
         limits,
         compatibility_date: "2025-01-01".into(),
         compatibility_flags: vec![],
+        durable_objects: vec![],
     };
     Worker::new(script).expect("valid worker")
 }

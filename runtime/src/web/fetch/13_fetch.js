@@ -14,6 +14,8 @@ async function fetch(input, init = undefined) {
     for (let chunk; (chunk = await body.next()) !== undefined;) chunks.push(chunk);
     body = concatBytes(chunks);
   }
+  // The output gate: a subrequest leaves only after the writes before it are durable.
+  await waitForOutputGates();
   const sent = ops.op_fetch_send(request.method, request.url, headersToList(request.headers), body, request.redirect);
   const result = await (signal.aborted ? Promise.reject(signal.reason) : new Promise((resolve, reject) => {
     signal.addEventListener("abort", () => reject(signal.reason), { once: true });

@@ -132,6 +132,40 @@ fn client() -> HttpsClient {
     CLIENT.with(Clone::clone)
 }
 
+/// Headers from JavaScript's flat `[name, value, ...]` list; an invalid one throws.
+pub fn header_map(ctx: &Ctx<'_>, headers: &[String]) -> Result<http::HeaderMap> {
+    let mut header_map = http::HeaderMap::new();
+    for pair in headers.chunks(2) {
+        let [name, value] = pair else { continue };
+        let (Ok(name), Ok(value)) = (
+            http::HeaderName::from_bytes(name.as_bytes()),
+            http::HeaderValue::from_str(value),
+        ) else {
+            return Err(Exception::throw_type(
+                ctx,
+                &format!("Invalid header: {name}"),
+            ));
+        };
+        header_map.append(name, value);
+    }
+    Ok(header_map)
+}
+
+/// A request body as JavaScript hands it over: bytes, the id of a body from Rust, or nothing.
+pub fn request_body(ctx: &Ctx<'_>, body: Value<'_>) -> Result<Body> {
+    if let Some(id) = body.as_int() {
+        if id >= 0 {
+            return Ok(take_body(ctx, id as u32)?.unwrap_or_else(body::empty));
+        }
+    }
+    Ok(body
+        .as_object()
+        .and_then(|o| TypedArray::<u8>::from_object(o.clone()).ok())
+        .map_or_else(body::empty, |array| {
+            body::full(Bytes::copy_from_slice(array.as_bytes().unwrap_or(&[])))
+        }))
+}
+
 /// What a finished subrequest hands back to JavaScript.
 pub struct FetchResult {
     status: u16,
@@ -140,6 +174,26 @@ pub struct FetchResult {
     body: Option<Body>,
     url: String,
     redirected: bool,
+}
+
+impl FetchResult {
+    /// A response from another worker or object, which has no redirects to follow.
+    pub fn from_response(response: http::Response<Body>, url: String) -> FetchResult {
+        let (parts, body) = response.into_parts();
+        let mut headers = Vec::with_capacity(parts.headers.len() * 2);
+        for (name, value) in &parts.headers {
+            headers.push(name.as_str().to_owned());
+            headers.push(String::from_utf8_lossy(value.as_bytes()).into_owned());
+        }
+        FetchResult {
+            status: parts.status.as_u16(),
+            status_text: parts.status.canonical_reason().unwrap_or("").to_owned(),
+            headers,
+            body: Some(body),
+            url,
+            redirected: false,
+        }
+    }
 }
 
 impl<'js> rquickjs::IntoJs<'js> for FetchResult {
@@ -178,20 +232,7 @@ fn op_fetch_send<'js>(
         Some(id) if id >= 0 => take_body(&ctx, id as u32)?,
         _ => None,
     };
-    let mut header_map = http::HeaderMap::new();
-    for pair in headers.chunks(2) {
-        let [name, value] = pair else { continue };
-        let (Ok(name), Ok(value)) = (
-            http::HeaderName::from_bytes(name.as_bytes()),
-            http::HeaderValue::from_str(value),
-        ) else {
-            return Err(Exception::throw_type(
-                &ctx,
-                &format!("Invalid header: {name}"),
-            ));
-        };
-        header_map.append(name, value);
-    }
+    let header_map = header_map(&ctx, &headers)?;
     Ok(Promised(async move {
         let client = client();
         let mut current_url = url;

@@ -1,0 +1,110 @@
+//! Events for Durable Objects other than `fetch`: JS RPC calls and alarms. (`fetch` to an
+//! object goes through `event::fetch` with an object target.)
+//!
+//! The prelude's actor delivers each event through the object's mailbox and input gate, and
+//! resolves only once the output gate opens: every write the event made is durable.
+
+use std::rc::Rc;
+
+use rquickjs::{async_with, Array, Ctx, Object, Promise};
+
+use crate::error::Error;
+use crate::isolate::{self, Isolate};
+use crate::object::{to_hex, ObjectTarget};
+use crate::web;
+
+/// `[binding index, class name, id hex, name]`: how the prelude addresses an object.
+pub fn address<'js>(ctx: &Ctx<'js>, target: &ObjectTarget) -> rquickjs::Result<Array<'js>> {
+    let class = {
+        let data = isolate::data(ctx)?;
+        let bindings = &data.worker.script().durable_objects;
+        match bindings.get(target.binding) {
+            Some(binding) => binding.class_name.clone(),
+            None => {
+                return Err(rquickjs::Exception::throw_internal(
+                    ctx,
+                    "unknown Durable Object namespace",
+                ))
+            }
+        }
+    };
+    let address = Array::new(ctx.clone())?;
+    address.set(0, target.binding as u32)?;
+    address.set(1, class)?;
+    address.set(2, to_hex(&target.id))?;
+    address.set(3, target.name.clone())?;
+    Ok(address)
+}
+
+/// Calls the prelude's `dispatch` with the worker's exports and env, the object's address and
+/// `args`, and waits for the promise it returns.
+async fn dispatch<R>(
+    isolate: Rc<Isolate>,
+    function: &'static str,
+    target: ObjectTarget,
+    args: (String, u32),
+) -> Result<R, Error>
+where
+    R: for<'js> rquickjs::FromJs<'js> + Send + 'static,
+{
+    let charge = isolate.shared.cpu.begin_request();
+    let context = isolate.context.clone();
+    let worker = isolate.worker.name().to_owned();
+    let result = isolate
+        .run(async move {
+            async_with!(context => |ctx| {
+                let failed = |err: rquickjs::Error| Error::Exception(web::describe_error(&ctx, err));
+                let promise: Promise = {
+                    let data = isolate::data(&ctx).map_err(failed)?;
+                    let exports: Object = match data.exports.borrow().clone() {
+                        Some(exports) => exports.restore(&ctx).map_err(failed)?,
+                        None => return Err(Error::Startup("the worker's main module has not evaluated".into())),
+                    };
+                    let env = data.env.clone().restore(&ctx).map_err(failed)?;
+                    drop(data);
+                    let address = address(&ctx, &target).map_err(failed)?;
+                    let call = web::internal(&ctx, function).map_err(failed)?;
+                    call.call((exports, env, address, args.0, args.1)).map_err(failed)?
+                };
+                match promise.into_future::<R>().await {
+                    Ok(value) => Ok(value),
+                    Err(err) => {
+                        let text = web::describe_error(&ctx, err);
+                        tracing::error!(target: "kiln::worker", worker, "Uncaught {text}");
+                        Err(Error::Exception(text))
+                    }
+                }
+            })
+            .await
+        })
+        .await;
+    drop(charge);
+    result
+}
+
+/// A JS RPC call: the result is the prelude's serialization of `[ok, value or error]`.
+pub async fn call(
+    isolate: Rc<Isolate>,
+    target: ObjectTarget,
+    method: String,
+    args: String,
+) -> Result<String, Error> {
+    let packed = format!("{method}\u{0}{args}");
+    dispatch(isolate, "dispatchObjectCall", target, (packed, 0)).await
+}
+
+/// Runs the object's `alarm()` handler; `Err` if it threw.
+pub async fn alarm(
+    isolate: Rc<Isolate>,
+    target: ObjectTarget,
+    retry_count: u32,
+) -> Result<(), Error> {
+    let _: Option<bool> = dispatch(
+        isolate,
+        "dispatchObjectAlarm",
+        target,
+        (String::new(), retry_count),
+    )
+    .await?;
+    Ok(())
+}

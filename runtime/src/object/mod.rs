@@ -1,0 +1,61 @@
+//! Durable Objects in the runtime: namespaces and ids, routing events to the one live instance
+//! of an object, and the storage seam ([`ObjectStore`]) that `node` implements.
+//!
+//! Placement on one node: every object runs on the JS thread `router::thread_of(id)` picks, in
+//! that thread's isolate of the worker that defines its class, so exactly one instance of an
+//! object is live at a time. The actor itself (mailbox, gates, storage cache, eviction) is
+//! JavaScript in `web/durable_object/`; this module is what it reaches Rust through.
+
+pub mod id;
+pub mod ops;
+pub mod store;
+
+pub use store::{ObjectStore, StoreError};
+
+/// A Durable Object namespace bound into a worker's `env`.
+#[derive(Debug, Clone)]
+pub struct DurableObjectBinding {
+    /// The name in `env`.
+    pub binding: String,
+    /// The exported class that implements the objects.
+    pub class_name: String,
+    /// The durable name the namespace's data and key are stored under.
+    pub namespace: String,
+    /// The namespace's secret key: ids are derived from it and checked against it.
+    pub key: [u8; 32],
+}
+
+/// Which object an event is for.
+#[derive(Debug, Clone)]
+pub struct ObjectTarget {
+    /// Index into the worker's `durable_objects`.
+    pub binding: usize,
+    pub id: [u8; 32],
+    /// The name the id was made from (`idFromName`), when known.
+    pub name: Option<String>,
+}
+
+pub fn to_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        text.push(DIGITS[usize::from(byte >> 4)] as char);
+        text.push(DIGITS[usize::from(byte & 15)] as char);
+    }
+    text
+}
+
+/// Parses 64 lowercase or uppercase hex digits.
+pub fn from_hex(text: &str) -> Option<[u8; 32]> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 64 {
+        return None;
+    }
+    let mut id = [0u8; 32];
+    for (i, out) in id.iter_mut().enumerate() {
+        let high = (bytes[i * 2] as char).to_digit(16)?;
+        let low = (bytes[i * 2 + 1] as char).to_digit(16)?;
+        *out = (high * 16 + low) as u8;
+    }
+    Some(id)
+}

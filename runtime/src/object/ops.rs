@@ -1,0 +1,260 @@
+//! The JavaScript-facing operations of Durable Objects: ids, calls to objects (`stub.fetch`,
+//! RPC) and storage reads and commits. Errors become the JavaScript exceptions Cloudflare
+//! throws; nothing here trusts the values JavaScript passes.
+
+use std::sync::Arc;
+
+use rquickjs::prelude::{Func, Opt, Promised};
+use rquickjs::{Ctx, Exception, Object, Result, Value};
+
+use kiln_proto::storage::{mutation, Alarm, DeleteAll, Mutation, Put};
+
+use super::{from_hex, id, to_hex, DurableObjectBinding, ObjectStore, ObjectTarget};
+use crate::error::Error;
+use crate::isolate;
+use crate::web::fetch::{header_map, request_body, FetchResult};
+
+pub fn register(_ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
+    ops.set("op_do_id_from_name", Func::from(op_do_id_from_name))?;
+    ops.set("op_do_id_from_string", Func::from(op_do_id_from_string))?;
+    ops.set("op_do_new_unique_id", Func::from(op_do_new_unique_id))?;
+    ops.set("op_do_fetch", Func::from(op_do_fetch))?;
+    ops.set("op_do_call", Func::from(op_do_call))?;
+    ops.set("op_storage_get", Func::from(op_storage_get))?;
+    ops.set("op_storage_list", Func::from(op_storage_list))?;
+    ops.set("op_storage_get_alarm", Func::from(op_storage_get_alarm))?;
+    ops.set("op_storage_commit", Func::from(op_storage_commit))?;
+    Ok(())
+}
+
+fn binding(ctx: &Ctx<'_>, index: u32) -> Result<DurableObjectBinding> {
+    let data = isolate::data(ctx)?;
+    data.worker
+        .script()
+        .durable_objects
+        .get(index as usize)
+        .cloned()
+        .ok_or_else(|| Exception::throw_internal(ctx, "unknown Durable Object namespace"))
+}
+
+fn store(ctx: &Ctx<'_>) -> Result<Arc<dyn ObjectStore>> {
+    isolate::data(ctx)?.services.store.clone().ok_or_else(|| {
+        Exception::throw_message(
+            ctx,
+            "Durable Object storage is not configured on this node.",
+        )
+    })
+}
+
+fn object_id(ctx: &Ctx<'_>, hex: &str) -> Result<[u8; 32]> {
+    from_hex(hex).ok_or_else(|| Exception::throw_internal(ctx, "malformed object id"))
+}
+
+fn op_do_id_from_name(ctx: Ctx<'_>, index: u32, name: String) -> Result<String> {
+    Ok(to_hex(&id::from_name(&binding(&ctx, index)?.key, &name)))
+}
+
+fn op_do_new_unique_id(ctx: Ctx<'_>, index: u32) -> Result<String> {
+    Ok(to_hex(&id::new_unique(&binding(&ctx, index)?.key)))
+}
+
+fn op_do_id_from_string(ctx: Ctx<'_>, index: u32, text: String) -> Result<String> {
+    let Some(parsed) = from_hex(&text) else {
+        return Err(Exception::throw_type(
+            &ctx,
+            "Invalid Durable Object ID: must be 64 hex digits",
+        ));
+    };
+    if !id::is_valid(&binding(&ctx, index)?.key, &parsed) {
+        return Err(Exception::throw_type(
+            &ctx,
+            "Durable Object ID is not valid for this namespace.",
+        ));
+    }
+    Ok(to_hex(&parsed))
+}
+
+/// Throws the runtime error a call to an object ended with, as Cloudflare shows it to callers.
+fn throw_call_error(ctx: &Ctx<'_>, err: Error) -> rquickjs::Error {
+    match err {
+        Error::Exception(text) => {
+            // `Name: message` on the first line; the object's stack is in its own log.
+            let first = text.lines().next().unwrap_or_default();
+            let message = first.split_once(": ").map_or(first, |(_, m)| m);
+            Exception::throw_message(ctx, message)
+        }
+        other => Exception::throw_message(ctx, &other.to_string()),
+    }
+}
+
+fn target(ctx: &Ctx<'_>, index: u32, id_hex: &str, name: Option<String>) -> Result<ObjectTarget> {
+    Ok(ObjectTarget {
+        binding: index as usize,
+        id: object_id(ctx, id_hex)?,
+        name,
+    })
+}
+
+/// `request` is `[method, url, headers, body]`.
+fn op_do_fetch<'js>(
+    ctx: Ctx<'js>,
+    index: u32,
+    id_hex: String,
+    name: Opt<String>,
+    request: rquickjs::Array<'js>,
+) -> Result<Promised<impl std::future::Future<Output = Result<FetchResult>> + 'js>> {
+    let method: String = request.get(0)?;
+    let url: String = request.get(1)?;
+    let headers: Vec<String> = request.get(2)?;
+    let body: Value = request.get(3)?;
+    let method = http::Method::from_bytes(method.as_bytes()).map_err(|_| {
+        Exception::throw_type(&ctx, &format!("'{method}' is not a valid HTTP method."))
+    })?;
+    let headers = header_map(&ctx, &headers)?;
+    let body = request_body(&ctx, body)?;
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|_| Exception::throw_type(&ctx, &format!("Invalid URL: {url}")))?;
+    let mut request = http::Request::new(body);
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers;
+    let target = target(&ctx, index, &id_hex, name.0)?;
+    let (runtime, worker) = {
+        let data = isolate::data(&ctx)?;
+        (data.services.runtime.clone(), Arc::clone(&data.worker))
+    };
+    Ok(Promised(async move {
+        let response = runtime
+            .object_fetch(&worker, target, request)
+            .await
+            .map_err(|err| throw_call_error(&ctx, err))?;
+        Ok(FetchResult::from_response(response, url))
+    }))
+}
+
+fn op_do_call<'js>(
+    ctx: Ctx<'js>,
+    index: u32,
+    id_hex: String,
+    name: Opt<String>,
+    method: String,
+    args: String,
+) -> Result<Promised<impl std::future::Future<Output = Result<String>> + 'js>> {
+    let target = target(&ctx, index, &id_hex, name.0)?;
+    let (runtime, worker) = {
+        let data = isolate::data(&ctx)?;
+        (data.services.runtime.clone(), Arc::clone(&data.worker))
+    };
+    Ok(Promised(async move {
+        runtime
+            .object_call(&worker, target, method, args)
+            .await
+            .map_err(|err| throw_call_error(&ctx, err))
+    }))
+}
+
+fn storage_error(ctx: &Ctx<'_>, err: super::StoreError) -> rquickjs::Error {
+    Exception::throw_message(
+        ctx,
+        &format!("Durable Object storage operation failed: {err}"),
+    )
+}
+
+fn op_storage_get(ctx: Ctx<'_>, id_hex: String, key: String) -> Result<Option<String>> {
+    let id = object_id(&ctx, &id_hex)?;
+    let value = store(&ctx)?
+        .get(&id, key.as_bytes())
+        .map_err(|err| storage_error(&ctx, err))?;
+    Ok(value.map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// Keys and values, flattened: `[key, value, key, value, ...]`.
+fn op_storage_list(
+    ctx: Ctx<'_>,
+    id_hex: String,
+    start: Option<String>,
+    end: Option<String>,
+    reverse: bool,
+    limit: Option<u32>,
+) -> Result<Vec<String>> {
+    let id = object_id(&ctx, &id_hex)?;
+    let entries = store(&ctx)?
+        .list(
+            &id,
+            start.as_deref().map(str::as_bytes),
+            end.as_deref().map(str::as_bytes),
+            reverse,
+            limit.map(|l| l as usize),
+        )
+        .map_err(|err| storage_error(&ctx, err))?;
+    let mut flat = Vec::with_capacity(entries.len() * 2);
+    for (key, value) in entries {
+        flat.push(String::from_utf8_lossy(&key).into_owned());
+        flat.push(String::from_utf8_lossy(&value).into_owned());
+    }
+    Ok(flat)
+}
+
+fn op_storage_get_alarm(ctx: Ctx<'_>, id_hex: String) -> Result<Option<f64>> {
+    let id = object_id(&ctx, &id_hex)?;
+    let alarm = store(&ctx)?
+        .get_alarm(&id)
+        .map_err(|err| storage_error(&ctx, err))?;
+    Ok(alarm.map(|ms| ms as f64))
+}
+
+/// Commits one coalesced batch; resolves once it is durable. The batch object holds `index`,
+/// `id`, `name`, `deleteAll`, `keys`, `values` (null deletes the key) and `alarm` (undefined
+/// leaves the alarm, null deletes it, a number sets it).
+fn op_storage_commit<'js>(
+    ctx: Ctx<'js>,
+    batch: Object<'js>,
+) -> Result<Promised<impl std::future::Future<Output = Result<()>> + 'js>> {
+    let index: u32 = batch.get("index")?;
+    let id_hex: String = batch.get("id")?;
+    let name: Option<String> = batch.get("name")?;
+    let delete_all: bool = batch.get("deleteAll")?;
+    let keys: Vec<String> = batch.get("keys")?;
+    let values: Vec<Option<String>> = batch.get("values")?;
+    let alarm: Value = batch.get("alarm")?;
+    let id = object_id(&ctx, &id_hex)?;
+    let namespace = binding(&ctx, index)?.namespace;
+    if keys.len() != values.len() {
+        return Err(Exception::throw_internal(
+            &ctx,
+            "keys and values differ in length",
+        ));
+    }
+    let mut mutations = Vec::with_capacity(keys.len() + 2);
+    if delete_all {
+        mutations.push(Mutation {
+            kind: Some(mutation::Kind::DeleteAll(DeleteAll {})),
+        });
+    }
+    for (key, value) in keys.into_iter().zip(values) {
+        let kind = match value {
+            Some(value) => mutation::Kind::Put(Put {
+                key: key.into_bytes(),
+                value: value.into_bytes(),
+            }),
+            None => mutation::Kind::Delete(key.into_bytes()),
+        };
+        mutations.push(Mutation { kind: Some(kind) });
+    }
+    if !alarm.is_undefined() {
+        let time_ms = alarm.as_number().map(|ms| ms as i64);
+        mutations.push(Mutation {
+            kind: Some(mutation::Kind::Alarm(Alarm { time_ms })),
+        });
+    }
+    let commit = store(&ctx)?.commit(kiln_proto::storage::Batch {
+        namespace,
+        object_id: id.to_vec(),
+        name,
+        mutations,
+    });
+    Ok(Promised(async move {
+        commit.await.map_err(|err| storage_error(&ctx, err))
+    }))
+}

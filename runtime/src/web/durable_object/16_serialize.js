@@ -1,0 +1,143 @@
+// Durable Object values and RPC messages as text: the structured clone algorithm's types
+// (objects, arrays, primitives, BigInt, Date, RegExp, Map, Set, ArrayBuffer, typed arrays,
+// DataView, Error, boxed primitives), with cycles and shared references preserved, written as
+// tagged JSON. Functions and symbols throw DataCloneError, as V8's serializer does.
+const SERIAL_TYPED = { Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array };
+const SERIAL_ERRORS = { Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError };
+
+function bytesToBase64(bytes) {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x2000) {
+    binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x2000));
+  }
+  return btoa(binary);
+}
+
+function base64ToBytes(text) {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function serializeValue(value) {
+  const seen = new Map();
+  let next = 0;
+  function fail(v) {
+    return new DOMException(`${typeof v === "function" ? "function" : String(v)} could not be cloned.`, "DataCloneError");
+  }
+  function enc(v) {
+    switch (typeof v) {
+      case "string":
+      case "boolean":
+        return v;
+      case "number":
+        return Number.isFinite(v) && !Object.is(v, -0) ? v : ["n", Object.is(v, -0) ? "-0" : String(v)];
+      case "undefined":
+        return ["u"];
+      case "bigint":
+        return ["b", v.toString()];
+      case "symbol":
+      case "function":
+        throw fail(v);
+    }
+    if (v === null) return null;
+    if (seen.has(v)) return ["@", seen.get(v)];
+    const id = next++;
+    seen.set(v, id);
+    if (Array.isArray(v)) {
+      const items = new Array(v.length);
+      for (let i = 0; i < v.length; i++) items[i] = enc(v[i]);
+      return ["a", id, items];
+    }
+    if (v instanceof Date) return ["d", id, v.getTime()];
+    if (v instanceof RegExp) return ["r", id, v.source, v.flags];
+    if (v instanceof Map) {
+      const entries = [];
+      for (const [key, item] of v) entries.push([enc(key), enc(item)]);
+      return ["m", id, entries];
+    }
+    if (v instanceof Set) {
+      const items = [];
+      for (const item of v) items.push(enc(item));
+      return ["s", id, items];
+    }
+    if (v instanceof ArrayBuffer) return ["ab", id, bytesToBase64(new Uint8Array(v))];
+    if (v instanceof DataView) return ["dv", id, enc(v.buffer), v.byteOffset, v.byteLength];
+    if (ArrayBuffer.isView(v)) {
+      const type = Object.keys(SERIAL_TYPED).find((name) => v instanceof SERIAL_TYPED[name]);
+      if (!type) throw fail(v);
+      return ["t", id, type, enc(v.buffer), v.byteOffset, v.length];
+    }
+    if (v instanceof Error) {
+      const name = SERIAL_ERRORS[v.name] ? v.name : "Error";
+      return ["e", id, name, String(v.message), v.stack === undefined ? null : String(v.stack)];
+    }
+    if (v instanceof Boolean || v instanceof Number || v instanceof String) return ["B", id, enc(v.valueOf())];
+    if (typeof v.then === "function" || v instanceof Promise) throw fail(v);
+    if (v instanceof WeakMap || v instanceof WeakSet) throw fail(v);
+    const fields = {};
+    for (const key of Object.keys(v)) fields[key] = enc(v[key]);
+    return ["o", id, fields];
+  }
+  return JSON.stringify(enc(value));
+}
+
+function deserializeValue(text) {
+  const refs = [];
+  function dec(x) {
+    if (x === null || typeof x !== "object") return x;
+    if (!Array.isArray(x)) throw new TypeError("Corrupt serialized value.");
+    switch (x[0]) {
+      case "n": return Number(x[1]);
+      case "u": return undefined;
+      case "b": return BigInt(x[1]);
+      case "@": return refs[x[1]];
+      case "a": {
+        const out = new Array(x[2].length);
+        refs[x[1]] = out;
+        for (let i = 0; i < x[2].length; i++) out[i] = dec(x[2][i]);
+        return out;
+      }
+      case "d": return (refs[x[1]] = new Date(x[2]));
+      case "r": return (refs[x[1]] = new RegExp(x[2], x[3]));
+      case "m": {
+        const out = new Map();
+        refs[x[1]] = out;
+        for (const [key, item] of x[2]) out.set(dec(key), dec(item));
+        return out;
+      }
+      case "s": {
+        const out = new Set();
+        refs[x[1]] = out;
+        for (const item of x[2]) out.add(dec(item));
+        return out;
+      }
+      case "ab": return (refs[x[1]] = base64ToBytes(x[2]).buffer);
+      case "dv": {
+        const slot = x[1];
+        const buffer = dec(x[2]);
+        return (refs[slot] = new DataView(buffer, x[3], x[4]));
+      }
+      case "t": {
+        const slot = x[1];
+        const buffer = dec(x[3]);
+        return (refs[slot] = new SERIAL_TYPED[x[2]](buffer, x[4], x[5]));
+      }
+      case "e": {
+        const out = new (SERIAL_ERRORS[x[2]] ?? Error)(x[3]);
+        if (x[4] !== null) out.stack = x[4];
+        return (refs[x[1]] = out);
+      }
+      case "B": return (refs[x[1]] = Object(dec(x[2])));
+      case "o": {
+        const out = {};
+        refs[x[1]] = out;
+        for (const key of Object.keys(x[2])) out[key] = dec(x[2][key]);
+        return out;
+      }
+    }
+    throw new TypeError("Corrupt serialized value.");
+  }
+  return dec(JSON.parse(text));
+}

@@ -1,0 +1,510 @@
+// ctx.storage: the Durable Object key-value API over an in-memory cache and a write buffer.
+//
+// Writes land in the buffer and are visible to the next read at once. The buffer is committed
+// as one atomic batch at the end of the turn (when JavaScript next yields to the event loop),
+// so writes with no await between them commit all or nothing. Batches in flight stay readable
+// until they are durable. The output gate: `waitDurable()` resolves once every write made so
+// far is durable; responses, RPC results, subrequests and WebSocket frames wait for it.
+const STORAGE_KEYS_MAX = 128;
+const STORAGE_KEY_BYTES_MAX = 2048;
+const STORAGE_VALUE_BYTES_MAX = 128 * 1024;
+const STORAGE_CACHE_ENTRIES_MAX = 10000;
+const kilnSetTimeout = globalThis.setTimeout;
+
+// Storages with writes not yet durable, for the isolate-wide output gate of subrequests.
+const undurableStorages = new Set();
+
+async function waitForOutputGates() {
+  if (undurableStorages.size === 0) return;
+  await Promise.all([...undurableStorages].map((storage) => storage.waitDurable()));
+}
+
+// Code point order, which is UTF-8 byte order (UTF-16 order differs around surrogates).
+function compareKeys(a, b) {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i), y = b.charCodeAt(i);
+    if (x !== y) {
+      const sx = x >= 0xd800 && x <= 0xdfff, sy = y >= 0xd800 && y <= 0xdfff;
+      if (sx !== sy) return sx ? 1 : -1;
+      return x - y;
+    }
+  }
+  return a.length - b.length;
+}
+
+function utf8Length(text) {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) { bytes += 4; i++; }
+    else bytes += 3;
+  }
+  return bytes;
+}
+
+function checkKey(key) {
+  key = String(key);
+  const size = utf8Length(key);
+  if (size > STORAGE_KEY_BYTES_MAX) {
+    throw new RangeError(`Keys cannot be larger than ${STORAGE_KEY_BYTES_MAX} bytes. A key of size ${size} was provided.`);
+  }
+  return key;
+}
+
+function checkKeys(keys) {
+  if (keys.length > STORAGE_KEYS_MAX) {
+    throw new RangeError(`Maximum number of keys in a single operation is ${STORAGE_KEYS_MAX}, but ${keys.length} were provided.`);
+  }
+  return keys.map(checkKey);
+}
+
+function serializeStored(value) {
+  if (value === undefined) throw new TypeError("Cannot store undefined; use delete() instead.");
+  const text = serializeValue(value);
+  const size = utf8Length(text);
+  if (size > STORAGE_VALUE_BYTES_MAX) {
+    throw new RangeError(`Values cannot be larger than ${STORAGE_VALUE_BYTES_MAX} bytes. A value of size ${size} was provided.`);
+  }
+  return text;
+}
+
+function alarmTime(time) {
+  const ms = time instanceof Date ? time.getTime() : time;
+  if (typeof ms !== "number" || !Number.isFinite(ms)) {
+    throw new TypeError("setAlarm() requires a Date or a number of milliseconds since the epoch.");
+  }
+  return Math.max(0, Math.floor(ms));
+}
+
+// Turns an async-looking method body into a promise that holds the actor's input gate until it
+// settles, so no other event starts while a storage operation is outstanding.
+function storageOp(actor, work) {
+  actor.storageOps++;
+  let result;
+  try {
+    result = Promise.resolve(work());
+  } catch (err) {
+    result = Promise.reject(err);
+  }
+  return result.finally(() => {
+    actor.storageOps--;
+    actor.maybeRelease();
+  });
+}
+
+class DurableObjectStorage {
+  #actor;
+  #cache = new Map(); // key -> serialized value, or undefined when known absent
+  #dirty = new Map(); // key -> serialized value, or null for a delete
+  #dirtyDeleteAll = false;
+  #dirtyAlarm = undefined; // undefined: untouched, null: delete, number: set
+  #alarm = undefined; // committed alarm: undefined when not read yet
+  #alarmFiring = false;
+  #inflight = []; // committing batches, oldest first
+  #flushScheduled = false;
+
+  constructor(actor) {
+    this.#actor = actor;
+  }
+
+  // The latest serialized value of `key`, or undefined.
+  lookup(key) {
+    if (this.#dirty.has(key)) return this.#dirty.get(key) ?? undefined;
+    if (this.#dirtyDeleteAll) return undefined;
+    for (let i = this.#inflight.length - 1; i >= 0; i--) {
+      const batch = this.#inflight[i];
+      if (batch.writes.has(key)) return batch.writes.get(key) ?? undefined;
+      if (batch.deleteAll) return undefined;
+    }
+    if (this.#cache.has(key)) return this.#cache.get(key);
+    const value = ops.op_storage_get(this.#actor.idHex, key) ?? undefined;
+    if (this.#cache.size >= STORAGE_CACHE_ENTRIES_MAX) this.#cache.clear();
+    this.#cache.set(key, value);
+    return value;
+  }
+
+  write(key, text) {
+    this.#dirty.set(key, text);
+    this.#scheduleFlush();
+  }
+
+  get(keys, options = {}) {
+    return storageOp(this.#actor, () => {
+      if (Array.isArray(keys)) {
+        const result = new Map();
+        for (const key of checkKeys(keys).sort(compareKeys)) {
+          const text = this.lookup(key);
+          if (text !== undefined) result.set(key, deserializeValue(text));
+        }
+        return result;
+      }
+      const text = this.lookup(checkKey(keys));
+      return text === undefined ? undefined : deserializeValue(text);
+    });
+  }
+
+  put(keyOrEntries, value, options = {}) {
+    return storageOp(this.#actor, () => {
+      if (keyOrEntries !== null && typeof keyOrEntries === "object") {
+        const keys = checkKeys(Object.keys(keyOrEntries));
+        const texts = keys.map((key) => serializeStored(keyOrEntries[key]));
+        keys.forEach((key, i) => this.write(key, texts[i]));
+        return;
+      }
+      const key = checkKey(keyOrEntries);
+      this.write(key, serializeStored(value));
+    });
+  }
+
+  delete(keys, options = {}) {
+    return storageOp(this.#actor, () => {
+      if (Array.isArray(keys)) {
+        let count = 0;
+        for (const key of checkKeys(keys)) {
+          if (this.lookup(key) !== undefined) count++;
+          this.write(key, null);
+        }
+        return count;
+      }
+      const key = checkKey(keys);
+      const existed = this.lookup(key) !== undefined;
+      this.write(key, null);
+      return existed;
+    });
+  }
+
+  deleteAll(options = {}) {
+    return storageOp(this.#actor, () => {
+      this.#dirty.clear();
+      this.#dirtyDeleteAll = true;
+      this.#scheduleFlush();
+    });
+  }
+
+  list(options = {}) {
+    return storageOp(this.#actor, () => this.listEntries(options, []));
+  }
+
+  // `list()` over committed data, then batches in flight, the write buffer and `overlays` (a
+  // transaction's writes: {writes, deleteAll}), newest last.
+  listEntries(options, overlays) {
+    options = options ?? {};
+    let { start, startAfter, end, prefix, reverse, limit } = options;
+    if (start !== undefined && startAfter !== undefined) {
+      throw new TypeError("list() cannot be called with both start and startAfter values.");
+    }
+    if (limit !== undefined && (typeof limit !== "number" || !(limit > 0))) {
+      throw new TypeError("List limit must be positive.");
+    }
+    start = start === undefined ? undefined : String(start);
+    startAfter = startAfter === undefined ? undefined : String(startAfter);
+    end = end === undefined ? undefined : String(end);
+    prefix = prefix === undefined ? undefined : String(prefix);
+    let lower = start ?? startAfter;
+    let upper = end;
+    if (prefix !== undefined && prefix !== "") {
+      if (lower === undefined || compareKeys(lower, prefix) < 0) lower = prefix;
+      const cp = prefix.codePointAt(prefix.length - 1);
+      const stem = prefix.slice(0, prefix.length - (cp > 0xffff ? 2 : 1));
+      const prefixEnd = cp < 0x10ffff ? stem + String.fromCodePoint(cp + 1) : undefined;
+      if (prefixEnd !== undefined && (upper === undefined || compareKeys(prefixEnd, upper) < 0)) upper = prefixEnd;
+    }
+    const inRange = (key) =>
+      (lower === undefined || compareKeys(key, lower) >= 0) &&
+      (upper === undefined || compareKeys(key, upper) < 0) &&
+      (startAfter === undefined || key !== startAfter) &&
+      (prefix === undefined || key.startsWith(prefix));
+    const layers = [...this.#inflight, { writes: this.#dirty, deleteAll: this.#dirtyDeleteAll }, ...overlays];
+    let cleared = false;
+    let pending = 0;
+    for (const layer of layers) {
+      if (layer.deleteAll) cleared = true;
+      pending += layer.writes.size;
+    }
+    const merged = new Map();
+    if (!cleared) {
+      const extra = pending + (startAfter === undefined ? 0 : 1);
+      const fetchLimit = limit === undefined ? undefined : Math.min(limit + extra, 2 ** 31 - 1);
+      const flat = ops.op_storage_list(this.#actor.idHex, lower, upper, !!reverse, fetchLimit);
+      for (let i = 0; i < flat.length; i += 2) merged.set(flat[i], flat[i + 1]);
+    }
+    for (const layer of layers) {
+      if (layer.deleteAll) merged.clear();
+      for (const [key, text] of layer.writes) {
+        if (!inRange(key)) continue;
+        if (text === null) merged.delete(key);
+        else merged.set(key, text);
+      }
+    }
+    const keys = [...merged.keys()].filter(inRange).sort(compareKeys);
+    if (reverse) keys.reverse();
+    const result = new Map();
+    for (const key of keys) {
+      if (limit !== undefined && result.size >= limit) break;
+      result.set(key, deserializeValue(merged.get(key)));
+    }
+    return result;
+  }
+
+  getAlarm(options = {}) {
+    return storageOp(this.#actor, () => this.currentAlarm());
+  }
+
+  currentAlarm() {
+    if (this.#dirtyAlarm !== undefined) return this.#dirtyAlarm;
+    for (let i = this.#inflight.length - 1; i >= 0; i--) {
+      if (this.#inflight[i].alarm !== undefined) return this.#inflight[i].alarm;
+    }
+    if (this.#alarmFiring) return null;
+    if (this.#alarm === undefined) this.#alarm = ops.op_storage_get_alarm(this.#actor.idHex) ?? null;
+    return this.#alarm;
+  }
+
+  setAlarm(time, options = {}) {
+    return storageOp(this.#actor, () => {
+      this.#dirtyAlarm = alarmTime(time);
+      this.#scheduleFlush();
+    });
+  }
+
+  deleteAlarm(options = {}) {
+    return storageOp(this.#actor, () => {
+      this.#dirtyAlarm = null;
+      this.#scheduleFlush();
+    });
+  }
+
+  // The alarm handler is running: the alarm reads as unset, and unless the handler sets a new
+  // one, it is deleted when the handler succeeds.
+  beginAlarm() {
+    this.#alarmFiring = true;
+    this.#dirtyAlarmAtStart = this.#dirtyAlarm;
+  }
+  #dirtyAlarmAtStart = undefined;
+  endAlarm(succeeded) {
+    this.#alarmFiring = false;
+    if (succeeded && this.#dirtyAlarm === this.#dirtyAlarmAtStart) {
+      this.#dirtyAlarm = null;
+      this.#scheduleFlush();
+    }
+  }
+
+  async transaction(closure) {
+    const txn = new DurableObjectTransaction(this, this.#actor);
+    let result;
+    try {
+      result = await closure(txn);
+    } finally {
+      txn.finish();
+    }
+    if (!txn.rolledBack) txn.applyTo(this);
+    return result;
+  }
+
+  transactionSync() {
+    throw new Error("transactionSync() is only available on SQLite-backed Durable Objects, which Kiln does not support yet.");
+  }
+
+  get sql() {
+    throw new Error("SQL storage (ctx.storage.sql) is not supported by Kiln yet; use the key-value API.");
+  }
+
+  // Applies a transaction's writes to the buffer in one step.
+  applyBatch(deleteAll, writes, alarm) {
+    if (deleteAll) {
+      this.#dirty.clear();
+      this.#dirtyDeleteAll = true;
+    }
+    for (const [key, text] of writes) this.#dirty.set(key, text);
+    if (alarm !== undefined) this.#dirtyAlarm = alarm;
+    this.#scheduleFlush();
+  }
+
+  sync() {
+    return this.waitDurable();
+  }
+
+  // Drops the write buffer: the object was aborted, so nothing it did not commit survives.
+  discard() {
+    this.#dirty.clear();
+    this.#dirtyDeleteAll = false;
+    this.#dirtyAlarm = undefined;
+  }
+
+  get hasUndurableWrites() {
+    return this.#dirty.size > 0 || this.#dirtyDeleteAll || this.#dirtyAlarm !== undefined || this.#inflight.length > 0;
+  }
+
+  #scheduleFlush() {
+    undurableStorages.add(this);
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    kilnSetTimeout(() => this.flush(), 0);
+  }
+
+  // Commits the write buffer as one batch.
+  flush() {
+    this.#flushScheduled = false;
+    if (this.#dirty.size === 0 && !this.#dirtyDeleteAll && this.#dirtyAlarm === undefined) return;
+    const actor = this.#actor;
+    if (actor.broken) return;
+    const batch = { writes: this.#dirty, deleteAll: this.#dirtyDeleteAll, alarm: this.#dirtyAlarm };
+    this.#dirty = new Map();
+    this.#dirtyDeleteAll = false;
+    this.#dirtyAlarm = undefined;
+    const keys = [...batch.writes.keys()];
+    const values = [...batch.writes.values()];
+    let committed;
+    try {
+      committed = ops.op_storage_commit({
+        index: actor.index, id: actor.idHex, name: actor.name ?? null,
+        deleteAll: batch.deleteAll, keys, values, alarm: batch.alarm,
+      });
+    } catch (err) {
+      committed = Promise.reject(err);
+    }
+    batch.promise = committed.then(() => {
+      this.#inflight.splice(this.#inflight.indexOf(batch), 1);
+      if (batch.deleteAll) this.#cache.clear();
+      for (const [key, text] of batch.writes) this.#cache.set(key, text ?? undefined);
+      if (batch.alarm !== undefined) this.#alarm = batch.alarm;
+      if (!this.hasUndurableWrites) undurableStorages.delete(this);
+    }, (err) => {
+      // Nobody may see a write that did not become durable: the object is reset.
+      undurableStorages.delete(this);
+      actor.breakWith(err);
+      throw err;
+    });
+    batch.promise.catch(() => {});
+    this.#inflight.push(batch);
+  }
+
+  // Resolves once every write made so far is durable (the output gate).
+  async waitDurable() {
+    this.flush();
+    while (this.#inflight.length > 0) {
+      await this.#inflight[this.#inflight.length - 1].promise;
+    }
+  }
+}
+
+class DurableObjectTransaction {
+  #storage;
+  #actor;
+  #writes = new Map();
+  #deleteAll = false;
+  #alarm = undefined;
+  #done = false;
+  rolledBack = false;
+
+  constructor(storage, actor) {
+    this.#storage = storage;
+    this.#actor = actor;
+  }
+
+  #check() {
+    if (this.#done) throw new Error("Transaction has already completed.");
+  }
+
+  #lookup(key) {
+    if (this.#writes.has(key)) return this.#writes.get(key) ?? undefined;
+    if (this.#deleteAll) return undefined;
+    return this.#storage.lookup(key);
+  }
+
+  get(keys, options = {}) {
+    return storageOp(this.#actor, () => {
+      this.#check();
+      if (Array.isArray(keys)) {
+        const result = new Map();
+        for (const key of checkKeys(keys).sort(compareKeys)) {
+          const text = this.#lookup(key);
+          if (text !== undefined) result.set(key, deserializeValue(text));
+        }
+        return result;
+      }
+      const text = this.#lookup(checkKey(keys));
+      return text === undefined ? undefined : deserializeValue(text);
+    });
+  }
+
+  put(keyOrEntries, value, options = {}) {
+    return storageOp(this.#actor, () => {
+      this.#check();
+      if (keyOrEntries !== null && typeof keyOrEntries === "object") {
+        const keys = checkKeys(Object.keys(keyOrEntries));
+        const texts = keys.map((key) => serializeStored(keyOrEntries[key]));
+        keys.forEach((key, i) => this.#writes.set(key, texts[i]));
+        return;
+      }
+      this.#writes.set(checkKey(keyOrEntries), serializeStored(value));
+    });
+  }
+
+  delete(keys, options = {}) {
+    return storageOp(this.#actor, () => {
+      this.#check();
+      if (Array.isArray(keys)) {
+        let count = 0;
+        for (const key of checkKeys(keys)) {
+          if (this.#lookup(key) !== undefined) count++;
+          this.#writes.set(key, null);
+        }
+        return count;
+      }
+      const key = checkKey(keys);
+      const existed = this.#lookup(key) !== undefined;
+      this.#writes.set(key, null);
+      return existed;
+    });
+  }
+
+  deleteAll(options = {}) {
+    return storageOp(this.#actor, () => {
+      this.#check();
+      this.#writes.clear();
+      this.#deleteAll = true;
+    });
+  }
+
+  list(options = {}) {
+    return storageOp(this.#actor, () => {
+      this.#check();
+      return this.#storage.listEntries(options, [{ writes: this.#writes, deleteAll: this.#deleteAll }]);
+    });
+  }
+
+  getAlarm(options = {}) {
+    return storageOp(this.#actor, () => (this.#alarm !== undefined ? this.#alarm : this.#storage.currentAlarm()));
+  }
+
+  setAlarm(time, options = {}) {
+    return storageOp(this.#actor, () => {
+      this.#check();
+      this.#alarm = alarmTime(time);
+    });
+  }
+
+  deleteAlarm(options = {}) {
+    return storageOp(this.#actor, () => {
+      this.#check();
+      this.#alarm = null;
+    });
+  }
+
+  rollback() {
+    this.#check();
+    this.rolledBack = true;
+  }
+
+  finish() {
+    this.#done = true;
+  }
+
+  applyTo(storage) {
+    storage.applyBatch(this.#deleteAll, this.#writes, this.#alarm);
+  }
+}

@@ -1,0 +1,252 @@
+// The Durable Object actor: one live instance per id in this isolate, a mailbox with an input
+// gate, the output gate on everything it answers, idle eviction, and `ctx` (DurableObjectState).
+//
+// Input gate: an event is delivered only while no storage operation is outstanding and no
+// blockConcurrencyWhile() callback runs; queued events are released one per turn of the event
+// loop. Events may interleave across other awaits (fetch(), calls to other objects), as on
+// Cloudflare. Output gate: a response or RPC result leaves only after every write made before
+// it is durable; if a commit fails, the object is reset and the held output is dropped.
+const MAILBOX_EVENTS_MAX = 1000;
+const BLOCK_CONCURRENCY_NESTING_MAX = 64;
+const BLOCK_CONCURRENCY_MS_MAX = 30000;
+const RESERVED_RPC_METHODS = new Set(["constructor", "fetch", "alarm", "webSocketMessage", "webSocketClose", "webSocketError", "dup", "connect"]);
+
+const actors = new Map();
+let objectIdleEvictMs = 10000;
+
+class DurableObjectState {
+  #actor;
+  #id;
+  #storage;
+  constructor(actor) {
+    this.#actor = actor;
+    this.#id = new DurableObjectId(actor.idHex, actor.name);
+    this.#storage = new DurableObjectStorage(actor);
+  }
+  get id() { return this.#id; }
+  get storage() { return this.#storage; }
+  get props() { return {}; }
+  waitUntil(promise) {
+    Promise.resolve(promise).catch((err) => reportError(err));
+  }
+  async blockConcurrencyWhile(callback) {
+    const actor = this.#actor;
+    if (actor.gateLocks >= BLOCK_CONCURRENCY_NESTING_MAX) {
+      throw new Error(`blockConcurrencyWhile() calls nested more than ${BLOCK_CONCURRENCY_NESTING_MAX} deep.`);
+    }
+    actor.gateLocks++;
+    let timer;
+    try {
+      const timeout = new Promise((_, reject) => {
+        timer = kilnSetTimeout(() => {
+          const err = new Error("A call to blockConcurrencyWhile() in a Durable Object waited for too long. The call was canceled and the Durable Object was reset.");
+          actor.breakWith(err);
+          reject(err);
+        }, BLOCK_CONCURRENCY_MS_MAX);
+      });
+      return await Promise.race([Promise.resolve().then(callback), timeout]);
+    } catch (err) {
+      // A failed callback leaves the object in an unknown state: Cloudflare resets it.
+      actor.breakWith(err);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      actor.gateLocks--;
+      actor.maybeRelease();
+    }
+  }
+  abort(reason) {
+    const err = reason instanceof Error ? reason : new Error(reason === undefined ? "Durable Object was aborted." : String(reason));
+    this.#storage.discard();
+    this.#actor.breakWith(err);
+    throw err;
+  }
+  acceptWebSocket() {
+    throw new Error("WebSocket hibernation is not supported by Kiln yet.");
+  }
+  getWebSockets() { return []; }
+  getTags() { return []; }
+  setWebSocketAutoResponse() {}
+  getWebSocketAutoResponse() { return null; }
+}
+
+class Actor {
+  constructor(key, index, className, idHex, name, exports, env) {
+    this.key = key;
+    this.index = index;
+    this.idHex = idHex;
+    this.name = name ?? undefined;
+    this.gateLocks = 0;
+    this.storageOps = 0;
+    this.waiting = [];
+    this.running = 0;
+    this.broken = null;
+    this.lastActive = Date.now();
+    this.evictTimer = null;
+    this.releaseScheduled = false;
+    this.state = new DurableObjectState(this);
+    const cls = exports[className];
+    if (typeof cls !== "function") {
+      throw new TypeError(`Durable Object class "${className}" is not exported by the worker.`);
+    }
+    this.instance = new cls(this.state, env);
+  }
+
+  // Runs `work` as one event: through the mailbox and the input gate.
+  async deliver(work) {
+    if (this.broken) throw this.broken;
+    if (this.gateLocks > 0 || this.storageOps > 0 || this.waiting.length > 0) {
+      if (this.waiting.length >= MAILBOX_EVENTS_MAX) {
+        throw new Error("Durable Object is overloaded. Too many requests queued.");
+      }
+      await new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+      if (this.broken) throw this.broken;
+    }
+    this.running++;
+    this.lastActive = Date.now();
+    try {
+      return await work();
+    } finally {
+      this.running--;
+      this.lastActive = Date.now();
+      this.armEviction();
+      this.maybeRelease();
+    }
+  }
+
+  // Lets the next queued event in, on a later turn of the event loop (after the microtasks of
+  // whatever just finished), and only while the gate is open.
+  maybeRelease() {
+    if (this.releaseScheduled || this.waiting.length === 0) return;
+    if (this.gateLocks > 0 || this.storageOps > 0) return;
+    this.releaseScheduled = true;
+    kilnSetTimeout(() => {
+      this.releaseScheduled = false;
+      if (this.gateLocks > 0 || this.storageOps > 0) return;
+      const next = this.waiting.shift();
+      if (next) next.resolve();
+      this.maybeRelease();
+    }, 0);
+  }
+
+  // Resets the object: queued events fail, held outputs are dropped, the next event gets a new
+  // instance built from durable storage.
+  breakWith(err) {
+    if (this.broken) return;
+    this.broken = err;
+    if (actors.get(this.key) === this) actors.delete(this.key);
+    for (const waiter of this.waiting.splice(0)) waiter.reject(err);
+  }
+
+  armEviction() {
+    if (this.evictTimer !== null) return;
+    this.evictTimer = kilnSetTimeout(() => {
+      this.evictTimer = null;
+      const idle = Date.now() - this.lastActive;
+      if (this.running > 0 || this.waiting.length > 0 || this.gateLocks > 0 || this.state.storage.hasUndurableWrites) {
+        return;
+      }
+      if (idle >= objectIdleEvictMs) {
+        if (actors.get(this.key) === this) actors.delete(this.key);
+      } else {
+        this.armEviction();
+      }
+    }, objectIdleEvictMs);
+  }
+
+  // Output gate: throws instead of letting output out if the object was reset meanwhile.
+  async outputGate() {
+    await this.state.storage.waitDurable();
+    if (this.broken) throw this.broken;
+  }
+}
+
+function actorFor(exports, env, [index, className, idHex, name]) {
+  const key = `${index}:${idHex}`;
+  let actor = actors.get(key);
+  if (actor === undefined) {
+    actor = new Actor(key, index, className, idHex, name, exports, env);
+    actors.set(key, actor);
+    actor.armEviction();
+  } else if (actor.name === undefined && name) {
+    actor.name = name;
+  }
+  return actor;
+}
+
+async function dispatchObjectFetch(exports, env, address, id, [method, url, headerList, bodyId]) {
+  const actor = actorFor(exports, env, address);
+  return actor.deliver(async () => {
+    const request = incomingRequest(method, url, headerList, bodyId, undefined, undefined);
+    if (typeof actor.instance.fetch !== "function") {
+      throw new TypeError("Handler does not export a fetch() function.");
+    }
+    const response = await actor.instance.fetch(request);
+    if (!(response instanceof Response)) {
+      throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
+    }
+    await actor.outputGate();
+    return {
+      status: response.status,
+      statusText: response.statusText,
+      headers: headersToList(response.headers),
+      body: bodyForRust(response[kBody]),
+      webSocket: response.webSocket,
+      waitUntil: () => Promise.resolve(),
+    };
+  });
+}
+
+async function dispatchObjectCall(exports, env, address, packed) {
+  const split = packed.indexOf("\u0000");
+  const method = packed.slice(0, split);
+  const args = deserializeValue(packed.slice(split + 1));
+  const actor = actorFor(exports, env, address);
+  return actor.deliver(async () => {
+    let outcome;
+    try {
+      const instance = actor.instance;
+      const member = RESERVED_RPC_METHODS.has(method) || Object.prototype.hasOwnProperty.call(Object.prototype, method)
+        ? undefined
+        : instance[method];
+      const own = Object.prototype.hasOwnProperty.call(instance, method);
+      if (typeof member !== "function" || own) {
+        throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
+      }
+      outcome = [true, await member.apply(instance, args)];
+    } catch (err) {
+      outcome = [false, err];
+    }
+    await actor.outputGate();
+    try {
+      return serializeValue(outcome);
+    } catch (err) {
+      return serializeValue([false, err]);
+    }
+  });
+}
+
+async function dispatchObjectAlarm(exports, env, address, _unused, retryCount) {
+  const actor = actorFor(exports, env, address);
+  return actor.deliver(async () => {
+    const storage = actor.state.storage;
+    if (typeof actor.instance.alarm !== "function") {
+      storage.beginAlarm();
+      storage.endAlarm(true);
+      await actor.outputGate();
+      return false;
+    }
+    storage.beginAlarm();
+    let succeeded = false;
+    try {
+      await actor.instance.alarm({ retryCount, isRetry: retryCount > 0 });
+      succeeded = true;
+    } finally {
+      storage.endAlarm(succeeded);
+    }
+    await actor.outputGate();
+    return true;
+  });
+}
+
+export { dispatchObjectFetch, dispatchObjectCall, dispatchObjectAlarm };

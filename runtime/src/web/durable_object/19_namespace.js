@@ -1,0 +1,92 @@
+// Durable Object namespaces, ids and stubs as a worker's env sees them. A stub's fetch() and
+// RPC methods are calls into Rust, which routes them to the thread that runs the object.
+class DurableObjectId {
+  #hex;
+  #name;
+  constructor(hex, name) {
+    this.#hex = hex;
+    this.#name = name ?? undefined;
+  }
+  toString() { return this.#hex; }
+  toJSON() { return this.#hex; }
+  equals(other) { return other instanceof DurableObjectId && other.#hex === this.#hex; }
+  get name() { return this.#name; }
+  get jurisdiction() { return undefined; }
+}
+
+class DurableObjectNamespace {
+  #index;
+  constructor(index) {
+    this.#index = index;
+  }
+  idFromName(name) {
+    name = String(name);
+    return new DurableObjectId(ops.op_do_id_from_name(this.#index, name), name);
+  }
+  idFromString(id) {
+    return new DurableObjectId(ops.op_do_id_from_string(this.#index, String(id)), undefined);
+  }
+  newUniqueId(options = {}) {
+    return new DurableObjectId(ops.op_do_new_unique_id(this.#index), undefined);
+  }
+  get(id, options = {}) {
+    if (!(id instanceof DurableObjectId)) {
+      throw new TypeError("Failed to execute 'get' on 'DurableObjectNamespace': parameter 1 is not of type 'DurableObjectId'.");
+    }
+    return durableObjectStub(this.#index, id);
+  }
+  getByName(name, options = {}) {
+    return this.get(this.idFromName(name), options);
+  }
+  jurisdiction(name) {
+    return this;
+  }
+}
+
+async function stubFetch(index, id, input, init) {
+  const request = new Request(input, init);
+  let body = bodyForRust(request[kBody]);
+  if (body !== null && typeof body === "object" && typeof body.next === "function") {
+    const chunks = [];
+    for (let chunk; (chunk = await body.next()) !== undefined;) chunks.push(chunk);
+    body = concatBytes(chunks);
+  }
+  await waitForOutputGates();
+  const result = await ops.op_do_fetch(index, id.toString(), id.name, [request.method, request.url, headersToList(request.headers), body]);
+  const [status, statusText, headerList, bodyId] = result;
+  return responseFromFetch(status, statusText, headerList, bodyId, request.url, false);
+}
+
+async function stubCall(index, id, method, args) {
+  const message = serializeValue(args);
+  await waitForOutputGates();
+  const [ok, value] = deserializeValue(await ops.op_do_call(index, id.toString(), id.name, method, message));
+  if (ok) return value;
+  throw value;
+}
+
+function durableObjectStub(index, id) {
+  const target = {
+    id,
+    name: id.name,
+    fetch: (input, init) => stubFetch(index, id, input, init),
+  };
+  return new Proxy(target, {
+    get(object, property) {
+      if (Object.prototype.hasOwnProperty.call(object, property)) return object[property];
+      if (typeof property === "symbol" || property === "then") return undefined;
+      if (RESERVED_RPC_METHODS.has(property)) return undefined;
+      return (...args) => stubCall(index, id, property, args);
+    },
+  });
+}
+
+// Called once per isolate: puts the worker's Durable Object namespaces into env.
+function installBindings(env, namespaces, idleEvictMs) {
+  for (const [binding, index] of namespaces) {
+    Object.defineProperty(env, binding, { value: new DurableObjectNamespace(index), enumerable: true, configurable: true, writable: true });
+  }
+  if (idleEvictMs > 0) objectIdleEvictMs = idleEvictMs;
+}
+
+export { installBindings };
