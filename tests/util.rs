@@ -194,3 +194,19 @@ pub fn dev_until_exit(dir: &Path) -> (bool, String) {
     command.arg("dev").arg(dir).args(["--port", "0"]);
     run_to_exit(command)
 }
+
+/// `POST path` with an empty body; returns (status, body).
+pub fn post(port: u16, path: &str) -> (u16, String) {
+    request(
+        port,
+        &format!("POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+    )
+}
+
+impl Node {
+    /// Kills the process with SIGKILL, as a crash would, and waits for it to be gone.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

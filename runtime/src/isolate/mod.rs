@@ -56,6 +56,8 @@ pub struct IsolateShared {
     pub heap: Arc<HeapAccount>,
     pub cpu_limit: Duration,
     pub termination: watch::Sender<Option<Termination>>,
+    /// The waker of the task that drives the isolate's spawned futures (see [`drive`]).
+    pub driver: RefCell<Option<std::task::Waker>>,
 }
 
 impl IsolateShared {
@@ -162,6 +164,7 @@ impl Isolate {
             heap,
             cpu_limit: Duration::from_millis(limits.cpu_ms),
             termination,
+            driver: RefCell::new(None),
         });
         runtime
             .set_max_stack_size(limits::ISOLATE_STACK_BYTES_MAX)
@@ -217,14 +220,21 @@ impl Isolate {
             return Err(reason.error());
         }
         let metered = Metered::new(Rc::clone(&self.shared.cpu), work);
-        tokio::select! {
+        let result = tokio::select! {
             biased;
             reason = self.shared.wait_terminated() => Err(reason.error()),
             result = metered => match self.shared.terminated() {
                 Some(reason) => Err(reason.error()),
                 None => result,
             },
+        };
+        // The finished task may have been the last to poll the isolate's spawned futures, and
+        // QuickJS's scheduler remembers only the last poller's waker: hand the job back to the
+        // driver, or a timer that fires after this task ended would wake nobody.
+        if let Some(driver) = self.shared.driver.borrow().as_ref() {
+            driver.wake_by_ref();
         }
+        result
     }
 }
 
@@ -233,12 +243,38 @@ async fn drive(isolate: std::rc::Weak<Isolate>) {
     let Some(strong) = isolate.upgrade() else {
         return;
     };
-    let drive = strong.runtime.drive();
     let shared = Rc::clone(&strong.shared);
+    let drive = Driver {
+        inner: Box::pin(strong.runtime.drive()),
+        shared: Rc::clone(&shared),
+    };
     drop(strong);
     tokio::select! {
         _ = drive => {}
         _ = shared.wait_terminated() => {}
+    }
+}
+
+/// The isolate's drive future, recording its task's waker so [`Isolate::run`] can wake it.
+struct Driver<F> {
+    inner: std::pin::Pin<Box<F>>,
+    shared: Rc<IsolateShared>,
+}
+
+impl<F: std::future::Future> std::future::Future for Driver<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        {
+            let mut driver = self.shared.driver.borrow_mut();
+            if !driver.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *driver = Some(cx.waker().clone());
+            }
+        }
+        self.inner.as_mut().poll(cx)
     }
 }
 

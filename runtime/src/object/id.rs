@@ -20,7 +20,7 @@ fn keyed(key: &[u8; 32], domain: &[u8], message: &[u8]) -> [u8; 32] {
 }
 
 fn seal(key: &[u8; 32], body: &[u8]) -> [u8; 32] {
-    let mac = keyed(key, b"kiln-id-mac\0", body);
+    let mac = keyed(key, b"kiln-id-mac\0", &body[..16]);
     let mut id = [0u8; 32];
     id[..16].copy_from_slice(&body[..16]);
     id[16..].copy_from_slice(&mac[..16]);

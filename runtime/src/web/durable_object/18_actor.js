@@ -114,19 +114,24 @@ class Actor {
     }
   }
 
-  // Lets the next queued event in, on a later turn of the event loop (after the microtasks of
-  // whatever just finished), and only while the gate is open.
+  // Lets queued events in while the gate is open. The first waits for a later turn of the event
+  // loop (after the microtasks of whatever just released the gate, such as the code awaiting a
+  // storage read); each next one follows in a microtask queued after the previous event's
+  // synchronous start, so an event that closes the gate again stops the rest.
   maybeRelease() {
     if (this.releaseScheduled || this.waiting.length === 0) return;
     if (this.gateLocks > 0 || this.storageOps > 0) return;
     this.releaseScheduled = true;
     kilnSetTimeout(() => {
       this.releaseScheduled = false;
-      if (this.gateLocks > 0 || this.storageOps > 0) return;
-      const next = this.waiting.shift();
-      if (next) next.resolve();
-      this.maybeRelease();
+      this.releaseNext();
     }, 0);
+  }
+
+  releaseNext() {
+    if (this.gateLocks > 0 || this.storageOps > 0 || this.waiting.length === 0) return;
+    this.waiting.shift().resolve();
+    queueMicrotask(() => this.releaseNext());
   }
 
   // Resets the object: queued events fail, held outputs are dropped, the next event gets a new
