@@ -311,3 +311,49 @@ fn a_binding_to_a_class_no_migration_created_is_a_config_error() {
         "{output}"
     );
 }
+
+fn objects_cli(port: u16, token: &str, args: &[&str]) -> (bool, String) {
+    let output = util::kiln()
+        .arg("objects")
+        .args(args)
+        .args([
+            "--url",
+            &format!("http://127.0.0.1:{port}"),
+            "--token",
+            token,
+        ])
+        .output()
+        .expect("run kiln objects");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[test]
+fn admin_cli_lists_inspects_and_deletes_objects_with_a_token() {
+    let dir = suite_project();
+    let node = start(dir.path(), &["--admin-token", "s3cret"]);
+    for _ in 0..3 {
+        assert_eq!(util::post(node.port, "/counter/listed/inc").0, 200);
+    }
+    let (ok, listed) = objects_cli(node.port, "s3cret", &["list", "Counter"]);
+    assert!(ok, "{listed}");
+    assert!(listed.contains("\"name\": \"listed\""), "{listed}");
+    let (ok, shown) = objects_cli(node.port, "s3cret", &["get", "COUNTER", "listed"]);
+    assert!(ok, "{shown}");
+    assert!(shown.contains("\"n\": 3"), "{shown}");
+    let (ok, refused) = objects_cli(node.port, "wrong", &["list", "Counter"]);
+    assert!(!ok && refused.contains("401"), "{refused}");
+    let (ok, deleted) = objects_cli(node.port, "s3cret", &["delete", "Counter", "listed"]);
+    assert!(ok, "{deleted}");
+    assert_eq!(
+        node.get("/counter/listed/get").1,
+        "0",
+        "the live object was reset"
+    );
+    let (_, listed) = objects_cli(node.port, "s3cret", &["list", "Counter"]);
+    assert!(!listed.contains("listed"), "{listed}");
+}

@@ -1,6 +1,7 @@
 //! The `kiln` binary: the command line, and the glue between configuration, the runtime and
 //! the HTTP edge.
 
+mod admin;
 mod alarms;
 mod config;
 mod cron;
@@ -31,6 +32,38 @@ struct Cli {
 enum Command {
     /// Serve the worker in DIR (its wrangler.jsonc, wrangler.json or wrangler.toml) locally.
     Dev(DevArgs),
+    /// List, inspect and delete Durable Objects of a running node (its admin API).
+    Objects(ObjectsArgs),
+}
+
+#[derive(clap::Args)]
+struct ObjectsArgs {
+    #[command(subcommand)]
+    action: ObjectsAction,
+    /// The node's URL.
+    #[arg(
+        long,
+        global = true,
+        default_value = "http://127.0.0.1:8787",
+        env = "KILN_URL"
+    )]
+    url: String,
+    /// The admin token (default: read from the node's state directory).
+    #[arg(long, global = true, env = "KILN_ADMIN_TOKEN")]
+    token: Option<String>,
+    /// The node's state directory, where `kiln dev` wrote its admin token.
+    #[arg(long, global = true, default_value = ".kiln", env = "KILN_PERSIST_TO")]
+    persist_to: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum ObjectsAction {
+    /// The objects of NAMESPACE (a class or binding name) that hold data or an alarm.
+    List { namespace: String },
+    /// One object's keys, values and alarm, as JSON.
+    Get { namespace: String, object: String },
+    /// Delete one object's data and alarm.
+    Delete { namespace: String, object: String },
 }
 
 #[derive(clap::Args)]
@@ -62,6 +95,9 @@ struct DevArgs {
     /// Test hook: delay every storage fsync by this long (milliseconds).
     #[arg(long, hide = true, default_value_t = 0)]
     test_slow_flush_ms: u64,
+    /// Token for the admin API (default: a random one, written to the state directory).
+    #[arg(long, env = "KILN_ADMIN_TOKEN")]
+    admin_token: Option<String>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -75,6 +111,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Dev(args) => dev(args),
+        Command::Objects(args) => objects(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -120,6 +157,10 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
             .with_context(|| format!("creating the key of namespace {}", binding.namespace))?;
     }
     script.limits.object_idle_evict_ms = args.object_idle_evict_ms.max(1);
+    let admin_token = match &args.admin_token {
+        Some(token) => token.clone(),
+        None => write_admin_token(&persist)?,
+    };
     let worker = Worker::new(script)?;
 
     let threads = args
@@ -157,6 +198,10 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
             runtime,
             worker,
             test_scheduled: args.test_scheduled,
+            admin: Some(admin::Admin {
+                token: admin_token,
+                store,
+            }),
         });
         tokio::select! {
             _ = server::serve(listener, site) => {}
@@ -164,4 +209,82 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
         }
         Ok(())
     })
+}
+
+/// A fresh random admin token, saved (readable by the owner only) for `kiln objects`.
+fn write_admin_token(dir: &std::path::Path) -> anyhow::Result<String> {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).map_err(|err| anyhow::anyhow!("no random source: {err}"))?;
+    let token = kiln_runtime::object::to_hex(&bytes);
+    let path = dir.join("admin-token");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    std::io::Write::write_all(&mut file, token.as_bytes())?;
+    Ok(token)
+}
+
+fn objects(args: ObjectsArgs) -> anyhow::Result<()> {
+    let token = match args.token {
+        Some(token) => token,
+        None => {
+            let path = args.persist_to.join("admin-token");
+            std::fs::read_to_string(&path)
+                .with_context(|| {
+                    format!(
+                        "reading the admin token from {} (pass --token or --persist-to)",
+                        path.display()
+                    )
+                })?
+                .trim()
+                .to_owned()
+        }
+    };
+    let escape =
+        |text: &str| url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
+    let (method, path) = match &args.action {
+        ObjectsAction::List { namespace } => ("GET", format!("objects/{}", escape(namespace))),
+        ObjectsAction::Get { namespace, object } => (
+            "GET",
+            format!("objects/{}/{}", escape(namespace), escape(object)),
+        ),
+        ObjectsAction::Delete { namespace, object } => (
+            "DELETE",
+            format!("objects/{}/{}", escape(namespace), escape(object)),
+        ),
+    };
+    let base = url::Url::parse(&args.url).with_context(|| format!("--url {}", args.url))?;
+    let host = base.host_str().context("--url has no host")?.to_owned();
+    let port = base.port_or_known_default().unwrap_or(80);
+    let mut stream = std::net::TcpStream::connect((host.as_str(), port))
+        .with_context(|| format!("connecting to {}", args.url))?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(30)))?;
+    let request = format!(
+        "{method} {}{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        admin::PREFIX
+    );
+    std::io::Write::write_all(&mut stream, request.as_bytes())?;
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut response)?;
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status: u16 = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let pretty = serde_json::from_str::<serde_json::Value>(body)
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_else(|_| body.to_owned());
+    if status != 200 {
+        anyhow::bail!("admin API answered {status}: {pretty}");
+    }
+    #[allow(clippy::print_stdout)]
+    {
+        println!("{pretty}");
+    }
+    Ok(())
 }

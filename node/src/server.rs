@@ -18,6 +18,8 @@ pub struct Site {
     /// Serve `/__scheduled?cron=...` to fire the `scheduled` handler, as `wrangler dev
     /// --test-scheduled` does.
     pub test_scheduled: bool,
+    /// The admin API, when enabled.
+    pub admin: Option<crate::admin::Admin>,
 }
 
 pub async fn serve(listener: TcpListener, site: Arc<Site>) {
@@ -57,6 +59,11 @@ async fn handle(
         .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
     let response = if site.test_scheduled && request.uri().path() == "/__scheduled" {
         scheduled(&site, request.uri()).await
+    } else if let (Some(admin), true) = (
+        &site.admin,
+        request.uri().path().starts_with(crate::admin::PREFIX),
+    ) {
+        crate::admin::handle(admin, &site.runtime, &site.worker, &request).await
     } else {
         let request = edge_request(request, peer);
         match site.runtime.fetch(&site.worker, request, None).await {

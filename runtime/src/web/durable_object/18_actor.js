@@ -11,6 +11,7 @@ const BLOCK_CONCURRENCY_NESTING_MAX = 64;
 const BLOCK_CONCURRENCY_MS_MAX = 30000;
 const RESERVED_RPC_METHODS = new Set(["constructor", "fetch", "alarm", "webSocketMessage", "webSocketClose", "webSocketError", "dup", "connect"]);
 
+const ADMIN_DELETE = "__kiln_admin_delete";
 const actors = new Map();
 let objectIdleEvictMs = 10000;
 
@@ -207,6 +208,17 @@ async function dispatchObjectCall(exports, env, address, packed) {
   const method = packed.slice(0, split);
   const args = deserializeValue(packed.slice(split + 1));
   const actor = actorFor(exports, env, address);
+  if (method === ADMIN_DELETE) {
+    // The admin API's delete: through the object, so a live instance is reset, not left stale.
+    return actor.deliver(async () => {
+      const storage = actor.state.storage;
+      storage.deleteAll();
+      storage.deleteAlarm();
+      await actor.outputGate();
+      actor.breakWith(new Error("Durable Object was deleted by an administrator."));
+      return serializeValue([true, true]);
+    });
+  }
   return actor.deliver(async () => {
     let outcome;
     try {
