@@ -6,7 +6,7 @@
 
 use std::rc::Rc;
 
-use rquickjs::{async_with, Array, Ctx, Object, Promise};
+use rquickjs::{async_with, Array, Ctx, Promise};
 
 use crate::error::Error;
 use crate::isolate::{self, Isolate};
@@ -54,26 +54,11 @@ where
         .run(async move {
             async_with!(context => |ctx| {
                 let failed = |err: rquickjs::Error| Error::Exception(web::describe_error(&ctx, err));
-                let promise: Promise = {
-                    let data = isolate::data(&ctx).map_err(failed)?;
-                    let exports: Object = match data.exports.borrow().clone() {
-                        Some(exports) => exports.restore(&ctx).map_err(failed)?,
-                        None => return Err(Error::Startup("the worker's main module has not evaluated".into())),
-                    };
-                    let env = data.env.clone().restore(&ctx).map_err(failed)?;
-                    drop(data);
-                    let address = address(&ctx, &target).map_err(failed)?;
-                    let call = web::internal(&ctx, function).map_err(failed)?;
-                    call.call((exports, env, address, args.0, args.1)).map_err(failed)?
-                };
-                match promise.into_future::<R>().await {
-                    Ok(value) => Ok(value),
-                    Err(err) => {
-                        let text = web::describe_error(&ctx, err);
-                        tracing::error!(target: "kiln::worker", worker, "Uncaught {text}");
-                        Err(Error::Exception(text))
-                    }
-                }
+                let (exports, env) = super::exports_and_env(&ctx)?;
+                let address = address(&ctx, &target).map_err(failed)?;
+                let call = web::internal(&ctx, function).map_err(failed)?;
+                let promise: Promise = call.call((exports, env, address, args.0, args.1)).map_err(failed)?;
+                super::settle::<R>(&ctx, promise, &worker).await
             })
             .await
         })

@@ -42,6 +42,18 @@ function handlerFor(exports, entrypoint, env, ctx, method) {
   return (event) => target[method](event, env, ctx);
 }
 
+// What Rust needs of a handler's Response; `waitUntil` resolves when the event's work is done.
+function responseForRust(response, waitUntil) {
+  return {
+    status: response.status,
+    statusText: response.statusText,
+    headers: headersToList(response.headers),
+    body: bodyForRust(response[kBody]),
+    webSocket: response.webSocket,
+    waitUntil,
+  };
+}
+
 const inflight = new Map();
 
 async function dispatchFetch(exports, env, entrypoint, id, [method, url, headerList, bodyId]) {
@@ -56,14 +68,7 @@ async function dispatchFetch(exports, env, entrypoint, id, [method, url, headerL
     if (!(response instanceof Response)) {
       throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
     }
-    return {
-      status: response.status,
-      statusText: response.statusText,
-      headers: headersToList(response.headers),
-      body: bodyForRust(response[kBody]),
-      webSocket: response.webSocket,
-      waitUntil: () => drainWaitUntil(ctx),
-    };
+    return responseForRust(response, () => drainWaitUntil(ctx));
   } catch (err) {
     ctx.waitUntil(Promise.resolve());
     if (err && typeof err === "object") err.kilnWaitUntil = () => drainWaitUntil(ctx);

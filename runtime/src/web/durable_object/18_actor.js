@@ -192,14 +192,7 @@ async function dispatchObjectFetch(exports, env, address, id, [method, url, head
       throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
     }
     await actor.outputGate();
-    return {
-      status: response.status,
-      statusText: response.statusText,
-      headers: headersToList(response.headers),
-      body: bodyForRust(response[kBody]),
-      webSocket: response.webSocket,
-      waitUntil: () => Promise.resolve(),
-    };
+    return responseForRust(response, () => Promise.resolve());
   });
 }
 

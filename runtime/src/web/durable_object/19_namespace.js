@@ -45,12 +45,7 @@ class DurableObjectNamespace {
 
 async function stubFetch(index, id, input, init) {
   const request = new Request(input, init);
-  let body = bodyForRust(request[kBody]);
-  if (body !== null && typeof body === "object" && typeof body.next === "function") {
-    const chunks = [];
-    for (let chunk; (chunk = await body.next()) !== undefined;) chunks.push(chunk);
-    body = concatBytes(chunks);
-  }
+  const body = await requestBodyForRust(request);
   await waitForOutputGates();
   const result = await ops.op_do_fetch(index, id.toString(), id.name, [request.method, request.url, headersToList(request.headers), body]);
   const [status, statusText, headerList, bodyId] = result;

@@ -1,5 +1,14 @@
 // fetch(): the request is built in JavaScript and sent by Rust (hyper); the response body
 // streams back in as a source.
+// A request body for Rust: bytes, a Rust body id, or null; a JavaScript stream is read whole.
+async function requestBodyForRust(request) {
+  const body = bodyForRust(request[kBody]);
+  if (body === null || typeof body !== "object" || typeof body.next !== "function") return body;
+  const chunks = [];
+  for (let chunk; (chunk = await body.next()) !== undefined;) chunks.push(chunk);
+  return concatBytes(chunks);
+}
+
 async function fetch(input, init = undefined) {
   const request = new Request(input, init);
   const signal = request.signal;
@@ -8,12 +17,7 @@ async function fetch(input, init = undefined) {
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new TypeError(`Fetch API cannot load: ${request.url}`);
   }
-  let body = bodyForRust(request[kBody]);
-  if (body !== null && typeof body === "object" && typeof body.next === "function") {
-    const chunks = [];
-    for (let chunk; (chunk = await body.next()) !== undefined;) chunks.push(chunk);
-    body = concatBytes(chunks);
-  }
+  const body = await requestBodyForRust(request);
   // The output gate: a subrequest leaves only after the writes before it are durable.
   await waitForOutputGates();
   const sent = ops.op_fetch_send(request.method, request.url, headersToList(request.headers), body, request.redirect);
