@@ -413,12 +413,10 @@ fn apply(tree: &sled::Tree, index: u64, batch: &Batch) -> Result<Option<Option<i
     let registered = tree.get(keys::object_key(&id))?.is_some();
     let exists = puts || alarm_change.flatten().is_some() || registered;
     if exists && (batch.name.is_some() || !registered) {
-        {
-            writes.insert(
-                keys::object_key(&id),
-                keys::encode_object(&batch.namespace, batch.name.as_deref()),
-            );
-        }
+        writes.insert(
+            keys::object_key(&id),
+            keys::encode_object(&batch.namespace, batch.name.as_deref()),
+        );
     }
     writes.insert(keys::LAST_APPLIED, &index.to_be_bytes());
     tree.apply_batch(writes)?;

@@ -147,16 +147,8 @@ fn start<'js>(
 ) -> Result<Promise<'js>, Error> {
     let internal = |err: rquickjs::Error| Error::Exception(web::describe_error(ctx, err));
     let (parts, body) = request.into_parts();
+    let (exports, env) = super::exports_and_env(ctx)?;
     let data = isolate::data(ctx).map_err(internal)?;
-    let exports = match data.exports.borrow().clone() {
-        Some(exports) => exports.restore(ctx).map_err(internal)?,
-        None => {
-            return Err(Error::Startup(
-                "the worker's main module has not evaluated".into(),
-            ))
-        }
-    };
-    let env = data.env.clone().restore(ctx).map_err(internal)?;
     let has_body = !(http_body::Body::is_end_stream(&body)
         || ((parts.method == http::Method::GET || parts.method == http::Method::HEAD)
             && http_body::Body::size_hint(&body).exact() == Some(0)));
