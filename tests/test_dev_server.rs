@@ -11,7 +11,9 @@ use crate::util;
 #[test]
 fn hello_example_serves_and_logs_with_worker_name() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/hello");
-    let mut node = util::dev(&root, &[]);
+    let state = tempfile::tempdir().expect("tempdir");
+    let persist = state.path().to_string_lossy().into_owned();
+    let mut node = util::dev(&root, &["--persist-to", &persist]);
     let (status, body) = node.get("/greet");
     assert_eq!(status, 200);
     assert_eq!(body, "Hello from Kiln!\n");

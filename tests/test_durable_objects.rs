@@ -357,3 +357,16 @@ fn admin_cli_lists_inspects_and_deletes_objects_with_a_token() {
     let (_, listed) = objects_cli(node.port, "s3cret", &["list", "Counter"]);
     assert!(!listed.contains("listed"), "{listed}");
 }
+
+#[test]
+fn counter_example_counts_through_fetch_and_rpc() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/counter");
+    let state = tempfile::tempdir().expect("tempdir");
+    let persist = state.path().to_string_lossy().into_owned();
+    let node = start(&root, &["--persist-to", &persist]);
+    assert_eq!(util::post(node.port, "/visits").1, "1");
+    assert_eq!(util::post(node.port, "/visits").1, "2");
+    assert_eq!(util::post(node.port, "/visits/rpc").1, "3");
+    assert_eq!(node.get("/visits").1, "3");
+    assert_eq!(node.get("/other").1, "0");
+}
