@@ -12,7 +12,10 @@ use crate::isolate;
 use crate::web;
 
 /// The worker's exports and `env`, for calling a prelude dispatch function.
+///
+/// Starts a task: runs pending microtasks first (see [`web::run_microtasks`]).
 pub fn exports_and_env<'js>(ctx: &Ctx<'js>) -> Result<(Object<'js>, Object<'js>), Error> {
+    web::run_microtasks(ctx);
     let failed = |err: rquickjs::Error| Error::Exception(web::describe_error(ctx, err));
     let data = isolate::data(ctx).map_err(failed)?;
     let exports = match data.exports.borrow().clone() {

@@ -107,6 +107,15 @@ pub fn install(ctx: &Ctx<'_>, worker: Arc<Worker>, services: Rc<Services>) -> Re
     Ok(())
 }
 
+/// The microtask checkpoint that precedes every task (an event from outside, a timer): runs
+/// every pending promise job, as the HTML event loop does, so a new event never starts while the
+/// continuation of earlier work (such as code awaiting a storage read, which holds an object's
+/// input gate until it runs) is still queued. rquickjs may leave jobs queued when it yields, so
+/// this cannot be left to its scheduler. Runaway job chains are stopped by the CPU limit.
+pub fn run_microtasks(ctx: &Ctx<'_>) {
+    while ctx.execute_pending_job() {}
+}
+
 /// Returns the prelude's exported function `name`.
 pub fn internal<'js>(ctx: &Ctx<'js>, name: &str) -> Result<Function<'js>> {
     let data = isolate::data(ctx)?;

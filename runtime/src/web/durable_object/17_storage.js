@@ -367,11 +367,8 @@ class DurableObjectStorage {
       committed = Promise.reject(err);
     }
     batch.promise = committed.then(() => {
-      this.#inflight.splice(this.#inflight.indexOf(batch), 1);
-      if (batch.deleteAll) this.#cache.clear();
-      for (const [key, text] of batch.writes) this.#cache.set(key, text ?? undefined);
-      if (batch.alarm !== undefined) this.#alarm = batch.alarm;
-      if (!this.hasUndurableWrites) undurableStorages.delete(this);
+      batch.durable = true;
+      this.#retireDurable();
     }, (err) => {
       // Nobody may see a write that did not become durable: the object is reset.
       undurableStorages.delete(this);
@@ -382,11 +379,24 @@ class DurableObjectStorage {
     this.#inflight.push(batch);
   }
 
+  // Moves durable batches into the cache strictly in commit order. Commit results can arrive
+  // out of order; applying a newer batch before an older one would leave the older value in the
+  // cache once both left the in-flight list.
+  #retireDurable() {
+    while (this.#inflight.length > 0 && this.#inflight[0].durable) {
+      const batch = this.#inflight.shift();
+      if (batch.deleteAll) this.#cache.clear();
+      for (const [key, text] of batch.writes) this.#cache.set(key, text ?? undefined);
+      if (batch.alarm !== undefined) this.#alarm = batch.alarm;
+    }
+    if (!this.hasUndurableWrites) undurableStorages.delete(this);
+  }
+
   // Resolves once every write made so far is durable (the output gate).
   async waitDurable() {
     this.flush();
     while (this.#inflight.length > 0) {
-      await this.#inflight[this.#inflight.length - 1].promise;
+      await Promise.all(this.#inflight.map((batch) => batch.promise));
     }
   }
 }

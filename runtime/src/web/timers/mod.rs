@@ -83,6 +83,7 @@ fn op_timers_set<'js>(
                     data.timers.borrow_mut().remove(&id);
                 }
             }
+            super::run_microtasks(&task_ctx);
             if let Err(err) = function.call::<_, ()>(()) {
                 let text = super::describe_error(&task_ctx, err);
                 tracing::error!(target: "kiln::worker", worker = %worker_name(&task_ctx), "Uncaught {text}");
