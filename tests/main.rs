@@ -4,3 +4,4 @@ mod util;
 
 mod test_dev_server;
 mod test_durable_objects;
+mod test_websockets;

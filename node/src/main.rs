@@ -7,6 +7,7 @@ mod config;
 mod cron;
 mod object_store;
 mod server;
+mod websocket;
 
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};

@@ -65,9 +65,11 @@ async fn handle(
     ) {
         crate::admin::handle(admin, &site.runtime, &site.worker, &request).await
     } else {
+        let mut request = request;
+        let upgrade = crate::websocket::upgrade_request(&mut request);
         let request = edge_request(request, peer);
         match site.runtime.fetch(&site.worker, request, None).await {
-            Ok(response) => response,
+            Ok(response) => crate::websocket::respond(response, upgrade, site.worker.name()),
             Err(err) => error_response(&err),
         }
     };

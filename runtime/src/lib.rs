@@ -12,6 +12,7 @@ mod isolate;
 pub mod limits;
 pub mod object;
 mod pool;
+mod socket;
 mod web;
 mod worker;
 
@@ -19,4 +20,5 @@ pub use body::{boxed, empty, full, Body, BoxError};
 pub use error::Error;
 pub use object::{DurableObjectBinding, ObjectStore, StoreError};
 pub use pool::{Runtime, RuntimeOptions};
+pub use socket::{Frame, PeerGone, WebSocketEnd, WebSocketUpgrade, NO_STATUS_CODE};
 pub use worker::{ModuleKind, ModuleSource, ScriptError, Worker, WorkerLimits, WorkerScript};

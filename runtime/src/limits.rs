@@ -36,3 +36,14 @@ const _: () = assert!(REQUEST_CPU_MS_DEFAULT <= REQUEST_CPU_MS_MAX);
 const _: () = assert!(ISOLATE_STACK_BYTES_MAX < ISOLATE_MEMORY_BYTES_DEFAULT);
 const _: () = assert!(BODY_READ_ALL_BYTES_MAX <= ISOLATE_MEMORY_BYTES_DEFAULT);
 const _: () = assert!(BODY_CHANNEL_CHUNKS_MAX > 0 && JOB_QUEUE_DEPTH_MAX > 0);
+/// Frames queued from one WebSocket end to the other before `send()` fails.
+pub const WEBSOCKET_QUEUE_FRAMES_MAX: usize = 1024;
+/// One WebSocket message (Cloudflare: 1 MiB).
+pub const WEBSOCKET_MESSAGE_BYTES_MAX: usize = 1024 * 1024;
+/// WebSocket ends JavaScript may hold across a node's isolates.
+pub const WEBSOCKETS_PER_NODE_MAX: usize = 100_000;
+/// Hibernatable WebSockets one Durable Object may accept (Cloudflare: 32,768).
+pub const WEBSOCKETS_PER_OBJECT_MAX: usize = 32_768;
+
+const _: () = assert!(WEBSOCKET_QUEUE_FRAMES_MAX > 0);
+const _: () = assert!(WEBSOCKETS_PER_OBJECT_MAX <= WEBSOCKETS_PER_NODE_MAX);

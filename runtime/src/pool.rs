@@ -21,6 +21,8 @@ use crate::event::fetch::Target;
 use crate::isolate::Isolate;
 use crate::limits::{ISOLATES_PER_THREAD_MAX, JOB_QUEUE_DEPTH_MAX};
 use crate::object::{ObjectStore, ObjectTarget};
+use crate::socket::hibernation::SocketEvent;
+use crate::socket::table::SocketTable;
 use crate::worker::Worker;
 
 /// How the pool is built.
@@ -61,6 +63,12 @@ pub enum ObjectEvent {
     },
     Alarm {
         retry_count: u32,
+        responder: oneshot::Sender<Result<(), Error>>,
+    },
+    /// A frame or the close of a hibernatable WebSocket the object accepted.
+    Socket {
+        socket: u64,
+        event: SocketEvent,
         responder: oneshot::Sender<Result<(), Error>>,
     },
 }
@@ -135,6 +143,8 @@ pub struct Runtime {
     queue: Arc<Queue>,
     /// Each thread's own queue: events for the Durable Objects that live on it.
     threads: Arc<[Arc<Queue>]>,
+    /// The WebSocket ends JavaScript holds, shared by every thread.
+    sockets: Arc<SocketTable>,
 }
 
 impl Runtime {
@@ -145,6 +155,7 @@ impl Runtime {
         let runtime = Runtime {
             queue: Arc::clone(&queue),
             threads: Arc::clone(&threads),
+            sockets: Arc::default(),
         };
         for index in 0..options.threads {
             let shared = Arc::clone(&queue);
@@ -156,6 +167,29 @@ impl Runtime {
                 .expect("spawning a JS thread at startup");
         }
         runtime
+    }
+
+    /// The WebSocket ends JavaScript holds on this runtime's isolates.
+    pub fn sockets(&self) -> Arc<SocketTable> {
+        Arc::clone(&self.sockets)
+    }
+
+    /// Delivers a hibernatable WebSocket's frame or close to its object.
+    pub async fn object_socket(
+        &self,
+        worker: &Arc<Worker>,
+        target: ObjectTarget,
+        socket: u64,
+        event: SocketEvent,
+    ) -> Result<(), Error> {
+        let (responder, result) = oneshot::channel();
+        let event = ObjectEvent::Socket {
+            socket,
+            event,
+            responder,
+        };
+        self.submit_object(worker, target, event)?;
+        result.await.map_err(|_| Error::Shutdown)?
     }
 
     fn submit(&self, job: Job) -> Result<(), Error> {
@@ -456,6 +490,7 @@ async fn run_object_event(
                 ObjectEvent::Fetch { responder, .. } => drop(responder.send(Err(err))),
                 ObjectEvent::Call { responder, .. } => drop(responder.send(Err(err))),
                 ObjectEvent::Alarm { responder, .. } => drop(responder.send(Err(err))),
+                ObjectEvent::Socket { responder, .. } => drop(responder.send(Err(err))),
             }
             return;
         }
@@ -478,6 +513,14 @@ async fn run_object_event(
             responder,
         } => {
             let result = event::object::alarm(Rc::clone(&isolate), target, retry_count).await;
+            let _ = responder.send(result);
+        }
+        ObjectEvent::Socket {
+            socket,
+            event,
+            responder,
+        } => {
+            let result = event::object::socket(Rc::clone(&isolate), target, socket, event).await;
             let _ = responder.send(result);
         }
     }

@@ -95,6 +95,30 @@ impl Alarms {
     }
 }
 
+/// How long `open` waits for sled's file lock: a store dropped a moment ago in this process
+/// releases it from its background threads, shortly after the drop returns.
+const SLED_LOCK_WAIT: Duration = Duration::from_secs(5);
+
+/// Opens the sled database, waiting up to [`SLED_LOCK_WAIT`] for its lock.
+fn open_sled(path: &Path) -> Result<sled::Db, Error> {
+    let deadline = std::time::Instant::now() + SLED_LOCK_WAIT;
+    loop {
+        match sled::Config::new()
+            .path(path)
+            .flush_every_ms(Some(1000))
+            .open()
+        {
+            Err(sled::Error::Io(err))
+                if err.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
 /// The node's object store; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -105,10 +129,7 @@ impl Store {
     /// Opens the store in `options.dir`, replaying the log into sled, and starts the committer.
     pub fn open(options: StoreOptions) -> Result<Store, Error> {
         std::fs::create_dir_all(&options.dir)?;
-        let db = sled::Config::new()
-            .path(options.dir.join("objects"))
-            .flush_every_ms(Some(1000))
-            .open()?;
+        let db = open_sled(&options.dir.join("objects"))?;
         let shards = (0..SHARDS)
             .map(|shard| db.open_tree(format!("shard-{shard:02}")))
             .collect::<Result<Vec<_>, _>>()?;

@@ -17,6 +17,7 @@ use crate::error::Error;
 use crate::isolate::{self, Isolate};
 use crate::limits::{BODY_CHANNEL_CHUNKS_MAX, WAIT_UNTIL_GRACE_MS};
 use crate::object::ObjectTarget;
+use crate::socket::WebSocketUpgrade;
 use crate::web;
 
 pub type Responder = oneshot::Sender<Result<http::Response<Body>, Error>>;
@@ -191,10 +192,16 @@ fn build_response<'js>(
     let internal = |err: rquickjs::Error| Error::Exception(web::describe_error(ctx, err));
     let status: u16 = result.get("status").map_err(internal)?;
     let headers: Vec<String> = result.get("headers").map_err(internal)?;
-    let web_socket: Value = result.get("webSocket").map_err(internal)?;
-    if status == 101 || !(web_socket.is_null() || web_socket.is_undefined()) {
+    let web_socket: Option<f64> = result.get("webSocket").map_err(internal)?;
+    let upgrade = match web_socket {
+        Some(id) => Some(WebSocketUpgrade::new(
+            crate::socket::ops::release(ctx, id).map_err(internal)?,
+        )),
+        None => None,
+    };
+    if (status == 101) != upgrade.is_some() {
         return Err(Error::Exception(
-            "WebSocket responses are not supported by Kiln yet".into(),
+            "RangeError: Responses with a WebSocket must have status code 101.".into(),
         ));
     }
     let body_value: Value = result.get("body").map_err(internal)?;
@@ -250,6 +257,9 @@ fn build_response<'js>(
         ));
     };
     let mut response = http::Response::new(body);
+    if let Some(upgrade) = upgrade {
+        response.extensions_mut().insert(upgrade);
+    }
     *response.status_mut() = http::StatusCode::from_u16(status)
         .map_err(|_| Error::Exception(format!("invalid status {status}")))?;
     let map = response.headers_mut();

@@ -11,6 +11,8 @@ use rquickjs::{async_with, Array, Ctx, Promise};
 use crate::error::Error;
 use crate::isolate::{self, Isolate};
 use crate::object::{to_hex, ObjectTarget};
+use crate::socket::hibernation::SocketEvent;
+use crate::socket::Frame;
 use crate::web;
 
 /// `[binding index, class name, id hex, name]`: how the prelude addresses an object.
@@ -76,6 +78,67 @@ pub async fn call(
 ) -> Result<String, Error> {
     let packed = format!("{method}\u{0}{args}");
     dispatch(isolate, "dispatchObjectCall", target, (packed, 0)).await
+}
+
+/// Delivers a hibernatable WebSocket's message or close to the object (`webSocketMessage`,
+/// `webSocketClose`); resolves once the handler finished and its writes are durable.
+pub async fn socket(
+    isolate: Rc<Isolate>,
+    target: ObjectTarget,
+    socket: u64,
+    event: SocketEvent,
+) -> Result<(), Error> {
+    let charge = isolate.shared.cpu.begin_request();
+    let context = isolate.context.clone();
+    let worker = isolate.worker.name().to_owned();
+    let result = isolate
+        .run(async move {
+            async_with!(context => |ctx| {
+                let failed = |err: rquickjs::Error| Error::Exception(web::describe_error(&ctx, err));
+                let (exports, env) = super::exports_and_env(&ctx)?;
+                let address = address(&ctx, &target).map_err(failed)?;
+                let call = web::internal(&ctx, "dispatchObjectSocket").map_err(failed)?;
+                let event = socket_event(&ctx, event).map_err(failed)?;
+                let promise: Promise = call.call((exports, env, address, socket as f64, event)).map_err(failed)?;
+                super::settle::<rquickjs::Value>(&ctx, promise, &worker).await.map(|_| ())
+            })
+            .await
+        })
+        .await;
+    drop(charge);
+    result
+}
+
+/// `[kind, data, code, reason, wasClean]` for the prelude.
+fn socket_event<'js>(ctx: &Ctx<'js>, event: SocketEvent) -> rquickjs::Result<Array<'js>> {
+    let array = Array::new(ctx.clone())?;
+    match event {
+        SocketEvent::Message(Frame::Text(text)) => {
+            array.set(0, "message")?;
+            array.set(1, text)?;
+        }
+        SocketEvent::Message(Frame::Binary(bytes)) => {
+            array.set(0, "message")?;
+            array.set(1, rquickjs::ArrayBuffer::new(ctx.clone(), bytes.to_vec())?)?;
+        }
+        SocketEvent::Message(Frame::Close { code, reason }) => {
+            array.set(0, "close")?;
+            array.set(2, code)?;
+            array.set(3, reason)?;
+            array.set(4, true)?;
+        }
+        SocketEvent::Close {
+            code,
+            reason,
+            was_clean,
+        } => {
+            array.set(0, "close")?;
+            array.set(2, code)?;
+            array.set(3, reason)?;
+            array.set(4, was_clean)?;
+        }
+    }
+    Ok(array)
 }
 
 /// Runs the object's `alarm()` handler; `Err` if it threw.

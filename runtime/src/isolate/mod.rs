@@ -116,6 +116,18 @@ pub struct IsolateData {
     /// Pending timers: id -> cancellation.
     pub timers: RefCell<HashMap<u32, Rc<tokio::sync::Notify>>>,
     pub next_timer_id: Cell<u32>,
+    /// WebSocket ends this isolate holds (not hibernatable ones, which belong to their
+    /// object): closed when the isolate goes away.
+    pub sockets: RefCell<std::collections::HashSet<u64>>,
+}
+
+impl Drop for IsolateData {
+    fn drop(&mut self) {
+        let table = self.services.runtime.sockets();
+        for id in self.sockets.get_mut().drain() {
+            table.remove(id);
+        }
+    }
 }
 
 // SAFETY: `IsolateData` holds only `'static` data and `Persistent` handles, which carry no

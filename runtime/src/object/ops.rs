@@ -27,7 +27,7 @@ pub fn register(_ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
     Ok(())
 }
 
-fn binding(ctx: &Ctx<'_>, index: u32) -> Result<DurableObjectBinding> {
+pub(crate) fn binding(ctx: &Ctx<'_>, index: u32) -> Result<DurableObjectBinding> {
     let data = isolate::data(ctx)?;
     data.worker
         .script()
@@ -87,7 +87,12 @@ fn throw_call_error(ctx: &Ctx<'_>, err: Error) -> rquickjs::Error {
     }
 }
 
-fn target(ctx: &Ctx<'_>, index: u32, id_hex: &str, name: Option<String>) -> Result<ObjectTarget> {
+pub(crate) fn target(
+    ctx: &Ctx<'_>,
+    index: u32,
+    id_hex: &str,
+    name: Option<String>,
+) -> Result<ObjectTarget> {
     Ok(ObjectTarget {
         binding: index as usize,
         id: object_id(ctx, id_hex)?,

@@ -44,6 +44,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("durable_object/17_storage.js"),
     include_str!("durable_object/18_actor.js"),
     include_str!("durable_object/19_namespace.js"),
+    include_str!("websocket/20_websocket.js"),
 );
 
 /// Source of the built-in `cloudflare:workers` module.
@@ -63,6 +64,7 @@ pub fn install(ctx: &Ctx<'_>, worker: Arc<Worker>, services: Rc<Services>) -> Re
     timers::register(ctx, &ops)?;
     fetch::register(ctx, &ops)?;
     crate::object::ops::register(ctx, &ops)?;
+    crate::socket::ops::register(ctx, &ops)?;
     ctx.globals().set("__kiln_ops", ops)?;
 
     let prelude = isolate::loader::load_es_module(ctx, PRELUDE_NAME, PRELUDE_JS.as_bytes())?;
@@ -97,6 +99,7 @@ pub fn install(ctx: &Ctx<'_>, worker: Arc<Worker>, services: Rc<Services>) -> Re
         next_body_id: Default::default(),
         timers: Default::default(),
         next_timer_id: Default::default(),
+        sockets: Default::default(),
     };
     if ctx.store_userdata(data).is_err() {
         return Err(Exception::throw_internal(

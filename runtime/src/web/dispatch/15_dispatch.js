@@ -49,7 +49,7 @@ function responseForRust(response, waitUntil) {
     statusText: response.statusText,
     headers: headersToList(response.headers),
     body: bodyForRust(response[kBody]),
-    webSocket: response.webSocket,
+    webSocket: response.webSocket ? socketForResponse(response.webSocket) : undefined,
     waitUntil,
   };
 }

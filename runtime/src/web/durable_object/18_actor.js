@@ -62,13 +62,17 @@ class DurableObjectState {
     this.#actor.breakWith(err);
     throw err;
   }
-  acceptWebSocket() {
-    throw new Error("WebSocket hibernation is not supported by Kiln yet.");
+  // The WebSocket hibernation API (web/websocket/20_websocket.js).
+  acceptWebSocket(ws, tags = undefined) {
+    hibernateSocket(this.#actor, ws, tags);
   }
-  getWebSockets() { return []; }
-  getTags() { return []; }
-  setWebSocketAutoResponse() {}
-  getWebSocketAutoResponse() { return null; }
+  getWebSockets(tag = undefined) { return objectSockets(this.#actor, tag); }
+  getTags(ws) { return socketTags(ws); }
+  setWebSocketAutoResponse(pair = undefined) { setAutoResponse(this.#actor, pair); }
+  getWebSocketAutoResponse() { return getAutoResponse(this.#actor); }
+  getWebSocketAutoResponseTimestamp(ws) { return autoResponseTimestamp(ws); }
+  setHibernatableWebSocketEventTimeout(ms = undefined) { this.#actor.socketEventTimeoutMs = checkEventTimeout(ms); }
+  getHibernatableWebSocketEventTimeout() { return this.#actor.socketEventTimeoutMs; }
 }
 
 class Actor {
@@ -85,6 +89,8 @@ class Actor {
     this.lastActive = Date.now();
     this.evictTimer = null;
     this.releaseScheduled = false;
+    this.sockets = new Map(); // hibernatable socket id -> its WebSocket in this instance
+    this.socketEventTimeoutMs = null;
     this.state = new DurableObjectState(this);
     const cls = exports[className];
     if (typeof cls !== "function") {
@@ -149,7 +155,8 @@ class Actor {
     this.evictTimer = kilnSetTimeout(() => {
       this.evictTimer = null;
       const idle = Date.now() - this.lastActive;
-      if (this.running > 0 || this.waiting.length > 0 || this.gateLocks > 0 || this.state.storage.hasUndurableWrites) {
+      if (this.running > 0 || this.waiting.length > 0 || this.gateLocks > 0 || this.state.storage.hasUndurableWrites || hasAcceptedSockets()) {
+        this.armEviction();
         return;
       }
       if (idle >= objectIdleEvictMs) {

@@ -48,8 +48,8 @@ async function stubFetch(index, id, input, init) {
   const body = await requestBodyForRust(request);
   await waitForOutputGates();
   const result = await ops.op_do_fetch(index, id.toString(), id.name, [request.method, request.url, headersToList(request.headers), body]);
-  const [status, statusText, headerList, bodyId] = result;
-  return responseFromFetch(status, statusText, headerList, bodyId, request.url, false);
+  const [status, statusText, headerList, bodyId, , , socketId] = result;
+  return responseFromFetch(status, statusText, headerList, bodyId, request.url, false, socketId);
 }
 
 async function stubCall(index, id, method, args) {

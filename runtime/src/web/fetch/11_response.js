@@ -16,8 +16,14 @@ class Response {
     init = init ?? {};
     const status = init.status === undefined ? 200 : Number(init.status);
     this.#webSocket = init.webSocket ?? null;
+    if (this.#webSocket !== null && !(this.#webSocket instanceof WebSocket)) {
+      throw new TypeError("Failed to construct 'Response': webSocket must be a WebSocket.");
+    }
     if (!Number.isInteger(status) || ((status < 200 || status > 599) && !(status === 101 && this.#webSocket))) {
       throw new RangeError(`Responses may only be constructed with status codes in the range 200 to 599, inclusive.`);
+    }
+    if (this.#webSocket && status !== 101) {
+      throw new RangeError("Responses with a WebSocket must have status code 101.");
     }
     this.#status = status;
     this.#statusText = init.statusText === undefined ? "" : String(init.statusText);
@@ -70,8 +76,9 @@ class Response {
     copy[kBody] = cloneBody(this[kBody]);
     return copy;
   }
-  static _fromFetch(status, statusText, headerList, bodyId, url, redirected) {
+  static _fromFetch(status, statusText, headerList, bodyId, url, redirected, socketId) {
     const response = new Response(null, { status: 200 });
+    if (socketId !== undefined) response.#webSocket = webSocketFromRust(socketId);
     response.#status = status;
     response.#statusText = statusText;
     response.#headers = headersFromList(headerList, "immutable");

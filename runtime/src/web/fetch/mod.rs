@@ -174,12 +174,18 @@ pub struct FetchResult {
     body: Option<Body>,
     url: String,
     redirected: bool,
+    /// The WebSocket of a 101 response from another worker or object.
+    web_socket: Option<crate::socket::WebSocketEnd>,
 }
 
 impl FetchResult {
     /// A response from another worker or object, which has no redirects to follow.
     pub fn from_response(response: http::Response<Body>, url: String) -> FetchResult {
         let (parts, body) = response.into_parts();
+        let web_socket = parts
+            .extensions
+            .get::<crate::socket::WebSocketUpgrade>()
+            .and_then(crate::socket::WebSocketUpgrade::take);
         let mut headers = Vec::with_capacity(parts.headers.len() * 2);
         for (name, value) in &parts.headers {
             headers.push(name.as_str().to_owned());
@@ -192,6 +198,7 @@ impl FetchResult {
             body: Some(body),
             url,
             redirected: false,
+            web_socket,
         }
     }
 }
@@ -209,6 +216,9 @@ impl<'js> rquickjs::IntoJs<'js> for FetchResult {
         array.set(3, body_id)?;
         array.set(4, self.url)?;
         array.set(5, self.redirected)?;
+        if let Some(end) = self.web_socket {
+            array.set(6, crate::socket::ops::adopt(ctx, end)? as f64)?;
+        }
         Ok(array.into_value())
     }
 }
@@ -312,6 +322,7 @@ fn op_fetch_send<'js>(
                 body: has_body.then(|| body::boxed(incoming)),
                 url: current_url,
                 redirected,
+                web_socket: None,
             });
         }
         Err(Exception::throw_type(&ctx, "Too many redirects."))

@@ -1,0 +1,105 @@
+// Chat rooms on Durable Objects with WebSocket hibernation.
+//
+// Protocol (JSON text frames). The client first sends {"name": "..."}; the room answers with the
+// backlog ({"backlog": [...]}) and announces {"joined": name} to everyone. Then each
+// {"message": "..."} is stored and broadcast as {"name", "message", "timestamp"}. A client
+// leaving is announced as {"quit": name}. The text "ping" is answered "pong" by the runtime
+// without waking the room.
+import { DurableObject } from "cloudflare:workers";
+import page from "./page.html";
+
+const BACKLOG_MAX = 100;
+const NAME_CHARS_MAX = 32;
+const MESSAGE_CHARS_MAX = 256;
+
+export class ChatRoom extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+  }
+
+  async fetch(request) {
+    if (request.headers.get("Upgrade") !== "websocket") {
+      return new Response("expected a WebSocket upgrade", { status: 426 });
+    }
+    const [client, server] = Object.values(new WebSocketPair());
+    this.ctx.acceptWebSocket(server);
+    server.serializeAttachment({ name: null });
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  async webSocketMessage(ws, raw) {
+    let data;
+    try {
+      data = JSON.parse(typeof raw === "string" ? raw : new TextDecoder().decode(raw));
+    } catch {
+      ws.send(JSON.stringify({ error: "messages must be JSON" }));
+      return;
+    }
+    const session = ws.deserializeAttachment() ?? { name: null };
+    if (session.name === null) {
+      const name = String(data.name ?? "").trim().slice(0, NAME_CHARS_MAX);
+      if (!name) {
+        ws.send(JSON.stringify({ error: "send your name first: {\"name\": \"...\"}" }));
+        return;
+      }
+      ws.serializeAttachment({ name });
+      ws.send(JSON.stringify({ backlog: await this.history() }));
+      this.broadcast({ joined: name });
+      return;
+    }
+    const message = String(data.message ?? "").slice(0, MESSAGE_CHARS_MAX);
+    if (!message) return;
+    const entry = { name: session.name, message, timestamp: Date.now() };
+    const seq = ((await this.ctx.storage.get("seq")) ?? 0) + 1;
+    this.ctx.storage.put("seq", seq);
+    this.ctx.storage.put(`msg:${String(seq).padStart(12, "0")}`, entry);
+    if (seq > BACKLOG_MAX) this.ctx.storage.delete(`msg:${String(seq - BACKLOG_MAX).padStart(12, "0")}`);
+    // Sent only once the message is durable: the output gate holds these frames.
+    this.broadcast(entry);
+  }
+
+  async webSocketClose(ws, code, reason, wasClean) {
+    const session = ws.deserializeAttachment();
+    if (session?.name) this.broadcast({ quit: session.name });
+    if (wasClean) ws.close(1000, "bye");
+  }
+
+  async webSocketError(ws) {
+    const session = ws.deserializeAttachment();
+    if (session?.name) this.broadcast({ quit: session.name });
+  }
+
+  // The room's recent messages, oldest first (also callable over RPC).
+  async history() {
+    const entries = await this.ctx.storage.list({ prefix: "msg:", reverse: true, limit: BACKLOG_MAX });
+    return [...entries.values()].reverse();
+  }
+
+  broadcast(payload) {
+    const text = JSON.stringify(payload);
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws.deserializeAttachment()?.name) {
+        try {
+          ws.send(text);
+        } catch {
+          // A socket that is closing: its close event will follow.
+        }
+      }
+    }
+  }
+}
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    if (url.pathname === "/") {
+      return new Response(page, { headers: { "content-type": "text/html;charset=UTF-8" } });
+    }
+    const match = url.pathname.match(/^\/api\/room\/([A-Za-z0-9_-]{1,64})\/(websocket|history)$/);
+    if (!match) return new Response("not found", { status: 404 });
+    const room = env.ROOMS.getByName(match[1]);
+    if (match[2] === "history") return Response.json(await room.history());
+    return room.fetch(request);
+  },
+};

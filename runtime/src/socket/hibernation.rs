@@ -1,0 +1,81 @@
+//! The pump of a hibernatable WebSocket (`ctx.acceptWebSocket`): it reads the peer's frames
+//! outside any isolate and delivers each to the object as an event (`webSocketMessage`,
+//! `webSocketClose`), through the object's mailbox like any other event.
+//!
+//! Because the pump lives on the JS thread's task set and not in an isolate, the object can be
+//! evicted (hibernate) and its isolate discarded while the socket stays connected; the next
+//! frame re-creates the object. Guarantees: frames are delivered one at a time, in order; a
+//! frame equal to the object's auto-response request is answered without waking the object; the
+//! close (a close frame, or the peer vanishing: code 1006, not clean) is delivered once, after
+//! which the socket leaves the table.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use super::Frame;
+use crate::object::ObjectTarget;
+use crate::pool::Runtime;
+use crate::worker::Worker;
+
+/// What a hibernatable socket's object is told.
+#[derive(Debug, Clone)]
+pub enum SocketEvent {
+    Message(Frame),
+    Close {
+        code: u16,
+        reason: String,
+        was_clean: bool,
+    },
+}
+
+/// Delivers the peer's frames to the object until the socket closes.
+pub async fn pump(
+    runtime: Runtime,
+    worker: Arc<Worker>,
+    target: ObjectTarget,
+    socket: u64,
+    mut frames: mpsc::Receiver<Frame>,
+) {
+    let table = runtime.sockets();
+    loop {
+        let event = match frames.recv().await {
+            Some(Frame::Close { code, reason }) => SocketEvent::Close {
+                code,
+                reason,
+                was_clean: true,
+            },
+            Some(Frame::Text(text)) => {
+                if table.try_auto_respond(socket, &text, now_ms()) {
+                    continue;
+                }
+                SocketEvent::Message(Frame::Text(text))
+            }
+            Some(frame) => SocketEvent::Message(frame),
+            None => SocketEvent::Close {
+                code: 1006,
+                reason: super::DISCONNECTED_REASON.to_owned(),
+                was_clean: false,
+            },
+        };
+        let closing = matches!(event, SocketEvent::Close { .. });
+        if let Err(err) = runtime
+            .object_socket(&worker, target.clone(), socket, event)
+            .await
+        {
+            tracing::warn!(target: "kiln::worker", worker = worker.name(), %err, "WebSocket event failed");
+        }
+        if closing {
+            // As on Cloudflare, the hibernation path does not answer the peer's close itself:
+            // the object calls `ws.close()` in `webSocketClose` if it wants to.
+            table.remove(socket);
+            return;
+        }
+    }
+}
+
+fn now_ms() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_millis() as f64)
+}
