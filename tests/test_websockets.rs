@@ -293,6 +293,36 @@ fn chat_example_fans_out_in_order_and_keeps_history_across_kill_9() {
     send(&mut bob, "ping");
     assert_eq!(next_text(&mut bob), "pong");
 
+    // The rate limiter (per client IP, shared by alice and bob): a burst of 10, then one a
+    // second. Alice already used 5; of 10 more sent at once, some are refused.
+    for i in 5..15 {
+        send(&mut alice, &format!(r#"{{"message":"m{i}"}}"#));
+    }
+    let (mut accepted, mut refused) = (0, 0);
+    for _ in 5..15 {
+        let reply = json(&next_text(&mut alice));
+        if reply["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("rate limited"))
+        {
+            refused += 1;
+        } else {
+            assert_eq!(reply["name"], "alice", "{reply}");
+            accepted += 1;
+        }
+    }
+    assert!(
+        refused >= 3,
+        "a burst past the limit is refused ({accepted} accepted)"
+    );
+    assert!(
+        accepted >= 5,
+        "the burst allowance is honoured ({refused} refused)"
+    );
+    for _ in 0..accepted {
+        assert_eq!(json(&next_text(&mut bob))["name"], "alice");
+    }
+
     node.kill9();
     let node = util::dev(&root, &["--persist-to", &persist]);
     let (status, history) = node.get("/api/room/lobby/history");
@@ -303,13 +333,14 @@ fn chat_example_fans_out_in_order_and_keeps_history_across_kill_9() {
         .iter()
         .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
         .collect();
-    assert_eq!(messages, ["m0", "m1", "m2", "m3", "m4"]);
+    assert_eq!(messages.len(), 5 + accepted, "{messages:?}");
+    assert_eq!(messages[..5], ["m0", "m1", "m2", "m3", "m4"]);
     let mut carol = connect(node.port, "/api/room/lobby/websocket");
     send(&mut carol, r#"{"name":"carol"}"#);
     let backlog = json(&next_text(&mut carol));
     assert_eq!(
         backlog["backlog"].as_array().map(Vec::len),
-        Some(5),
+        Some(5 + accepted),
         "{backlog}"
     );
 }

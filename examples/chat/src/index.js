@@ -4,13 +4,32 @@
 // backlog ({"backlog": [...]}) and announces {"joined": name} to everyone. Then each
 // {"message": "..."} is stored and broadcast as {"name", "message", "timestamp"}. A client
 // leaving is announced as {"quit": name}. The text "ping" is answered "pong" by the runtime
-// without waking the room.
+// without waking the room. Each client IP has a RateLimiter object: a burst of
+// RATE_BURST messages, then one per RATE_REFILL_MS; a message over the limit is refused with
+// {"error": "rate limited..."}.
 import { DurableObject } from "cloudflare:workers";
 import page from "./page.html";
 
 const BACKLOG_MAX = 100;
 const NAME_CHARS_MAX = 32;
 const MESSAGE_CHARS_MAX = 256;
+const RATE_BURST = 10;
+const RATE_REFILL_MS = 1000;
+
+// A token bucket per client IP. It lives in memory: losing it on eviction only forgives.
+export class RateLimiter extends DurableObject {
+  tokens = RATE_BURST;
+  updated = Date.now();
+
+  allow() {
+    const now = Date.now();
+    this.tokens = Math.min(RATE_BURST, this.tokens + (now - this.updated) / RATE_REFILL_MS);
+    this.updated = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
 
 export class ChatRoom extends DurableObject {
   constructor(ctx, env) {
@@ -24,7 +43,7 @@ export class ChatRoom extends DurableObject {
     }
     const [client, server] = Object.values(new WebSocketPair());
     this.ctx.acceptWebSocket(server);
-    server.serializeAttachment({ name: null });
+    server.serializeAttachment({ name: null, ip: request.headers.get("CF-Connecting-IP") ?? "unknown" });
     return new Response(null, { status: 101, webSocket: client });
   }
 
@@ -43,13 +62,17 @@ export class ChatRoom extends DurableObject {
         ws.send(JSON.stringify({ error: "send your name first: {\"name\": \"...\"}" }));
         return;
       }
-      ws.serializeAttachment({ name });
+      ws.serializeAttachment({ ...session, name });
       ws.send(JSON.stringify({ backlog: await this.history() }));
       this.broadcast({ joined: name });
       return;
     }
     const message = String(data.message ?? "").slice(0, MESSAGE_CHARS_MAX);
     if (!message) return;
+    if (!(await this.env.LIMITERS.getByName(session.ip ?? "unknown").allow())) {
+      ws.send(JSON.stringify({ error: "rate limited: slow down" }));
+      return;
+    }
     const entry = { name: session.name, message, timestamp: Date.now() };
     const seq = ((await this.ctx.storage.get("seq")) ?? 0) + 1;
     this.ctx.storage.put("seq", seq);
