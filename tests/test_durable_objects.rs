@@ -197,6 +197,32 @@ fn output_gate_holds_the_response_until_the_write_is_durable() {
 }
 
 #[test]
+fn allow_unconfirmed_writes_do_not_hold_the_output_gate_but_sync_waits_for_them() {
+    let dir = suite_project();
+    let node = start(dir.path(), &["--test-slow-flush-ms", "400"]);
+    assert_eq!(node.get("/counter/loose/get").1, "0");
+    let began = Instant::now();
+    assert_eq!(
+        util::post(node.port, "/counter/loose/unconfirmed"),
+        (200, "1".into())
+    );
+    assert!(
+        began.elapsed() < Duration::from_millis(300),
+        "an allowUnconfirmed write held the response ({:?})",
+        began.elapsed()
+    );
+    let began = Instant::now();
+    assert_eq!(
+        util::post(node.port, "/counter/loose/unconfirmed?sync"),
+        (200, "2".into())
+    );
+    assert!(
+        began.elapsed() >= Duration::from_millis(400),
+        "sync() returned before the write was durable"
+    );
+}
+
+#[test]
 fn input_gate_holds_events_until_block_concurrency_while_finishes() {
     let dir = suite_project();
     let node = start(dir.path(), &[]);

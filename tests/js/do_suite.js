@@ -190,6 +190,13 @@ export class Counter extends DurableObject {
       const values = new Set((await this.ctx.storage.list({ prefix: "key" })).values());
       return new Response(JSON.stringify({ values: [...values], generation: (await this.ctx.storage.get("generation")) ?? 0 }));
     }
+    if (url.pathname.endsWith("/unconfirmed")) {
+      // allowUnconfirmed: the response need not wait for this write; sync() still does.
+      const value = ((await this.ctx.storage.get("n", { allowConcurrency: true })) ?? 0) + 1;
+      this.ctx.storage.put("n", value, { allowUnconfirmed: true });
+      if (url.searchParams.has("sync")) await this.ctx.storage.sync();
+      return new Response(String(value));
+    }
     if (request.method === "POST") {
       const value = ((await this.ctx.storage.get("n")) ?? 0) + 1;
       await this.ctx.storage.put("n", value);

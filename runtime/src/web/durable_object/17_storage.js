@@ -81,7 +81,15 @@ function alarmTime(time) {
 
 // Turns an async-looking method body into a promise that holds the actor's input gate until it
 // settles, so no other event starts while a storage operation is outstanding.
-function storageOp(actor, work) {
+// `allowConcurrency: true` leaves the gate open, as on Cloudflare.
+function storageOp(actor, work, options = undefined) {
+  if (options?.allowConcurrency) {
+    try {
+      return Promise.resolve(work());
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
   actor.storageOps++;
   let result;
   try {
@@ -101,6 +109,7 @@ class DurableObjectStorage {
   #dirty = new Map(); // key -> serialized value, or null for a delete
   #dirtyDeleteAll = false;
   #dirtyAlarm = undefined; // undefined: untouched, null: delete, number: set
+  #dirtyConfirmed = false; // a buffered write holds the output gate (not allowUnconfirmed)
   #alarm = undefined; // committed alarm: undefined when not read yet
   #alarmFiring = false;
   #inflight = []; // committing batches, oldest first
@@ -126,9 +135,9 @@ class DurableObjectStorage {
     return value;
   }
 
-  write(key, text) {
+  write(key, text, confirmed = true) {
     this.#dirty.set(key, text);
-    this.#scheduleFlush();
+    this.#scheduleFlush(confirmed);
   }
 
   get(keys, options = {}) {
@@ -143,7 +152,7 @@ class DurableObjectStorage {
       }
       const text = this.lookup(checkKey(keys));
       return text === undefined ? undefined : deserializeValue(text);
-    });
+    }, options);
   }
 
   put(keyOrEntries, value, options = {}) {
@@ -151,12 +160,13 @@ class DurableObjectStorage {
       if (keyOrEntries !== null && typeof keyOrEntries === "object") {
         const keys = checkKeys(Object.keys(keyOrEntries));
         const texts = keys.map((key) => serializeStored(keyOrEntries[key]));
-        keys.forEach((key, i) => this.write(key, texts[i]));
+        const confirmed = !value?.allowUnconfirmed;
+        keys.forEach((key, i) => this.write(key, texts[i], confirmed));
         return;
       }
       const key = checkKey(keyOrEntries);
-      this.write(key, serializeStored(value));
-    });
+      this.write(key, serializeStored(value), !options?.allowUnconfirmed);
+    }, keyOrEntries !== null && typeof keyOrEntries === "object" ? value : options);
   }
 
   delete(keys, options = {}) {
@@ -165,27 +175,27 @@ class DurableObjectStorage {
         let count = 0;
         for (const key of checkKeys(keys)) {
           if (this.lookup(key) !== undefined) count++;
-          this.write(key, null);
+          this.write(key, null, !options?.allowUnconfirmed);
         }
         return count;
       }
       const key = checkKey(keys);
       const existed = this.lookup(key) !== undefined;
-      this.write(key, null);
+      this.write(key, null, !options?.allowUnconfirmed);
       return existed;
-    });
+    }, options);
   }
 
   deleteAll(options = {}) {
     return storageOp(this.#actor, () => {
       this.#dirty.clear();
       this.#dirtyDeleteAll = true;
-      this.#scheduleFlush();
-    });
+      this.#scheduleFlush(!options?.allowUnconfirmed);
+    }, options);
   }
 
   list(options = {}) {
-    return storageOp(this.#actor, () => this.listEntries(options, []));
+    return storageOp(this.#actor, () => this.listEntries(options, []), options);
   }
 
   // `list()` over committed data, then batches in flight, the write buffer and `overlays` (a
@@ -250,7 +260,7 @@ class DurableObjectStorage {
   }
 
   getAlarm(options = {}) {
-    return storageOp(this.#actor, () => this.currentAlarm());
+    return storageOp(this.#actor, () => this.currentAlarm(), options);
   }
 
   currentAlarm() {
@@ -324,7 +334,7 @@ class DurableObjectStorage {
   }
 
   sync() {
-    return this.waitDurable();
+    return this.waitDurable(true);
   }
 
   // Drops the write buffer: the object was aborted, so nothing it did not commit survives.
@@ -338,7 +348,8 @@ class DurableObjectStorage {
     return this.#dirty.size > 0 || this.#dirtyDeleteAll || this.#dirtyAlarm !== undefined || this.#inflight.length > 0;
   }
 
-  #scheduleFlush() {
+  #scheduleFlush(confirmed = true) {
+    if (confirmed) this.#dirtyConfirmed = true;
     undurableStorages.add(this);
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
@@ -351,7 +362,8 @@ class DurableObjectStorage {
     if (this.#dirty.size === 0 && !this.#dirtyDeleteAll && this.#dirtyAlarm === undefined) return;
     const actor = this.#actor;
     if (actor.broken) return;
-    const batch = { writes: this.#dirty, deleteAll: this.#dirtyDeleteAll, alarm: this.#dirtyAlarm };
+    const batch = { writes: this.#dirty, deleteAll: this.#dirtyDeleteAll, alarm: this.#dirtyAlarm, confirmed: this.#dirtyConfirmed };
+    this.#dirtyConfirmed = false;
     this.#dirty = new Map();
     this.#dirtyDeleteAll = false;
     this.#dirtyAlarm = undefined;
@@ -392,11 +404,15 @@ class DurableObjectStorage {
     if (!this.hasUndurableWrites) undurableStorages.delete(this);
   }
 
-  // Resolves once every write made so far is durable (the output gate).
-  async waitDurable() {
+  // Resolves once every write made so far is durable (the output gate). Writes made with
+  // `allowUnconfirmed` do not hold the gate, unless `all` (sync()). The log commits batches in
+  // order, so waiting for a batch waits for every batch before it.
+  async waitDurable(all = false) {
     this.flush();
-    while (this.#inflight.length > 0) {
-      await Promise.all(this.#inflight.map((batch) => batch.promise));
+    for (;;) {
+      const held = this.#inflight.filter((batch) => all || batch.confirmed);
+      if (held.length === 0) return;
+      await Promise.all(held.map((batch) => batch.promise));
     }
   }
 }
