@@ -114,6 +114,23 @@ fn accepted_sockets_echo_text_and_binary_and_close_both_ways() {
 }
 
 #[test]
+fn workers_open_websockets_with_the_constructor_and_with_fetch() {
+    let dir = suite_project();
+    let node = util::dev(dir.path(), &[]);
+    let (status, body) = node.get(&format!("/outbound?host=127.0.0.1:{}", node.port));
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        json(&body),
+        serde_json::json!({
+            "viaConstructor": ["state 0", "open 1", "echo one", "close 1000 enough true"],
+            "viaFetch": [101, "echo two"],
+            "refused": "Failed to establish the WebSocket connection: expected server to reply with HTTP status code 101 (switching protocols), but received 404 instead.",
+            "badScheme": "SyntaxError: WebSocket Constructor: The url scheme must be ws or wss.",
+        })
+    );
+}
+
+#[test]
 fn a_websocket_response_to_a_plain_request_is_an_error() {
     let dir = suite_project();
     let node = util::dev(dir.path(), &[]);

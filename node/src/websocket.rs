@@ -1,20 +1,13 @@
 //! WebSockets at the HTTP edge: answering a worker's 101 response with the handshake and
 //! connecting the client's upgraded connection to the WebSocket end the worker returned.
 //!
-//! Guarantees: frames pass in order both ways; a client frame waits while the worker's queue is
-//! full (backpressure, not growth); a client that vanishes is seen by the worker as a close
-//! with code 1006; a worker end that goes away closes the client with 1011. Messages larger
-//! than [`kiln_runtime::limits::WEBSOCKET_MESSAGE_BYTES_MAX`] close the connection.
+//! The frames themselves are carried by [`kiln_runtime::pump_websocket`].
 
-use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use kiln_runtime::limits::WEBSOCKET_MESSAGE_BYTES_MAX;
-use kiln_runtime::{Body, Frame, WebSocketEnd, WebSocketUpgrade, NO_STATUS_CODE};
+use kiln_runtime::{pump_websocket, websocket_config, Body, WebSocketUpgrade};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
 
 /// A client's request to upgrade: what the edge keeps of it while the worker runs.
@@ -39,7 +32,7 @@ pub fn upgrade_request<B>(request: &mut http::Request<B>) -> Option<UpgradeReque
 }
 
 /// The worker's response as the client gets it: a 101 response carrying a WebSocket becomes the
-/// handshake, and the connection is handed to [`pump`].
+/// handshake, and the connection is handed to [`pump_websocket`].
 pub fn respond(
     response: http::Response<Body>,
     upgrade: Option<UpgradeRequest>,
@@ -78,71 +71,16 @@ pub fn respond(
     tokio::spawn(async move {
         match upgrade.on_upgrade.await {
             Ok(upgraded) => {
-                let config = WebSocketConfig::default()
-                    .max_message_size(Some(WEBSOCKET_MESSAGE_BYTES_MAX))
-                    .max_frame_size(Some(WEBSOCKET_MESSAGE_BYTES_MAX));
                 let stream = WebSocketStream::from_raw_socket(
                     TokioIo::new(upgraded),
                     Role::Server,
-                    Some(config),
+                    Some(websocket_config()),
                 )
                 .await;
-                pump(stream, end).await;
+                pump_websocket(stream, end).await;
             }
             Err(err) => tracing::debug!(worker, %err, "WebSocket upgrade failed"),
         }
     });
     http::Response::from_parts(parts, kiln_runtime::empty())
-}
-
-/// Carries frames between the client's connection and the worker's end until both are done.
-pub async fn pump<S>(stream: WebSocketStream<S>, mut end: WebSocketEnd)
-where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
-{
-    let (mut sink, mut source) = stream.split();
-    let mut worker_open = true;
-    loop {
-        tokio::select! {
-            incoming = source.next() => {
-                let frame = match incoming {
-                    Some(Ok(Message::Text(text))) => Frame::Text(text.as_str().to_owned()),
-                    Some(Ok(Message::Binary(bytes))) => Frame::Binary(bytes),
-                    Some(Ok(Message::Close(close))) => match close {
-                        Some(close) => Frame::Close {
-                            code: u16::from(close.code),
-                            reason: close.reason.as_str().to_owned(),
-                        },
-                        None => Frame::Close { code: NO_STATUS_CODE, reason: String::new() },
-                    },
-                    Some(Ok(_)) => continue,
-                    Some(Err(err)) => {
-                        tracing::debug!(%err, "WebSocket client connection failed");
-                        break;
-                    }
-                    None => break,
-                };
-                if worker_open && end.send(frame).await.is_err() {
-                    worker_open = false;
-                }
-            }
-            outgoing = end.recv(), if worker_open => {
-                let message = match outgoing {
-                    Some(Frame::Text(text)) => Message::Text(text.into()),
-                    Some(Frame::Binary(bytes)) => Message::Binary(bytes),
-                    Some(Frame::Close { code, reason }) => Message::Close(
-                        (code != NO_STATUS_CODE).then(|| CloseFrame { code: CloseCode::from(code), reason: reason.into() }),
-                    ),
-                    None => {
-                        // The worker's end is gone (its isolate was discarded).
-                        worker_open = false;
-                        Message::Close(Some(CloseFrame { code: CloseCode::Error, reason: "".into() }))
-                    }
-                };
-                if sink.send(message).await.is_err() {
-                    break;
-                }
-            }
-        }
-    }
 }

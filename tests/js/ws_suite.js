@@ -127,6 +127,45 @@ export default {
       });
       return new Response(null, { status: 101, webSocket: pair[0] });
     }
+    if (url.pathname === "/outbound") {
+      // Both ways a worker opens a WebSocket, here to this node's own /echo.
+      const host = url.searchParams.get("host") ?? url.host;
+      const viaConstructor = await new Promise((resolve) => {
+        const ws = new WebSocket(`ws://${host}/echo`);
+        const seen = [`state ${ws.readyState}`];
+        ws.addEventListener("open", () => {
+          seen.push(`open ${ws.readyState}`);
+          ws.send("one");
+        });
+        ws.addEventListener("message", (event) => {
+          seen.push(event.data);
+          ws.close(1000, "enough");
+        });
+        ws.addEventListener("close", (event) => {
+          seen.push(`close ${event.code} ${event.reason} ${event.wasClean}`);
+          resolve(seen);
+        });
+      });
+      const response = await fetch(`http://${host}/echo`, { headers: { Upgrade: "websocket" } });
+      const socket = response.webSocket;
+      socket.accept();
+      const viaFetch = await new Promise((resolve) => {
+        socket.addEventListener("message", (event) => resolve([response.status, event.data]));
+        socket.send("two");
+      });
+      socket.close(1000);
+      const refused = await new Promise((resolve) => {
+        const ws = new WebSocket(`ws://${host}/nowhere`);
+        ws.addEventListener("error", (event) => resolve(event.message));
+      });
+      let badScheme;
+      try {
+        new WebSocket("http://example.com/");
+      } catch (err) {
+        badScheme = `${err.name}: ${err.message}`;
+      }
+      return Response.json({ viaConstructor, viaFetch, refused, badScheme });
+    }
     if (url.pathname === "/not-upgraded") {
       const pair = new WebSocketPair();
       return new Response(null, { status: 101, webSocket: pair[0] });

@@ -11,6 +11,7 @@
 pub mod hibernation;
 pub mod ops;
 pub mod table;
+pub mod wire;
 
 use std::sync::{Arc, Mutex};
 

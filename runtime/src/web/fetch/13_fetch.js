@@ -25,8 +25,8 @@ async function fetch(input, init = undefined) {
     signal.addEventListener("abort", () => reject(signal.reason), { once: true });
     sent.then(resolve, reject);
   }));
-  const [status, statusText, headerList, bodyId, finalUrl, redirected] = result;
-  return responseFromFetch(status, statusText, headerList, bodyId, finalUrl, redirected);
+  const [status, statusText, headerList, bodyId, finalUrl, redirected, socketId] = result;
+  return responseFromFetch(status, statusText, headerList, bodyId, finalUrl, redirected, socketId);
 }
 
 Object.defineProperty(globalThis, "fetch", { value: fetch, writable: true, configurable: true, enumerable: false });

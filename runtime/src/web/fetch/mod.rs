@@ -223,6 +223,64 @@ impl<'js> rquickjs::IntoJs<'js> for FetchResult {
     }
 }
 
+/// The headers of a client's WebSocket handshake (RFC 6455 4.1) that the worker left out.
+fn prepare_websocket_handshake(headers: &mut http::HeaderMap) {
+    headers.insert(
+        http::header::CONNECTION,
+        http::HeaderValue::from_static("Upgrade"),
+    );
+    headers
+        .entry(http::header::SEC_WEBSOCKET_VERSION)
+        .or_insert(http::HeaderValue::from_static("13"));
+    if !headers.contains_key(http::header::SEC_WEBSOCKET_KEY) {
+        let mut nonce = [0u8; 16];
+        let _ = getrandom::fill(&mut nonce);
+        use base64::Engine as _;
+        let key = base64::engine::general_purpose::STANDARD.encode(nonce);
+        if let Ok(value) = http::HeaderValue::from_str(&key) {
+            headers.insert(http::header::SEC_WEBSOCKET_KEY, value);
+        }
+    }
+}
+
+/// A 101 answer to a worker's WebSocket handshake: the connection becomes a WebSocket whose
+/// other end the worker gets as `response.webSocket` (to `accept()`).
+fn websocket_result(
+    response: &mut http::Response<hyper::body::Incoming>,
+    url: String,
+) -> FetchResult {
+    let on_upgrade = hyper::upgrade::on(&mut *response);
+    let (network, worker) = crate::socket::WebSocketEnd::pair();
+    tokio::spawn(async move {
+        match on_upgrade.await {
+            Ok(upgraded) => {
+                let stream = tokio_tungstenite::WebSocketStream::from_raw_socket(
+                    hyper_util::rt::TokioIo::new(upgraded),
+                    tokio_tungstenite::tungstenite::protocol::Role::Client,
+                    Some(crate::socket::wire::websocket_config()),
+                )
+                .await;
+                crate::socket::wire::pump_websocket(stream, network).await;
+            }
+            Err(err) => tracing::debug!(%err, "outbound WebSocket upgrade failed"),
+        }
+    });
+    let mut headers = Vec::with_capacity(response.headers().len() * 2);
+    for (name, value) in response.headers() {
+        headers.push(name.as_str().to_owned());
+        headers.push(String::from_utf8_lossy(value.as_bytes()).into_owned());
+    }
+    FetchResult {
+        status: 101,
+        status_text: "Switching Protocols".to_owned(),
+        headers,
+        body: None,
+        url,
+        redirected: false,
+        web_socket: Some(worker),
+    }
+}
+
 fn op_fetch_send<'js>(
     ctx: Ctx<'js>,
     method: String,
@@ -242,7 +300,14 @@ fn op_fetch_send<'js>(
         Some(id) if id >= 0 => take_body(&ctx, id as u32)?,
         _ => None,
     };
-    let header_map = header_map(&ctx, &headers)?;
+    let mut header_map = header_map(&ctx, &headers)?;
+    let websocket = header_map
+        .get(http::header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+    if websocket {
+        prepare_websocket_handshake(&mut header_map);
+    }
     Ok(Promised(async move {
         let client = client();
         let mut current_url = url;
@@ -273,10 +338,13 @@ fn op_fetch_send<'js>(
             let request = request
                 .body(outgoing)
                 .map_err(|err| Exception::throw_type(&ctx, &format!("Invalid request: {err}")))?;
-            let response = client.request(request).await.map_err(|err| {
+            let mut response = client.request(request).await.map_err(|err| {
                 Exception::throw_type(&ctx, &format!("Network connection lost: {err}"))
             })?;
             let status = response.status();
+            if websocket && status == http::StatusCode::SWITCHING_PROTOCOLS {
+                return Ok(websocket_result(&mut response, current_url));
+            }
             if status.is_redirection() && redirect != "manual" {
                 if let Some(location) = response.headers().get(http::header::LOCATION) {
                     if redirect == "error" {

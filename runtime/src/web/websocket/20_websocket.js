@@ -67,7 +67,9 @@ function isValidCloseCode(code) {
 
 class WebSocket extends EventTarget {
   #id;
-  #mode = "new"; // new | accepted | hibernated | returned
+  #mode = "new"; // new | connecting | accepted | hibernated | returned
+  #url = null;
+  #protocol = "";
   #state = WS_OPEN;
   #closeSent = false;
   #pending = [];
@@ -83,12 +85,66 @@ class WebSocket extends EventTarget {
       return;
     }
     super();
-    throw new Error("new WebSocket(url) is not supported by Kiln yet; use fetch() with an 'Upgrade: websocket' header.");
+    this.#connect(url, protocols);
+  }
+
+  // `new WebSocket(url, protocols)`: the handshake is a fetch() with `Upgrade: websocket`; the
+  // socket opens (and fires `open`) when the server answers 101.
+  #connect(url, protocols) {
+    const fail = (message) => new DOMException(`WebSocket Constructor: ${message}`, "SyntaxError");
+    let parsed;
+    try {
+      parsed = new URL(String(url));
+    } catch {
+      throw fail("The url is invalid.");
+    }
+    if (parsed.protocol !== "ws:" && parsed.protocol !== "wss:") throw fail("The url scheme must be ws or wss.");
+    if (parsed.hash !== "" || String(url).includes("#")) throw fail("The url fragment must be empty.");
+    const list = protocols === undefined ? [] : typeof protocols === "string" ? [protocols] : [...protocols].map(String);
+    const token = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+    for (const protocol of list) {
+      if (!token.test(protocol)) throw fail(list.length === 1 ? "The protocol header token is invalid." : "One of the protocol header tokens is invalid.");
+    }
+    if (new Set(list).size !== list.length) throw fail("The protocols header cannot have repeating values.");
+    this.#mode = "connecting";
+    this.#state = WS_CONNECTING;
+    this.#url = parsed.href;
+    const target = (parsed.protocol === "wss:" ? "https:" : "http:") + parsed.href.slice(parsed.protocol.length);
+    const headers = { Upgrade: "websocket" };
+    if (list.length > 0) headers["Sec-WebSocket-Protocol"] = list.join(", ");
+    fetch(target, { headers }).then((response) => {
+      if (response.status !== 101 || !response.webSocket) {
+        this.#failConnect(`Failed to establish the WebSocket connection: expected server to reply with HTTP status code 101 (switching protocols), but received ${response.status} instead.`);
+        return;
+      }
+      const socket = response.webSocket;
+      this.#id = socketIdOf(socket);
+      setSocketMode(socket, "returned");
+      this.#protocol = response.headers.get("sec-websocket-protocol") ?? "";
+      ops.op_ws_accept(this.#id);
+      this.#mode = "accepted";
+      acceptedSockets.set(this.#id, this);
+      if (this.#closeSent) {
+        // close() was called while connecting: the connection is dropped at once.
+        this.#state = WS_CLOSING;
+        ops.op_ws_close(this.#id, 1000, "");
+        return;
+      }
+      this.#state = WS_OPEN;
+      this.dispatchEvent(new Event("open"));
+    }, (err) => this.#failConnect(String(err?.message ?? err)));
+  }
+
+  #failConnect(message) {
+    const wasClosing = this.#closeSent;
+    this.#state = WS_CLOSED;
+    if (!wasClosing) this.dispatchEvent(new ErrorEvent("error", { message }));
+    this.dispatchEvent(new CloseEvent("close", { code: 1006, reason: "Failed to establish websocket connection", wasClean: false }));
   }
 
   get readyState() { return this.#state; }
-  get url() { return null; }
-  get protocol() { return ""; }
+  get url() { return this.#url; }
+  get protocol() { return this.#protocol; }
   get extensions() { return ""; }
   get binaryType() { return this.#binaryType; }
   set binaryType(value) {
@@ -96,6 +152,7 @@ class WebSocket extends EventTarget {
   }
 
   accept(options = undefined) {
+    if (this.#mode === "connecting") throw new TypeError("Websockets obtained from the 'new WebSocket()' constructor cannot call accept");
     if (this.#mode === "hibernated") throw new TypeError("Can't accept() WebSocket after enabling hibernation.");
     if (this.#mode === "returned") throw new TypeError("Can't accept() WebSocket that was already used in a response.");
     if (this.#mode === "accepted") return;
@@ -105,7 +162,7 @@ class WebSocket extends EventTarget {
   }
 
   send(message) {
-    if (this.#mode === "new" || this.#mode === "returned") {
+    if (this.#mode === "new" || this.#mode === "returned" || this.#mode === "connecting") {
       throw new TypeError("You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.");
     }
     if (this.#closeSent) throw new TypeError("Can't call WebSocket send() after close().");
@@ -128,6 +185,12 @@ class WebSocket extends EventTarget {
     reason = reason === undefined ? "" : String(reason);
     if (utf8Length(reason) > WEBSOCKET_CLOSE_REASON_BYTES_MAX) {
       throw new DOMException(`WebSocket close reason must not be longer than ${WEBSOCKET_CLOSE_REASON_BYTES_MAX} bytes when UTF-8 encoded.`, "SyntaxError");
+    }
+    if (this.#mode === "connecting") {
+      // Cancels the connection attempt.
+      this.#closeSent = true;
+      this.#state = WS_CLOSING;
+      return;
     }
     if (this.#mode === "new" || this.#mode === "returned") {
       throw new TypeError("You must call one of accept() or state.acceptWebSocket() on this WebSocket before sending messages.");
@@ -247,6 +310,7 @@ function socketForResponse(ws) {
   if (mode === "accepted") throw new TypeError("Can't return WebSocket in a Response after calling accept().");
   if (mode === "hibernated") throw new TypeError("Can't return WebSocket in a Response after calling acceptWebSocket().");
   if (mode === "returned") throw new TypeError("Can't return WebSocket that was already used in a response.");
+  if (mode === "connecting" || ws.url !== null) throw new TypeError("Can't return WebSocket in a Response if it was created with `new WebSocket()`");
   setSocketMode(ws, "returned");
   return socketIdOf(ws);
 }

@@ -1,0 +1,440 @@
+#!/usr/bin/env python3
+"""Runs every benchmark scenario against Kiln and workerd, one server at a time, and prints
+a table per scenario with the ratio Kiln/workerd. bench/run.sh installs what this needs and
+calls it; it can also be run directly:
+
+  python3 bench/bench.py --kiln /path/to/kiln --workerd /path/to/workerd [--only a,b,c,d,e]
+
+Scenarios (the same JavaScript, bench/workers/, for both runtimes):
+  a  hello world: wrk -t1 -c32 -d10s --latency
+  b  one Durable Object, POST increments a stored counter (wrk, bench/wrk/post-hot.lua)
+  c  1,000 Durable Objects in rotation, same work (wrk, bench/wrk/post-rotate.lua)
+  d  WebSocket fan-out: 1,000 hibernatable sockets in one room (bench/ws_fanout.py)
+  e  memory: VmRSS per idle (evicted) object after creating 1,000 objects, and per hibernated
+     WebSocket (from d's run: measured before the fan-out starts)
+
+Every server answers a correctness check before it is measured; every wait has a timeout.
+"""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORKERS = os.path.join(HERE, "workers")
+WRK = os.path.join(HERE, "wrk")
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+RUNTIMES = ("kiln", "workerd")
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- process helpers
+
+def tree(pid):
+    pids, frontier = [pid], [pid]
+    while frontier:
+        p = frontier.pop()
+        try:
+            for tid in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{tid}/children") as f:
+                    for c in f.read().split():
+                        pids.append(int(c))
+                        frontier.append(int(c))
+        except OSError:
+            pass
+    return pids
+
+
+def rss_bytes(pid):
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+def cpu_seconds(pid):
+    total = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / CLK_TCK
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, url, timeout=10):
+    req = urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+
+
+class Server:
+    """One runtime serving one worker directory from bench/workers/, on a free port."""
+
+    def __init__(self, runtime, worker, bins, scratch):
+        self.runtime, self.worker = runtime, worker
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.dir = tempfile.mkdtemp(prefix=f"{runtime}-{worker}-", dir=scratch)
+        src = os.path.join(self.dir, "worker")
+        shutil.copytree(os.path.join(WORKERS, worker), src)  # nothing is written into the repo
+        state = os.path.join(self.dir, "state")
+        os.mkdir(state)
+        self.log_path = os.path.join(self.dir, "server.log")
+        if runtime == "kiln":
+            cmd = [bins["kiln"], "dev", src, "--port", str(self.port), "--persist-to", state]
+            env = dict(os.environ, RUST_LOG="warn")
+        else:
+            cmd = [bins["workerd"], "serve", os.path.join(src, "workerd.capnp"),
+                   "--socket-addr", f"http=127.0.0.1:{self.port}"]
+            if worker == "objects":
+                cmd += ["--directory-path", f"do-storage={state}"]
+            env = dict(os.environ)
+        self.cmd = cmd
+        self.logf = open(self.log_path, "w")
+        self.proc = subprocess.Popen(cmd, stdout=self.logf, stderr=subprocess.STDOUT, env=env,
+                                     cwd=self.dir, start_new_session=True)
+        self.pid = self.proc.pid
+
+    def wait_ready(self, timeout=60):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.runtime} exited with {self.proc.returncode}: "
+                                   f"{self.tail()}")
+            try:
+                status, body = http("GET", self.base + "/", timeout=2)
+                if status == 200:
+                    return body
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.runtime} did not answer within {timeout} s: {self.tail()}")
+
+    def tail(self, n=600):
+        try:
+            with open(self.log_path, errors="replace") as f:
+                return f.read()[-n:].strip()
+        except OSError:
+            return ""
+
+    def stop(self):
+        if self.proc.poll() is None:
+            os.killpg(self.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        self.logf.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+# ---------------------------------------------------------------- wrk
+
+def to_ms(text):
+    m = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    v, unit = float(m.group(1)), m.group(2)
+    return v * {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}[unit]
+
+
+def wrk(server, url, script=None, duration=10):
+    cmd = ["wrk", "-t1", "-c32", f"-d{duration}s", "--latency"]
+    if script:
+        cmd += ["-s", os.path.join(WRK, script)]
+    cmd.append(url)
+    cpu0 = cpu_seconds(server.pid)
+    p = subprocess.run(["timeout", str(duration + 30)] + cmd, capture_output=True, text=True)
+    cpu = cpu_seconds(server.pid) - cpu0
+    out = p.stdout
+    if p.returncode != 0 or "Requests/sec" not in out:
+        raise RuntimeError(f"wrk failed ({p.returncode}): {out[-400:]} {p.stderr[-400:]}")
+    res = {"command": " ".join(cmd), "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])}
+    for q in ("50", "99"):
+        res[f"p{q}_ms"] = to_ms(re.search(rf"^\s+{q}(?:\.000)?%\s+(\S+)", out, re.M)[1])
+    m = re.search(r"(\d+) requests in ([\d.]+\w+)", out)
+    res["requests"] = int(m[1])
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    res["non_2xx"] = int(m[1]) if m else 0
+    m = re.search(r"Socket errors: (.*)", out)
+    res["socket_errors"] = m[1].strip() if m else ""
+    res["server_cpu_s"] = cpu
+    res["server_cpu_pct"] = 100 * cpu / duration
+    return res
+
+
+# ---------------------------------------------------------------- scenarios
+
+def scenario_hello(runtime, bins, scratch, duration):
+    with Server(runtime, "hello", bins, scratch) as s:
+        body = s.wait_ready()
+        if body != "hello":
+            raise RuntimeError(f"GET / answered {body!r}, not 'hello'")
+        wrk(s, s.base + "/", duration=2)  # warm-up, not reported
+        return wrk(s, s.base + "/", duration=duration)
+
+
+def check_counter(s):
+    got = [http("POST", s.base + "/check")[1] for _ in range(3)]
+    got.append(http("GET", s.base + "/check")[1])
+    if got != ["1", "2", "3", "3"]:
+        raise RuntimeError(f"counter check: POST,POST,POST,GET /check answered {got}, "
+                           "not ['1', '2', '3', '3']")
+
+
+def scenario_objects(runtime, bins, scratch, duration):
+    """b and c in one server: the same worker, fresh state."""
+    out = {}
+    with Server(runtime, "objects", bins, scratch) as s:
+        s.wait_ready()
+        check_counter(s)
+        # b: one hot object.
+        wrk(s, s.base + "/warm", "post-hot.lua", duration=2)  # warm-up on another object
+        r = wrk(s, s.base + "/hot", "post-hot.lua", duration=duration)
+        value = int(http("GET", s.base + "/hot")[1])
+        ok = r["requests"] - r["non_2xx"] <= value <= r["requests"] + 32
+        r["check"] = (f"counter /hot = {value} after {r['requests']} requests "
+                      f"({r['non_2xx']} non-2xx): {'ok' if ok else 'MISMATCH'}")
+        out["b"] = r
+        # c: 1,000 objects in rotation.
+        r = wrk(s, s.base + "/", "post-rotate.lua", duration=duration)
+        with concurrent.futures.ThreadPoolExecutor(16) as ex:
+            values = list(ex.map(lambda i: http("GET", f"{s.base}/obj-{i}")[1], range(1000)))
+        total = sum(int(v) for v in values)
+        touched = sum(1 for v in values if v != "0")
+        ok = r["requests"] - r["non_2xx"] <= total <= r["requests"] + 32
+        r["check"] = (f"sum of the 1,000 counters = {total} after {r['requests']} requests "
+                      f"({r['non_2xx']} non-2xx), {touched} objects touched: "
+                      f"{'ok' if ok else 'MISMATCH'}")
+        out["c"] = r
+    return out
+
+
+def scenario_memory_objects(runtime, bins, scratch, count=1000, idle=20.0):
+    with Server(runtime, "objects", bins, scratch) as s:
+        s.wait_ready()
+        check_counter(s)
+        time.sleep(1)
+        before = rss_bytes(s.pid)
+        t0 = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(16) as ex:
+            got = list(ex.map(lambda i: http("POST", f"{s.base}/mem-{i}", timeout=30),
+                              range(count)))
+        created_s = time.monotonic() - t0
+        bad = [g for g in got if g != (200, "1")]
+        if bad:
+            raise RuntimeError(f"{len(bad)} of {count} objects answered wrongly, first {bad[0]}")
+        live = rss_bytes(s.pid)
+        time.sleep(idle)  # both runtimes evict an object idle for 10 s
+        after = rss_bytes(s.pid)
+        return {"objects": count, "create_s": created_s, "rss_before": before,
+                "rss_live": live, "rss_idle": after,
+                "bytes_per_object_live": (live - before) / count,
+                "bytes_per_object_idle": (after - before) / count}
+
+
+def scenario_websockets(runtime, bins, scratch, clients, messages, timeout):
+    with Server(runtime, "objects", bins, scratch) as s:
+        s.wait_ready()
+        time.sleep(1)
+        cmd = [sys.executable, os.path.join(HERE, "ws_fanout.py"),
+               "--url", f"ws://127.0.0.1:{s.port}/room/bench", "--pid", str(s.pid),
+               "--clients", str(clients), "--messages", str(messages),
+               "--timeout", str(timeout)]
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout + 60)
+        except subprocess.TimeoutExpired:
+            raise RuntimeError(f"ws_fanout.py did not finish within {timeout + 60} s")
+        lines = p.stdout.strip().splitlines()
+        if p.returncode != 0 or not lines:
+            raise RuntimeError(f"ws_fanout.py failed ({p.returncode}): {p.stderr[-600:]}")
+        res = json.loads(lines[-1])
+        if s.proc.poll() is not None:
+            res["errors"].append(f"server exited with {s.proc.returncode}: {s.tail()}")
+        return res
+
+
+# ---------------------------------------------------------------- report
+
+def fmt(v, kind):
+    if v is None:
+        return "—"
+    if kind == "rps":
+        return f"{v:,.0f}"
+    if kind == "ms":
+        return f"{v:,.2f} ms"
+    if kind == "bytes":
+        return f"{v / 1024:,.1f} KiB"
+    if kind == "mib":
+        return f"{v / 2**20:,.1f} MiB"
+    if kind == "pct":
+        return f"{v:,.0f} %"
+    return str(v)
+
+
+def get(results, rt, path):
+    v = results.get(rt)
+    for k in path:
+        if not isinstance(v, dict) or k not in v:
+            return None
+        v = v[k]
+    return v
+
+
+def table(title, results, rows):
+    """rows: (label, path, kind, better) where better is 'higher', 'lower' or ''."""
+    lines = [f"\n## {title}", "",
+             "| | Kiln | workerd | Kiln/workerd |", "|---|---:|---:|---:|"]
+    for label, path, kind, better in rows:
+        k, w = get(results, "kiln", path), get(results, "workerd", path)
+        ratio = "—"
+        if isinstance(k, (int, float)) and isinstance(w, (int, float)) and w:
+            ratio = f"{k / w:.2f}"
+            if better:
+                ratio += f" ({better} is better)"
+        lines.append(f"| {label} | {fmt(k, kind)} | {fmt(w, kind)} | {ratio} |")
+    for rt in RUNTIMES:
+        err = get(results, rt, ("error",))
+        if err:
+            lines.append(f"\n{rt}: FAILED: {err}")
+        for e in get(results, rt, ("errors",)) or []:
+            lines.append(f"\n{rt}: {e}")
+        check = get(results, rt, ("check",))
+        if check:
+            lines.append(f"\n{rt} check: {check}")
+    print("\n".join(lines), flush=True)
+
+
+def wrk_rows():
+    return [("requests/s", ("rps",), "rps", "higher"),
+            ("p50 latency", ("p50_ms",), "ms", "lower"),
+            ("p99 latency", ("p99_ms",), "ms", "lower"),
+            ("server CPU (of 200 % on 2 cores)", ("server_cpu_pct",), "pct", ""),
+            ("non-2xx responses", ("non_2xx",), "", "")]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--kiln", required=True)
+    ap.add_argument("--workerd", required=True)
+    ap.add_argument("--only", default="a,b,c,d,e")
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--objects", type=int, default=1000)
+    ap.add_argument("--ws-clients", type=int, default=1000)
+    ap.add_argument("--ws-messages", type=int, default=200)
+    ap.add_argument("--ws-timeout", type=int, default=240)
+    ap.add_argument("--json", help="also write every figure to this file")
+    args = ap.parse_args()
+    only = set(args.only.split(","))
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # servers inherit it
+
+    bins = {"kiln": args.kiln, "workerd": args.workerd}
+    scratch = tempfile.mkdtemp(prefix="kiln-bench-")
+    results = {}
+
+    def run(key, fn, *a):
+        results[key] = {}
+        for rt in RUNTIMES:
+            log(f"[{time.strftime('%H:%M:%S')}] {key}: {rt}")
+            try:
+                results[key][rt] = fn(rt, bins, scratch, *a)
+            except Exception as e:  # noqa: BLE001 - a failed scenario is reported, not hidden
+                results[key][rt] = {"error": f"{type(e).__name__}: {e}"}
+                log(f"  {rt} failed: {e}")
+
+    if "a" in only:
+        run("a", scenario_hello, args.duration)
+        table("a. Hello world (wrk -t1 -c32 -d10s)", results["a"], wrk_rows())
+    if "b" in only or "c" in only:
+        run("bc", scenario_objects, args.duration)
+        split = {k: {rt: (v.get(k) if "error" not in v else v)
+                     for rt, v in results["bc"].items()} for k in ("b", "c")}
+        results["b"], results["c"] = split["b"], split["c"]
+        del results["bc"]
+        table("b. One Durable Object, POST increments a stored counter", results["b"],
+              wrk_rows())
+        table("c. 1,000 Durable Objects in rotation, same work", results["c"], wrk_rows())
+    if "d" in only or "e" in only:
+        run("d", scenario_websockets, args.ws_clients, args.ws_messages, args.ws_timeout)
+        d = results["d"]
+        table(f"d. WebSocket fan-out: {args.ws_clients} clients in one room", d, [
+            ("clients connected", ("clients_connected",), "", ""),
+            ("throughput phase: deliveries/s", ("throughput", "deliveries_per_s"), "rps",
+             "higher"),
+            ("throughput phase: p50 delivery latency", ("throughput", "p50_ms"), "ms", "lower"),
+            ("throughput phase: p99 delivery latency", ("throughput", "p99_ms"), "ms", "lower"),
+            ("throughput phase: server CPU s", ("throughput", "server_cpu_s"), "", "lower"),
+            ("throughput phase: client CPU s", ("throughput", "client_cpu_s"), "", ""),
+            ("latency phase (1 in flight): p50", ("latency", "p50_ms"), "ms", "lower"),
+            ("latency phase (1 in flight): p99", ("latency", "p99_ms"), "ms", "lower"),
+            ("latency phase: deliveries/s", ("latency", "deliveries_per_s"), "rps", "higher"),
+        ])
+        for rt in RUNTIMES:
+            for ph in ("latency", "throughput"):
+                e = get(d, rt, (ph, "error"))
+                if e:
+                    print(f"\n{rt}: {ph} phase: {e}")
+    if "e" in only:
+        run("e", scenario_memory_objects, args.objects)
+        table(f"e. Memory (VmRSS): {args.objects} objects, then {args.ws_clients} hibernated "
+              "WebSockets", {rt: dict(results["e"].get(rt, {}), ws=results.get("d", {}).get(rt))
+                             for rt in RUNTIMES}, [
+            ("RSS before the objects", ("rss_before",), "mib", ""),
+            ("per object, all 1,000 live", ("bytes_per_object_live",), "bytes", "lower"),
+            ("per object, after 20 s idle (evicted)", ("bytes_per_object_idle",), "bytes",
+             "lower"),
+            ("RSS before the sockets", ("ws", "rss_before"), "mib", ""),
+            ("per socket, just connected", ("ws", "bytes_per_socket_connected"), "bytes",
+             "lower"),
+            ("per socket, after 15 s idle (hibernated)", ("ws", "bytes_per_socket_idle"),
+             "bytes", "lower"),
+        ])
+
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

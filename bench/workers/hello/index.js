@@ -1,0 +1,2 @@
+// Scenario a: the smallest worker.
+export default { fetch() { return new Response("hello") } }

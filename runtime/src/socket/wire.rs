@@ -1,0 +1,76 @@
+//! WebSocket frames on a real connection: carries frames between a tungstenite stream (a
+//! client's connection at the edge, or an outbound connection a worker opened) and a
+//! [`WebSocketEnd`].
+//!
+//! Guarantees: frames pass in order both ways; a frame from the network waits while the
+//! worker's queue is full (backpressure, not growth); a connection that vanishes is seen by the
+//! worker as a close with code 1006; a worker end that goes away closes the connection with
+//! 1011. Messages larger than [`WEBSOCKET_MESSAGE_BYTES_MAX`] close the connection.
+
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+use super::{Frame, WebSocketEnd, NO_STATUS_CODE};
+use crate::limits::WEBSOCKET_MESSAGE_BYTES_MAX;
+
+/// The protocol limits every WebSocket connection of Kiln's uses.
+pub fn websocket_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(WEBSOCKET_MESSAGE_BYTES_MAX))
+        .max_frame_size(Some(WEBSOCKET_MESSAGE_BYTES_MAX))
+}
+
+/// Carries frames between the client's connection and the worker's end until both are done.
+pub async fn pump_websocket<S>(stream: WebSocketStream<S>, mut end: WebSocketEnd)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let (mut sink, mut source) = stream.split();
+    let mut worker_open = true;
+    loop {
+        tokio::select! {
+            incoming = source.next() => {
+                let frame = match incoming {
+                    Some(Ok(Message::Text(text))) => Frame::Text(text.as_str().to_owned()),
+                    Some(Ok(Message::Binary(bytes))) => Frame::Binary(bytes),
+                    Some(Ok(Message::Close(close))) => match close {
+                        Some(close) => Frame::Close {
+                            code: u16::from(close.code),
+                            reason: close.reason.as_str().to_owned(),
+                        },
+                        None => Frame::Close { code: NO_STATUS_CODE, reason: String::new() },
+                    },
+                    Some(Ok(_)) => continue,
+                    Some(Err(err)) => {
+                        tracing::debug!(%err, "WebSocket client connection failed");
+                        break;
+                    }
+                    None => break,
+                };
+                if worker_open && end.send(frame).await.is_err() {
+                    worker_open = false;
+                }
+            }
+            outgoing = end.recv(), if worker_open => {
+                let message = match outgoing {
+                    Some(Frame::Text(text)) => Message::Text(text.into()),
+                    Some(Frame::Binary(bytes)) => Message::Binary(bytes),
+                    Some(Frame::Close { code, reason }) => Message::Close(
+                        (code != NO_STATUS_CODE).then(|| CloseFrame { code: CloseCode::from(code), reason: reason.into() }),
+                    ),
+                    None => {
+                        // The worker's end is gone (its isolate was discarded).
+                        worker_open = false;
+                        Message::Close(Some(CloseFrame { code: CloseCode::Error, reason: "".into() }))
+                    }
+                };
+                if sink.send(message).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}
