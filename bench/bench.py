@@ -220,12 +220,35 @@ def check_counter(s):
                            "not ['1', '2', '3', '3']")
 
 
-def scenario_objects(runtime, bins, scratch, duration):
-    """b and c in one server: the same worker, fresh state."""
+def create_objects(s, count):
+    """POST once to /mem-0 ... /mem-<count-1>: each is a new object whose counter becomes 1."""
+    t0 = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(16) as ex:
+        got = list(ex.map(lambda i: http("POST", f"{s.base}/mem-{i}", timeout=60), range(count)))
+    bad = [g for g in got if g != (200, "1")]
+    if bad:
+        raise RuntimeError(f"{len(bad)} of {count} new objects answered wrongly, first {bad[0]}")
+    return time.monotonic() - t0
+
+
+def scenario_objects(runtime, bins, scratch, duration, count, idle):
+    """b, c and e's objects, in one server of the same worker with fresh state:
+    check, create `count` objects (e: RSS before, with them live, after `idle` s), b, c."""
     out = {}
     with Server(runtime, "objects", bins, scratch) as s:
         s.wait_ready()
         check_counter(s)
+        time.sleep(1)
+        # e: memory per object.
+        before = rss_bytes(s.pid)
+        created_s = create_objects(s, count)
+        live = rss_bytes(s.pid)
+        time.sleep(idle)  # both runtimes evict an object idle for 10 s
+        after = rss_bytes(s.pid)
+        out["e"] = {"objects": count, "create_s": created_s, "create_per_s": count / created_s,
+                    "rss_before": before, "rss_live": live, "rss_idle": after,
+                    "bytes_per_object_live": (live - before) / count,
+                    "bytes_per_object_idle": (after - before) / count}
         # b: one hot object.
         wrk(s, s.base + "/warm", "post-hot.lua", duration=2)  # warm-up on another object
         r = wrk(s, s.base + "/hot", "post-hot.lua", duration=duration)
@@ -237,7 +260,8 @@ def scenario_objects(runtime, bins, scratch, duration):
         # c: 1,000 objects in rotation.
         r = wrk(s, s.base + "/", "post-rotate.lua", duration=duration)
         with concurrent.futures.ThreadPoolExecutor(16) as ex:
-            values = list(ex.map(lambda i: http("GET", f"{s.base}/obj-{i}")[1], range(1000)))
+            values = list(ex.map(lambda i: http("GET", f"{s.base}/obj-{i}", timeout=60)[1],
+                                 range(1000)))
         total = sum(int(v) for v in values)
         touched = sum(1 for v in values if v != "0")
         ok = r["requests"] - r["non_2xx"] <= total <= r["requests"] + 32
@@ -246,29 +270,6 @@ def scenario_objects(runtime, bins, scratch, duration):
                       f"{'ok' if ok else 'MISMATCH'}")
         out["c"] = r
     return out
-
-
-def scenario_memory_objects(runtime, bins, scratch, count=1000, idle=20.0):
-    with Server(runtime, "objects", bins, scratch) as s:
-        s.wait_ready()
-        check_counter(s)
-        time.sleep(1)
-        before = rss_bytes(s.pid)
-        t0 = time.monotonic()
-        with concurrent.futures.ThreadPoolExecutor(16) as ex:
-            got = list(ex.map(lambda i: http("POST", f"{s.base}/mem-{i}", timeout=30),
-                              range(count)))
-        created_s = time.monotonic() - t0
-        bad = [g for g in got if g != (200, "1")]
-        if bad:
-            raise RuntimeError(f"{len(bad)} of {count} objects answered wrongly, first {bad[0]}")
-        live = rss_bytes(s.pid)
-        time.sleep(idle)  # both runtimes evict an object idle for 10 s
-        after = rss_bytes(s.pid)
-        return {"objects": count, "create_s": created_s, "rss_before": before,
-                "rss_live": live, "rss_idle": after,
-                "bytes_per_object_live": (live - before) / count,
-                "bytes_per_object_idle": (after - before) / count}
 
 
 def scenario_websockets(runtime, bins, scratch, clients, messages, timeout):

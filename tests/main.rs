@@ -2,6 +2,7 @@
 
 mod util;
 
+mod test_chat_browser;
 mod test_dev_server;
 mod test_durable_objects;
 mod test_websockets;
