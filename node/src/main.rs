@@ -170,6 +170,7 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
     let runtime = Runtime::new(RuntimeOptions {
         threads,
         store: Some(Arc::new(object_store::NodeStore(store.clone()))),
+        placement: None,
     });
     let io = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads.clamp(1, 4))

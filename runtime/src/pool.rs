@@ -20,7 +20,7 @@ use crate::event;
 use crate::event::fetch::Target;
 use crate::isolate::Isolate;
 use crate::limits::{ISOLATES_PER_THREAD_MAX, JOB_QUEUE_DEPTH_MAX};
-use crate::object::{ObjectStore, ObjectTarget};
+use crate::object::{ObjectPlacement, ObjectStore, ObjectTarget};
 use crate::socket::hibernation::SocketEvent;
 use crate::socket::table::SocketTable;
 use crate::worker::Worker;
@@ -32,6 +32,8 @@ pub struct RuntimeOptions {
     pub threads: usize,
     /// Durable Object storage; without it, Durable Object bindings throw when used.
     pub store: Option<Arc<dyn ObjectStore>>,
+    /// Where objects run; `None` runs every object here.
+    pub placement: Option<Arc<dyn ObjectPlacement>>,
 }
 
 impl Default for RuntimeOptions {
@@ -39,6 +41,7 @@ impl Default for RuntimeOptions {
         Self {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             store: None,
+            placement: None,
         }
     }
 }
@@ -145,6 +148,7 @@ pub struct Runtime {
     threads: Arc<[Arc<Queue>]>,
     /// The WebSocket ends JavaScript holds, shared by every thread.
     sockets: Arc<SocketTable>,
+    placement: Option<Arc<dyn ObjectPlacement>>,
 }
 
 impl Runtime {
@@ -156,6 +160,7 @@ impl Runtime {
             queue: Arc::clone(&queue),
             threads: Arc::clone(&threads),
             sockets: Arc::default(),
+            placement: options.placement.clone(),
         };
         for index in 0..options.threads {
             let shared = Arc::clone(&queue);
@@ -212,7 +217,30 @@ impl Runtime {
     }
 
     /// Delivers a `fetch` event to a Durable Object.
+    /// The object's placement, when it runs on another node.
+    fn remote(&self, worker: &Worker, target: &ObjectTarget) -> Option<&Arc<dyn ObjectPlacement>> {
+        self.placement
+            .as_ref()
+            .filter(|placement| !placement.is_local(worker, target))
+    }
+
+    /// `stub.fetch()`: runs the object's `fetch` here or on the node that owns it.
     pub async fn object_fetch(
+        &self,
+        worker: &Arc<Worker>,
+        target: ObjectTarget,
+        request: http::Request<Body>,
+    ) -> Result<http::Response<Body>, Error> {
+        if let Some(placement) = self.remote(worker, &target) {
+            return placement
+                .fetch(Arc::clone(worker), target, request)
+                .await;
+        }
+        self.object_fetch_here(worker, target, request).await
+    }
+
+    /// Runs the object's `fetch` on this node, whoever owns it (the caller checked).
+    pub async fn object_fetch_here(
         &self,
         worker: &Arc<Worker>,
         target: ObjectTarget,
@@ -225,7 +253,24 @@ impl Runtime {
     }
 
     /// Calls a Durable Object's method with serialized arguments; returns its serialized result.
+    /// A JS RPC call, run here or on the node that owns the object.
     pub async fn object_call(
+        &self,
+        worker: &Arc<Worker>,
+        target: ObjectTarget,
+        method: String,
+        args: String,
+    ) -> Result<String, Error> {
+        if let Some(placement) = self.remote(worker, &target) {
+            return placement
+                .call(Arc::clone(worker), target, method, args)
+                .await;
+        }
+        self.object_call_here(worker, target, method, args).await
+    }
+
+    /// Runs a JS RPC call on this node, whoever owns the object (the caller checked).
+    pub async fn object_call_here(
         &self,
         worker: &Arc<Worker>,
         target: ObjectTarget,

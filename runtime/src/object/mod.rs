@@ -8,8 +8,10 @@
 
 pub mod id;
 pub mod ops;
+pub mod placement;
 pub mod store;
 
+pub use placement::{ObjectPlacement, PlacedFuture};
 pub use store::{ObjectStore, StoreError};
 
 /// A Durable Object namespace bound into a worker's `env`.
