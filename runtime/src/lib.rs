@@ -18,7 +18,9 @@ mod worker;
 
 pub use body::{boxed, empty, full, Body, BoxError};
 pub use error::Error;
-pub use object::{DurableObjectBinding, ObjectPlacement, ObjectStore, ObjectTarget, PlacedFuture, StoreError};
+pub use object::{
+    DurableObjectBinding, ObjectPlacement, ObjectStore, ObjectTarget, PlacedFuture, StoreError,
+};
 pub use pool::{Runtime, RuntimeOptions};
 pub use socket::wire::{pump_websocket, websocket_config};
 pub use socket::{Frame, PeerGone, WebSocketEnd, WebSocketUpgrade, NO_STATUS_CODE};

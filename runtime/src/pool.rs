@@ -232,9 +232,7 @@ impl Runtime {
         request: http::Request<Body>,
     ) -> Result<http::Response<Body>, Error> {
         if let Some(placement) = self.remote(worker, &target) {
-            return placement
-                .fetch(Arc::clone(worker), target, request)
-                .await;
+            return placement.fetch(Arc::clone(worker), target, request).await;
         }
         self.object_fetch_here(worker, target, request).await
     }

@@ -29,7 +29,7 @@ async fn infinite_loop_hits_cpu_limit_while_others_answer() {
     // A pool of its own: other tests in this binary must not occupy its two JS threads.
     let pool = kiln_runtime::Runtime::new(kiln_runtime::RuntimeOptions {
         threads: 2,
-        store: None,
+        ..kiln_runtime::RuntimeOptions::default()
     });
     let spin = tokio::spawn({
         let pool = pool.clone();

@@ -3,12 +3,15 @@
 //! - `d` + object id (32 bytes) + user key → value: object data, so `list()` is a range scan;
 //! - `a` + object id → alarm time (i64 big-endian milliseconds);
 //! - `o` + object id → the object's namespace and name (the object registry);
-//! - `m` → the last log index applied to this shard (u64 big-endian).
+//! - `m` → the last log index applied to this shard (u64 big-endian);
+//! - `r` → the log's own metadata, written with the data it covers (a cluster's Raft state:
+//!   last applied log id and membership).
 
 pub const DATA: u8 = b'd';
 pub const ALARM: u8 = b'a';
 pub const OBJECT: u8 = b'o';
 pub const LAST_APPLIED: &[u8] = b"m";
+pub const RAFT_META: &[u8] = b"r";
 
 pub type ObjectId = [u8; 32];
 

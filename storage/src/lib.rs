@@ -14,8 +14,10 @@
 mod error;
 mod keys;
 pub mod limits;
+pub mod shard_tree;
 mod store;
 mod wal;
 
 pub use error::Error;
-pub use store::{AlarmEntry, Entry, ListRange, ObjectEntry, Store, StoreOptions};
+pub use shard_tree::{AlarmEntry, Entry, ListRange, ObjectEntry, ShardTree};
+pub use store::{open_sled, Store, StoreOptions};

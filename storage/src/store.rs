@@ -17,13 +17,14 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kiln_proto::storage::{mutation, Batch, LogRecord};
+use kiln_proto::storage::{Batch, LogRecord};
 use kiln_proto::Message;
 use tokio::sync::{oneshot, Notify};
 
 use crate::error::Error;
 use crate::keys::{self, ObjectId};
 use crate::limits::{COMMIT_QUEUE_MAX, GROUP_COMMIT_BATCHES_MAX, LOG_CHECKPOINT_BYTES, SHARDS};
+use crate::shard_tree::{AlarmEntry, Entry, ListRange, ObjectEntry, ShardTree};
 use crate::wal::{self, Wal};
 
 /// How a [`Store`] is opened.
@@ -34,42 +35,12 @@ pub struct StoreOptions {
     pub flush_delay: Duration,
 }
 
-/// A key range of one object, as `list()` asks for it.
-#[derive(Debug, Clone, Default)]
-pub struct ListRange {
-    /// Inclusive lower bound.
-    pub start: Option<Vec<u8>>,
-    /// Exclusive upper bound.
-    pub end: Option<Vec<u8>>,
-    pub reverse: bool,
-    pub limit: Option<usize>,
-}
-
-/// An object the registry knows.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectEntry {
-    pub id: ObjectId,
-    pub namespace: String,
-    pub name: Option<String>,
-}
-
-/// An alarm that is due.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AlarmEntry {
-    pub namespace: String,
-    pub id: ObjectId,
-    pub time_ms: i64,
-}
-
-/// A key and its value.
-pub type Entry = (Vec<u8>, Vec<u8>);
-
 type Commit = (Batch, oneshot::Sender<Result<(), Error>>);
 
 struct Inner {
     dir: PathBuf,
     db: sled::Db,
-    shards: Vec<sled::Tree>,
+    shards: Vec<ShardTree>,
     queue: SyncSender<Commit>,
     /// Scheduled alarms in time order, and each object's namespace for firing them.
     alarms: Mutex<Alarms>,
@@ -100,7 +71,7 @@ impl Alarms {
 const SLED_LOCK_WAIT: Duration = Duration::from_secs(5);
 
 /// Opens the sled database, waiting up to [`SLED_LOCK_WAIT`] for its lock.
-fn open_sled(path: &Path) -> Result<sled::Db, Error> {
+pub fn open_sled(path: &Path) -> Result<sled::Db, Error> {
     let deadline = std::time::Instant::now() + SLED_LOCK_WAIT;
     loop {
         match sled::Config::new()
@@ -131,12 +102,15 @@ impl Store {
         std::fs::create_dir_all(&options.dir)?;
         let db = open_sled(&options.dir.join("objects"))?;
         let shards = (0..SHARDS)
-            .map(|shard| db.open_tree(format!("shard-{shard:02}")))
+            .map(|shard| {
+                db.open_tree(format!("shard-{shard:02}"))
+                    .map(ShardTree::new)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let (wal, records) = Wal::open(&options.dir.join("wal.log"))?;
         let mut next_index = 1;
         for tree in &shards {
-            next_index = next_index.max(last_applied(tree)? + 1);
+            next_index = next_index.max(tree.last_applied()? + 1);
         }
         let mut replayed = 0usize;
         for payload in records {
@@ -149,8 +123,8 @@ impl Store {
                 continue;
             };
             next_index = next_index.max(record.index + 1);
-            if record.index > last_applied(tree)? {
-                apply(tree, record.index, &batch)?;
+            if record.index > tree.last_applied()? {
+                tree.apply(record.index, &batch, None)?;
                 replayed += 1;
             }
         }
@@ -200,49 +174,16 @@ impl Store {
     }
 
     pub fn get(&self, id: &ObjectId, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
-        let tree = self.inner.tree(id);
-        Ok(tree.get(keys::data_key(id, key))?.map(|v| v.to_vec()))
+        self.inner.tree(id).get(id, key)
     }
 
     /// The object's keys and values within `range`, in key order (reversed if asked).
     pub fn list(&self, id: &ObjectId, range: &ListRange) -> Result<Vec<Entry>, Error> {
-        let tree = self.inner.tree(id);
-        let prefix = keys::data_prefix(id);
-        let lower = keys::data_key(id, range.start.as_deref().unwrap_or_default());
-        let upper = match &range.end {
-            Some(end) => keys::data_key(id, end),
-            None => keys::prefix_end(&prefix).unwrap_or_else(|| vec![u8::MAX; 34]),
-        };
-        let mut entries = Vec::new();
-        if lower >= upper {
-            return Ok(entries);
-        }
-        let limit = range.limit.unwrap_or(usize::MAX);
-        let iter = tree.range(lower..upper);
-        let mut push = |item: sled::Result<(sled::IVec, sled::IVec)>| -> Result<bool, Error> {
-            let (key, value) = item?;
-            entries.push((key[prefix.len()..].to_vec(), value.to_vec()));
-            Ok(entries.len() < limit)
-        };
-        if range.reverse {
-            for item in iter.rev() {
-                if !push(item)? {
-                    break;
-                }
-            }
-        } else {
-            for item in iter {
-                if !push(item)? {
-                    break;
-                }
-            }
-        }
-        Ok(entries)
+        self.inner.tree(id).list(id, range)
     }
 
     pub fn get_alarm(&self, id: &ObjectId) -> Result<Option<i64>, Error> {
-        let tree = self.inner.tree(id);
-        Ok(tree.get(keys::alarm_key(id))?.and_then(|v| decode_time(&v)))
+        self.inner.tree(id).alarm(id)
     }
 
     /// The earliest scheduled alarm's time.
@@ -279,36 +220,14 @@ impl Store {
     pub fn objects(&self, namespace: &str) -> Result<Vec<ObjectEntry>, Error> {
         let mut found = Vec::new();
         for tree in &self.inner.shards {
-            for item in tree.scan_prefix([keys::OBJECT]) {
-                let (key, value) = item?;
-                let (Some(id), Some((ns, name))) =
-                    (keys::object_id(&key[1..]), keys::decode_object(&value))
-                else {
-                    continue;
-                };
-                if ns == namespace {
-                    found.push(ObjectEntry {
-                        id,
-                        namespace: ns,
-                        name,
-                    });
-                }
-            }
+            found.extend(tree.objects(namespace)?);
         }
         found.sort_by_key(|entry| entry.id);
         Ok(found)
     }
 
     pub fn object(&self, id: &ObjectId) -> Result<Option<ObjectEntry>, Error> {
-        let tree = self.inner.tree(id);
-        Ok(tree
-            .get(keys::object_key(id))?
-            .and_then(|v| keys::decode_object(&v))
-            .map(|(namespace, name)| ObjectEntry {
-                id: *id,
-                namespace,
-                name,
-            }))
+        self.inner.tree(id).object(id)
     }
 
     /// The secret key of a Durable Object namespace: random, created on first use, durable
@@ -335,7 +254,7 @@ impl Store {
 }
 
 impl Inner {
-    fn tree(&self, id: &ObjectId) -> &sled::Tree {
+    fn tree(&self, id: &ObjectId) -> &ShardTree {
         let shard = kiln_router::shard_of(id, SHARDS) as usize;
         &self.shards[shard]
     }
@@ -343,18 +262,8 @@ impl Inner {
     fn load_alarms(&self) -> Result<(), Error> {
         let mut alarms = self.alarms.lock().unwrap_or_else(|p| p.into_inner());
         for tree in &self.shards {
-            for item in tree.scan_prefix([keys::ALARM]) {
-                let (key, value) = item?;
-                let (Some(id), Some(time)) = (keys::object_id(&key[1..]), decode_time(&value))
-                else {
-                    continue;
-                };
-                let namespace = tree
-                    .get(keys::object_key(&id))?
-                    .and_then(|v| keys::decode_object(&v))
-                    .map(|(ns, _)| ns)
-                    .unwrap_or_default();
-                alarms.set(id, &namespace, Some(time));
+            for alarm in tree.alarms()? {
+                alarms.set(alarm.id, &alarm.namespace, Some(alarm.time_ms));
             }
         }
         Ok(())
@@ -382,73 +291,9 @@ fn sync_tree(path: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-fn shard_tree<'a>(shards: &'a [sled::Tree], id: &[u8]) -> Option<&'a sled::Tree> {
+fn shard_tree<'a>(shards: &'a [ShardTree], id: &[u8]) -> Option<&'a ShardTree> {
     let id = keys::object_id(id)?;
     shards.get(kiln_router::shard_of(&id, SHARDS) as usize)
-}
-
-fn last_applied(tree: &sled::Tree) -> Result<u64, Error> {
-    Ok(tree
-        .get(keys::LAST_APPLIED)?
-        .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
-        .map_or(0, u64::from_be_bytes))
-}
-
-fn decode_time(value: &[u8]) -> Option<i64> {
-    <[u8; 8]>::try_from(value).ok().map(i64::from_be_bytes)
-}
-
-/// Applies one batch to its shard tree atomically, with the log index it covers. Returns the
-/// alarm change it made, if any.
-fn apply(tree: &sled::Tree, index: u64, batch: &Batch) -> Result<Option<Option<i64>>, Error> {
-    let Some(id) = keys::object_id(&batch.object_id) else {
-        return Ok(None);
-    };
-    let mut writes = sled::Batch::default();
-    let mut alarm_change = None;
-    let mut puts = false;
-    for change in &batch.mutations {
-        match &change.kind {
-            Some(mutation::Kind::Put(put)) => {
-                writes.insert(keys::data_key(&id, &put.key), put.value.as_slice());
-                puts = true;
-            }
-            Some(mutation::Kind::Delete(key)) => writes.remove(keys::data_key(&id, key)),
-            Some(mutation::Kind::DeleteAll(_)) => {
-                for item in tree.scan_prefix(keys::data_prefix(&id)) {
-                    let (key, _) = item?;
-                    writes.remove(key);
-                }
-                puts = false;
-            }
-            Some(mutation::Kind::Alarm(alarm)) => {
-                match alarm.time_ms {
-                    Some(time) => writes.insert(keys::alarm_key(&id), &time.to_be_bytes()),
-                    None => writes.remove(keys::alarm_key(&id)),
-                }
-                alarm_change = Some(alarm.time_ms);
-            }
-            None => {}
-        }
-    }
-    let registered = tree.get(keys::object_key(&id))?.is_some();
-    let exists = puts || alarm_change.flatten().is_some() || registered;
-    if exists && (batch.name.is_some() || !registered) {
-        writes.insert(
-            keys::object_key(&id),
-            keys::encode_object(&batch.namespace, batch.name.as_deref()),
-        );
-    }
-    writes.insert(keys::LAST_APPLIED, &index.to_be_bytes());
-    tree.apply_batch(writes)?;
-    // An object with neither data nor an alarm no longer exists, as on Cloudflare.
-    if !puts
-        && tree.scan_prefix(keys::data_prefix(&id)).next().is_none()
-        && tree.get(keys::alarm_key(&id))?.is_none()
-    {
-        tree.remove(keys::object_key(&id))?;
-    }
-    Ok(alarm_change)
 }
 
 struct Committer {
@@ -506,7 +351,7 @@ impl Committer {
         for (offset, (batch, done)) in group.drain(..).enumerate() {
             let index = first_index + offset as u64;
             let result = match shard_tree(&inner.shards, &batch.object_id) {
-                Some(tree) => apply(tree, index, &batch),
+                Some(tree) => tree.apply(index, &batch, None),
                 None => Err(Error::InvalidId(batch.object_id.len())),
             };
             match result {

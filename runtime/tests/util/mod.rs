@@ -14,7 +14,7 @@ pub fn runtime() -> &'static Runtime {
     RUNTIME.get_or_init(|| {
         Runtime::new(RuntimeOptions {
             threads: 2,
-            store: None,
+            ..RuntimeOptions::default()
         })
     })
 }

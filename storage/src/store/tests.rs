@@ -1,5 +1,5 @@
 use super::*;
-use kiln_proto::storage::{Alarm, DeleteAll, Mutation, Put};
+use kiln_proto::storage::{mutation, Alarm, DeleteAll, Mutation, Put};
 
 fn put(key: &str, value: &str) -> Mutation {
     Mutation {

@@ -1,0 +1,353 @@
+//! One shard's object data in sled: the state a shard's log materializes, and the reads the
+//! runtime makes of it. Key layout in [`crate::keys`].
+//!
+//! Guarantees: a batch is applied all or nothing together with the log index it covers (and,
+//! in a cluster, the Raft metadata), so applying an entry twice is harmless; a snapshot is the
+//! whole tree, and installing one replaces the tree's contents entirely.
+
+use kiln_proto::storage::{mutation, Batch};
+
+use crate::error::Error;
+use crate::keys::{self, ObjectId};
+
+/// A key range of one object, as `list()` asks for it.
+#[derive(Debug, Clone, Default)]
+pub struct ListRange {
+    /// Inclusive lower bound.
+    pub start: Option<Vec<u8>>,
+    /// Exclusive upper bound.
+    pub end: Option<Vec<u8>>,
+    pub reverse: bool,
+    pub limit: Option<usize>,
+}
+
+/// An object the registry knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectEntry {
+    pub id: ObjectId,
+    pub namespace: String,
+    pub name: Option<String>,
+}
+
+/// An alarm that is due.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlarmEntry {
+    pub namespace: String,
+    pub id: ObjectId,
+    pub time_ms: i64,
+}
+
+/// A key and its value.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
+/// A snapshot's largest key or value (sled's own limits are far above; this bounds a peer's
+/// claims before anything is allocated).
+const SNAPSHOT_ITEM_BYTES_MAX: usize = 64 * 1024 * 1024;
+
+/// One shard's tree.
+#[derive(Clone)]
+pub struct ShardTree {
+    tree: sled::Tree,
+}
+
+impl ShardTree {
+    pub fn new(tree: sled::Tree) -> ShardTree {
+        ShardTree { tree }
+    }
+
+    /// The last log index applied to this shard (0 if none).
+    pub fn last_applied(&self) -> Result<u64, Error> {
+        Ok(self
+            .tree
+            .get(keys::LAST_APPLIED)?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map_or(0, u64::from_be_bytes))
+    }
+
+    /// The log's own metadata stored with the data (a cluster keeps its Raft state here).
+    pub fn meta(&self) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self.tree.get(keys::RAFT_META)?.map(|v| v.to_vec()))
+    }
+
+    /// Records that `index` was applied without an object batch (a log entry of the log's own).
+    pub fn apply_meta(&self, index: u64, meta: Option<&[u8]>) -> Result<(), Error> {
+        let mut writes = sled::Batch::default();
+        writes.insert(keys::LAST_APPLIED, &index.to_be_bytes());
+        if let Some(meta) = meta {
+            writes.insert(keys::RAFT_META, meta);
+        }
+        self.tree.apply_batch(writes)?;
+        Ok(())
+    }
+
+    /// Applies one batch atomically, with the log index (and metadata) it covers. Returns the
+    /// alarm change it made, if any.
+    pub fn apply(
+        &self,
+        index: u64,
+        batch: &Batch,
+        meta: Option<&[u8]>,
+    ) -> Result<Option<Option<i64>>, Error> {
+        let Some(id) = keys::object_id(&batch.object_id) else {
+            self.apply_meta(index, meta)?;
+            return Ok(None);
+        };
+        let mut writes = sled::Batch::default();
+        let mut alarm_change = None;
+        let mut puts = false;
+        for change in &batch.mutations {
+            match &change.kind {
+                Some(mutation::Kind::Put(put)) => {
+                    writes.insert(keys::data_key(&id, &put.key), put.value.as_slice());
+                    puts = true;
+                }
+                Some(mutation::Kind::Delete(key)) => writes.remove(keys::data_key(&id, key)),
+                Some(mutation::Kind::DeleteAll(_)) => {
+                    for item in self.tree.scan_prefix(keys::data_prefix(&id)) {
+                        let (key, _) = item?;
+                        writes.remove(key);
+                    }
+                    puts = false;
+                }
+                Some(mutation::Kind::Alarm(alarm)) => {
+                    match alarm.time_ms {
+                        Some(time) => writes.insert(keys::alarm_key(&id), &time.to_be_bytes()),
+                        None => writes.remove(keys::alarm_key(&id)),
+                    }
+                    alarm_change = Some(alarm.time_ms);
+                }
+                None => {}
+            }
+        }
+        let registered = self.tree.get(keys::object_key(&id))?.is_some();
+        let exists = puts || alarm_change.flatten().is_some() || registered;
+        if exists && (batch.name.is_some() || !registered) {
+            writes.insert(
+                keys::object_key(&id),
+                keys::encode_object(&batch.namespace, batch.name.as_deref()),
+            );
+        }
+        writes.insert(keys::LAST_APPLIED, &index.to_be_bytes());
+        if let Some(meta) = meta {
+            writes.insert(keys::RAFT_META, meta);
+        }
+        self.tree.apply_batch(writes)?;
+        // An object with neither data nor an alarm no longer exists, as on Cloudflare.
+        if !puts
+            && self
+                .tree
+                .scan_prefix(keys::data_prefix(&id))
+                .next()
+                .is_none()
+            && self.tree.get(keys::alarm_key(&id))?.is_none()
+        {
+            self.tree.remove(keys::object_key(&id))?;
+        }
+        Ok(alarm_change)
+    }
+
+    pub fn get(&self, id: &ObjectId, key: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self.tree.get(keys::data_key(id, key))?.map(|v| v.to_vec()))
+    }
+
+    /// The object's keys and values within `range`, in key order (reversed if asked).
+    pub fn list(&self, id: &ObjectId, range: &ListRange) -> Result<Vec<Entry>, Error> {
+        let prefix = keys::data_prefix(id);
+        let lower = keys::data_key(id, range.start.as_deref().unwrap_or_default());
+        let upper = match &range.end {
+            Some(end) => keys::data_key(id, end),
+            None => keys::prefix_end(&prefix).unwrap_or_else(|| vec![u8::MAX; 34]),
+        };
+        let mut entries = Vec::new();
+        if lower >= upper {
+            return Ok(entries);
+        }
+        let limit = range.limit.unwrap_or(usize::MAX);
+        let iter = self.tree.range(lower..upper);
+        let mut push = |item: sled::Result<(sled::IVec, sled::IVec)>| -> Result<bool, Error> {
+            let (key, value) = item?;
+            entries.push((key[prefix.len()..].to_vec(), value.to_vec()));
+            Ok(entries.len() < limit)
+        };
+        if range.reverse {
+            for item in iter.rev() {
+                if !push(item)? {
+                    break;
+                }
+            }
+        } else {
+            for item in iter {
+                if !push(item)? {
+                    break;
+                }
+            }
+        }
+        Ok(entries)
+    }
+
+    pub fn alarm(&self, id: &ObjectId) -> Result<Option<i64>, Error> {
+        Ok(self
+            .tree
+            .get(keys::alarm_key(id))?
+            .and_then(|v| decode_time(&v)))
+    }
+
+    /// Every alarm in this shard: (object, namespace, time).
+    pub fn alarms(&self) -> Result<Vec<AlarmEntry>, Error> {
+        let mut found = Vec::new();
+        for item in self.tree.scan_prefix([keys::ALARM]) {
+            let (key, value) = item?;
+            let (Some(id), Some(time_ms)) = (keys::object_id(&key[1..]), decode_time(&value))
+            else {
+                continue;
+            };
+            let namespace = self
+                .tree
+                .get(keys::object_key(&id))?
+                .and_then(|v| keys::decode_object(&v))
+                .map(|(ns, _)| ns)
+                .unwrap_or_default();
+            found.push(AlarmEntry {
+                namespace,
+                id,
+                time_ms,
+            });
+        }
+        Ok(found)
+    }
+
+    /// The objects of `namespace` in this shard.
+    pub fn objects(&self, namespace: &str) -> Result<Vec<ObjectEntry>, Error> {
+        let mut found = Vec::new();
+        for item in self.tree.scan_prefix([keys::OBJECT]) {
+            let (key, value) = item?;
+            let (Some(id), Some((ns, name))) =
+                (keys::object_id(&key[1..]), keys::decode_object(&value))
+            else {
+                continue;
+            };
+            if ns == namespace {
+                found.push(ObjectEntry {
+                    id,
+                    namespace: ns,
+                    name,
+                });
+            }
+        }
+        Ok(found)
+    }
+
+    pub fn object(&self, id: &ObjectId) -> Result<Option<ObjectEntry>, Error> {
+        Ok(self
+            .tree
+            .get(keys::object_key(id))?
+            .and_then(|v| keys::decode_object(&v))
+            .map(|(namespace, name)| ObjectEntry {
+                id: *id,
+                namespace,
+                name,
+            }))
+    }
+
+    /// The whole tree as one buffer: each key and value prefixed by its length (u32 BE).
+    pub fn export(&self) -> Result<Vec<u8>, Error> {
+        let mut out = Vec::new();
+        for item in self.tree.iter() {
+            let (key, value) = item?;
+            for part in [key.as_ref(), value.as_ref()] {
+                let len = u32::try_from(part.len()).map_err(|_| Error::Corrupt {
+                    offset: out.len() as u64,
+                    reason: "an entry is larger than 4 GiB".into(),
+                })?;
+                out.extend_from_slice(&len.to_be_bytes());
+                out.extend_from_slice(part);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Replaces the tree's contents with an [`export`](Self::export)ed buffer. A malformed
+    /// buffer is refused before anything changes.
+    pub fn import(&self, bytes: &[u8]) -> Result<(), Error> {
+        let mut entries = Vec::new();
+        let mut at = 0usize;
+        let corrupt = |at: usize, reason: &str| Error::Corrupt {
+            offset: at as u64,
+            reason: reason.to_owned(),
+        };
+        let take = |at: &mut usize| -> Result<Vec<u8>, Error> {
+            let head = bytes
+                .get(*at..*at + 4)
+                .ok_or_else(|| corrupt(*at, "truncated length"))?;
+            let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+            if len > SNAPSHOT_ITEM_BYTES_MAX {
+                return Err(corrupt(*at, "an entry is too large"));
+            }
+            let part = bytes
+                .get(*at + 4..*at + 4 + len)
+                .ok_or_else(|| corrupt(*at, "truncated entry"))?;
+            *at += 4 + len;
+            Ok(part.to_vec())
+        };
+        while at < bytes.len() {
+            let key = take(&mut at)?;
+            let value = take(&mut at)?;
+            entries.push((key, value));
+        }
+        self.tree.clear()?;
+        let mut writes = sled::Batch::default();
+        for (key, value) in entries {
+            writes.insert(key, value);
+        }
+        self.tree.apply_batch(writes)?;
+        Ok(())
+    }
+}
+
+fn decode_time(value: &[u8]) -> Option<i64> {
+    <[u8; 8]>::try_from(value).ok().map(i64::from_be_bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kiln_proto::storage::{Mutation, Put};
+
+    fn tree() -> (tempfile::TempDir, ShardTree) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = sled::Config::new().path(dir.path()).open().expect("sled");
+        (dir, ShardTree::new(db.open_tree("t").expect("tree")))
+    }
+
+    #[test]
+    fn a_snapshot_round_trips_and_a_malformed_one_changes_nothing() {
+        let (_dir, source) = tree();
+        let batch = Batch {
+            namespace: "ns".into(),
+            object_id: vec![9; 32],
+            name: None,
+            mutations: vec![Mutation {
+                kind: Some(mutation::Kind::Put(Put {
+                    key: b"k".to_vec(),
+                    value: b"v".to_vec(),
+                })),
+            }],
+        };
+        source.apply(7, &batch, Some(b"meta")).expect("apply");
+        let snapshot = source.export().expect("export");
+        let (_dir2, target) = tree();
+        target.import(&snapshot).expect("import");
+        assert_eq!(
+            target.get(&[9; 32], b"k").expect("get"),
+            Some(b"v".to_vec())
+        );
+        assert_eq!(target.last_applied().expect("index"), 7);
+        assert_eq!(target.meta().expect("meta"), Some(b"meta".to_vec()));
+        let err = target.import(&snapshot[..snapshot.len() - 1]);
+        assert!(err.is_err(), "a truncated snapshot is refused");
+        assert_eq!(
+            target.get(&[9; 32], b"k").expect("get"),
+            Some(b"v".to_vec())
+        );
+    }
+}
