@@ -237,7 +237,7 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-fn toml_error(path: &Path, text: &str, err: toml::de::Error) -> Error {
+pub(crate) fn toml_error(path: &Path, text: &str, err: toml::de::Error) -> Error {
     let (line, column) = match err.span() {
         Some(span) => line_column(text, span.start),
         None => (1, 1),

@@ -3,9 +3,11 @@
 
 mod admin;
 mod alarms;
+mod cluster;
 mod config;
 mod cron;
 mod object_store;
+mod serve;
 mod server;
 mod websocket;
 
@@ -35,6 +37,10 @@ enum Command {
     Dev(DevArgs),
     /// List, inspect and delete Durable Objects of a running node (its admin API).
     Objects(ObjectsArgs),
+    /// Run one node of a cluster (see `kiln.toml`): Durable Objects replicated with Raft.
+    Serve(serve::ServeArgs),
+    /// Form a cluster, or show what a node knows of it.
+    Cluster(serve::ClusterArgs),
 }
 
 #[derive(clap::Args)]
@@ -113,6 +119,8 @@ fn main() -> std::process::ExitCode {
     let result = match cli.command {
         Command::Dev(args) => dev(args),
         Command::Objects(args) => objects(args),
+        Command::Serve(args) => serve::serve(args),
+        Command::Cluster(args) => serve::cluster(args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

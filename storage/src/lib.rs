@@ -14,10 +14,12 @@
 mod error;
 mod keys;
 pub mod limits;
+mod object_db;
 pub mod shard_tree;
 mod store;
 mod wal;
 
 pub use error::Error;
+pub use object_db::ObjectDb;
 pub use shard_tree::{AlarmEntry, Entry, ListRange, ObjectEntry, ShardTree};
-pub use store::{open_sled, Store, StoreOptions};
+pub use store::{Store, StoreOptions};

@@ -277,7 +277,9 @@ impl Inner {
     }
 }
 
-fn sync_tree(path: &Path) -> Result<(), Error> {
+/// Fsyncs every file under `path` and the directories themselves (sled's flush is not a real
+/// fsync).
+pub fn sync_tree(path: &Path) -> Result<(), Error> {
     for entry in std::fs::read_dir(path)? {
         let entry = entry?;
         let kind = entry.file_type()?;

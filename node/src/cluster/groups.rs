@@ -1,0 +1,288 @@
+//! The shard groups of this node: one Raft group per shard, each with its log store and its
+//! state machine on the node's sled database, all sending through one router.
+//!
+//! The leader of a shard owns its objects. A leader serves objects only once it is *ready*: it
+//! has confirmed its leadership with a quorum and applied everything committed before its term
+//! (openraft's read index), so nothing it reads is older than what a former owner acknowledged.
+//! Guarantees: a proposal resolves `Ok` only once its entry committed on a majority (each
+//! member fsynced it) and applied here; a proposal on a node that is not the ready leader fails
+//! without being written.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use kiln_proto::storage::Batch;
+use kiln_proto::Message;
+use kiln_storage::{ObjectDb, ShardTree};
+use openraft::async_runtime::WatchReceiver;
+use openraft::{BasicNode, Config, Raft, ReadPolicy, ServerState, SnapshotPolicy};
+
+use super::log_store::LogStore;
+use super::network::{NetworkFactory, Router};
+use super::node_config::NodeConfig;
+use super::peers::Peers;
+use super::state_machine::ShardMachine;
+use super::types::{Command, GroupId, NodeId, TypeConfig};
+
+pub type ShardRaft = Raft<TypeConfig, ShardMachine>;
+
+/// Replicas per shard (the node count when smaller).
+pub const REPLICATION_FACTOR: usize = 3;
+/// Raft timing: heartbeats, and the election timeout range (the leader lease is its maximum).
+pub const HEARTBEAT_MS: u64 = 100;
+pub const ELECTION_TIMEOUT_MIN_MS: u64 = 300;
+pub const ELECTION_TIMEOUT_MAX_MS: u64 = 600;
+/// Entries between snapshots of a shard.
+pub const SNAPSHOT_EVERY_ENTRIES: u64 = 5000;
+/// How long a proposal may wait for its commit before the caller is told the outcome is unknown.
+pub const PROPOSAL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a proposal did not commit.
+#[derive(Debug, thiserror::Error)]
+pub enum ProposeError {
+    #[error("this node does not own shard {shard}; its leader is {leader:?}")]
+    NotLeader { shard: u32, leader: Option<NodeId> },
+    #[error("the write's outcome is unknown: {0}")]
+    Unknown(String),
+}
+
+pub struct ShardGroups {
+    me: NodeId,
+    shards: u32,
+    rafts: Vec<ShardRaft>,
+    trees: Vec<ShardTree>,
+    /// Per shard: the term in which this node became the ready leader (0: not ready).
+    ready: Vec<AtomicU64>,
+    members: BTreeMap<NodeId, BasicNode>,
+}
+
+impl ShardGroups {
+    /// Opens (or creates) every shard group of this node.
+    pub async fn open(config: &NodeConfig, peers: Arc<Peers>) -> anyhow::Result<Arc<ShardGroups>> {
+        let raft_config = Arc::new(
+            Config {
+                cluster_name: format!("kiln-{}", config.cluster_fingerprint()),
+                heartbeat_interval: HEARTBEAT_MS,
+                election_timeout_min: ELECTION_TIMEOUT_MIN_MS,
+                election_timeout_max: ELECTION_TIMEOUT_MAX_MS,
+                snapshot_policy: SnapshotPolicy::LogsSinceLast(SNAPSHOT_EVERY_ENTRIES),
+                max_in_snapshot_log_to_keep: 1000,
+                ..Default::default()
+            }
+            .validate()?,
+        );
+        let db = ObjectDb::open(&config.data_dir.join("objects"))?;
+        let router = Router::new(peers);
+        let mut rafts = Vec::with_capacity(config.shards as usize);
+        let mut trees = Vec::with_capacity(config.shards as usize);
+        for shard in 0..config.shards {
+            let tree = db.tree(&format!("shard-{shard:04}"))?;
+            let machine = ShardMachine::new(shard, tree.clone(), db.clone());
+            let log = LogStore::open(
+                &config
+                    .data_dir
+                    .join("raft")
+                    .join(format!("shard-{shard:04}")),
+            )?;
+            let network = NetworkFactory::new(router.clone(), shard as GroupId);
+            let raft = Raft::new(
+                config.node_id,
+                Arc::clone(&raft_config),
+                network,
+                log,
+                machine,
+            )
+            .await
+            .map_err(|err| anyhow::anyhow!("starting the Raft group of shard {shard}: {err}"))?;
+            rafts.push(raft);
+            trees.push(tree);
+        }
+        let members = config
+            .peers
+            .iter()
+            .map(|(id, address)| (*id, BasicNode::new(address.to_string())))
+            .collect();
+        let groups = Arc::new(ShardGroups {
+            me: config.node_id,
+            shards: config.shards,
+            rafts,
+            trees,
+            ready: (0..config.shards).map(|_| AtomicU64::new(0)).collect(),
+            members,
+        });
+        for shard in 0..config.shards {
+            tokio::spawn(watch_readiness(Arc::clone(&groups), shard));
+        }
+        Ok(groups)
+    }
+
+    pub fn node_id(&self) -> NodeId {
+        self.me
+    }
+
+    pub fn shard_count(&self) -> u32 {
+        self.shards
+    }
+
+    pub fn raft(&self, shard: u32) -> Option<&ShardRaft> {
+        self.rafts.get(shard as usize)
+    }
+
+    pub fn tree(&self, shard: u32) -> Option<&ShardTree> {
+        self.trees.get(shard as usize)
+    }
+
+    /// The shard an object belongs to.
+    pub fn shard_of(&self, id: &[u8; 32]) -> u32 {
+        kiln_router::shard_of(id, self.shards)
+    }
+
+    /// The shard's replicas when the cluster is first formed: `REPLICATION_FACTOR` nodes, the
+    /// starting node rotating with the shard so leaders spread.
+    pub fn initial_replicas(&self, shard: u32) -> BTreeMap<NodeId, BasicNode> {
+        let nodes: Vec<_> = self.members.iter().collect();
+        let count = nodes.len().min(REPLICATION_FACTOR);
+        (0..count)
+            .map(|i| nodes[(shard as usize + i) % nodes.len()])
+            .map(|(id, node)| (*id, node.clone()))
+            .collect()
+    }
+
+    /// The node this node believes leads `shard`.
+    pub fn leader(&self, shard: u32) -> Option<NodeId> {
+        self.raft(shard)?.metrics().borrow_watched().current_leader
+    }
+
+    /// Whether this node leads `shard` and has caught up to serve its objects.
+    pub fn is_ready_leader(&self, shard: u32) -> bool {
+        let Some(raft) = self.raft(shard) else {
+            return false;
+        };
+        let metrics = raft.metrics().borrow_watched().clone();
+        metrics.state == ServerState::Leader
+            && metrics.current_leader == Some(self.me)
+            && self
+                .ready
+                .get(shard as usize)
+                .is_some_and(|ready| ready.load(Ordering::Acquire) == metrics.current_term)
+    }
+
+    /// Replicates one object batch through its shard's log; resolves once committed and applied.
+    pub async fn propose(&self, batch: Batch) -> Result<(), ProposeError> {
+        let id: [u8; 32] = batch
+            .object_id
+            .as_slice()
+            .try_into()
+            .map_err(|_| ProposeError::Unknown("malformed object id".into()))?;
+        let shard = self.shard_of(&id);
+        let raft = self
+            .raft(shard)
+            .ok_or_else(|| ProposeError::Unknown(format!("no shard {shard}")))?;
+        if !self.is_ready_leader(shard) {
+            return Err(ProposeError::NotLeader {
+                shard,
+                leader: self.leader(shard),
+            });
+        }
+        let command = Command {
+            batch: batch.encode_to_vec(),
+        };
+        match tokio::time::timeout(PROPOSAL_TIMEOUT, raft.client_write(command)).await {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(err)) => Err(ProposeError::Unknown(err.to_string())),
+            Err(_) => Err(ProposeError::Unknown(format!(
+                "not committed within {PROPOSAL_TIMEOUT:?}"
+            ))),
+        }
+    }
+
+    /// Initializes the given shards (all when empty) on this node, where it is their first
+    /// replica; returns the shards another node must initialize, by node.
+    pub async fn initialize(
+        &self,
+        shards: &[u32],
+    ) -> anyhow::Result<(u32, BTreeMap<NodeId, Vec<u32>>)> {
+        let all: Vec<u32> = (0..self.shards).collect();
+        let wanted = if shards.is_empty() { &all[..] } else { shards };
+        let mut initialized = 0;
+        let mut elsewhere: BTreeMap<NodeId, Vec<u32>> = BTreeMap::new();
+        for &shard in wanted {
+            let raft = self
+                .raft(shard)
+                .ok_or_else(|| anyhow::anyhow!("no shard {shard}"))?;
+            let replicas = self.initial_replicas(shard);
+            let first = *replicas
+                .keys()
+                .next()
+                .ok_or_else(|| anyhow::anyhow!("no nodes"))?;
+            if first != self.me {
+                if shards.is_empty() {
+                    elsewhere.entry(first).or_default().push(shard);
+                }
+                continue;
+            }
+            if raft.is_initialized().await? {
+                continue;
+            }
+            raft.initialize(replicas).await?;
+            initialized += 1;
+        }
+        Ok((initialized, elsewhere))
+    }
+
+    /// The voters of a shard as this node knows them.
+    pub fn voters(&self, shard: u32) -> BTreeSet<NodeId> {
+        self.raft(shard).map_or_else(BTreeSet::new, |raft| {
+            raft.metrics()
+                .borrow_watched()
+                .membership_config
+                .membership()
+                .voter_ids()
+                .collect()
+        })
+    }
+
+    pub async fn shutdown(&self) {
+        for raft in &self.rafts {
+            let _ = raft.shutdown().await;
+        }
+    }
+}
+
+/// Marks the shard ready once this node, as its leader, has confirmed leadership and applied
+/// everything committed before; clears it when leadership goes.
+async fn watch_readiness(groups: Arc<ShardGroups>, shard: u32) {
+    let Some(raft) = groups.raft(shard).cloned() else {
+        return;
+    };
+    let mut metrics = raft.metrics();
+    loop {
+        let (state, term, leader) = {
+            let m = metrics.borrow_watched();
+            (m.state, m.current_term, m.current_leader)
+        };
+        let ready = &groups.ready[shard as usize];
+        if state == ServerState::Leader && leader == Some(groups.me) {
+            if ready.load(Ordering::Acquire) != term {
+                match raft.ensure_linearizable(ReadPolicy::ReadIndex).await {
+                    Ok(_) => {
+                        ready.store(term, Ordering::Release);
+                        tracing::info!(target: "kiln::raft", shard, term, "this node owns the shard");
+                    }
+                    Err(err) => {
+                        tracing::debug!(target: "kiln::raft", shard, %err, "not ready to own the shard yet");
+                        tokio::time::sleep(Duration::from_millis(HEARTBEAT_MS)).await;
+                        continue;
+                    }
+                }
+            }
+        } else if ready.swap(0, Ordering::AcqRel) != 0 {
+            tracing::info!(target: "kiln::raft", shard, term, "this node no longer owns the shard");
+        }
+        if metrics.changed().await.is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! Kiln as a cluster of nodes: each node's configuration, the Raft groups that replicate object
+//! storage (one per shard; the leader of a shard owns its objects), the gRPC service peers talk
+//! to, and the placement that sends object calls to their owner.
+
+pub mod groups;
+pub mod log_store;
+pub mod network;
+pub mod node_config;
+pub mod peers;
+pub mod placement;
+pub mod service;
+pub mod state_machine;
+pub mod store;
+pub mod types;
+pub mod wire;

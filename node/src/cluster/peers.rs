@@ -1,0 +1,137 @@
+//! Connections to the other nodes: one lazily connected gRPC channel per peer, every call
+//! carrying the cluster's peer token, and the check of that token on the receiving side.
+//!
+//! The token is a hash of the cluster key, never the key itself. A call without it, or with
+//! another cluster's, is refused with `Unauthenticated` and logged with the caller's address.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use kiln_proto::cluster::admin_client::AdminClient;
+use kiln_proto::cluster::objects_client::ObjectsClient;
+use kiln_proto::cluster::raft_client::RaftClient;
+use sha2::{Digest, Sha256};
+use tonic::metadata::MetadataValue;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Channel, Endpoint};
+
+use super::node_config::NodeConfig;
+
+/// The metadata key the peer token travels in.
+pub const TOKEN_HEADER: &str = "x-kiln-cluster-token";
+/// How long a connection attempt to a peer may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
+/// The largest message a node accepts from a peer (an object call's body plus headers).
+pub const PEER_MESSAGE_BYTES_MAX: usize = 40 * 1024 * 1024;
+
+/// The token peers of one cluster present to each other.
+pub fn peer_token(cluster_key: &str) -> String {
+    let digest = Sha256::digest(format!("kiln peer token {cluster_key}").as_bytes());
+    kiln_runtime::object::to_hex(&digest)
+}
+
+/// Adds the peer token to every outgoing call.
+#[derive(Clone)]
+pub struct WithToken(MetadataValue<tonic::metadata::Ascii>);
+
+impl tonic::service::Interceptor for WithToken {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        request.metadata_mut().insert(TOKEN_HEADER, self.0.clone());
+        Ok(request)
+    }
+}
+
+/// Refuses incoming calls without this cluster's token.
+#[derive(Clone)]
+pub struct RequireToken(pub String);
+
+impl tonic::service::Interceptor for RequireToken {
+    fn call(&mut self, request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        let presented = request
+            .metadata()
+            .get(TOKEN_HEADER)
+            .and_then(|v| v.to_str().ok());
+        if presented == Some(self.0.as_str()) {
+            return Ok(request);
+        }
+        let from = request
+            .remote_addr()
+            .map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+        tracing::warn!(target: "kiln::cluster", %from, "refused a peer call without the cluster key");
+        Err(tonic::Status::unauthenticated(
+            "not a member of this cluster",
+        ))
+    }
+}
+
+type Intercepted = InterceptedService<Channel, WithToken>;
+
+/// Channels to every peer.
+pub struct Peers {
+    channels: BTreeMap<u64, Channel>,
+    token: WithToken,
+}
+
+impl Peers {
+    pub fn new(
+        config: &NodeConfig,
+    ) -> Result<Peers, tonic::metadata::errors::InvalidMetadataValue> {
+        let token = WithToken(peer_token(&config.cluster_key).parse()?);
+        let channels = config
+            .peers
+            .iter()
+            .filter(|(id, _)| **id != config.node_id)
+            .filter_map(|(id, address)| Some((*id, channel(*address)?)))
+            .collect();
+        Ok(Peers { channels, token })
+    }
+
+    pub fn objects(&self, node: u64) -> Option<ObjectsClient<Intercepted>> {
+        let channel = self.channels.get(&node)?.clone();
+        Some(
+            ObjectsClient::with_interceptor(channel, self.token.clone())
+                .max_decoding_message_size(PEER_MESSAGE_BYTES_MAX)
+                .max_encoding_message_size(PEER_MESSAGE_BYTES_MAX),
+        )
+    }
+
+    pub fn admin(&self, node: u64) -> Option<AdminClient<Intercepted>> {
+        let channel = self.channels.get(&node)?.clone();
+        Some(AdminClient::with_interceptor(channel, self.token.clone()))
+    }
+
+    pub fn raft(&self, node: u64) -> Option<RaftClient<Intercepted>> {
+        let channel = self.channels.get(&node)?.clone();
+        Some(
+            RaftClient::with_interceptor(channel, self.token.clone())
+                .max_decoding_message_size(PEER_MESSAGE_BYTES_MAX)
+                .max_encoding_message_size(PEER_MESSAGE_BYTES_MAX),
+        )
+    }
+}
+
+/// A lazily connected channel to `address`.
+pub fn channel(address: SocketAddr) -> Option<Channel> {
+    let endpoint = Endpoint::from_shared(format!("http://{address}")).ok()?;
+    Some(
+        endpoint
+            .connect_timeout(CONNECT_TIMEOUT)
+            .tcp_nodelay(true)
+            .http2_keep_alive_interval(Duration::from_secs(10))
+            .connect_lazy(),
+    )
+}
+
+/// An admin client for the command line (`kiln cluster status`).
+pub fn admin_at(
+    address: SocketAddr,
+    cluster_key: &str,
+) -> anyhow::Result<AdminClient<Intercepted>> {
+    let channel = channel(address).ok_or_else(|| anyhow::anyhow!("bad address {address}"))?;
+    let token = WithToken(peer_token(cluster_key).parse()?);
+    Ok(AdminClient::with_interceptor(channel, token))
+}

@@ -1,0 +1,267 @@
+//! Where objects run in a cluster: on the ready leader of their shard. Calls for objects owned
+//! by another node are sent there over gRPC; a wrong guess (`NOT_LEADER`) is followed to the
+//! hinted owner, then retried with backoff until a deadline.
+//!
+//! Guarantees: a call is retried only when the owner answered that it did not run it (or it
+//! could not be delivered at all), so no call runs twice; a call whose outcome is unknown (the
+//! connection failed after it was sent) is reported as such; every wait is bounded by
+//! [`CALL_DEADLINE`].
+
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use kiln_proto::cluster::{call_error, CallRequest, FetchRequest};
+use kiln_runtime::{Body, Error, ObjectPlacement, ObjectTarget, PlacedFuture, Runtime, Worker};
+
+use super::groups::ShardGroups;
+use super::peers::Peers;
+use super::wire;
+
+/// How long a call may look for its object's owner (an election takes well under this).
+pub const CALL_DEADLINE: Duration = Duration::from_secs(10);
+/// Backoff between attempts while a shard has no reachable owner.
+const BACKOFF_MIN: Duration = Duration::from_millis(20);
+const BACKOFF_MAX: Duration = Duration::from_millis(300);
+
+pub struct ClusterPlacement {
+    groups: Arc<ShardGroups>,
+    peers: Arc<Peers>,
+    /// Set once the runtime exists (it holds this placement).
+    runtime: OnceLock<Runtime>,
+}
+
+/// Where one attempt should go.
+enum Owner {
+    Here,
+    Node(u64),
+    Unknown,
+}
+
+/// What one remote attempt came to.
+enum Attempt<T> {
+    Done(Result<T, Error>),
+    /// The owner did not run the call; try again (at the hinted node, if any).
+    Retry(Option<u64>),
+}
+
+impl ClusterPlacement {
+    pub fn new(groups: Arc<ShardGroups>, peers: Arc<Peers>) -> Arc<ClusterPlacement> {
+        Arc::new(ClusterPlacement {
+            groups,
+            peers,
+            runtime: OnceLock::new(),
+        })
+    }
+
+    pub fn set_runtime(&self, runtime: Runtime) {
+        let _ = self.runtime.set(runtime);
+    }
+
+    fn runtime(&self) -> Result<Runtime, Error> {
+        self.runtime.get().cloned().ok_or(Error::Shutdown)
+    }
+}
+
+fn unavailable(shard: u32) -> Error {
+    Error::Exception(format!(
+        "Error: Durable Object is unavailable: shard {shard} has no reachable owner (retried for {CALL_DEADLINE:?})"
+    ))
+}
+
+fn status_attempt<T>(status: &tonic::Status, node: u64) -> Attempt<T> {
+    if status.code() == tonic::Code::Unavailable {
+        // Not delivered: the node is down or unreachable.
+        return Attempt::Retry(None);
+    }
+    Attempt::Done(Err(Error::Exception(format!(
+        "Error: the outcome of a call to a Durable Object on node {node} is unknown: {}",
+        status.message()
+    ))))
+}
+
+impl ObjectPlacement for ClusterPlacement {
+    fn is_local(&self, _worker: &Worker, target: &ObjectTarget) -> bool {
+        self.groups
+            .is_ready_leader(self.groups.shard_of(&target.id))
+    }
+
+    fn fetch(
+        &self,
+        worker: Arc<Worker>,
+        target: ObjectTarget,
+        request: http::Request<Body>,
+    ) -> PlacedFuture<http::Response<Body>> {
+        let groups = Arc::clone(&self.groups);
+        let runtime = self.runtime();
+        let peers_owner = self.peers_handle();
+        Box::pin(async move {
+            let runtime = runtime?;
+            let (parts, body) = request.into_parts();
+            let body = wire::collect(body).await?;
+            let shard = groups.shard_of(&target.id);
+            let deadline = Instant::now() + CALL_DEADLINE;
+            let mut backoff = BACKOFF_MIN;
+            let mut hint = None;
+            loop {
+                let owner = peers_owner.owner(shard, hint.take());
+                let attempt = match owner {
+                    Owner::Here => {
+                        let mut local = http::Request::new(kiln_runtime::full(body.clone()));
+                        *local.method_mut() = parts.method.clone();
+                        *local.uri_mut() = parts.uri.clone();
+                        *local.headers_mut() = parts.headers.clone();
+                        return runtime.object_fetch_here(&worker, target, local).await;
+                    }
+                    Owner::Node(node) => {
+                        let request = FetchRequest {
+                            object: Some(wire::address(&worker, &target)),
+                            method: parts.method.to_string(),
+                            url: parts.uri.to_string(),
+                            headers: wire::headers(&parts.headers),
+                            body: body.to_vec(),
+                        };
+                        match peers_owner.peers.objects(node) {
+                            None => Attempt::Retry(None),
+                            Some(mut client) => match client.fetch(request).await {
+                                Err(status) => status_attempt(&status, node),
+                                Ok(reply) => {
+                                    let reply = reply.into_inner();
+                                    match reply.error {
+                                        Some(err)
+                                            if err.kind == call_error::Kind::NotLeader as i32 =>
+                                        {
+                                            Attempt::Retry(err.leader_hint.filter(|n| *n != node))
+                                        }
+                                        Some(err) => Attempt::Done(Err(wire::runtime_error(&err))),
+                                        None => {
+                                            let mut response =
+                                                http::Response::new(kiln_runtime::full(reply.body));
+                                            *response.status_mut() =
+                                                http::StatusCode::from_u16(reply.status as u16)
+                                                    .unwrap_or(
+                                                        http::StatusCode::INTERNAL_SERVER_ERROR,
+                                                    );
+                                            *response.headers_mut() =
+                                                wire::header_map(&reply.headers);
+                                            Attempt::Done(Ok(response))
+                                        }
+                                    }
+                                }
+                            },
+                        }
+                    }
+                    Owner::Unknown => Attempt::Retry(None),
+                };
+                match attempt {
+                    Attempt::Done(result) => return result,
+                    Attempt::Retry(next) => {
+                        if Instant::now() >= deadline {
+                            return Err(unavailable(shard));
+                        }
+                        if next.is_some() {
+                            hint = next;
+                        } else {
+                            tokio::time::sleep(backoff).await;
+                            backoff = (backoff * 2).min(BACKOFF_MAX);
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    fn call(
+        &self,
+        worker: Arc<Worker>,
+        target: ObjectTarget,
+        method: String,
+        args: String,
+    ) -> PlacedFuture<String> {
+        let runtime = self.runtime();
+        let placement = self.peers_handle();
+        Box::pin(async move {
+            let runtime = runtime?;
+            let shard = placement.groups.shard_of(&target.id);
+            let deadline = Instant::now() + CALL_DEADLINE;
+            let mut backoff = BACKOFF_MIN;
+            let mut hint = None;
+            loop {
+                let attempt = match placement.owner(shard, hint.take()) {
+                    Owner::Here => {
+                        return runtime
+                            .object_call_here(&worker, target, method, args)
+                            .await
+                    }
+                    Owner::Node(node) => match placement.peers.objects(node) {
+                        None => Attempt::Retry(None),
+                        Some(mut client) => {
+                            let request = CallRequest {
+                                object: Some(wire::address(&worker, &target)),
+                                method: method.clone(),
+                                args: args.clone(),
+                            };
+                            match client.call(request).await {
+                                Err(status) => status_attempt(&status, node),
+                                Ok(reply) => {
+                                    let reply = reply.into_inner();
+                                    match reply.error {
+                                        Some(err)
+                                            if err.kind == call_error::Kind::NotLeader as i32 =>
+                                        {
+                                            Attempt::Retry(err.leader_hint.filter(|n| *n != node))
+                                        }
+                                        Some(err) => Attempt::Done(Err(wire::runtime_error(&err))),
+                                        None => Attempt::Done(Ok(reply.result)),
+                                    }
+                                }
+                            }
+                        }
+                    },
+                    Owner::Unknown => Attempt::Retry(None),
+                };
+                match attempt {
+                    Attempt::Done(result) => return result,
+                    Attempt::Retry(next) => {
+                        if Instant::now() >= deadline {
+                            return Err(unavailable(shard));
+                        }
+                        if next.is_some() {
+                            hint = next;
+                        } else {
+                            tokio::time::sleep(backoff).await;
+                            backoff = (backoff * 2).min(BACKOFF_MAX);
+                        }
+                    }
+                }
+            }
+        })
+    }
+}
+
+/// The parts of the placement a call's future keeps (it must be `'static`).
+#[derive(Clone)]
+struct Handle {
+    groups: Arc<ShardGroups>,
+    peers: Arc<Peers>,
+}
+
+impl Handle {
+    fn owner(&self, shard: u32, hint: Option<u64>) -> Owner {
+        if self.groups.is_ready_leader(shard) {
+            return Owner::Here;
+        }
+        match hint.or_else(|| self.groups.leader(shard)) {
+            Some(node) if node != self.groups.node_id() => Owner::Node(node),
+            _ => Owner::Unknown,
+        }
+    }
+}
+
+impl ClusterPlacement {
+    fn peers_handle(&self) -> Handle {
+        Handle {
+            groups: Arc::clone(&self.groups),
+            peers: Arc::clone(&self.peers),
+        }
+    }
+}

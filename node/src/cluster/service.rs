@@ -1,0 +1,312 @@
+//! The gRPC services a node offers its peers: Raft traffic for its shard groups, calls to the
+//! objects it owns, and cluster administration. All of them require the cluster's peer token.
+//!
+//! Guarantees: a message a peer sends is decoded with checks (a malformed one is refused with
+//! `InvalidArgument`, never a panic); an object call reaches the runtime only if this node is the
+//! ready leader of the object's shard, otherwise it is answered `NOT_LEADER` with a hint.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use kiln_proto::cluster::admin_server::{Admin, AdminServer};
+use kiln_proto::cluster::objects_server::{Objects, ObjectsServer};
+use kiln_proto::cluster::raft_server::{Raft as RaftRpc, RaftServer};
+use kiln_proto::cluster::{
+    CallReply, CallRequest, FetchReply, FetchRequest, InitReply, InitRequest, RaftReply,
+    RaftRequest, ShardStatus, StatusReply, StatusRequest,
+};
+use kiln_runtime::{Runtime, WebSocketUpgrade, Worker};
+use openraft::async_runtime::WatchReceiver;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use tonic::service::interceptor::InterceptedService;
+use tonic::{Request, Response, Status};
+
+use super::groups::{ShardGroups, ShardRaft};
+use super::network::decode_snapshot;
+use super::peers::{Peers, RequireToken, PEER_MESSAGE_BYTES_MAX};
+use super::wire;
+
+/// What the services reach.
+pub struct Services {
+    pub groups: Arc<ShardGroups>,
+    pub peers: Arc<Peers>,
+    pub runtime: Runtime,
+    pub worker: Arc<Worker>,
+}
+
+fn decode<T: DeserializeOwned>(payload: &[u8]) -> Result<T, Status> {
+    serde_json::from_slice(payload)
+        .map_err(|err| Status::invalid_argument(format!("malformed Raft message: {err}")))
+}
+
+fn reply<T: Serialize, E: std::fmt::Display>(
+    result: Result<T, E>,
+) -> Result<Response<RaftReply>, Status> {
+    Ok(Response::new(match result {
+        Ok(value) => RaftReply {
+            payload: serde_json::to_vec(&value).map_err(|e| Status::internal(e.to_string()))?,
+            error: String::new(),
+        },
+        Err(err) => RaftReply {
+            payload: Vec::new(),
+            error: err.to_string(),
+        },
+    }))
+}
+
+struct RaftService(Arc<Services>);
+
+impl RaftService {
+    fn group(&self, request: &RaftRequest) -> Result<ShardRaft, Status> {
+        self.0
+            .groups
+            .raft(request.group)
+            .cloned()
+            .ok_or_else(|| Status::invalid_argument(format!("no shard {}", request.group)))
+    }
+}
+
+#[tonic::async_trait]
+impl RaftRpc for RaftService {
+    async fn append_entries(
+        &self,
+        request: Request<RaftRequest>,
+    ) -> Result<Response<RaftReply>, Status> {
+        let request = request.into_inner();
+        let raft = self.group(&request)?;
+        reply(raft.append_entries(decode(&request.payload)?).await)
+    }
+
+    async fn vote(&self, request: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
+        let request = request.into_inner();
+        let raft = self.group(&request)?;
+        reply(raft.vote(decode(&request.payload)?).await)
+    }
+
+    async fn pre_vote(&self, request: Request<RaftRequest>) -> Result<Response<RaftReply>, Status> {
+        let request = request.into_inner();
+        let raft = self.group(&request)?;
+        reply(raft.pre_vote(decode(&request.payload)?).await)
+    }
+
+    async fn install_snapshot(
+        &self,
+        request: Request<RaftRequest>,
+    ) -> Result<Response<RaftReply>, Status> {
+        let request = request.into_inner();
+        let raft = self.group(&request)?;
+        let (header, bytes) =
+            decode_snapshot(&request.payload).map_err(Status::invalid_argument)?;
+        let snapshot = super::types::Snapshot {
+            meta: header.meta,
+            snapshot: std::io::Cursor::new(bytes),
+        };
+        reply(raft.install_full_snapshot(header.vote, snapshot).await)
+    }
+
+    async fn transfer_leader(
+        &self,
+        request: Request<RaftRequest>,
+    ) -> Result<Response<RaftReply>, Status> {
+        let request = request.into_inner();
+        let raft = self.group(&request)?;
+        reply(raft.handle_transfer_leader(decode(&request.payload)?).await)
+    }
+}
+
+struct ObjectsService(Arc<Services>);
+
+impl ObjectsService {
+    /// The object's target if this node may run it now; otherwise the answer to send.
+    fn admit(
+        &self,
+        address: Option<&kiln_proto::cluster::ObjectAddress>,
+    ) -> Result<Result<kiln_runtime::ObjectTarget, kiln_proto::cluster::CallError>, Status> {
+        let address = address.ok_or_else(|| Status::invalid_argument("no object address"))?;
+        if address.worker != self.0.worker.name() {
+            return Err(Status::not_found(format!(
+                "no worker {:?} on this node",
+                address.worker
+            )));
+        }
+        let target = wire::target(address).map_err(Status::invalid_argument)?;
+        if target.binding >= self.0.worker.script().durable_objects.len() {
+            return Err(Status::invalid_argument("no such Durable Object binding"));
+        }
+        let shard = self.0.groups.shard_of(&target.id);
+        if !self.0.groups.is_ready_leader(shard) {
+            return Ok(Err(wire::not_leader(self.0.groups.leader(shard))));
+        }
+        Ok(Ok(target))
+    }
+}
+
+#[tonic::async_trait]
+impl Objects for ObjectsService {
+    async fn fetch(&self, request: Request<FetchRequest>) -> Result<Response<FetchReply>, Status> {
+        let request = request.into_inner();
+        let target = match self.admit(request.object.as_ref())? {
+            Ok(target) => target,
+            Err(error) => {
+                return Ok(Response::new(FetchReply {
+                    error: Some(error),
+                    ..FetchReply::default()
+                }))
+            }
+        };
+        let method = http::Method::from_bytes(request.method.as_bytes())
+            .map_err(|_| Status::invalid_argument("bad method"))?;
+        let uri: http::Uri = request
+            .url
+            .parse()
+            .map_err(|_| Status::invalid_argument("bad url"))?;
+        let mut http_request = http::Request::new(kiln_runtime::full(request.body));
+        *http_request.method_mut() = method;
+        *http_request.uri_mut() = uri;
+        *http_request.headers_mut() = wire::header_map(&request.headers);
+        let result = self
+            .0
+            .runtime
+            .object_fetch_here(&self.0.worker, target, http_request)
+            .await;
+        let response = match result {
+            Ok(response) => response,
+            Err(err) => {
+                return Ok(Response::new(FetchReply {
+                    error: Some(wire::call_error(&err)),
+                    ..FetchReply::default()
+                }))
+            }
+        };
+        if response.extensions().get::<WebSocketUpgrade>().is_some() {
+            let err = kiln_runtime::Error::Exception(
+                "Error: WebSockets to a Durable Object on another node are not supported yet"
+                    .into(),
+            );
+            return Ok(Response::new(FetchReply {
+                error: Some(wire::call_error(&err)),
+                ..FetchReply::default()
+            }));
+        }
+        let (parts, body) = response.into_parts();
+        let reply = match wire::collect(body).await {
+            Ok(body) => FetchReply {
+                error: None,
+                status: u32::from(parts.status.as_u16()),
+                headers: wire::headers(&parts.headers),
+                body: body.to_vec(),
+            },
+            Err(err) => FetchReply {
+                error: Some(wire::call_error(&err)),
+                ..FetchReply::default()
+            },
+        };
+        Ok(Response::new(reply))
+    }
+
+    async fn call(&self, request: Request<CallRequest>) -> Result<Response<CallReply>, Status> {
+        let request = request.into_inner();
+        let target = match self.admit(request.object.as_ref())? {
+            Ok(target) => target,
+            Err(error) => {
+                return Ok(Response::new(CallReply {
+                    error: Some(error),
+                    result: String::new(),
+                }))
+            }
+        };
+        let result = self
+            .0
+            .runtime
+            .object_call_here(&self.0.worker, target, request.method, request.args)
+            .await;
+        Ok(Response::new(match result {
+            Ok(result) => CallReply {
+                error: None,
+                result,
+            },
+            Err(err) => CallReply {
+                error: Some(wire::call_error(&err)),
+                result: String::new(),
+            },
+        }))
+    }
+}
+
+struct AdminService(Arc<Services>);
+
+#[tonic::async_trait]
+impl Admin for AdminService {
+    async fn status(
+        &self,
+        _request: Request<StatusRequest>,
+    ) -> Result<Response<StatusReply>, Status> {
+        let groups = &self.0.groups;
+        let shards = (0..groups.shard_count())
+            .filter_map(|shard| {
+                let raft = groups.raft(shard)?;
+                let metrics = raft.metrics().borrow_watched().clone();
+                Some(ShardStatus {
+                    shard,
+                    leader: metrics.current_leader,
+                    term: metrics.current_term,
+                    commit_index: metrics.local_committed.as_ref().map_or(0, |id| id.index),
+                    applied_index: metrics.last_applied.as_ref().map_or(0, |id| id.index),
+                    voters: groups.voters(shard).into_iter().collect(),
+                })
+            })
+            .collect();
+        Ok(Response::new(StatusReply {
+            node_id: groups.node_id(),
+            shards,
+        }))
+    }
+
+    async fn init(&self, request: Request<InitRequest>) -> Result<Response<InitReply>, Status> {
+        let request = request.into_inner();
+        let groups = &self.0.groups;
+        if request.shards.iter().any(|s| *s >= groups.shard_count()) {
+            return Err(Status::invalid_argument("no such shard"));
+        }
+        let (mut initialized, elsewhere) = groups
+            .initialize(&request.shards)
+            .await
+            .map_err(|err| Status::internal(err.to_string()))?;
+        for (node, shards) in elsewhere {
+            let Some(channel) = self.0.peers.admin(node) else {
+                return Err(Status::internal(format!("node {node} is not a known peer")));
+            };
+            let mut client = channel;
+            let reply = client
+                .init(InitRequest { shards })
+                .await
+                .map_err(|err| Status::unavailable(format!("node {node}: {}", err.message())))?;
+            initialized += reply.into_inner().initialized;
+        }
+        Ok(Response::new(InitReply { initialized }))
+    }
+}
+
+/// Serves the peer services on `address` until the process ends.
+pub async fn serve(
+    address: SocketAddr,
+    services: Arc<Services>,
+    token: String,
+) -> anyhow::Result<()> {
+    let check = RequireToken(token);
+    let raft = RaftServer::new(RaftService(Arc::clone(&services)))
+        .max_decoding_message_size(PEER_MESSAGE_BYTES_MAX)
+        .max_encoding_message_size(PEER_MESSAGE_BYTES_MAX);
+    let objects = ObjectsServer::new(ObjectsService(Arc::clone(&services)))
+        .max_decoding_message_size(PEER_MESSAGE_BYTES_MAX)
+        .max_encoding_message_size(PEER_MESSAGE_BYTES_MAX);
+    let admin = AdminServer::new(AdminService(services));
+    tonic::transport::Server::builder()
+        .add_service(InterceptedService::new(raft, check.clone()))
+        .add_service(InterceptedService::new(objects, check.clone()))
+        .add_service(InterceptedService::new(admin, check))
+        .serve(address)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,204 @@
+//! `kiln serve`: one node of a cluster. It opens its shard groups, serves its peers over gRPC
+//! and Workers over HTTP, and runs each Durable Object on the node that owns its shard.
+//!
+//! `kiln cluster init` forms the cluster's first membership; `kiln cluster status` prints what
+//! one node knows of every shard.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use hmac::{Hmac, Mac};
+use kiln_proto::cluster::{InitRequest, StatusRequest};
+use kiln_runtime::{Runtime, RuntimeOptions, Worker};
+use sha2::Sha256;
+
+use crate::cluster::groups::ShardGroups;
+use crate::cluster::node_config::{NodeConfig, NodeFlags};
+use crate::cluster::peers::{self, Peers};
+use crate::cluster::placement::ClusterPlacement;
+use crate::cluster::service::{self, Services};
+use crate::cluster::store::ClusterStore;
+use crate::{config, server};
+
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// The worker's directory (every node serves the same worker).
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub node: NodeFlags,
+    /// JS threads (default: one per core).
+    #[arg(long, env = "KILN_THREADS")]
+    pub threads: Option<usize>,
+}
+
+#[derive(clap::Args)]
+pub struct ClusterArgs {
+    #[command(subcommand)]
+    pub action: ClusterAction,
+    /// A node's peer address (its `listen`).
+    #[arg(
+        long,
+        global = true,
+        default_value = "127.0.0.1:7001",
+        env = "KILN_NODE"
+    )]
+    pub node: std::net::SocketAddr,
+    /// The cluster key.
+    #[arg(long, global = true, env = "KILN_CLUSTER_KEY", hide_env_values = true)]
+    pub cluster_key: Option<String>,
+}
+
+#[derive(clap::Subcommand)]
+pub enum ClusterAction {
+    /// Form the cluster: every shard group starts with its first replicas.
+    Init,
+    /// What the node knows of each shard: leader, term, commit and applied index, voters.
+    Status,
+}
+
+/// A namespace's id key, the same on every node: derived from the cluster key.
+fn namespace_key(cluster_key: &str, namespace: &str) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(cluster_key.as_bytes())
+        .expect("HMAC takes keys of any length");
+    mac.update(b"kiln durable object namespace\0");
+    mac.update(namespace.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
+pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let node = NodeConfig::resolve(&args.node)?;
+    node.claim_data_dir()?;
+    let loaded = config::load(&args.dir)?;
+    for warning in &loaded.warnings {
+        tracing::warn!("{warning}");
+    }
+    let mut script = config::worker_script(&loaded, &BTreeMap::new())?;
+    for binding in &mut script.durable_objects {
+        binding.key = namespace_key(&node.cluster_key, &binding.namespace);
+    }
+    let worker = Worker::new(script)?;
+    let threads = args
+        .threads
+        .unwrap_or_else(|| RuntimeOptions::default().threads);
+    let io = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.clamp(2, 4))
+        .enable_all()
+        .build()
+        .context("starting the I/O runtime")?;
+    io.block_on(async move {
+        let peers = Arc::new(Peers::new(&node)?);
+        let groups = ShardGroups::open(&node, Arc::clone(&peers)).await?;
+        let placement = ClusterPlacement::new(Arc::clone(&groups), Arc::clone(&peers));
+        let runtime = Runtime::new(RuntimeOptions {
+            threads,
+            store: Some(Arc::new(ClusterStore(Arc::clone(&groups)))),
+            placement: Some(Arc::clone(&placement) as Arc<dyn kiln_runtime::ObjectPlacement>),
+        });
+        placement.set_runtime(runtime.clone());
+        runtime
+            .load(&worker)
+            .await
+            .map_err(|err| anyhow::anyhow!("{}: {err}", worker.name()))?;
+        let services = Arc::new(Services {
+            groups: Arc::clone(&groups),
+            peers,
+            runtime: runtime.clone(),
+            worker: Arc::clone(&worker),
+        });
+        let listener = tokio::net::TcpListener::bind(node.http)
+            .await
+            .with_context(|| format!("binding {}", node.http))?;
+        let bound = listener.local_addr()?;
+        let peer_service = tokio::spawn(service::serve(
+            node.listen,
+            services,
+            peers::peer_token(&node.cluster_key),
+        ));
+        tracing::info!(
+            worker = worker.name(),
+            node = node.node_id,
+            peers = %node.listen,
+            shards = node.shards,
+            "Ready on http://{bound}"
+        );
+        let site = Arc::new(server::Site {
+            runtime,
+            worker,
+            test_scheduled: false,
+            admin: None,
+        });
+        tokio::select! {
+            _ = server::serve(listener, site) => {}
+            result = peer_service => {
+                match result {
+                    Ok(Err(err)) => return Err(err.context(format!("serving peers on {}", node.listen))),
+                    Err(err) => return Err(anyhow::anyhow!("the peer service failed: {err}")),
+                    Ok(Ok(())) => {}
+                }
+            }
+            _ = tokio::signal::ctrl_c() => tracing::info!("shutting down"),
+        }
+        groups.shutdown().await;
+        Ok(())
+    })
+}
+
+pub fn cluster(args: ClusterArgs) -> anyhow::Result<()> {
+    let key = args
+        .cluster_key
+        .context("the cluster key is required: --cluster-key or KILN_CLUSTER_KEY")?;
+    let io = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    io.block_on(async move {
+        let mut client = peers::admin_at(args.node, &key)?;
+        match args.action {
+            ClusterAction::Init => {
+                let reply = client
+                    .init(InitRequest { shards: Vec::new() })
+                    .await
+                    .map_err(|status| anyhow::anyhow!("{}: {}", args.node, status.message()))?;
+                #[allow(clippy::print_stdout)]
+                {
+                    println!(
+                        "initialized {} shard groups",
+                        reply.into_inner().initialized
+                    );
+                }
+            }
+            ClusterAction::Status => {
+                let reply = client
+                    .status(StatusRequest {})
+                    .await
+                    .map_err(|status| anyhow::anyhow!("{}: {}", args.node, status.message()))?
+                    .into_inner();
+                let mut table = format!(
+                    "node {}\n{:>5}  {:>6}  {:>5}  {:>8}  {:>8}  voters\n",
+                    reply.node_id, "shard", "leader", "term", "commit", "applied"
+                );
+                for shard in reply.shards {
+                    let voters: Vec<String> = shard.voters.iter().map(u64::to_string).collect();
+                    table.push_str(&format!(
+                        "{:>5}  {:>6}  {:>5}  {:>8}  {:>8}  {}\n",
+                        shard.shard,
+                        shard
+                            .leader
+                            .map_or_else(|| "-".to_owned(), |l| l.to_string()),
+                        shard.term,
+                        shard.commit_index,
+                        shard.applied_index,
+                        voters.join(",")
+                    ));
+                }
+                #[allow(clippy::print_stdout)]
+                {
+                    print!("{table}");
+                }
+            }
+        }
+        Ok(())
+    })
+}
