@@ -1,8 +1,10 @@
 //! Integration tests: real `kiln` processes on 127.0.0.1 ports, driven over real sockets.
 
+mod cluster_util;
 mod util;
 
 mod test_chat_browser;
+mod test_cluster;
 mod test_dev_server;
 mod test_durable_objects;
 mod test_websockets;

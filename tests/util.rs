@@ -32,11 +32,18 @@ pub fn kiln() -> Command {
 
 /// Starts `kiln dev DIR --port 0`, waiting for its "Ready on" line.
 pub fn dev(dir: &Path, extra: &[&str]) -> Node {
-    let mut child = kiln()
+    let mut command = kiln();
+    command
         .arg("dev")
         .arg(dir)
         .args(["--port", "0"])
-        .args(extra)
+        .args(extra);
+    start(command)
+}
+
+/// Starts a `kiln` command that serves HTTP, waiting for its "Ready on" line.
+pub fn start(mut command: Command) -> Node {
+    let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -164,21 +171,24 @@ pub fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     dir
 }
 
-/// Runs `kiln` to completion with a time bound; returns (exit success, stderr).
+/// Runs `kiln` to completion with a time bound; returns (exit success, stderr then stdout).
 pub fn run_to_exit(mut command: Command) -> (bool, String) {
     let mut child = command
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn");
     let deadline = Instant::now() + STARTUP_TIMEOUT;
     loop {
         if let Some(status) = child.try_wait().expect("wait") {
-            let mut stderr = String::new();
+            let mut output = String::new();
             if let Some(mut pipe) = child.stderr.take() {
-                let _ = pipe.read_to_string(&mut stderr);
+                let _ = pipe.read_to_string(&mut output);
             }
-            return (status.success(), stderr);
+            if let Some(mut pipe) = child.stdout.take() {
+                let _ = pipe.read_to_string(&mut output);
+            }
+            return (status.success(), output);
         }
         if Instant::now() > deadline {
             let _ = child.kill();
@@ -193,6 +203,14 @@ pub fn dev_until_exit(dir: &Path) -> (bool, String) {
     let mut command = kiln();
     command.arg("dev").arg(dir).args(["--port", "0"]);
     run_to_exit(command)
+}
+
+/// `GET path` on `port`; returns (status, body).
+pub fn get_port(port: u16, path: &str) -> (u16, String) {
+    request(
+        port,
+        &format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"),
+    )
 }
 
 /// `POST path` with an empty body; returns (status, body).

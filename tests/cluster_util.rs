@@ -1,0 +1,160 @@
+//! The cluster harness: starts N real `kiln serve` processes on 127.0.0.1 with their own data
+//! directories, forms the cluster with `kiln cluster init`, and can kill -9 and restart nodes.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::util::{self, Node};
+
+pub const CLUSTER_KEY: &str = "kiln-test-cluster-key-0123456789";
+/// How long the cluster may take to elect leaders for every shard.
+const FORMATION_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct Cluster {
+    pub worker: PathBuf,
+    pub shards: u32,
+    pub state: tempfile::TempDir,
+    /// Peer (gRPC) ports by node id (index 0 is node 1).
+    pub peer_ports: Vec<u16>,
+    pub http_ports: Vec<u16>,
+    /// Running nodes; `None` once killed.
+    pub nodes: Vec<Option<Node>>,
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl Cluster {
+    /// Starts `size` nodes serving the worker in `worker` and forms the cluster.
+    pub fn start(worker: &Path, size: usize, shards: u32) -> Cluster {
+        let mut cluster = Cluster {
+            worker: worker.to_owned(),
+            shards,
+            state: tempfile::tempdir().expect("tempdir"),
+            peer_ports: (0..size).map(|_| free_port()).collect(),
+            http_ports: (0..size).map(|_| free_port()).collect(),
+            nodes: Vec::new(),
+        };
+        for id in 1..=size as u64 {
+            let node = cluster.spawn(id);
+            cluster.nodes.push(Some(node));
+        }
+        let (ok, output) = util::run_to_exit({
+            let mut command = util::kiln();
+            command.args([
+                "cluster",
+                "init",
+                "--node",
+                &format!("127.0.0.1:{}", cluster.peer_ports[0]),
+                "--cluster-key",
+                CLUSTER_KEY,
+            ]);
+            command
+        });
+        assert!(ok, "cluster init failed: {output}");
+        cluster.wait_for_leaders(1);
+        cluster
+    }
+
+    /// Starts node `id` (1-based) with its data directory.
+    pub fn spawn(&self, id: u64) -> Node {
+        let index = (id - 1) as usize;
+        let mut command = util::kiln();
+        command
+            .arg("serve")
+            .arg(&self.worker)
+            .args(["--node-id", &id.to_string()])
+            .args(["--http", &format!("127.0.0.1:{}", self.http_ports[index])])
+            .args(["--listen", &format!("127.0.0.1:{}", self.peer_ports[index])])
+            .arg("--data-dir")
+            .arg(self.state.path().join(format!("node{id}")))
+            .args(["--cluster-key", CLUSTER_KEY])
+            .args(["--shards", &self.shards.to_string()])
+            .args(["--threads", "1"]);
+        for (i, port) in self.peer_ports.iter().enumerate() {
+            command.args(["--peer", &format!("{}=127.0.0.1:{port}", i + 1)]);
+        }
+        util::start(command)
+    }
+
+    pub fn kill9(&mut self, id: u64) {
+        if let Some(node) = self.nodes[(id - 1) as usize].take() {
+            node.kill9();
+        }
+    }
+
+    pub fn restart(&mut self, id: u64) {
+        let node = self.spawn(id);
+        self.nodes[(id - 1) as usize] = Some(node);
+    }
+
+    pub fn http_port(&self, id: u64) -> u16 {
+        self.http_ports[(id - 1) as usize]
+    }
+
+    pub fn alive(&self) -> Vec<u64> {
+        (1..=self.nodes.len() as u64)
+            .filter(|id| self.nodes[(*id - 1) as usize].is_some())
+            .collect()
+    }
+
+    /// `kiln cluster status` of node `id`, as rows of (shard, leader, term, commit, applied).
+    pub fn status(&self, id: u64) -> Option<Vec<(u32, Option<u64>, u64, u64, u64)>> {
+        let (ok, output) = util::run_to_exit({
+            let mut command = util::kiln();
+            command.args([
+                "cluster",
+                "status",
+                "--node",
+                &format!("127.0.0.1:{}", self.peer_ports[(id - 1) as usize]),
+                "--cluster-key",
+                CLUSTER_KEY,
+            ]);
+            command
+        });
+        if !ok {
+            return None;
+        }
+        let rows = output
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.split_whitespace().collect();
+                let shard = cells.first()?.parse().ok()?;
+                let leader = cells.get(1)?.parse().ok();
+                let term = cells.get(2)?.parse().ok()?;
+                let commit = cells.get(3)?.parse().ok()?;
+                let applied = cells.get(4)?.parse().ok()?;
+                Some((shard, leader, term, commit, applied))
+            })
+            .collect();
+        Some(rows)
+    }
+
+    /// Waits until node `via` sees a leader for every shard; returns the leaders.
+    pub fn wait_for_leaders(&self, via: u64) -> Vec<u64> {
+        let deadline = Instant::now() + FORMATION_TIMEOUT;
+        loop {
+            if let Some(rows) = self.status(via) {
+                let leaders: Vec<u64> = rows
+                    .iter()
+                    .filter_map(|row| row.1)
+                    .filter(|leader| self.nodes[(*leader - 1) as usize].is_some())
+                    .collect();
+                if rows.len() == self.shards as usize && leaders.len() == rows.len() {
+                    return leaders;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the cluster elected no leader for some shard"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! A real 3-node cluster (`kiln serve` processes on 127.0.0.1): one owner per object whichever
+//! node a request enters, failover after kill -9 of the owner without losing an acknowledged
+//! write, a restarted node catching up, and peers that do not hold the cluster key refused.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::cluster_util::{Cluster, CLUSTER_KEY};
+use crate::util;
+
+/// Longest a test waits for a write to succeed again after a node was killed.
+const FAILOVER_BUDGET: Duration = Duration::from_secs(8);
+
+fn counter_example() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/counter")
+}
+
+/// POST /visits through node `id`: the new count, or None if the request failed.
+fn increment(cluster: &Cluster, id: u64) -> Option<u64> {
+    let (status, body) = util::post(cluster.http_port(id), "/visits");
+    (status == 200).then(|| body.trim().parse().ok()).flatten()
+}
+
+#[test]
+fn an_object_has_one_state_whichever_node_a_request_enters() {
+    let cluster = Cluster::start(&counter_example(), 3, 4);
+    let mut seen = Vec::new();
+    for round in 0..9u64 {
+        let node = round % 3 + 1;
+        seen.push(increment(&cluster, node).expect("an increment"));
+    }
+    assert_eq!(seen, (1..=9).collect::<Vec<u64>>());
+    for node in 1..=3 {
+        let (status, body) = util::get_port(cluster.http_port(node), "/visits");
+        assert_eq!((status, body.as_str()), (200, "9"), "node {node}");
+    }
+    let (status, body) = util::post(cluster.http_port(2), "/visits/rpc");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "10"),
+        "JS RPC through another node"
+    );
+}
+
+#[test]
+fn kill_9_of_the_owner_loses_no_acknowledged_write_and_the_node_catches_up() {
+    // One shard, so its leader owns the counter.
+    let mut cluster = Cluster::start(&counter_example(), 3, 1);
+    let owner = cluster.wait_for_leaders(1)[0];
+    let mut acknowledged = Vec::new();
+    let mut attempted = 0u64;
+    for i in 0..10u64 {
+        attempted += 1;
+        acknowledged.push(increment(&cluster, i % 3 + 1).expect("an increment"));
+    }
+    cluster.kill9(owner);
+    let killed_at = Instant::now();
+    let mut failover = None;
+    let survivors = cluster.alive();
+    let deadline = Instant::now() + FAILOVER_BUDGET * 3;
+    let mut i = 0;
+    while acknowledged.len() < 30 && Instant::now() < deadline {
+        attempted += 1;
+        let node = survivors[i % survivors.len()];
+        i += 1;
+        if let Some(value) = increment(&cluster, node) {
+            failover.get_or_insert_with(|| killed_at.elapsed());
+            acknowledged.push(value);
+        }
+    }
+    let failover = failover.expect("writes resumed after the owner was killed");
+    assert!(failover < FAILOVER_BUDGET, "failover took {failover:?}");
+    assert_eq!(acknowledged.len(), 30, "writes kept succeeding");
+    for pair in acknowledged.windows(2) {
+        assert!(
+            pair[0] < pair[1],
+            "acknowledged counts increase: {acknowledged:?}"
+        );
+    }
+    let last = *acknowledged.last().expect("some");
+    let (_, body) = util::get_port(cluster.http_port(survivors[0]), "/visits");
+    let final_count: u64 = body.trim().parse().expect("a count");
+    assert!(
+        final_count >= last && final_count <= attempted,
+        "{final_count} vs {last}/{attempted}"
+    );
+
+    cluster.restart(owner);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let leader_rows = cluster.status(survivors[0]).unwrap_or_default();
+        let mine = cluster.status(owner).unwrap_or_default();
+        let caught_up = matches!(
+            (leader_rows.first(), mine.first()),
+            (Some(l), Some(m)) if m.4 >= l.3 && l.3 > 0
+        );
+        if caught_up {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the restarted node caught up: {mine:?} vs {leader_rows:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (status, body) = util::get_port(cluster.http_port(owner), "/visits");
+    assert_eq!(
+        (status, body.trim().parse::<u64>().ok()),
+        (200, Some(final_count))
+    );
+}
+
+#[test]
+fn peers_without_the_cluster_key_are_refused() {
+    let cluster = Cluster::start(&counter_example(), 3, 2);
+    let (ok, output) = util::run_to_exit({
+        let mut command = util::kiln();
+        command.args([
+            "cluster",
+            "status",
+            "--node",
+            &format!("127.0.0.1:{}", cluster.peer_ports[0]),
+            "--cluster-key",
+            "not-the-cluster-key-at-all",
+        ]);
+        command
+    });
+    assert!(!ok, "{output}");
+    assert!(output.contains("not a member of this cluster"), "{output}");
+    assert_ne!(CLUSTER_KEY, "not-the-cluster-key-at-all");
+}
