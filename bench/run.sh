@@ -42,12 +42,18 @@ if [ -z "${KILN_BIN:-}" ]; then
   echo "building kiln (release)" >&2
   (cd "$repo" && cargo build --release -p kiln)
   KILN_BIN="${CARGO_TARGET_DIR:-$repo/target}/release/kiln"
+  kiln_from="built from commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  if [ -n "$(git -C "$repo" status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+    kiln_from="$kiln_from with uncommitted changes"
+  fi
+else
+  kiln_from="given by KILN_BIN"
 fi
 
 echo "# Kiln vs workerd, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(free -g | awk '/^Mem:/ {print $2}') GiB"
-echo "- kiln: $KILN_BIN (repo at $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown))"
+echo "- kiln: $KILN_BIN ($("$KILN_BIN" --version 2>&1 | head -1), $kiln_from)"
 echo "- workerd: $WORKERD_BIN ($("$WORKERD_BIN" --version 2>&1 | head -1))"
 echo "- wrk: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); python websockets $(python3 -c 'import websockets; print(websockets.__version__)')"
 

@@ -4,7 +4,8 @@
 Connects --clients receivers to ws://HOST:PORT/room/<name> from one asyncio process, reads the
 server's resident set (VmRSS of --pid and its descendants) before connecting, once all are
 connected, and after --idle seconds of silence (both Kiln and workerd evict an idle object after
-10 s and keep its hibernatable sockets open). Then one more connection, the sender, sends
+10 s and keep its hibernatable sockets open; "room_recreated_after_idle" tells whether the room
+object was in fact re-created after that silence). Then one more connection, the sender, sends
 messages "<seq> <send time in ns>"; the room broadcasts each one to every socket it holds.
 
   phase "latency":    --latency-messages messages, one at a time (the next is sent once every
@@ -107,7 +108,7 @@ async def main():
     ap.add_argument("--latency-messages", type=int, default=50)
     ap.add_argument("--messages", type=int, default=200)
     ap.add_argument("--window", type=int, default=16)
-    ap.add_argument("--idle", type=float, default=15.0)
+    ap.add_argument("--idle", type=float, default=25.0)
     ap.add_argument("--connect-concurrency", type=int, default=50)
     ap.add_argument("--timeout", type=float, default=240.0)
     args = ap.parse_args()
@@ -144,6 +145,7 @@ async def main():
     except asyncio.TimeoutError:
         failures.append("timed out while connecting")
     out["connect_seconds"] = time.monotonic() - t0
+    connected_at_ms = time.time() * 1000
     out["clients_connected"] = len(sockets)
     if failures:
         out["errors"].append(f"{len(failures)} connections failed, first: {failures[0]}")
@@ -200,6 +202,16 @@ async def main():
                 pass
         except websockets.ConnectionClosed:
             pass
+
+    # Was the room evicted while its sockets stayed open? The sender's connection re-creates it
+    # if so; either way the room answers with the time its current instance was created.
+    try:
+        await sender.send("started?")
+        reply = await asyncio.wait_for(sender.recv(), 10)
+        started = float(reply.split()[1])
+        out["room_recreated_after_idle"] = started > connected_at_ms
+    except Exception as e:  # noqa: BLE001
+        out["errors"].append(f"'started?' got no answer: {type(e).__name__}: {e}")
 
     drainer = asyncio.create_task(drain())
 

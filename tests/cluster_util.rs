@@ -11,6 +11,9 @@ pub const CLUSTER_KEY: &str = "kiln-test-cluster-key-0123456789";
 /// How long the cluster may take to elect leaders for every shard.
 const FORMATION_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// One row of `kiln cluster status`: (shard, leader, term, commit index, applied index).
+pub type ShardRow = (u32, Option<u64>, u64, u64, u64);
+
 pub struct Cluster {
     pub worker: PathBuf,
     pub shards: u32,
@@ -105,7 +108,7 @@ impl Cluster {
     }
 
     /// `kiln cluster status` of node `id`, as rows of (shard, leader, term, commit, applied).
-    pub fn status(&self, id: u64) -> Option<Vec<(u32, Option<u64>, u64, u64, u64)>> {
+    pub fn status(&self, id: u64) -> Option<Vec<ShardRow>> {
         let (ok, output) = util::run_to_exit({
             let mut command = util::kiln();
             command.args([
