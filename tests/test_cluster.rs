@@ -129,3 +129,20 @@ fn peers_without_the_cluster_key_are_refused() {
     assert!(output.contains("not a member of this cluster"), "{output}");
     assert_ne!(CLUSTER_KEY, "not-the-cluster-key-at-all");
 }
+
+#[test]
+fn leaderships_spread_over_the_nodes() {
+    let cluster = Cluster::start(&counter_example(), 3, 6);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let mut leaders = cluster.wait_for_leaders(2);
+        leaders.sort_unstable();
+        leaders.dedup();
+        if leaders == [1, 2, 3] {
+            break;
+        }
+        assert!(Instant::now() < deadline, "leaders stayed on {leaders:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(increment(&cluster, 3), Some(1));
+}

@@ -115,6 +115,7 @@ impl ShardGroups {
         for shard in 0..config.shards {
             tokio::spawn(watch_readiness(Arc::clone(&groups), shard));
         }
+        tokio::spawn(balance_leaders(Arc::clone(&groups)));
         Ok(groups)
     }
 
@@ -148,6 +149,13 @@ impl ShardGroups {
             .map(|i| nodes[(shard as usize + i) % nodes.len()])
             .map(|(id, node)| (*id, node.clone()))
             .collect()
+    }
+
+    /// The node that should lead `shard` when it is healthy: the shard's first replica in the
+    /// rotation, so leaderships (and so objects) spread evenly over the nodes.
+    pub fn preferred_leader(&self, shard: u32) -> Option<NodeId> {
+        let nodes: Vec<NodeId> = self.members.keys().copied().collect();
+        nodes.get(shard as usize % nodes.len().max(1)).copied()
     }
 
     /// The node this node believes leads `shard`.
@@ -247,6 +255,47 @@ impl ShardGroups {
     pub async fn shutdown(&self) {
         for raft in &self.rafts {
             let _ = raft.shutdown().await;
+        }
+    }
+}
+
+/// How often a node looks for leaderships to hand to their preferred node.
+const BALANCE_EVERY: Duration = Duration::from_secs(1);
+
+/// Hands each shard this node leads to its preferred leader once that node has caught up, at
+/// most once per term (so a preferred node that cannot take over does not cause churn).
+async fn balance_leaders(groups: Arc<ShardGroups>) {
+    let mut tried: Vec<u64> = vec![0; groups.shards as usize];
+    loop {
+        tokio::time::sleep(BALANCE_EVERY).await;
+        for shard in 0..groups.shards {
+            let Some(raft) = groups.raft(shard) else {
+                continue;
+            };
+            if !groups.is_ready_leader(shard) {
+                continue;
+            }
+            let Some(preferred) = groups.preferred_leader(shard) else {
+                continue;
+            };
+            let metrics = raft.metrics().borrow_watched().clone();
+            if preferred == groups.me || tried[shard as usize] == metrics.current_term {
+                continue;
+            }
+            let last = metrics.last_log_index;
+            let caught_up = metrics
+                .replication
+                .as_ref()
+                .and_then(|replication| replication.get(&preferred))
+                .is_some_and(|matched| matched.as_ref().map(|id| id.index) == last);
+            if !caught_up || !groups.voters(shard).contains(&preferred) {
+                continue;
+            }
+            tried[shard as usize] = metrics.current_term;
+            tracing::info!(target: "kiln::raft", shard, to = preferred, "handing the shard to its preferred leader");
+            if let Err(err) = raft.trigger().transfer_leader(preferred).await {
+                tracing::warn!(target: "kiln::raft", shard, %err, "leadership transfer failed");
+            }
         }
     }
 }
