@@ -61,7 +61,7 @@ impl Cluster {
             command
         });
         assert!(ok, "cluster init failed: {output}");
-        cluster.wait_for_leaders(1);
+        cluster.wait_for_preferred_leaders();
         cluster
     }
 
@@ -137,6 +137,28 @@ impl Cluster {
             })
             .collect();
         Some(rows)
+    }
+
+    /// Waits until every shard is led by its preferred node (the rotation the nodes balance
+    /// toward), so tests do not race a leadership hand-over.
+    pub fn wait_for_preferred_leaders(&self) {
+        let size = self.nodes.len() as u64;
+        let deadline = Instant::now() + FORMATION_TIMEOUT;
+        loop {
+            let leaders = self.wait_for_leaders(1);
+            let balanced = leaders
+                .iter()
+                .enumerate()
+                .all(|(shard, leader)| *leader == shard as u64 % size + 1);
+            if balanced {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "leaders did not settle: {leaders:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Waits until node `via` sees a leader for every shard; returns the leaders.

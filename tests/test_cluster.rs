@@ -146,3 +146,46 @@ fn leaderships_spread_over_the_nodes() {
     }
     assert_eq!(increment(&cluster, 3), Some(1));
 }
+
+#[test]
+fn a_chat_room_spans_the_nodes_in_one_order() {
+    use crate::test_websockets::{connect, json, next_text, send};
+    let chat = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/chat");
+    let cluster = Cluster::start(&chat, 3, 4);
+    let names = ["ann", "bob", "cat"];
+    let mut clients: Vec<_> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let mut client = connect(cluster.http_port(i as u64 + 1), "/api/room/hall/websocket");
+            send(&mut client, &format!(r#"{{"name":"{name}"}}"#));
+            let backlog = json(&next_text(&mut client));
+            assert!(backlog["backlog"].is_array(), "{backlog}");
+            client
+        })
+        .collect();
+    // Joins interleave with the sends below; keep only chat messages.
+    for (i, client) in clients.iter_mut().enumerate() {
+        for n in 0..2 {
+            send(client, &format!(r#"{{"message":"{}{n}"}}"#, names[i]));
+        }
+    }
+    let mut orders = Vec::new();
+    for client in &mut clients {
+        let mut order = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while order.len() < 6 {
+            assert!(Instant::now() < deadline, "missing messages: {order:?}");
+            let message = json(&next_text(client));
+            if let Some(text) = message["message"].as_str() {
+                order.push(text.to_owned());
+            }
+        }
+        orders.push(order);
+    }
+    assert_eq!(orders[0], orders[1], "every client sees one order");
+    assert_eq!(orders[1], orders[2], "every client sees one order");
+    let mut sorted = orders[0].clone();
+    sorted.sort();
+    assert_eq!(sorted, ["ann0", "ann1", "bob0", "bob1", "cat0", "cat1"]);
+}

@@ -30,9 +30,9 @@ fn suite_project() -> tempfile::TempDir {
     ])
 }
 
-type Client = WebSocket<TcpStream>;
+pub type Client = WebSocket<TcpStream>;
 
-fn connect(port: u16, path: &str) -> Client {
+pub fn connect(port: u16, path: &str) -> Client {
     let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     stream
         .set_read_timeout(Some(FRAME_TIMEOUT))
@@ -44,7 +44,7 @@ fn connect(port: u16, path: &str) -> Client {
 }
 
 /// The next data frame (text, or binary as hex), skipping pings and pongs.
-fn next(client: &mut Client) -> Message {
+pub fn next(client: &mut Client) -> Message {
     let deadline = Instant::now() + FRAME_TIMEOUT;
     while Instant::now() < deadline {
         match client.read().expect("read a frame") {
@@ -55,18 +55,18 @@ fn next(client: &mut Client) -> Message {
     panic!("no frame within {FRAME_TIMEOUT:?}");
 }
 
-fn next_text(client: &mut Client) -> String {
+pub fn next_text(client: &mut Client) -> String {
     match next(client) {
         Message::Text(text) => text.as_str().to_owned(),
         other => panic!("expected text, got {other:?}"),
     }
 }
 
-fn send(client: &mut Client, text: &str) {
+pub fn send(client: &mut Client, text: &str) {
     client.send(Message::Text(text.into())).expect("send");
 }
 
-fn json(text: &str) -> serde_json::Value {
+pub fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|err| panic!("not JSON ({err}): {text}"))
 }
 

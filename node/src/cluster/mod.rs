@@ -11,5 +11,6 @@ pub mod placement;
 pub mod service;
 pub mod state_machine;
 pub mod store;
+pub mod tunnel;
 pub mod types;
 pub mod wire;

@@ -10,11 +10,18 @@
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use kiln_proto::cluster::{call_error, CallRequest, FetchRequest};
-use kiln_runtime::{Body, Error, ObjectPlacement, ObjectTarget, PlacedFuture, Runtime, Worker};
+use kiln_proto::cluster::objects_client::ObjectsClient;
+use kiln_proto::cluster::{call_error, socket_frame, CallRequest, FetchRequest, SocketFrame};
+use kiln_runtime::{
+    Body, Error, ObjectPlacement, ObjectTarget, PlacedFuture, Runtime, WebSocketEnd,
+    WebSocketUpgrade, Worker,
+};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
 
 use super::groups::ShardGroups;
-use super::peers::Peers;
+use super::peers::{Peers, WithToken};
+use super::tunnel;
 use super::wire;
 
 /// How long a call may look for its object's owner (an election takes well under this).
@@ -98,6 +105,11 @@ impl ObjectPlacement for ClusterPlacement {
             let runtime = runtime?;
             let (parts, body) = request.into_parts();
             let body = wire::collect(body).await?;
+            let websocket = parts
+                .headers
+                .get(http::header::UPGRADE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
             let shard = groups.shard_of(&target.id);
             let deadline = Instant::now() + CALL_DEADLINE;
             let mut backoff = BACKOFF_MIN;
@@ -122,6 +134,7 @@ impl ObjectPlacement for ClusterPlacement {
                         };
                         match peers_owner.peers.objects(node) {
                             None => Attempt::Retry(None),
+                            Some(client) if websocket => open_socket(client, request, node).await,
                             Some(mut client) => match client.fetch(request).await {
                                 Err(status) => status_attempt(&status, node),
                                 Ok(reply) => {
@@ -236,6 +249,56 @@ impl ObjectPlacement for ClusterPlacement {
             }
         })
     }
+}
+
+/// `stub.fetch()` of a WebSocket upgrade to an object on `node`: on a 101 the response carries
+/// a WebSocket whose frames are tunnelled to the owner.
+async fn open_socket(
+    mut client: ObjectsClient<InterceptedService<Channel, WithToken>>,
+    request: FetchRequest,
+    node: u64,
+) -> Attempt<http::Response<Body>> {
+    let (to_owner, outgoing) = tunnel::outgoing(|frame| frame);
+    let open = SocketFrame {
+        kind: Some(socket_frame::Kind::Open(request)),
+    };
+    if to_owner.send(open).await.is_err() {
+        return Attempt::Retry(None);
+    }
+    let mut incoming = match client.socket(outgoing).await {
+        Ok(response) => response.into_inner(),
+        Err(status) => return status_attempt(&status, node),
+    };
+    let reply = match incoming.message().await {
+        Ok(Some(SocketFrame {
+            kind: Some(socket_frame::Kind::Opened(reply)),
+        })) => reply,
+        Ok(_) => {
+            return Attempt::Done(Err(Error::Exception(format!(
+                "Error: node {node} answered a WebSocket upgrade with something else"
+            ))))
+        }
+        Err(status) => return status_attempt(&status, node),
+    };
+    match reply.error {
+        Some(err) if err.kind == call_error::Kind::NotLeader as i32 => {
+            return Attempt::Retry(err.leader_hint.filter(|n| *n != node))
+        }
+        Some(err) => return Attempt::Done(Err(wire::runtime_error(&err))),
+        None => {}
+    }
+    let mut response = http::Response::new(kiln_runtime::full(reply.body));
+    *response.status_mut() = http::StatusCode::from_u16(reply.status as u16)
+        .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    *response.headers_mut() = wire::header_map(&reply.headers);
+    if response.status() == http::StatusCode::SWITCHING_PROTOCOLS {
+        let (local, worker) = WebSocketEnd::pair();
+        response
+            .extensions_mut()
+            .insert(WebSocketUpgrade::new(worker));
+        tokio::spawn(tunnel::pump(local, to_owner, incoming));
+    }
+    Attempt::Done(Ok(response))
 }
 
 /// The parts of the placement a call's future keeps (it must be `'static`).

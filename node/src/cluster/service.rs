@@ -12,8 +12,8 @@ use kiln_proto::cluster::admin_server::{Admin, AdminServer};
 use kiln_proto::cluster::objects_server::{Objects, ObjectsServer};
 use kiln_proto::cluster::raft_server::{Raft as RaftRpc, RaftServer};
 use kiln_proto::cluster::{
-    CallReply, CallRequest, FetchReply, FetchRequest, InitReply, InitRequest, RaftReply,
-    RaftRequest, ShardStatus, StatusReply, StatusRequest,
+    socket_frame, CallReply, CallRequest, FetchReply, FetchRequest, InitReply, InitRequest,
+    RaftReply, RaftRequest, ShardStatus, SocketFrame, StatusReply, StatusRequest,
 };
 use kiln_runtime::{Runtime, WebSocketUpgrade, Worker};
 use openraft::async_runtime::WatchReceiver;
@@ -25,7 +25,7 @@ use tonic::{Request, Response, Status};
 use super::groups::{ShardGroups, ShardRaft};
 use super::network::decode_snapshot;
 use super::peers::{Peers, RequireToken, PEER_MESSAGE_BYTES_MAX};
-use super::wire;
+use super::{tunnel, wire};
 
 /// What the services reach.
 pub struct Services {
@@ -140,16 +140,14 @@ impl ObjectsService {
         }
         Ok(Ok(target))
     }
-}
 
-#[tonic::async_trait]
-impl Objects for ObjectsService {
-    async fn fetch(&self, request: Request<FetchRequest>) -> Result<Response<FetchReply>, Status> {
-        let request = request.into_inner();
+    /// Runs `stub.fetch()` for a peer: the reply, or for a WebSocket the reply's head and the
+    /// socket's end.
+    async fn run_fetch(&self, request: FetchRequest) -> Result<Fetched, Status> {
         let target = match self.admit(request.object.as_ref())? {
             Ok(target) => target,
             Err(error) => {
-                return Ok(Response::new(FetchReply {
+                return Ok(Fetched::Reply(FetchReply {
                     error: Some(error),
                     ..FetchReply::default()
                 }))
@@ -173,24 +171,27 @@ impl Objects for ObjectsService {
         let response = match result {
             Ok(response) => response,
             Err(err) => {
-                return Ok(Response::new(FetchReply {
+                return Ok(Fetched::Reply(FetchReply {
                     error: Some(wire::call_error(&err)),
                     ..FetchReply::default()
                 }))
             }
         };
-        if response.extensions().get::<WebSocketUpgrade>().is_some() {
-            let err = kiln_runtime::Error::Exception(
-                "Error: WebSockets to a Durable Object on another node are not supported yet"
-                    .into(),
-            );
-            return Ok(Response::new(FetchReply {
-                error: Some(wire::call_error(&err)),
-                ..FetchReply::default()
-            }));
-        }
+        let upgrade = response
+            .extensions()
+            .get::<WebSocketUpgrade>()
+            .and_then(WebSocketUpgrade::take);
         let (parts, body) = response.into_parts();
-        let reply = match wire::collect(body).await {
+        if let Some(end) = upgrade {
+            let head = FetchReply {
+                error: None,
+                status: u32::from(parts.status.as_u16()),
+                headers: wire::headers(&parts.headers),
+                body: Vec::new(),
+            };
+            return Ok(Fetched::Upgrade(head, end));
+        }
+        Ok(Fetched::Reply(match wire::collect(body).await {
             Ok(body) => FetchReply {
                 error: None,
                 status: u32::from(parts.status.as_u16()),
@@ -201,8 +202,62 @@ impl Objects for ObjectsService {
                 error: Some(wire::call_error(&err)),
                 ..FetchReply::default()
             },
+        }))
+    }
+}
+
+/// What an object's `fetch` gave a peer.
+enum Fetched {
+    Reply(FetchReply),
+    Upgrade(FetchReply, kiln_runtime::WebSocketEnd),
+}
+
+#[tonic::async_trait]
+impl Objects for ObjectsService {
+    async fn fetch(&self, request: Request<FetchRequest>) -> Result<Response<FetchReply>, Status> {
+        Ok(Response::new(
+            match self.run_fetch(request.into_inner()).await? {
+                Fetched::Reply(reply) => reply,
+                Fetched::Upgrade(_, _) => FetchReply {
+                    error: Some(wire::call_error(&kiln_runtime::Error::Exception(
+                        "TypeError: a WebSocket response needs the Socket call".into(),
+                    ))),
+                    ..FetchReply::default()
+                },
+            },
+        ))
+    }
+
+    type SocketStream = std::pin::Pin<
+        Box<dyn futures_util::Stream<Item = Result<SocketFrame, Status>> + Send + 'static>,
+    >;
+
+    async fn socket(
+        &self,
+        request: Request<tonic::Streaming<SocketFrame>>,
+    ) -> Result<Response<Self::SocketStream>, Status> {
+        let mut incoming = request.into_inner();
+        let first = incoming
+            .message()
+            .await?
+            .ok_or_else(|| Status::invalid_argument("a socket stream starts with open"))?;
+        let Some(socket_frame::Kind::Open(open)) = first.kind else {
+            return Err(Status::invalid_argument("a socket stream starts with open"));
         };
-        Ok(Response::new(reply))
+        let (to_caller, stream) = tunnel::outgoing(Ok);
+        let opened = |reply: FetchReply| SocketFrame {
+            kind: Some(socket_frame::Kind::Opened(reply)),
+        };
+        match self.run_fetch(open).await? {
+            Fetched::Reply(reply) => {
+                let _ = to_caller.send(opened(reply)).await;
+            }
+            Fetched::Upgrade(reply, end) => {
+                let _ = to_caller.send(opened(reply)).await;
+                tokio::spawn(tunnel::pump(end, to_caller, incoming));
+            }
+        }
+        Ok(Response::new(Box::pin(stream)))
     }
 
     async fn call(&self, request: Request<CallRequest>) -> Result<Response<CallReply>, Status> {

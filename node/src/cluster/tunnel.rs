@@ -1,0 +1,84 @@
+//! WebSockets to objects on other nodes: the client stays connected to the node it reached, and
+//! its frames travel to the owner (and back) over one bidirectional gRPC stream per socket.
+//!
+//! Guarantees: frames keep their order both ways; the queue each way is bounded; the end of
+//! either side (a node dying, a connection dropping) ends the other, which the object sees as a
+//! close with code 1006.
+
+use futures_util::Stream;
+use kiln_proto::cluster::{socket_frame, SocketClose, SocketFrame};
+use kiln_runtime::limits::WEBSOCKET_QUEUE_FRAMES_MAX;
+use kiln_runtime::{Frame, WebSocketEnd};
+use tokio::sync::mpsc;
+
+/// Frames queued toward a peer before the sender waits.
+pub const TUNNEL_QUEUE_FRAMES_MAX: usize = WEBSOCKET_QUEUE_FRAMES_MAX;
+
+pub fn to_wire(frame: Frame) -> SocketFrame {
+    let kind = match frame {
+        Frame::Text(text) => socket_frame::Kind::Text(text),
+        Frame::Binary(bytes) => socket_frame::Kind::Binary(bytes.to_vec()),
+        Frame::Close { code, reason } => socket_frame::Kind::Close(SocketClose {
+            code: u32::from(code),
+            reason,
+        }),
+    };
+    SocketFrame { kind: Some(kind) }
+}
+
+/// A peer's frame as a WebSocket frame; `None` for anything that is not one.
+pub fn from_wire(frame: SocketFrame) -> Option<Frame> {
+    match frame.kind? {
+        socket_frame::Kind::Text(text) => Some(Frame::Text(text)),
+        socket_frame::Kind::Binary(bytes) => Some(Frame::Binary(bytes.into())),
+        socket_frame::Kind::Close(close) => Some(Frame::Close {
+            code: u16::try_from(close.code).unwrap_or(kiln_runtime::NO_STATUS_CODE),
+            reason: close.reason,
+        }),
+        socket_frame::Kind::Open(_) | socket_frame::Kind::Opened(_) => None,
+    }
+}
+
+/// A bounded outgoing frame queue and the stream gRPC sends from it.
+pub fn outgoing<T: Send + 'static>(
+    wrap: fn(SocketFrame) -> T,
+) -> (
+    mpsc::Sender<SocketFrame>,
+    impl Stream<Item = T> + Send + 'static,
+) {
+    let (sender, receiver) = mpsc::channel::<SocketFrame>(TUNNEL_QUEUE_FRAMES_MAX);
+    let stream = futures_util::stream::unfold(receiver, move |mut receiver| async move {
+        receiver.recv().await.map(|frame| (wrap(frame), receiver))
+    });
+    (sender, stream)
+}
+
+/// Carries frames between a local WebSocket end and a gRPC stream until either side ends.
+pub async fn pump(
+    mut end: WebSocketEnd,
+    to_peer: mpsc::Sender<SocketFrame>,
+    mut from_peer: tonic::Streaming<SocketFrame>,
+) {
+    loop {
+        tokio::select! {
+            local = end.recv() => match local {
+                Some(frame) => {
+                    if to_peer.send(to_wire(frame)).await.is_err() {
+                        break;
+                    }
+                }
+                None => break,
+            },
+            remote = from_peer.message() => match remote {
+                Ok(Some(message)) => {
+                    if let Some(frame) = from_wire(message) {
+                        if end.send(frame).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+                Ok(None) | Err(_) => break,
+            },
+        }
+    }
+}
