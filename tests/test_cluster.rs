@@ -189,3 +189,78 @@ fn a_chat_room_spans_the_nodes_in_one_order() {
     sorted.sort();
     assert_eq!(sorted, ["ann0", "ann1", "bob0", "bob1", "cat0", "cat1"]);
 }
+
+const CLOCK_WORKER: &str = r#"
+import { DurableObject } from "cloudflare:workers";
+export class Clock extends DurableObject {
+  async fetch(request) {
+    const url = new URL(request.url);
+    if (url.pathname.endsWith("/set")) {
+      await this.ctx.storage.setAlarm(Date.now() + Number(url.searchParams.get("ms")));
+      return new Response("set");
+    }
+    return Response.json((await this.ctx.storage.get("fired")) ?? 0);
+  }
+  async alarm() {
+    await this.ctx.storage.put("fired", ((await this.ctx.storage.get("fired")) ?? 0) + 1);
+  }
+}
+export default {
+  fetch(request, env) {
+    return env.CLOCK.getByName(new URL(request.url).pathname.split("/")[1]).fetch(request);
+  },
+};
+"#;
+
+fn fired(cluster: &Cluster, via: u64, name: &str) -> u64 {
+    let (_, body) = util::get_port(cluster.http_port(via), &format!("/{name}/fired"));
+    body.trim().parse().unwrap_or(0)
+}
+
+#[test]
+fn alarms_fire_once_on_the_owner_and_after_it_dies() {
+    let dir = util::project(&[
+        (
+            "wrangler.jsonc",
+            r#"{ "name": "clock", "main": "index.js", "compatibility_date": "2025-01-01",
+                 "durable_objects": { "bindings": [{ "name": "CLOCK", "class_name": "Clock" }] },
+                 "migrations": [{ "tag": "v1", "new_classes": ["Clock"] }] }"#,
+        ),
+        ("index.js", CLOCK_WORKER),
+    ]);
+    let mut cluster = Cluster::start(dir.path(), 3, 1);
+    for (i, name) in ["a", "b", "c"].iter().enumerate() {
+        let (status, body) = util::post(
+            cluster.http_port(i as u64 + 1),
+            &format!("/{name}/set?ms=200"),
+        );
+        assert_eq!((status, body.as_str()), (200, "set"));
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while ["a", "b", "c"]
+        .iter()
+        .any(|name| fired(&cluster, 2, name) == 0)
+    {
+        assert!(Instant::now() < deadline, "alarms fired");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    for name in ["a", "b", "c"] {
+        assert_eq!(fired(&cluster, 3, name), 1, "{name} fired exactly once");
+    }
+
+    // An alarm due after its owner died fires on the new owner.
+    let owner = cluster.wait_for_leaders(1)[0];
+    let via = cluster
+        .alive()
+        .into_iter()
+        .find(|id| *id != owner)
+        .expect("a survivor");
+    assert_eq!(util::post(cluster.http_port(via), "/d/set?ms=1500").0, 200);
+    cluster.kill9(owner);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while fired(&cluster, via, "d") == 0 {
+        assert!(Instant::now() < deadline, "the new owner fired the alarm");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}

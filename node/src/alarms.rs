@@ -10,16 +10,44 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::future::Future;
+use std::pin::Pin;
+
 use kiln_runtime::{Runtime, Worker};
-use kiln_storage::Store;
+use kiln_storage::{AlarmEntry, Store};
 use tokio::sync::mpsc;
+
+/// Where the loop learns which alarms are due: the node's store, or in a cluster the shards
+/// this node owns.
+pub trait AlarmSource: Send + Sync + 'static {
+    /// Alarms due at `now_ms` that this node should fire, earliest first, at most `max`.
+    fn due(&self, now_ms: i64, max: usize) -> Vec<AlarmEntry>;
+    /// When the next alarm this node fires is due.
+    fn next_ms(&self) -> Option<i64>;
+    /// Resolves when an alarm is set or deleted.
+    fn changed(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+}
+
+impl AlarmSource for Store {
+    fn due(&self, now_ms: i64, max: usize) -> Vec<AlarmEntry> {
+        self.due_alarms(now_ms, max)
+    }
+
+    fn next_ms(&self) -> Option<i64> {
+        self.next_alarm_ms()
+    }
+
+    fn changed(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(self.alarms_changed())
+    }
+}
 
 /// The first retry waits this long; each next one twice as long (Cloudflare: 2 s).
 pub const RETRY_DELAY_MS_FIRST: i64 = 2_000;
 /// Retries after the first failure (Cloudflare: 6).
 pub const RETRIES_MAX: u32 = 6;
 /// Alarms looked at per wake-up.
-const DUE_ALARMS_MAX: usize = 1024;
+pub const DUE_ALARMS_MAX: usize = 1024;
 /// The loop looks again at least this often, so a clock jump cannot strand an alarm.
 const POLL_MS_MAX: i64 = 1_000;
 
@@ -34,14 +62,14 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-pub async fn run(store: Store, runtime: Runtime, worker: Arc<Worker>) {
+pub async fn run(store: Arc<dyn AlarmSource>, runtime: Runtime, worker: Arc<Worker>) {
     let mut attempts: HashMap<[u8; 32], Attempt> = HashMap::new();
     let (done_sender, mut done) = mpsc::channel::<([u8; 32], bool)>(DUE_ALARMS_MAX);
     loop {
-        let changed = store.alarms_changed();
+        let changed = store.changed();
         tokio::pin!(changed);
         let now = now_ms();
-        let due = store.due_alarms(now, DUE_ALARMS_MAX);
+        let due = store.due(now, DUE_ALARMS_MAX);
         // Forget attempts whose alarm was deleted or moved.
         attempts.retain(|id, attempt| {
             attempt.running
@@ -49,7 +77,7 @@ pub async fn run(store: Store, runtime: Runtime, worker: Arc<Worker>) {
                     .iter()
                     .any(|a| &a.id == id && a.time_ms == attempt.time_ms)
         });
-        let mut wake_ms = store.next_alarm_ms().unwrap_or(now + POLL_MS_MAX);
+        let mut wake_ms = store.next_ms().unwrap_or(now + POLL_MS_MAX);
         for alarm in due {
             let attempt = attempts.entry(alarm.id).or_insert(Attempt {
                 time_ms: alarm.time_ms,

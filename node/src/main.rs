@@ -197,7 +197,7 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
         let bound = listener.local_addr()?;
         tracing::info!(worker = worker.name(), "Ready on http://{bound}");
         tokio::spawn(alarms::run(
-            store.clone(),
+            Arc::new(store.clone()),
             runtime.clone(),
             Arc::clone(&worker),
         ));

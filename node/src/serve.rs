@@ -14,7 +14,7 @@ use kiln_proto::cluster::{InitRequest, StatusRequest};
 use kiln_runtime::{Runtime, RuntimeOptions, Worker};
 use sha2::Sha256;
 
-use crate::cluster::groups::ShardGroups;
+use crate::cluster::groups::{OwnedAlarms, ShardGroups};
 use crate::cluster::node_config::{NodeConfig, NodeFlags};
 use crate::cluster::peers::{self, Peers};
 use crate::cluster::placement::ClusterPlacement;
@@ -102,6 +102,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .load(&worker)
             .await
             .map_err(|err| anyhow::anyhow!("{}: {err}", worker.name()))?;
+        tokio::spawn(crate::alarms::run(
+            Arc::new(OwnedAlarms(Arc::clone(&groups))),
+            runtime.clone(),
+            Arc::clone(&worker),
+        ));
         let services = Arc::new(Services {
             groups: Arc::clone(&groups),
             peers,

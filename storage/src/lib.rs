@@ -11,6 +11,7 @@
 //! The single-node store here is the replication-factor-1 case of the cluster design: the log
 //! becomes a shard's Raft log and [`Store::commit`] becomes a proposal.
 
+mod alarm_index;
 mod error;
 mod keys;
 pub mod limits;
@@ -19,6 +20,7 @@ pub mod shard_tree;
 mod store;
 mod wal;
 
+pub use alarm_index::AlarmIndex;
 pub use error::Error;
 pub use object_db::ObjectDb;
 pub use shard_tree::{AlarmEntry, Entry, ListRange, ObjectEntry, ShardTree};

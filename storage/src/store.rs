@@ -8,7 +8,7 @@
 //!   the same atomic sled batch, and [`Store::open`] replays only records past it.
 //! - Namespace keys are created once and made durable before they are returned.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 use std::fs::File;
 use std::future::Future;
 use std::io::Write;
@@ -19,8 +19,9 @@ use std::time::Duration;
 
 use kiln_proto::storage::{Batch, LogRecord};
 use kiln_proto::Message;
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::oneshot;
 
+use crate::alarm_index::AlarmIndex;
 use crate::error::Error;
 use crate::keys::{self, ObjectId};
 use crate::limits::{COMMIT_QUEUE_MAX, GROUP_COMMIT_BATCHES_MAX, LOG_CHECKPOINT_BYTES, SHARDS};
@@ -43,27 +44,8 @@ struct Inner {
     shards: Vec<ShardTree>,
     queue: SyncSender<Commit>,
     /// Scheduled alarms in time order, and each object's namespace for firing them.
-    alarms: Mutex<Alarms>,
-    alarms_changed: Notify,
+    alarms: AlarmIndex,
     namespace_keys: Mutex<HashMap<String, [u8; 32]>>,
-}
-
-#[derive(Default)]
-struct Alarms {
-    by_time: BTreeSet<(i64, ObjectId)>,
-    of_object: HashMap<ObjectId, (i64, String)>,
-}
-
-impl Alarms {
-    fn set(&mut self, id: ObjectId, namespace: &str, time_ms: Option<i64>) {
-        if let Some((old, _)) = self.of_object.remove(&id) {
-            self.by_time.remove(&(old, id));
-        }
-        if let Some(time) = time_ms {
-            self.by_time.insert((time, id));
-            self.of_object.insert(id, (time, namespace.to_owned()));
-        }
-    }
 }
 
 /// How long `open` waits for sled's file lock: a store dropped a moment ago in this process
@@ -138,8 +120,7 @@ impl Store {
             db,
             shards,
             queue,
-            alarms: Mutex::new(Alarms::default()),
-            alarms_changed: Notify::new(),
+            alarms: AlarmIndex::default(),
             namespace_keys: Mutex::new(namespace_keys),
         });
         inner.load_alarms()?;
@@ -188,32 +169,17 @@ impl Store {
 
     /// The earliest scheduled alarm's time.
     pub fn next_alarm_ms(&self) -> Option<i64> {
-        let alarms = self.inner.alarms.lock().unwrap_or_else(|p| p.into_inner());
-        alarms.by_time.first().map(|(time, _)| *time)
+        self.inner.alarms.next_ms()
     }
 
     /// Alarms due at `now_ms`, earliest first, at most `max`.
     pub fn due_alarms(&self, now_ms: i64, max: usize) -> Vec<AlarmEntry> {
-        let alarms = self.inner.alarms.lock().unwrap_or_else(|p| p.into_inner());
-        alarms
-            .by_time
-            .iter()
-            .take_while(|(time, _)| *time <= now_ms)
-            .take(max)
-            .filter_map(|(time, id)| {
-                let (_, namespace) = alarms.of_object.get(id)?;
-                Some(AlarmEntry {
-                    namespace: namespace.clone(),
-                    id: *id,
-                    time_ms: *time,
-                })
-            })
-            .collect()
+        self.inner.alarms.due(now_ms, max)
     }
 
     /// Wakes whoever waits for alarms whenever one is set or deleted.
     pub async fn alarms_changed(&self) {
-        self.inner.alarms_changed.notified().await
+        self.inner.alarms.changed().await
     }
 
     /// Every object the registry holds in `namespace` (objects with data or an alarm).
@@ -260,10 +226,10 @@ impl Inner {
     }
 
     fn load_alarms(&self) -> Result<(), Error> {
-        let mut alarms = self.alarms.lock().unwrap_or_else(|p| p.into_inner());
         for tree in &self.shards {
             for alarm in tree.alarms()? {
-                alarms.set(alarm.id, &alarm.namespace, Some(alarm.time_ms));
+                self.alarms
+                    .set(alarm.id, &alarm.namespace, Some(alarm.time_ms));
             }
         }
         Ok(())
@@ -349,7 +315,6 @@ impl Committer {
             std::thread::sleep(self.flush_delay);
         }
         self.wal.sync()?;
-        let mut alarms_changed = false;
         for (offset, (batch, done)) in group.drain(..).enumerate() {
             let index = first_index + offset as u64;
             let result = match shard_tree(&inner.shards, &batch.object_id) {
@@ -359,10 +324,8 @@ impl Committer {
             match result {
                 Ok(Some(time)) => {
                     if let Some(id) = keys::object_id(&batch.object_id) {
-                        let mut alarms = inner.alarms.lock().unwrap_or_else(|p| p.into_inner());
-                        alarms.set(id, &batch.namespace, time);
+                        inner.alarms.set(id, &batch.namespace, time);
                     }
-                    alarms_changed = true;
                     let _ = done.send(Ok(()));
                 }
                 Ok(None) => {
@@ -374,9 +337,6 @@ impl Committer {
                     return Err(err);
                 }
             }
-        }
-        if alarms_changed {
-            inner.alarms_changed.notify_waiters();
         }
         Ok(())
     }

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use kiln_proto::storage::Batch;
 use kiln_proto::Message;
-use kiln_storage::{ObjectDb, ShardTree};
+use kiln_storage::{AlarmEntry, AlarmIndex, ObjectDb, ShardTree};
 use openraft::async_runtime::WatchReceiver;
 use openraft::{BasicNode, Config, Raft, ReadPolicy, ServerState, SnapshotPolicy};
 
@@ -56,6 +56,8 @@ pub struct ShardGroups {
     /// Per shard: the term in which this node became the ready leader (0: not ready).
     ready: Vec<AtomicU64>,
     members: BTreeMap<NodeId, BasicNode>,
+    /// Every alarm of every shard this node replicates.
+    alarms: Arc<AlarmIndex>,
 }
 
 impl ShardGroups {
@@ -74,12 +76,22 @@ impl ShardGroups {
             .validate()?,
         );
         let db = ObjectDb::open(&config.data_dir.join("objects"))?;
+        let alarms = Arc::new(AlarmIndex::default());
         let router = Router::new(peers);
         let mut rafts = Vec::with_capacity(config.shards as usize);
         let mut trees = Vec::with_capacity(config.shards as usize);
         for shard in 0..config.shards {
             let tree = db.tree(&format!("shard-{shard:04}"))?;
-            let machine = ShardMachine::new(shard, tree.clone(), db.clone());
+            for alarm in tree.alarms()? {
+                alarms.set(alarm.id, &alarm.namespace, Some(alarm.time_ms));
+            }
+            let machine = ShardMachine::new(
+                shard,
+                config.shards,
+                tree.clone(),
+                db.clone(),
+                Arc::clone(&alarms),
+            );
             let log = LogStore::open(
                 &config
                     .data_dir
@@ -111,6 +123,7 @@ impl ShardGroups {
             trees,
             ready: (0..config.shards).map(|_| AtomicU64::new(0)).collect(),
             members,
+            alarms,
         });
         for shard in 0..config.shards {
             tokio::spawn(watch_readiness(Arc::clone(&groups), shard));
@@ -256,6 +269,37 @@ impl ShardGroups {
         for raft in &self.rafts {
             let _ = raft.shutdown().await;
         }
+    }
+}
+
+/// The alarms this node fires: those of the shards it owns (only the owner fires an alarm; after
+/// a failover the new owner fires it, at least once as on Cloudflare).
+pub struct OwnedAlarms(pub Arc<ShardGroups>);
+
+/// Alarms looked at when searching for the next one this node owns.
+const ALARM_SCAN_MAX: usize = 4096;
+
+impl crate::alarms::AlarmSource for OwnedAlarms {
+    fn due(&self, now_ms: i64, max: usize) -> Vec<AlarmEntry> {
+        let groups = &self.0;
+        groups
+            .alarms
+            .due(now_ms, ALARM_SCAN_MAX)
+            .into_iter()
+            .filter(|alarm| groups.is_ready_leader(groups.shard_of(&alarm.id)))
+            .take(max)
+            .collect()
+    }
+
+    fn next_ms(&self) -> Option<i64> {
+        let groups = &self.0;
+        groups.alarms.next_ms_where(ALARM_SCAN_MAX, |id| {
+            groups.is_ready_leader(groups.shard_of(id))
+        })
+    }
+
+    fn changed(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(self.0.alarms.changed())
     }
 }
 

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use futures_util::{Stream, TryStreamExt};
 use kiln_proto::storage::Batch;
 use kiln_proto::Message;
-use kiln_storage::{ObjectDb, ShardTree};
+use kiln_storage::{AlarmIndex, ObjectDb, ShardTree};
 use openraft::storage::{EntryResponder, RaftStateMachine};
 use openraft::{EntryPayload, OptionalSend, RaftSnapshotBuilder};
 use serde::{Deserialize, Serialize};
@@ -36,16 +36,27 @@ pub struct ShardMachine {
     tree: ShardTree,
     /// Synced before a snapshot is taken.
     db: ObjectDb,
+    /// The node's alarm index, kept in step with what this shard applies.
+    alarms: Arc<AlarmIndex>,
+    shards: u32,
     applied: Arc<Mutex<Option<Applied>>>,
     snapshot: Arc<Mutex<Option<StoredSnapshot>>>,
 }
 
 impl ShardMachine {
-    pub fn new(shard: u32, tree: ShardTree, db: ObjectDb) -> ShardMachine {
+    pub fn new(
+        shard: u32,
+        shards: u32,
+        tree: ShardTree,
+        db: ObjectDb,
+        alarms: Arc<AlarmIndex>,
+    ) -> ShardMachine {
         ShardMachine {
             shard,
             tree,
             db,
+            alarms,
+            shards,
             applied: Arc::default(),
             snapshot: Arc::default(),
         }
@@ -115,9 +126,15 @@ impl RaftStateMachine<TypeConfig> for ShardMachine {
             match &entry.payload {
                 EntryPayload::Normal(command) => match Batch::decode(command.batch.as_slice()) {
                     Ok(batch) => {
-                        self.tree
+                        let alarm = self
+                            .tree
                             .apply(index, &batch, Some(&meta))
                             .map_err(io::Error::other)?;
+                        if let (Some(time), Ok(id)) =
+                            (alarm, <[u8; 32]>::try_from(batch.object_id.as_slice()))
+                        {
+                            self.alarms.set(id, &batch.namespace, time);
+                        }
                     }
                     Err(err) => {
                         // Leaders encode what they propose, so this is a bug, not input: keep
@@ -164,6 +181,13 @@ impl RaftStateMachine<TypeConfig> for ShardMachine {
             .map_err(io::Error::other)?;
         self.db.sync().map_err(io::Error::other)?;
         self.record(applied);
+        let (shard, shards) = (self.shard, self.shards);
+        self.alarms
+            .remove_where(|id| kiln_router::shard_of(id, shards) == shard);
+        for alarm in self.tree.alarms().map_err(io::Error::other)? {
+            self.alarms
+                .set(alarm.id, &alarm.namespace, Some(alarm.time_ms));
+        }
         *self.snapshot.lock().unwrap_or_else(|p| p.into_inner()) = Some((meta.clone(), bytes));
         tracing::info!(target: "kiln::raft", shard = self.shard, index, "installed a snapshot");
         Ok(())
