@@ -11,7 +11,9 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use kiln_proto::cluster::objects_client::ObjectsClient;
-use kiln_proto::cluster::{call_error, socket_frame, CallRequest, FetchRequest, SocketFrame};
+use kiln_proto::cluster::{
+    call_error, socket_frame, CallError, CallRequest, FetchRequest, SocketFrame,
+};
 use kiln_runtime::{
     Body, Error, ObjectPlacement, ObjectTarget, PlacedFuture, Runtime, WebSocketEnd,
     WebSocketUpgrade, Worker,
@@ -98,9 +100,8 @@ impl ObjectPlacement for ClusterPlacement {
         target: ObjectTarget,
         request: http::Request<Body>,
     ) -> PlacedFuture<http::Response<Body>> {
-        let groups = Arc::clone(&self.groups);
         let runtime = self.runtime();
-        let peers_owner = self.peers_handle();
+        let handle = self.peers_handle();
         Box::pin(async move {
             let runtime = runtime?;
             let (parts, body) = request.into_parts();
@@ -110,13 +111,9 @@ impl ObjectPlacement for ClusterPlacement {
                 .get(http::header::UPGRADE)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
-            let shard = groups.shard_of(&target.id);
-            let deadline = Instant::now() + CALL_DEADLINE;
-            let mut backoff = BACKOFF_MIN;
-            let mut hint = None;
+            let mut retrier = Retrier::new(handle.groups.shard_of(&target.id));
             loop {
-                let owner = peers_owner.owner(shard, hint.take());
-                let attempt = match owner {
+                let attempt = match retrier.owner(&handle) {
                     Owner::Here => {
                         let mut local = http::Request::new(kiln_runtime::full(body.clone()));
                         *local.method_mut() = parts.method.clone();
@@ -132,52 +129,24 @@ impl ObjectPlacement for ClusterPlacement {
                             headers: wire::headers(&parts.headers),
                             body: body.to_vec(),
                         };
-                        match peers_owner.peers.objects(node) {
+                        match handle.peers.objects(node) {
                             None => Attempt::Retry(None),
                             Some(client) if websocket => open_socket(client, request, node).await,
                             Some(mut client) => match client.fetch(request).await {
                                 Err(status) => status_attempt(&status, node),
                                 Ok(reply) => {
                                     let reply = reply.into_inner();
-                                    match reply.error {
-                                        Some(err)
-                                            if err.kind == call_error::Kind::NotLeader as i32 =>
-                                        {
-                                            Attempt::Retry(err.leader_hint.filter(|n| *n != node))
-                                        }
-                                        Some(err) => Attempt::Done(Err(wire::runtime_error(&err))),
-                                        None => {
-                                            let mut response =
-                                                http::Response::new(kiln_runtime::full(reply.body));
-                                            *response.status_mut() =
-                                                http::StatusCode::from_u16(reply.status as u16)
-                                                    .unwrap_or(
-                                                        http::StatusCode::INTERNAL_SERVER_ERROR,
-                                                    );
-                                            *response.headers_mut() =
-                                                wire::header_map(&reply.headers);
-                                            Attempt::Done(Ok(response))
-                                        }
-                                    }
+                                    answered(reply.error, node, || {
+                                        response(reply.status, &reply.headers, reply.body)
+                                    })
                                 }
                             },
                         }
                     }
                     Owner::Unknown => Attempt::Retry(None),
                 };
-                match attempt {
-                    Attempt::Done(result) => return result,
-                    Attempt::Retry(next) => {
-                        if Instant::now() >= deadline {
-                            return Err(unavailable(shard));
-                        }
-                        if next.is_some() {
-                            hint = next;
-                        } else {
-                            tokio::time::sleep(backoff).await;
-                            backoff = (backoff * 2).min(BACKOFF_MAX);
-                        }
-                    }
+                if let Some(result) = retrier.settle(attempt).await {
+                    return result;
                 }
             }
         })
@@ -191,21 +160,18 @@ impl ObjectPlacement for ClusterPlacement {
         args: String,
     ) -> PlacedFuture<String> {
         let runtime = self.runtime();
-        let placement = self.peers_handle();
+        let handle = self.peers_handle();
         Box::pin(async move {
             let runtime = runtime?;
-            let shard = placement.groups.shard_of(&target.id);
-            let deadline = Instant::now() + CALL_DEADLINE;
-            let mut backoff = BACKOFF_MIN;
-            let mut hint = None;
+            let mut retrier = Retrier::new(handle.groups.shard_of(&target.id));
             loop {
-                let attempt = match placement.owner(shard, hint.take()) {
+                let attempt = match retrier.owner(&handle) {
                     Owner::Here => {
                         return runtime
                             .object_call_here(&worker, target, method, args)
                             .await
                     }
-                    Owner::Node(node) => match placement.peers.objects(node) {
+                    Owner::Node(node) => match handle.peers.objects(node) {
                         None => Attempt::Retry(None),
                         Some(mut client) => {
                             let request = CallRequest {
@@ -217,38 +183,87 @@ impl ObjectPlacement for ClusterPlacement {
                                 Err(status) => status_attempt(&status, node),
                                 Ok(reply) => {
                                     let reply = reply.into_inner();
-                                    match reply.error {
-                                        Some(err)
-                                            if err.kind == call_error::Kind::NotLeader as i32 =>
-                                        {
-                                            Attempt::Retry(err.leader_hint.filter(|n| *n != node))
-                                        }
-                                        Some(err) => Attempt::Done(Err(wire::runtime_error(&err))),
-                                        None => Attempt::Done(Ok(reply.result)),
-                                    }
+                                    answered(reply.error, node, || reply.result)
                                 }
                             }
                         }
                     },
                     Owner::Unknown => Attempt::Retry(None),
                 };
-                match attempt {
-                    Attempt::Done(result) => return result,
-                    Attempt::Retry(next) => {
-                        if Instant::now() >= deadline {
-                            return Err(unavailable(shard));
-                        }
-                        if next.is_some() {
-                            hint = next;
-                        } else {
-                            tokio::time::sleep(backoff).await;
-                            backoff = (backoff * 2).min(BACKOFF_MAX);
-                        }
-                    }
+                if let Some(result) = retrier.settle(attempt).await {
+                    return result;
                 }
             }
         })
     }
+}
+
+/// The retry state of one call: its deadline, backoff and the owner a peer hinted at.
+struct Retrier {
+    shard: u32,
+    deadline: Instant,
+    backoff: Duration,
+    hint: Option<u64>,
+}
+
+impl Retrier {
+    fn new(shard: u32) -> Retrier {
+        Retrier {
+            shard,
+            deadline: Instant::now() + CALL_DEADLINE,
+            backoff: BACKOFF_MIN,
+            hint: None,
+        }
+    }
+
+    fn owner(&mut self, handle: &Handle) -> Owner {
+        handle.owner(self.shard, self.hint.take())
+    }
+
+    /// The call's result once an attempt settled it; otherwise waits before the next attempt
+    /// (not at all when a peer named the owner).
+    async fn settle<T>(&mut self, attempt: Attempt<T>) -> Option<Result<T, Error>> {
+        match attempt {
+            Attempt::Done(result) => Some(result),
+            Attempt::Retry(_) if Instant::now() >= self.deadline => {
+                Some(Err(unavailable(self.shard)))
+            }
+            Attempt::Retry(Some(next)) => {
+                self.hint = Some(next);
+                None
+            }
+            Attempt::Retry(None) => {
+                tokio::time::sleep(self.backoff).await;
+                self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
+                None
+            }
+        }
+    }
+}
+
+/// What an owner's answer means: `NOT_LEADER` is a retry (at the hint), another error is the
+/// call's error, none is its result.
+fn answered<T>(error: Option<CallError>, node: u64, result: impl FnOnce() -> T) -> Attempt<T> {
+    match error {
+        Some(err) if err.kind == call_error::Kind::NotLeader as i32 => {
+            Attempt::Retry(err.leader_hint.filter(|n| *n != node))
+        }
+        Some(err) => Attempt::Done(Err(wire::runtime_error(&err))),
+        None => Attempt::Done(Ok(result())),
+    }
+}
+
+/// An HTTP response from a peer's reply.
+fn response(
+    status: u32,
+    headers: &[kiln_proto::cluster::Header],
+    body: Vec<u8>,
+) -> http::Response<Body> {
+    let mut response = http::Response::new(kiln_runtime::full(body));
+    *response.status_mut() = http::StatusCode::from_u16(u16::try_from(status).unwrap_or(500))
+        .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    *response.headers_mut() = wire::header_map(headers);
+    response
 }
 
 /// `stub.fetch()` of a WebSocket upgrade to an object on `node`: on a 101 the response carries
@@ -280,17 +295,12 @@ async fn open_socket(
         }
         Err(status) => return status_attempt(&status, node),
     };
-    match reply.error {
-        Some(err) if err.kind == call_error::Kind::NotLeader as i32 => {
-            return Attempt::Retry(err.leader_hint.filter(|n| *n != node))
-        }
-        Some(err) => return Attempt::Done(Err(wire::runtime_error(&err))),
-        None => {}
-    }
-    let mut response = http::Response::new(kiln_runtime::full(reply.body));
-    *response.status_mut() = http::StatusCode::from_u16(reply.status as u16)
-        .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
-    *response.headers_mut() = wire::header_map(&reply.headers);
+    let mut response = match answered(reply.error, node, || {
+        response(reply.status, &reply.headers, reply.body)
+    }) {
+        Attempt::Done(Ok(response)) => response,
+        other => return other,
+    };
     if response.status() == http::StatusCode::SWITCHING_PROTOCOLS {
         let (local, worker) = WebSocketEnd::pair();
         response

@@ -38,13 +38,21 @@ pub fn address<'js>(ctx: &Ctx<'js>, target: &ObjectTarget) -> rquickjs::Result<A
     Ok(address)
 }
 
+/// What a dispatch function gets after the object's address.
+enum Args {
+    /// A packed string and a number (RPC calls, alarms).
+    Plain(String, u32),
+    /// A hibernatable socket's id and event.
+    Socket(u64, SocketEvent),
+}
+
 /// Calls the prelude's `dispatch` with the worker's exports and env, the object's address and
 /// `args`, and waits for the promise it returns.
 async fn dispatch<R>(
     isolate: Rc<Isolate>,
     function: &'static str,
     target: ObjectTarget,
-    args: (String, u32),
+    args: Args,
 ) -> Result<R, Error>
 where
     R: for<'js> rquickjs::FromJs<'js> + Send + 'static,
@@ -59,7 +67,14 @@ where
                 let (exports, env) = super::exports_and_env(&ctx)?;
                 let address = address(&ctx, &target).map_err(failed)?;
                 let call = web::internal(&ctx, function).map_err(failed)?;
-                let promise: Promise = call.call((exports, env, address, args.0, args.1)).map_err(failed)?;
+                let promise: Promise = match args {
+                    Args::Plain(text, number) => call.call((exports, env, address, text, number)),
+                    Args::Socket(socket, event) => {
+                        let event = socket_event(&ctx, event).map_err(failed)?;
+                        call.call((exports, env, address, socket as f64, event))
+                    }
+                }
+                .map_err(failed)?;
                 super::settle::<R>(&ctx, promise, &worker).await
             })
             .await
@@ -77,7 +92,13 @@ pub async fn call(
     args: String,
 ) -> Result<String, Error> {
     let packed = format!("{method}\u{0}{args}");
-    dispatch(isolate, "dispatchObjectCall", target, (packed, 0)).await
+    dispatch(
+        isolate,
+        "dispatchObjectCall",
+        target,
+        Args::Plain(packed, 0),
+    )
+    .await
 }
 
 /// Delivers a hibernatable WebSocket's message or close to the object (`webSocketMessage`,
@@ -88,25 +109,9 @@ pub async fn socket(
     socket: u64,
     event: SocketEvent,
 ) -> Result<(), Error> {
-    let charge = isolate.shared.cpu.begin_request();
-    let context = isolate.context.clone();
-    let worker = isolate.worker.name().to_owned();
-    let result = isolate
-        .run(async move {
-            async_with!(context => |ctx| {
-                let failed = |err: rquickjs::Error| Error::Exception(web::describe_error(&ctx, err));
-                let (exports, env) = super::exports_and_env(&ctx)?;
-                let address = address(&ctx, &target).map_err(failed)?;
-                let call = web::internal(&ctx, "dispatchObjectSocket").map_err(failed)?;
-                let event = socket_event(&ctx, event).map_err(failed)?;
-                let promise: Promise = call.call((exports, env, address, socket as f64, event)).map_err(failed)?;
-                super::settle::<rquickjs::Value>(&ctx, promise, &worker).await.map(|_| ())
-            })
-            .await
-        })
-        .await;
-    drop(charge);
-    result
+    let args = Args::Socket(socket, event);
+    let _: Option<bool> = dispatch(isolate, "dispatchObjectSocket", target, args).await?;
+    Ok(())
 }
 
 /// `[kind, data, code, reason, wasClean]` for the prelude.
@@ -151,7 +156,7 @@ pub async fn alarm(
         isolate,
         "dispatchObjectAlarm",
         target,
-        (String::new(), retry_count),
+        Args::Plain(String::new(), retry_count),
     )
     .await?;
     Ok(())
