@@ -390,6 +390,17 @@ def scenario_websockets(runtime, bins, scratch, clients, messages, idle, timeout
 
 # ---------------------------------------------------------------- report
 
+def max_noise(res):
+    """The largest other_cpu_pct anywhere in a scenario's result."""
+    if isinstance(res, dict):
+        found = [max_noise(v) for v in res.values()]
+        if isinstance(res.get("other_cpu_pct"), (int, float)):
+            found.append(res["other_cpu_pct"])
+        found = [f for f in found if f is not None]
+        return max(found) if found else None
+    return None
+
+
 def fmt(v, kind):
     if v is None:
         return "—"
@@ -442,6 +453,9 @@ def table(title, results, rows):
         check = get(results, rt, ("check",))
         if check:
             lines.append(f"\n{rt} check: {check}")
+        note = get(results, rt, ("note",))
+        if note:
+            lines.append(f"\n{rt}: {note}")
     print("\n".join(lines), flush=True)
 
 
@@ -472,6 +486,11 @@ def main():
     ap.add_argument("--ws-clients", type=int, default=1000)
     ap.add_argument("--ws-messages", type=int, default=200)
     ap.add_argument("--ws-timeout", type=int, default=240)
+    ap.add_argument("--max-noise", type=float, default=25.0,
+                    help="run a scenario again if other processes used more than this %% CPU")
+    ap.add_argument("--attempts", type=int, default=3)
+    ap.add_argument("--retry-budget", type=float, default=780.0,
+                    help="no new attempt once the run is this many seconds old")
     ap.add_argument("--json", help="also write every figure to this file")
     args = ap.parse_args()
     only = set(args.only.split(","))
@@ -485,15 +504,41 @@ def main():
     scratch = tempfile.mkdtemp(prefix="kiln-bench-")
     results = {}
 
+    started = time.monotonic()
+
     def run(key, fn, *a):
+        """Runs fn for each runtime. An attempt during which other processes used more than
+        --max-noise % CPU (or that failed) is run again, on a fresh server, while attempts
+        are left and the run is younger than --retry-budget seconds; the least noisy attempt
+        is kept and the others are noted."""
         results[key] = {}
         for rt in RUNTIMES:
-            log(f"[{time.strftime('%H:%M:%S')}] {key}: {rt}")
-            try:
-                results[key][rt] = fn(rt, bins, scratch, *a)
-            except Exception as e:  # noqa: BLE001 - a failed scenario is reported, not hidden
-                results[key][rt] = {"error": f"{type(e).__name__}: {e}"}
-                log(f"  {rt} failed: {e}")
+            best, notes = None, []
+            for attempt in range(1, args.attempts + 1):
+                log(f"[{time.strftime('%H:%M:%S')}] {key}: {rt} (attempt {attempt})")
+                try:
+                    res = fn(rt, bins, scratch, *a)
+                    noise = max_noise(res)
+                except Exception as e:  # noqa: BLE001 - a failed scenario is reported
+                    res, noise = {"error": f"{type(e).__name__}: {e}"}, None
+                    log(f"  {rt} failed: {e}")
+                if noise is None:
+                    notes.append(f"attempt {attempt} failed: {res['error']}")
+                else:
+                    notes.append(f"attempt {attempt}: other processes used up to "
+                                 f"{noise:.0f} % CPU during a measurement")
+                if best is None or (noise is not None and
+                                    (best[1] is None or noise < best[1])):
+                    best = (res, noise, attempt)
+                if noise is not None and noise <= args.max_noise:
+                    break
+                if time.monotonic() - started > args.retry_budget:
+                    notes.append("no more attempts: the retry budget is spent")
+                    break
+            res, noise, attempt = best
+            if len(notes) > 1:
+                res["note"] = f"kept attempt {attempt} of {len(notes)} (" + "; ".join(notes) + ")"
+            results[key][rt] = res
 
     if "a" in only:
         run("a", scenario_hello, args.duration)
@@ -501,7 +546,8 @@ def main():
     if only & {"b", "c", "e"}:
         run("objects", scenario_objects, args.duration, args.objects, args.idle)
         for k in ("b", "c", "e"):
-            results[k] = {rt: (v.get(k) if "error" not in v else v)
+            results[k] = {rt: (dict(v.get(k) or {}, **({"note": v["note"]} if "note" in v else {}))
+                               if "error" not in v else v)
                           for rt, v in results["objects"].items()}
         del results["objects"]
         table("b. One Durable Object, POST increments a stored counter "

@@ -58,4 +58,4 @@ echo "- workerd: $WORKERD_BIN ($("$WORKERD_BIN" --version 2>&1 | head -1))"
 echo "- wrk: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); python websockets $(python3 -c 'import websockets; print(websockets.__version__)')"
 
 ulimit -n "$(ulimit -Hn)"
-timeout 1500 python3 "$here/bench.py" --kiln "$KILN_BIN" --workerd "$WORKERD_BIN" "$@"
+timeout 1140 python3 "$here/bench.py" --kiln "$KILN_BIN" --workerd "$WORKERD_BIN" "$@"

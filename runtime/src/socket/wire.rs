@@ -30,22 +30,28 @@ where
 {
     let (mut sink, mut source) = stream.split();
     let mut worker_open = true;
+    // Once either side sent its close frame, tungstenite finishes the handshake itself; nothing
+    // more may be written, and the reply it queued is flushed by the reads that follow.
+    let mut closing = false;
     loop {
         tokio::select! {
             incoming = source.next() => {
                 let frame = match incoming {
                     Some(Ok(Message::Text(text))) => Frame::Text(text.as_str().to_owned()),
                     Some(Ok(Message::Binary(bytes))) => Frame::Binary(bytes),
-                    Some(Ok(Message::Close(close))) => match close {
-                        Some(close) => Frame::Close {
-                            code: u16::from(close.code),
-                            reason: close.reason.as_str().to_owned(),
-                        },
-                        None => Frame::Close { code: NO_STATUS_CODE, reason: String::new() },
-                    },
+                    Some(Ok(Message::Close(close))) => {
+                        closing = true;
+                        match close {
+                            Some(close) => Frame::Close {
+                                code: u16::from(close.code),
+                                reason: close.reason.as_str().to_owned(),
+                            },
+                            None => Frame::Close { code: NO_STATUS_CODE, reason: String::new() },
+                        }
+                    }
                     Some(Ok(_)) => continue,
                     Some(Err(err)) => {
-                        tracing::debug!(%err, "WebSocket client connection failed");
+                        tracing::debug!(%err, "WebSocket connection failed");
                         break;
                     }
                     None => break,
@@ -56,21 +62,33 @@ where
             }
             outgoing = end.recv(), if worker_open => {
                 let message = match outgoing {
+                    Some(_) if closing => continue,
                     Some(Frame::Text(text)) => Message::Text(text.into()),
                     Some(Frame::Binary(bytes)) => Message::Binary(bytes),
-                    Some(Frame::Close { code, reason }) => Message::Close(
-                        (code != NO_STATUS_CODE).then(|| CloseFrame { code: CloseCode::from(code), reason: reason.into() }),
-                    ),
+                    Some(Frame::Close { code, reason }) => {
+                        closing = true;
+                        Message::Close(
+                            (code != NO_STATUS_CODE).then(|| CloseFrame { code: CloseCode::from(code), reason: reason.into() }),
+                        )
+                    }
                     None => {
                         // The worker's end is gone (its isolate was discarded).
                         worker_open = false;
+                        if closing {
+                            continue;
+                        }
+                        closing = true;
                         Message::Close(Some(CloseFrame { code: CloseCode::Error, reason: "".into() }))
                     }
                 };
-                if sink.send(message).await.is_err() {
+                if let Err(err) = sink.send(message).await {
+                    tracing::debug!(%err, "WebSocket connection could not be written");
                     break;
                 }
             }
         }
     }
+    // Push out anything tungstenite still holds (a queued close reply) before the connection
+    // is dropped.
+    let _ = sink.close().await;
 }
