@@ -7,4 +7,5 @@ mod test_chat_browser;
 mod test_cluster;
 mod test_dev_server;
 mod test_durable_objects;
+mod test_kv;
 mod test_websockets;

@@ -264,3 +264,45 @@ fn alarms_fire_once_on_the_owner_and_after_it_dies() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[test]
+fn kv_written_through_any_node_is_read_through_every_node() {
+    let dir = util::project(&[
+        (
+            "wrangler.jsonc",
+            r#"{ "name": "kv-suite", "main": "index.js", "compatibility_date": "2025-01-01",
+                 "kv_namespaces": [{ "binding": "KV", "id": "cluster-kv" }] }"#,
+        ),
+        ("index.js", include_str!("js/kv_suite.js")),
+    ]);
+    let cluster = Cluster::start(dir.path(), 3, 4);
+    // The suite writes and reads back at once through each node: forwarded writes are read
+    // back on the node that made them.
+    for node in 1..=3 {
+        for check in ["values", "list"] {
+            let (status, body) =
+                util::get_port(cluster.http_port(node), &format!("/check/{check}"));
+            assert_eq!(
+                (status, body.as_str()),
+                (200, "[]"),
+                "{check} through node {node}"
+            );
+        }
+    }
+    let (status, _) = util::request(
+        cluster.http_port(1),
+        "POST /put/shared HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nConnection: close\r\n\r\nyes",
+    );
+    assert_eq!(status, 200);
+    for node in 2..=3 {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let (_, body) = util::get_port(cluster.http_port(node), "/get/shared");
+            if body == "yes" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "node {node} never saw the write");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}

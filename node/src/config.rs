@@ -53,6 +53,17 @@ pub struct Limits {
     pub subrequests: Option<u32>,
 }
 
+/// A `kv_namespaces` entry.
+#[derive(Debug, Clone, Deserialize)]
+pub struct KvNamespaceConfig {
+    pub binding: String,
+    /// The namespace's id; locally any string names the data (default: the binding).
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default)]
+    pub preview_id: Option<String>,
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct DurableObjects {
     #[serde(default)]
@@ -140,7 +151,7 @@ pub struct WranglerConfig {
     #[serde(default)]
     pub migrations: Vec<Migration>,
     #[serde(default)]
-    pub kv_namespaces: Option<serde_json::Value>,
+    pub kv_namespaces: Vec<KvNamespaceConfig>,
     #[serde(default)]
     pub services: Option<serde_json::Value>,
     #[serde(default)]
@@ -412,8 +423,34 @@ pub fn worker_script(
             key: [0; 32],
         })
         .collect();
+    let mut kv_namespaces: Vec<kiln_runtime::KvBinding> = Vec::new();
+    for (i, kv) in config.kv_namespaces.iter().enumerate() {
+        if kv.binding.is_empty() {
+            return Err(invalid(format!(
+                "kv_namespaces[{i}]: \"binding\" must not be empty"
+            )));
+        }
+        if kv_namespaces
+            .iter()
+            .any(|other| other.binding == kv.binding)
+        {
+            return Err(invalid(format!(
+                "kv_namespaces[{i}]: the binding \"{}\" appears twice",
+                kv.binding
+            )));
+        }
+        kv_namespaces.push(kiln_runtime::KvBinding {
+            binding: kv.binding.clone(),
+            id: kv
+                .id
+                .clone()
+                .or_else(|| kv.preview_id.clone())
+                .unwrap_or_else(|| kv.binding.clone()),
+        });
+    }
     Ok(WorkerScript {
         durable_objects,
+        kv_namespaces,
         name: config.name.clone().unwrap_or_else(|| "worker".into()),
         main_module: main_name,
         modules,

@@ -94,7 +94,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let placement = ClusterPlacement::new(Arc::clone(&groups), Arc::clone(&peers));
         let runtime = Runtime::new(RuntimeOptions {
             threads,
-            store: Some(Arc::new(ClusterStore(Arc::clone(&groups)))),
+            store: Some(Arc::new(ClusterStore {
+                groups: Arc::clone(&groups),
+                peers: Arc::clone(&peers),
+            })),
             placement: Some(Arc::clone(&placement) as Arc<dyn kiln_runtime::ObjectPlacement>),
         });
         placement.set_runtime(runtime.clone());

@@ -9,6 +9,7 @@ mod bytecode;
 mod error;
 mod event;
 mod isolate;
+pub mod kv;
 pub mod limits;
 pub mod object;
 mod pool;
@@ -18,6 +19,7 @@ mod worker;
 
 pub use body::{boxed, empty, full, Body, BoxError};
 pub use error::Error;
+pub use kv::KvBinding;
 pub use object::{
     DurableObjectBinding, ObjectPlacement, ObjectStore, ObjectTarget, PlacedFuture, StoreError,
 };

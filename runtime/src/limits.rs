@@ -47,3 +47,12 @@ pub const WEBSOCKETS_PER_OBJECT_MAX: usize = 32_768;
 
 const _: () = assert!(WEBSOCKET_QUEUE_FRAMES_MAX > 0);
 const _: () = assert!(WEBSOCKETS_PER_OBJECT_MAX <= WEBSOCKETS_PER_NODE_MAX);
+/// A KV key (Cloudflare: 512 bytes).
+pub const KV_KEY_BYTES_MAX: usize = 512;
+/// A KV value (Cloudflare: 25 MiB).
+pub const KV_VALUE_BYTES_MAX: usize = 25 * 1024 * 1024;
+/// A KV entry's metadata, serialized (Cloudflare: 1024 bytes).
+pub const KV_METADATA_BYTES_MAX: usize = 1024;
+/// Stored bytes one `list()` page reads before it stops early (the caller continues from the
+/// cursor), so listing large values cannot exhaust memory.
+pub const KV_LIST_PAGE_BYTES_MAX: usize = 8 * 1024 * 1024;

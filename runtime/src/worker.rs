@@ -71,6 +71,8 @@ pub struct WorkerScript {
     pub compatibility_flags: Vec<String>,
     /// Durable Object namespaces bound into `env`; their classes are this worker's exports.
     pub durable_objects: Vec<DurableObjectBinding>,
+    /// KV namespaces bound into `env`.
+    pub kv_namespaces: Vec<crate::kv::KvBinding>,
 }
 
 /// Why a [`WorkerScript`] cannot be run.

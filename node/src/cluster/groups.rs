@@ -190,8 +190,9 @@ impl ShardGroups {
                 .is_some_and(|ready| ready.load(Ordering::Acquire) == metrics.current_term)
     }
 
-    /// Replicates one object batch through its shard's log; resolves once committed and applied.
-    pub async fn propose(&self, batch: Batch) -> Result<(), ProposeError> {
+    /// Replicates one object batch through its shard's log; resolves once committed and
+    /// applied, with the entry's log index.
+    pub async fn propose(&self, batch: Batch) -> Result<u64, ProposeError> {
         let id: [u8; 32] = batch
             .object_id
             .as_slice()
@@ -211,7 +212,7 @@ impl ShardGroups {
             batch: batch.encode_to_vec(),
         };
         match tokio::time::timeout(PROPOSAL_TIMEOUT, raft.client_write(command)).await {
-            Ok(Ok(_)) => Ok(()),
+            Ok(Ok(written)) => Ok(written.log_id.index),
             Ok(Err(err)) => Err(ProposeError::Unknown(err.to_string())),
             Err(_) => Err(ProposeError::Unknown(format!(
                 "not committed within {PROPOSAL_TIMEOUT:?}"
@@ -251,6 +252,18 @@ impl ShardGroups {
             initialized += 1;
         }
         Ok((initialized, elsewhere))
+    }
+
+    /// Waits (at most `timeout`) until this replica of `shard` applied `index`, so a writer
+    /// reads its own write here. Returns whether it did.
+    pub async fn wait_applied(&self, shard: u32, index: u64, timeout: Duration) -> bool {
+        let Some(raft) = self.raft(shard) else {
+            return false;
+        };
+        raft.wait(Some(timeout))
+            .applied_index_at_least(Some(index), "read your write")
+            .await
+            .is_ok()
     }
 
     /// The voters of a shard as this node knows them.

@@ -12,8 +12,9 @@ use kiln_proto::cluster::admin_server::{Admin, AdminServer};
 use kiln_proto::cluster::objects_server::{Objects, ObjectsServer};
 use kiln_proto::cluster::raft_server::{Raft as RaftRpc, RaftServer};
 use kiln_proto::cluster::{
-    socket_frame, CallReply, CallRequest, FetchReply, FetchRequest, InitReply, InitRequest,
-    RaftReply, RaftRequest, ShardStatus, SocketFrame, StatusReply, StatusRequest,
+    socket_frame, CallReply, CallRequest, CommitReply, CommitRequest, FetchReply, FetchRequest,
+    InitReply, InitRequest, RaftReply, RaftRequest, ShardStatus, SocketFrame, StatusReply,
+    StatusRequest,
 };
 use kiln_runtime::{Runtime, WebSocketUpgrade, Worker};
 use openraft::async_runtime::WatchReceiver;
@@ -22,10 +23,12 @@ use serde::Serialize;
 use tonic::service::interceptor::InterceptedService;
 use tonic::{Request, Response, Status};
 
-use super::groups::{ShardGroups, ShardRaft};
+use super::groups::{ProposeError, ShardGroups, ShardRaft};
 use super::network::decode_snapshot;
 use super::peers::{Peers, RequireToken, PEER_MESSAGE_BYTES_MAX};
 use super::{tunnel, wire};
+use kiln_proto::storage::Batch;
+use kiln_proto::Message;
 
 /// What the services reach.
 pub struct Services {
@@ -214,6 +217,28 @@ enum Fetched {
 
 #[tonic::async_trait]
 impl Objects for ObjectsService {
+    async fn commit(
+        &self,
+        request: Request<CommitRequest>,
+    ) -> Result<Response<CommitReply>, Status> {
+        let batch = Batch::decode(request.into_inner().batch.as_slice())
+            .map_err(|err| Status::invalid_argument(format!("malformed batch: {err}")))?;
+        let reply = match self.0.groups.propose(batch).await {
+            Ok(index) => CommitReply { error: None, index },
+            Err(ProposeError::NotLeader { leader, .. }) => CommitReply {
+                error: Some(wire::not_leader(leader)),
+                index: 0,
+            },
+            Err(err @ ProposeError::Unknown(_)) => CommitReply {
+                error: Some(wire::call_error(&kiln_runtime::Error::Exception(format!(
+                    "Error: {err}"
+                )))),
+                index: 0,
+            },
+        };
+        Ok(Response::new(reply))
+    }
+
     async fn fetch(&self, request: Request<FetchRequest>) -> Result<Response<FetchReply>, Status> {
         Ok(Response::new(
             match self.run_fetch(request.into_inner()).await? {

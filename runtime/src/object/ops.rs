@@ -37,7 +37,7 @@ pub(crate) fn binding(ctx: &Ctx<'_>, index: u32) -> Result<DurableObjectBinding>
         .ok_or_else(|| Exception::throw_internal(ctx, "unknown Durable Object namespace"))
 }
 
-fn store(ctx: &Ctx<'_>) -> Result<Arc<dyn ObjectStore>> {
+pub(crate) fn store(ctx: &Ctx<'_>) -> Result<Arc<dyn ObjectStore>> {
     isolate::data(ctx)?.services.store.clone().ok_or_else(|| {
         Exception::throw_message(
             ctx,
@@ -159,7 +159,7 @@ fn op_do_call<'js>(
     }))
 }
 
-fn storage_error(ctx: &Ctx<'_>, err: super::StoreError) -> rquickjs::Error {
+pub(crate) fn storage_error(ctx: &Ctx<'_>, err: super::StoreError) -> rquickjs::Error {
     Exception::throw_message(
         ctx,
         &format!("Durable Object storage operation failed: {err}"),

@@ -38,4 +38,9 @@ pub trait ObjectStore: Send + Sync + 'static {
     /// The object's alarm, in epoch milliseconds.
     fn get_alarm(&self, id: &[u8; 32]) -> Result<Option<i64>, StoreError>;
     fn commit(&self, batch: Batch) -> CommitFuture;
+    /// Commits a batch that does not belong to a running object (a KV write): in a cluster it
+    /// is forwarded to the owner of its shard when that is another node.
+    fn commit_anywhere(&self, batch: Batch) -> CommitFuture {
+        self.commit(batch)
+    }
 }

@@ -45,6 +45,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("durable_object/18_actor.js"),
     include_str!("durable_object/19_namespace.js"),
     include_str!("websocket/20_websocket.js"),
+    include_str!("kv/21_kv.js"),
 );
 
 /// Source of the built-in `cloudflare:workers` module.
@@ -65,6 +66,7 @@ pub fn install(ctx: &Ctx<'_>, worker: Arc<Worker>, services: Rc<Services>) -> Re
     fetch::register(ctx, &ops)?;
     crate::object::ops::register(ctx, &ops)?;
     crate::socket::ops::register(ctx, &ops)?;
+    crate::kv::ops::register(ctx, &ops)?;
     ctx.globals().set("__kiln_ops", ops)?;
 
     let prelude = isolate::loader::load_es_module(ctx, PRELUDE_NAME, PRELUDE_JS.as_bytes())?;
@@ -85,6 +87,14 @@ pub fn install(ctx: &Ctx<'_>, worker: Arc<Worker>, services: Rc<Services>) -> Re
         pair.set(1, index as u32)?;
         namespaces.set(index, pair)?;
     }
+    let kv_namespaces: Vec<String> = worker
+        .script()
+        .kv_namespaces
+        .iter()
+        .map(|kv| kv.binding.clone())
+        .collect();
+    let install_kv: Function = internals.get("installKvBindings")?;
+    install_kv.call::<_, ()>((env.clone(), kv_namespaces))?;
     let idle_evict_ms = worker.script().limits.object_idle_evict_ms as f64;
     let install_bindings: Function = internals.get("installBindings")?;
     install_bindings.call::<_, ()>((env.clone(), namespaces, idle_evict_ms))?;

@@ -29,6 +29,7 @@ pub fn worker_with(
     env: serde_json::Map<String, serde_json::Value>,
 ) -> Arc<Worker> {
     let script = WorkerScript {
+        kv_namespaces: Vec::new(),
         name: "test".into(),
         main_module: modules[0].0.into(),
         modules: modules
