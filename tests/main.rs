@@ -8,4 +8,5 @@ mod test_cluster;
 mod test_dev_server;
 mod test_durable_objects;
 mod test_kv;
+mod test_services;
 mod test_websockets;

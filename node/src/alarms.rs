@@ -62,7 +62,7 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-pub async fn run(store: Arc<dyn AlarmSource>, runtime: Runtime, worker: Arc<Worker>) {
+pub async fn run(store: Arc<dyn AlarmSource>, runtime: Runtime, workers: Vec<Arc<Worker>>) {
     let mut attempts: HashMap<[u8; 32], Attempt> = HashMap::new();
     let (done_sender, mut done) = mpsc::channel::<([u8; 32], bool)>(DUE_ALARMS_MAX);
     loop {
@@ -92,10 +92,23 @@ pub async fn run(store: Arc<dyn AlarmSource>, runtime: Runtime, worker: Arc<Work
                 wake_ms = wake_ms.min(attempt.next_try_ms);
                 continue;
             }
-            attempt.running = true;
             let retry_count = attempt.failures;
-            let (runtime, worker, sender) =
-                (runtime.clone(), Arc::clone(&worker), done_sender.clone());
+            // The worker that defines the object's class.
+            let Some(worker) = workers
+                .iter()
+                .find(|w| {
+                    w.script()
+                        .durable_objects
+                        .iter()
+                        .any(|b| b.namespace == alarm.namespace)
+                })
+                .cloned()
+            else {
+                attempt.failures = RETRIES_MAX + 1;
+                continue;
+            };
+            attempt.running = true;
+            let (runtime, sender) = (runtime.clone(), done_sender.clone());
             tokio::spawn(async move {
                 let result = runtime
                     .object_alarm(&worker, &alarm.namespace, alarm.id, retry_count)

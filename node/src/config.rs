@@ -53,6 +53,17 @@ pub struct Limits {
     pub subrequests: Option<u32>,
 }
 
+/// A `services` entry.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServiceConfig {
+    pub binding: String,
+    pub service: String,
+    #[serde(default)]
+    pub entrypoint: Option<String>,
+    #[serde(default)]
+    pub props: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
 /// A `kv_namespaces` entry.
 #[derive(Debug, Clone, Deserialize)]
 pub struct KvNamespaceConfig {
@@ -153,7 +164,7 @@ pub struct WranglerConfig {
     #[serde(default)]
     pub kv_namespaces: Vec<KvNamespaceConfig>,
     #[serde(default)]
-    pub services: Option<serde_json::Value>,
+    pub services: Vec<ServiceConfig>,
     #[serde(default)]
     pub worker_loaders: Option<serde_json::Value>,
     #[serde(default)]
@@ -448,9 +459,35 @@ pub fn worker_script(
                 .unwrap_or_else(|| kv.binding.clone()),
         });
     }
+    let mut services: Vec<kiln_runtime::ServiceBinding> = Vec::new();
+    for (i, service) in config.services.iter().enumerate() {
+        if service.binding.is_empty() || service.service.is_empty() {
+            return Err(invalid(format!(
+                "services[{i}]: \"binding\" and \"service\" are required"
+            )));
+        }
+        let taken = services.iter().any(|s| s.binding == service.binding)
+            || kv_namespaces.iter().any(|kv| kv.binding == service.binding);
+        if taken {
+            return Err(invalid(format!(
+                "services[{i}]: the binding \"{}\" is already used",
+                service.binding
+            )));
+        }
+        services.push(kiln_runtime::ServiceBinding {
+            binding: service.binding.clone(),
+            service: service.service.clone(),
+            entrypoint: service.entrypoint.clone(),
+            props: service
+                .props
+                .as_ref()
+                .map(|props| serde_json::Value::Object(props.clone()).to_string()),
+        });
+    }
     Ok(WorkerScript {
         durable_objects,
         kv_namespaces,
+        services,
         name: config.name.clone().unwrap_or_else(|| "worker".into()),
         main_module: main_name,
         modules,

@@ -75,9 +75,10 @@ enum ObjectsAction {
 
 #[derive(clap::Args)]
 struct DevArgs {
-    /// The worker's directory.
+    /// The worker's directory; more directories run more workers beside it, reachable from
+    /// the first through service bindings (as `wrangler dev -c a -c b` does).
     #[arg(default_value = ".")]
-    dir: PathBuf,
+    dirs: Vec<PathBuf>,
     /// Port to listen on.
     #[arg(long, default_value_t = 8787, env = "KILN_PORT")]
     port: u16,
@@ -131,46 +132,91 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn dev(args: DevArgs) -> anyhow::Result<()> {
-    let loaded = config::load(&args.dir)?;
+/// Reads one worker's config, secrets and cron triggers from `dir`.
+fn load_worker(
+    dir: &std::path::Path,
+    vars: &[String],
+) -> anyhow::Result<(kiln_runtime::WorkerScript, Vec<(String, croner::Cron)>)> {
+    let loaded = config::load(dir)?;
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
     }
     let mut secrets = BTreeMap::new();
-    let dev_vars = args.dir.join(".dev.vars");
+    let dev_vars = dir.join(".dev.vars");
     if dev_vars.is_file() {
         let text = std::fs::read_to_string(&dev_vars)
             .with_context(|| format!("reading {}", dev_vars.display()))?;
         secrets.extend(config::parse_dev_vars(&text));
     }
-    for var in &args.vars {
+    for var in vars {
         let (key, value) = var
             .split_once(':')
             .with_context(|| format!("--var {var:?}: expected KEY:VALUE"))?;
         secrets.insert(key.to_owned(), value.to_owned());
     }
-    let mut script = config::worker_script(&loaded, &secrets)?;
+    let script = config::worker_script(&loaded, &secrets)?;
     let crons = cron::parse(&loaded.config.triggers.crons).map_err(anyhow::Error::msg)?;
+    Ok((script, crons))
+}
+
+fn dev(args: DevArgs) -> anyhow::Result<()> {
+    let primary_dir = args
+        .dirs
+        .first()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."));
     let persist = args
         .persist_to
         .clone()
-        .unwrap_or_else(|| args.dir.join(".kiln"));
+        .unwrap_or_else(|| primary_dir.join(".kiln"));
+    let mut loaded = Vec::new();
+    let mut classes: BTreeMap<String, String> = BTreeMap::new();
+    for dir in &args.dirs {
+        let (script, crons) = load_worker(dir, &args.vars)?;
+        if loaded
+            .iter()
+            .any(|(other, _): &(kiln_runtime::WorkerScript, _)| other.name == script.name)
+        {
+            anyhow::bail!("two workers are named {:?}; names must differ", script.name);
+        }
+        for binding in &script.durable_objects {
+            if let Some(owner) = classes.insert(binding.namespace.clone(), script.name.clone()) {
+                if owner != script.name {
+                    anyhow::bail!(
+                        "workers {owner:?} and {:?} both define the Durable Object class {:?}",
+                        script.name,
+                        binding.namespace
+                    );
+                }
+            }
+        }
+        loaded.push((script, crons));
+    }
     let store = kiln_storage::Store::open(kiln_storage::StoreOptions {
         dir: persist.clone(),
         flush_delay: std::time::Duration::from_millis(args.test_slow_flush_ms),
     })
     .with_context(|| format!("opening Durable Object storage in {}", persist.display()))?;
-    for binding in &mut script.durable_objects {
-        binding.key = store
-            .namespace_key(&binding.namespace)
-            .with_context(|| format!("creating the key of namespace {}", binding.namespace))?;
+    let mut workers = Vec::new();
+    let mut crons = Vec::new();
+    for (mut script, worker_crons) in loaded {
+        for binding in &mut script.durable_objects {
+            binding.key = store
+                .namespace_key(&binding.namespace)
+                .with_context(|| format!("creating the key of namespace {}", binding.namespace))?;
+        }
+        script.limits.object_idle_evict_ms = args.object_idle_evict_ms.max(1);
+        let worker = Worker::new(script)?;
+        for (text, cron) in worker_crons {
+            crons.push((Arc::clone(&worker), text, cron));
+        }
+        workers.push(worker);
     }
-    script.limits.object_idle_evict_ms = args.object_idle_evict_ms.max(1);
+    let worker = Arc::clone(workers.first().context("no worker to run")?);
     let admin_token = match &args.admin_token {
         Some(token) => token.clone(),
         None => write_admin_token(&persist)?,
     };
-    let worker = Worker::new(script)?;
 
     let threads = args
         .threads
@@ -186,10 +232,13 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the I/O runtime")?;
     io.block_on(async move {
-        runtime
-            .load(&worker)
-            .await
-            .map_err(|err| anyhow::anyhow!("{}: {err}", worker.name()))?;
+        for each in &workers {
+            runtime.register(each);
+            runtime
+                .load(each)
+                .await
+                .map_err(|err| anyhow::anyhow!("{}: {err}", each.name()))?;
+        }
         let address = SocketAddr::new(args.ip, args.port);
         let listener = tokio::net::TcpListener::bind(address)
             .await
@@ -199,10 +248,10 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
         tokio::spawn(alarms::run(
             Arc::new(store.clone()),
             runtime.clone(),
-            Arc::clone(&worker),
+            workers.clone(),
         ));
-        for (text, cron) in crons {
-            tokio::spawn(cron::run(runtime.clone(), Arc::clone(&worker), text, cron));
+        for (owner, text, cron) in crons {
+            tokio::spawn(cron::run(runtime.clone(), owner, text, cron));
         }
         let site = Arc::new(server::Site {
             runtime,

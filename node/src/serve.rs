@@ -101,6 +101,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             placement: Some(Arc::clone(&placement) as Arc<dyn kiln_runtime::ObjectPlacement>),
         });
         placement.set_runtime(runtime.clone());
+        runtime.register(&worker);
         runtime
             .load(&worker)
             .await
@@ -108,7 +109,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tokio::spawn(crate::alarms::run(
             Arc::new(OwnedAlarms(Arc::clone(&groups))),
             runtime.clone(),
-            Arc::clone(&worker),
+            vec![Arc::clone(&worker)],
         ));
         let services = Arc::new(Services {
             groups: Arc::clone(&groups),

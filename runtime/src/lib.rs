@@ -13,6 +13,7 @@ pub mod kv;
 pub mod limits;
 pub mod object;
 mod pool;
+pub mod service;
 mod socket;
 mod web;
 mod worker;
@@ -24,6 +25,7 @@ pub use object::{
     DurableObjectBinding, ObjectPlacement, ObjectStore, ObjectTarget, PlacedFuture, StoreError,
 };
 pub use pool::{Runtime, RuntimeOptions};
+pub use service::ServiceBinding;
 pub use socket::wire::{pump_websocket, websocket_config};
 pub use socket::{Frame, PeerGone, WebSocketEnd, WebSocketUpgrade, NO_STATUS_CODE};
 pub use worker::{ModuleKind, ModuleSource, ScriptError, Worker, WorkerLimits, WorkerScript};

@@ -81,7 +81,17 @@ enum Job {
         worker: Arc<Worker>,
         request: Box<http::Request<Body>>,
         entrypoint: Option<String>,
+        props: Option<String>,
         responder: event::fetch::Responder,
+    },
+    /// A JS RPC call to a worker's entrypoint (a service binding).
+    Call {
+        worker: Arc<Worker>,
+        entrypoint: Option<String>,
+        props: Option<String>,
+        method: String,
+        args: String,
+        responder: oneshot::Sender<Result<String, Error>>,
     },
     Scheduled {
         worker: Arc<Worker>,
@@ -149,6 +159,8 @@ pub struct Runtime {
     /// The WebSocket ends JavaScript holds, shared by every thread.
     sockets: Arc<SocketTable>,
     placement: Option<Arc<dyn ObjectPlacement>>,
+    /// Workers reachable through service bindings, by name.
+    workers: Arc<std::sync::RwLock<HashMap<String, Arc<Worker>>>>,
 }
 
 impl Runtime {
@@ -161,6 +173,7 @@ impl Runtime {
             threads: Arc::clone(&threads),
             sockets: Arc::default(),
             placement: options.placement.clone(),
+            workers: Arc::default(),
         };
         for index in 0..options.threads {
             let shared = Arc::clone(&queue);
@@ -322,14 +335,66 @@ impl Runtime {
         request: http::Request<Body>,
         entrypoint: Option<String>,
     ) -> Result<http::Response<Body>, Error> {
+        self.fetch_with_props(worker, request, entrypoint, None)
+            .await
+    }
+
+    /// A `fetch` event with `ctx.props` (JSON), as a service binding delivers it.
+    pub async fn fetch_with_props(
+        &self,
+        worker: &Arc<Worker>,
+        request: http::Request<Body>,
+        entrypoint: Option<String>,
+        props: Option<String>,
+    ) -> Result<http::Response<Body>, Error> {
         let (responder, response) = oneshot::channel();
         self.submit(Job::Fetch {
             worker: Arc::clone(worker),
             request: Box::new(request),
             entrypoint,
+            props,
             responder,
         })?;
         response.await.map_err(|_| Error::Shutdown)?
+    }
+
+    /// A JS RPC call to `entrypoint` (the default export when `None`); the arguments and the
+    /// result are serialized values.
+    pub async fn entrypoint_call(
+        &self,
+        worker: &Arc<Worker>,
+        entrypoint: Option<String>,
+        props: Option<String>,
+        method: String,
+        args: String,
+    ) -> Result<String, Error> {
+        let (responder, result) = oneshot::channel();
+        self.submit(Job::Call {
+            worker: Arc::clone(worker),
+            entrypoint,
+            props,
+            method,
+            args,
+            responder,
+        })?;
+        result.await.map_err(|_| Error::Shutdown)?
+    }
+
+    /// Makes `worker` reachable by its name from service bindings (replacing an older version).
+    pub fn register(&self, worker: &Arc<Worker>) {
+        self.workers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(worker.name().to_owned(), Arc::clone(worker));
+    }
+
+    /// The worker registered under `name`.
+    pub fn worker(&self, name: &str) -> Option<Arc<Worker>> {
+        self.workers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned()
     }
 
     /// Delivers a `scheduled` event, as a cron trigger does.
@@ -478,14 +543,37 @@ fn js_thread(jobs: Arc<Queue>, own: Arc<Queue>, services: (Runtime, Option<Arc<d
 
 async fn run_job(state: Rc<ThreadState>, job: Job) {
     match job {
+        Job::Call {
+            worker,
+            entrypoint,
+            props,
+            method,
+            args,
+            responder,
+        } => match state.isolate(&worker).await {
+            Ok(isolate) => {
+                let result =
+                    event::entrypoint::call(Rc::clone(&isolate), entrypoint, props, method, args)
+                        .await;
+                after_event(&state, &isolate);
+                let _ = responder.send(result);
+            }
+            Err(err) => {
+                let _ = responder.send(Err(err));
+            }
+        },
         Job::Fetch {
             worker,
             request,
             entrypoint,
+            props,
             responder,
         } => match state.isolate(&worker).await {
             Ok(isolate) => {
-                let target = Target::Entrypoint(entrypoint);
+                let target = Target::Entrypoint {
+                    name: entrypoint,
+                    props,
+                };
                 event::fetch::run(Rc::clone(&isolate), *request, target, responder).await;
                 after_event(&state, &isolate);
             }

@@ -73,6 +73,8 @@ pub struct WorkerScript {
     pub durable_objects: Vec<DurableObjectBinding>,
     /// KV namespaces bound into `env`.
     pub kv_namespaces: Vec<crate::kv::KvBinding>,
+    /// Service bindings: other workers (or this one) reachable from `env`.
+    pub services: Vec<crate::service::ServiceBinding>,
 }
 
 /// Why a [`WorkerScript`] cannot be run.

@@ -25,7 +25,11 @@ pub type Responder = oneshot::Sender<Result<http::Response<Body>, Error>>;
 /// Who handles the request: a worker's entrypoint (the default export when `None`), or a
 /// Durable Object.
 pub enum Target {
-    Entrypoint(Option<String>),
+    Entrypoint {
+        name: Option<String>,
+        /// `ctx.props` as JSON (a service binding's `props`).
+        props: Option<String>,
+    },
     Object(ObjectTarget),
 }
 
@@ -166,10 +170,10 @@ fn start<'js>(
     request.set(2, headers).map_err(internal)?;
     request.set(3, body_id).map_err(internal)?;
     match target {
-        Target::Entrypoint(entrypoint) => {
+        Target::Entrypoint { name, props } => {
             let dispatch = web::internal(ctx, "dispatchFetch").map_err(internal)?;
             dispatch
-                .call((exports, env, entrypoint, id, request))
+                .call((exports, env, name, id, request, props))
                 .map_err(internal)
         }
         Target::Object(object) => {

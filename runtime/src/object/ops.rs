@@ -75,7 +75,7 @@ fn op_do_id_from_string(ctx: Ctx<'_>, index: u32, text: String) -> Result<String
 }
 
 /// Throws the runtime error a call to an object ended with, as Cloudflare shows it to callers.
-fn throw_call_error(ctx: &Ctx<'_>, err: Error) -> rquickjs::Error {
+pub(crate) fn throw_call_error(ctx: &Ctx<'_>, err: Error) -> rquickjs::Error {
     match err {
         Error::Exception(text) => {
             // `Name: message` on the first line; the object's stack is in its own log.

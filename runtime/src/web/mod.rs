@@ -46,6 +46,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("durable_object/19_namespace.js"),
     include_str!("websocket/20_websocket.js"),
     include_str!("kv/21_kv.js"),
+    include_str!("service/22_service.js"),
 );
 
 /// Source of the built-in `cloudflare:workers` module.
@@ -67,6 +68,7 @@ pub fn install(ctx: &Ctx<'_>, worker: Arc<Worker>, services: Rc<Services>) -> Re
     crate::object::ops::register(ctx, &ops)?;
     crate::socket::ops::register(ctx, &ops)?;
     crate::kv::ops::register(ctx, &ops)?;
+    crate::service::ops::register(ctx, &ops)?;
     ctx.globals().set("__kiln_ops", ops)?;
 
     let prelude = isolate::loader::load_es_module(ctx, PRELUDE_NAME, PRELUDE_JS.as_bytes())?;
@@ -95,6 +97,14 @@ pub fn install(ctx: &Ctx<'_>, worker: Arc<Worker>, services: Rc<Services>) -> Re
         .collect();
     let install_kv: Function = internals.get("installKvBindings")?;
     install_kv.call::<_, ()>((env.clone(), kv_namespaces))?;
+    let service_bindings: Vec<String> = worker
+        .script()
+        .services
+        .iter()
+        .map(|s| s.binding.clone())
+        .collect();
+    let install_services: Function = internals.get("installServiceBindings")?;
+    install_services.call::<_, ()>((env.clone(), service_bindings))?;
     let idle_evict_ms = worker.script().limits.object_idle_evict_ms as f64;
     let install_bindings: Function = internals.get("installBindings")?;
     install_bindings.call::<_, ()>((env.clone(), namespaces, idle_evict_ms))?;

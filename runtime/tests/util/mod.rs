@@ -30,6 +30,7 @@ pub fn worker_with(
 ) -> Arc<Worker> {
     let script = WorkerScript {
         kv_namespaces: Vec::new(),
+        services: Vec::new(),
         name: "test".into(),
         main_module: modules[0].0.into(),
         modules: modules

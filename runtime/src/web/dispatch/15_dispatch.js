@@ -56,10 +56,10 @@ function responseForRust(response, waitUntil) {
 
 const inflight = new Map();
 
-async function dispatchFetch(exports, env, entrypoint, id, [method, url, headerList, bodyId]) {
+async function dispatchFetch(exports, env, entrypoint, id, [method, url, headerList, bodyId], props) {
   const controller = new AbortController();
   inflight.set(id, controller);
-  const ctx = new ExecutionContext();
+  const ctx = new ExecutionContext(props ? JSON.parse(props) : undefined);
   try {
     const handler = handlerFor(exports, entrypoint, env, ctx, "fetch");
     if (!handler) throw new Error(`Handler does not export a fetch() function.`);

@@ -1,0 +1,89 @@
+//! The JavaScript-facing operations of service bindings (`op_service_*`).
+
+use std::sync::Arc;
+
+use rquickjs::prelude::{Func, Promised};
+use rquickjs::{Ctx, Exception, Object, Result, Value};
+
+use super::ServiceBinding;
+use crate::isolate;
+use crate::object::ops::throw_call_error;
+use crate::web::fetch::{header_map, request_body, FetchResult};
+use crate::worker::Worker;
+
+pub fn register(_ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
+    ops.set("op_service_fetch", Func::from(op_service_fetch))?;
+    ops.set("op_service_call", Func::from(op_service_call))?;
+    Ok(())
+}
+
+/// The binding and the worker it reaches now.
+fn resolve(ctx: &Ctx<'_>, index: u32) -> Result<(ServiceBinding, Arc<Worker>, crate::Runtime)> {
+    let data = isolate::data(ctx)?;
+    let binding = data
+        .worker
+        .script()
+        .services
+        .get(index as usize)
+        .cloned()
+        .ok_or_else(|| Exception::throw_internal(ctx, "unknown service binding"))?;
+    let runtime = data.services.runtime.clone();
+    let worker = runtime.worker(&binding.service).ok_or_else(|| {
+        Exception::throw_message(
+            ctx,
+            &format!(
+                "Service binding {:?} names the worker {:?}, which this node is not running.",
+                binding.binding, binding.service
+            ),
+        )
+    })?;
+    Ok((binding, worker, runtime))
+}
+
+/// `env.SVC.fetch()`: `request` is `[method, url, headers, body]`.
+fn op_service_fetch<'js>(
+    ctx: Ctx<'js>,
+    index: u32,
+    request: rquickjs::Array<'js>,
+) -> Result<Promised<impl std::future::Future<Output = Result<FetchResult>> + 'js>> {
+    let method: String = request.get(0)?;
+    let url: String = request.get(1)?;
+    let headers: Vec<String> = request.get(2)?;
+    let body: Value = request.get(3)?;
+    let method = http::Method::from_bytes(method.as_bytes()).map_err(|_| {
+        Exception::throw_type(&ctx, &format!("'{method}' is not a valid HTTP method."))
+    })?;
+    let headers = header_map(&ctx, &headers)?;
+    let body = request_body(&ctx, body)?;
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|_| Exception::throw_type(&ctx, &format!("Invalid URL: {url}")))?;
+    let mut request = http::Request::new(body);
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers;
+    let (binding, worker, runtime) = resolve(&ctx, index)?;
+    Ok(Promised(async move {
+        let response = runtime
+            .fetch_with_props(&worker, request, binding.entrypoint, binding.props)
+            .await
+            .map_err(|err| throw_call_error(&ctx, err))?;
+        Ok(FetchResult::from_response(response, url))
+    }))
+}
+
+/// `env.SVC.method(...args)`: `args` and the result are serialized values.
+fn op_service_call<'js>(
+    ctx: Ctx<'js>,
+    index: u32,
+    method: String,
+    args: String,
+) -> Result<Promised<impl std::future::Future<Output = Result<String>> + 'js>> {
+    let (binding, worker, runtime) = resolve(&ctx, index)?;
+    Ok(Promised(async move {
+        runtime
+            .entrypoint_call(&worker, binding.entrypoint, binding.props, method, args)
+            .await
+            .map_err(|err| throw_call_error(&ctx, err))
+    }))
+}

@@ -1,0 +1,76 @@
+// Service bindings: `env.SVC` (a Fetcher) reaches another worker's entrypoint with fetch() and
+// JS RPC; dispatchEntrypointCall runs an incoming RPC call on a WorkerEntrypoint.
+const RPC_NOT_CALLABLE = new Set(["constructor", "fetch", "connect", "dup", "alarm", "webSocketMessage", "webSocketClose", "webSocketError"]);
+
+async function serviceFetch(index, input, init) {
+  const request = new Request(input, init);
+  const body = await requestBodyForRust(request);
+  await waitForOutputGates();
+  const result = await ops.op_service_fetch(index, [request.method, request.url, headersToList(request.headers), body]);
+  const [status, statusText, headerList, bodyId, , , socketId] = result;
+  return responseFromFetch(status, statusText, headerList, bodyId, request.url, false, socketId);
+}
+
+async function serviceCall(index, method, args) {
+  const message = serializeValue(args);
+  await waitForOutputGates();
+  const [ok, value] = deserializeValue(await ops.op_service_call(index, method, message));
+  if (ok) return value;
+  throw value;
+}
+
+function serviceStub(index) {
+  const target = {
+    fetch: (input, init) => serviceFetch(index, input, init),
+    connect() {
+      throw new Error("connect() through a service binding is not supported by Kiln yet.");
+    },
+  };
+  return new Proxy(target, {
+    get(object, property) {
+      if (Object.prototype.hasOwnProperty.call(object, property)) return object[property];
+      if (typeof property === "symbol" || property === "then") return undefined;
+      if (RPC_NOT_CALLABLE.has(property)) return undefined;
+      return (...args) => serviceCall(index, property, args);
+    },
+  });
+}
+
+// An RPC call from another worker: `method` on a new instance of the entrypoint's class.
+async function dispatchEntrypointCall(exports, env, entrypoint, props, method, packed) {
+  const ctx = new ExecutionContext(props ? JSON.parse(props) : undefined);
+  let outcome;
+  try {
+    const args = deserializeValue(packed);
+    const name = entrypoint ?? "default";
+    const target = exports[name];
+    if (target === undefined || target === null) {
+      throw new TypeError(name === "default" ? "The worker has no default export." : `The worker has no export named "${name}".`);
+    }
+    const instance = typeof target === "function" ? new target(ctx, env) : null;
+    const member = instance === null || RPC_NOT_CALLABLE.has(method) || Object.prototype.hasOwnProperty.call(Object.prototype, method)
+      ? undefined
+      : instance[method];
+    if (typeof member !== "function" || Object.prototype.hasOwnProperty.call(instance, method)) {
+      throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
+    }
+    outcome = [true, await member.apply(instance, args)];
+  } catch (err) {
+    outcome = [false, err];
+  }
+  // waitUntil() work goes on after the result, as it does after a response.
+  drainWaitUntil(ctx).catch((err) => reportError(err));
+  try {
+    return serializeValue(outcome);
+  } catch (err) {
+    return serializeValue([false, err]);
+  }
+}
+
+function installServiceBindings(env, names) {
+  names.forEach((name, index) => {
+    Object.defineProperty(env, name, { value: serviceStub(index), enumerable: true, configurable: true, writable: true });
+  });
+}
+
+export { dispatchEntrypointCall, installServiceBindings };

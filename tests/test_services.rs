@@ -1,0 +1,95 @@
+//! Service bindings between two workers run by one `kiln dev`: fetch and JS RPC to a named
+//! `WorkerEntrypoint` with `ctx.props`, errors that keep their class, and a worker calling
+//! its own default export.
+
+use crate::util;
+
+const GATEWAY: &str = r#"
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    try {
+      if (url.pathname === "/rpc") return Response.json(await env.AUTH.check("ok"));
+      if (url.pathname === "/denied") return Response.json(await env.AUTH.check("bad"));
+      if (url.pathname === "/fetch") return env.AUTH.fetch("http://auth/hello");
+      if (url.pathname === "/throws") await env.AUTH.explode();
+      if (url.pathname === "/missing") await env.AUTH.nope();
+      if (url.pathname === "/private") await env.AUTH.secret();
+      if (url.pathname === "/self") return env.SELF.fetch("http://self/inner");
+      if (url.pathname === "/inner") return new Response("inner");
+    } catch (err) {
+      return new Response(`${err.name}: ${err.message}`, { status: 500 });
+    }
+    return new Response("not found", { status: 404 });
+  },
+};
+"#;
+
+const AUTH: &str = r#"
+import { WorkerEntrypoint } from "cloudflare:workers";
+export class Auth extends WorkerEntrypoint {
+  secret = () => "instance fields are not callable";
+  async check(token) {
+    return token === "ok" ? { user: "ann", tenant: this.ctx.props.tenant } : null;
+  }
+  explode() {
+    throw new RangeError("out of range");
+  }
+  async fetch(request) {
+    return new Response(`auth says hi to ${this.ctx.props.tenant} at ${new URL(request.url).pathname}`);
+  }
+}
+export default { fetch() { return new Response("auth default"); } };
+"#;
+
+#[test]
+fn service_bindings_reach_another_worker_by_fetch_and_rpc() {
+    let gateway = util::project(&[
+        (
+            "wrangler.jsonc",
+            r#"{ "name": "gateway", "main": "index.js", "compatibility_date": "2025-01-01",
+                 "services": [
+                   { "binding": "AUTH", "service": "auth", "entrypoint": "Auth", "props": { "tenant": "acme" } },
+                   { "binding": "SELF", "service": "gateway" }
+                 ] }"#,
+        ),
+        ("index.js", GATEWAY),
+    ]);
+    let auth = util::project(&[
+        (
+            "wrangler.jsonc",
+            r#"{ "name": "auth", "main": "index.js", "compatibility_date": "2025-01-01" }"#,
+        ),
+        ("index.js", AUTH),
+    ]);
+    let auth_dir = auth.path().to_string_lossy().into_owned();
+    let node = util::dev(gateway.path(), &[&auth_dir]);
+    assert_eq!(
+        node.get("/rpc"),
+        (200, r#"{"user":"ann","tenant":"acme"}"#.into())
+    );
+    assert_eq!(node.get("/denied"), (200, "null".into()));
+    assert_eq!(
+        node.get("/fetch"),
+        (200, "auth says hi to acme at /hello".into())
+    );
+    assert_eq!(
+        node.get("/throws"),
+        (500, "RangeError: out of range".into())
+    );
+    assert_eq!(
+        node.get("/missing"),
+        (
+            500,
+            "TypeError: The RPC receiver does not implement the method \"nope\".".into()
+        )
+    );
+    assert_eq!(
+        node.get("/private"),
+        (
+            500,
+            "TypeError: The RPC receiver does not implement the method \"secret\".".into()
+        )
+    );
+    assert_eq!(node.get("/self"), (200, "inner".into()));
+}
