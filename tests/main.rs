@@ -8,5 +8,6 @@ mod test_cluster;
 mod test_dev_server;
 mod test_durable_objects;
 mod test_kv;
+mod test_loader;
 mod test_services;
 mod test_websockets;

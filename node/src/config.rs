@@ -64,6 +64,12 @@ pub struct ServiceConfig {
     pub props: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// A `worker_loaders` entry.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WorkerLoaderConfig {
+    pub binding: String,
+}
+
 /// A `kv_namespaces` entry.
 #[derive(Debug, Clone, Deserialize)]
 pub struct KvNamespaceConfig {
@@ -166,7 +172,7 @@ pub struct WranglerConfig {
     #[serde(default)]
     pub services: Vec<ServiceConfig>,
     #[serde(default)]
-    pub worker_loaders: Option<serde_json::Value>,
+    pub worker_loaders: Vec<WorkerLoaderConfig>,
     #[serde(default)]
     pub dispatch_namespaces: Option<serde_json::Value>,
     #[serde(default)]
@@ -484,10 +490,21 @@ pub fn worker_script(
                 .map(|props| serde_json::Value::Object(props.clone()).to_string()),
         });
     }
+    let mut worker_loaders = Vec::new();
+    for (i, loader) in config.worker_loaders.iter().enumerate() {
+        if loader.binding.is_empty() || worker_loaders.contains(&loader.binding) {
+            return Err(invalid(format!(
+                "worker_loaders[{i}]: \"binding\" must be set and unique"
+            )));
+        }
+        worker_loaders.push(loader.binding.clone());
+    }
     Ok(WorkerScript {
         durable_objects,
         kv_namespaces,
         services,
+        worker_loaders,
+        outbound: kiln_runtime::Outbound::Network,
         name: config.name.clone().unwrap_or_else(|| "worker".into()),
         main_module: main_name,
         modules,

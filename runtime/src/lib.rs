@@ -11,6 +11,7 @@ mod event;
 mod isolate;
 pub mod kv;
 pub mod limits;
+mod loader;
 pub mod object;
 mod pool;
 pub mod service;
@@ -28,4 +29,6 @@ pub use pool::{Runtime, RuntimeOptions};
 pub use service::ServiceBinding;
 pub use socket::wire::{pump_websocket, websocket_config};
 pub use socket::{Frame, PeerGone, WebSocketEnd, WebSocketUpgrade, NO_STATUS_CODE};
-pub use worker::{ModuleKind, ModuleSource, ScriptError, Worker, WorkerLimits, WorkerScript};
+pub use worker::{
+    ModuleKind, ModuleSource, Outbound, ScriptError, Worker, WorkerLimits, WorkerScript,
+};

@@ -161,6 +161,8 @@ pub struct Runtime {
     placement: Option<Arc<dyn ObjectPlacement>>,
     /// Workers reachable through service bindings, by name.
     workers: Arc<std::sync::RwLock<HashMap<String, Arc<Worker>>>>,
+    /// Dynamic Workers built by `env.LOADER`.
+    dynamic: Arc<crate::loader::DynamicWorkers>,
 }
 
 impl Runtime {
@@ -174,6 +176,7 @@ impl Runtime {
             sockets: Arc::default(),
             placement: options.placement.clone(),
             workers: Arc::default(),
+            dynamic: Arc::default(),
         };
         for index in 0..options.threads {
             let shared = Arc::clone(&queue);
@@ -378,6 +381,11 @@ impl Runtime {
             responder,
         })?;
         result.await.map_err(|_| Error::Shutdown)?
+    }
+
+    /// The Dynamic Workers built on this runtime.
+    pub fn dynamic_workers(&self) -> Arc<crate::loader::DynamicWorkers> {
+        Arc::clone(&self.dynamic)
     }
 
     /// Makes `worker` reachable by its name from service bindings (replacing an older version).

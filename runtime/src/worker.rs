@@ -75,6 +75,23 @@ pub struct WorkerScript {
     pub kv_namespaces: Vec<crate::kv::KvBinding>,
     /// Service bindings: other workers (or this one) reachable from `env`.
     pub services: Vec<crate::service::ServiceBinding>,
+    /// `worker_loaders` bindings (their names in `env`).
+    pub worker_loaders: Vec<String>,
+    /// Where the worker's own `fetch()` calls go.
+    pub outbound: Outbound,
+}
+
+/// Where a worker's global `fetch()` goes (a Dynamic Worker's `globalOutbound`, a dispatch
+/// namespace's outbound worker).
+#[derive(Debug, Clone, Default)]
+pub enum Outbound {
+    /// The network.
+    #[default]
+    Network,
+    /// Nowhere: `fetch()` throws (`globalOutbound: null`).
+    Blocked,
+    /// Another worker's `fetch` handler receives every request.
+    Service(crate::service::ServiceBinding),
 }
 
 /// Why a [`WorkerScript`] cannot be run.

@@ -47,6 +47,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("websocket/20_websocket.js"),
     include_str!("kv/21_kv.js"),
     include_str!("service/22_service.js"),
+    include_str!("loader/23_loader.js"),
 );
 
 /// Source of the built-in `cloudflare:workers` module.
@@ -69,6 +70,7 @@ pub fn install(ctx: &Ctx<'_>, worker: Arc<Worker>, services: Rc<Services>) -> Re
     crate::socket::ops::register(ctx, &ops)?;
     crate::kv::ops::register(ctx, &ops)?;
     crate::service::ops::register(ctx, &ops)?;
+    crate::loader::ops::register(ctx, &ops)?;
     ctx.globals().set("__kiln_ops", ops)?;
 
     let prelude = isolate::loader::load_es_module(ctx, PRELUDE_NAME, PRELUDE_JS.as_bytes())?;
@@ -105,6 +107,8 @@ pub fn install(ctx: &Ctx<'_>, worker: Arc<Worker>, services: Rc<Services>) -> Re
         .collect();
     let install_services: Function = internals.get("installServiceBindings")?;
     install_services.call::<_, ()>((env.clone(), service_bindings))?;
+    let install_loaders: Function = internals.get("installWorkerLoaders")?;
+    install_loaders.call::<_, ()>((env.clone(), worker.script().worker_loaders.clone()))?;
     let idle_evict_ms = worker.script().limits.object_idle_evict_ms as f64;
     let install_bindings: Function = internals.get("installBindings")?;
     install_bindings.call::<_, ()>((env.clone(), namespaces, idle_evict_ms))?;

@@ -31,6 +31,8 @@ pub fn worker_with(
     let script = WorkerScript {
         kv_namespaces: Vec::new(),
         services: Vec::new(),
+        worker_loaders: Vec::new(),
+        outbound: Default::default(),
         name: "test".into(),
         main_module: modules[0].0.into(),
         modules: modules

@@ -69,7 +69,7 @@ function durableObjectStub(index, id) {
   return new Proxy(target, {
     get(object, property) {
       if (Object.prototype.hasOwnProperty.call(object, property)) return object[property];
-      if (typeof property === "symbol" || property === "then") return undefined;
+      if (typeof property === "symbol" || property === "then" || property === "toJSON") return undefined;
       if (RESERVED_RPC_METHODS.has(property) || property.startsWith("__kiln")) return undefined;
       return (...args) => stubCall(index, id, property, args);
     },

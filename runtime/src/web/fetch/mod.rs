@@ -17,6 +17,7 @@ use rquickjs::{Ctx, Exception, Object, Result, TypedArray, Value};
 use crate::body::{self, Body};
 use crate::isolate;
 use crate::limits::BODY_READ_ALL_BYTES_MAX;
+use crate::worker::Outbound;
 
 /// Redirects `fetch()` follows before failing (Fetch standard: 20).
 const REDIRECTS_MAX: usize = 20;
@@ -223,6 +224,9 @@ impl<'js> rquickjs::IntoJs<'js> for FetchResult {
     }
 }
 
+/// What `fetch()` throws in a worker whose outbound is blocked (`globalOutbound: null`).
+pub const NO_INTERNET_MESSAGE: &str = "This worker is not permitted to access the internet via global functions like fetch(). It must use capabilities (such as bindings in 'env') to talk to the outside world.";
+
 /// The headers of a client's WebSocket handshake (RFC 6455 4.1) that the worker left out.
 fn prepare_websocket_handshake(headers: &mut http::HeaderMap) {
     headers.insert(
@@ -308,7 +312,45 @@ fn op_fetch_send<'js>(
     if websocket {
         prepare_websocket_handshake(&mut header_map);
     }
+    let (outbound, runtime) = {
+        let data = isolate::data(&ctx)?;
+        (
+            data.worker.script().outbound.clone(),
+            data.services.runtime.clone(),
+        )
+    };
+    let route = match outbound {
+        Outbound::Network => None,
+        Outbound::Blocked => return Err(Exception::throw_message(&ctx, NO_INTERNET_MESSAGE)),
+        Outbound::Service(service) => Some(service),
+    };
     Ok(Promised(async move {
+        if let Some(service) = route {
+            // Every outbound request goes to the outbound worker's `fetch`, which may forward,
+            // rewrite or refuse it.
+            let worker = runtime.worker(&service.service).ok_or_else(|| {
+                Exception::throw_message(
+                    &ctx,
+                    &format!("The outbound worker {:?} is not running.", service.service),
+                )
+            })?;
+            let uri: http::Uri = url
+                .parse()
+                .map_err(|_| Exception::throw_type(&ctx, &format!("Invalid URL: {url}")))?;
+            let mut request = http::Request::new(match (body_stream, body_bytes) {
+                (Some(stream), _) => stream,
+                (None, Some(bytes)) => body::full(bytes),
+                (None, None) => body::empty(),
+            });
+            *request.method_mut() = method;
+            *request.uri_mut() = uri;
+            *request.headers_mut() = header_map;
+            let response = runtime
+                .fetch_with_props(&worker, request, service.entrypoint, service.props)
+                .await
+                .map_err(|err| crate::object::ops::throw_call_error(&ctx, err))?;
+            return Ok(FetchResult::from_response(response, url));
+        }
         let client = client();
         let mut current_url = url;
         let mut method = method;

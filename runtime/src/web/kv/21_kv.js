@@ -8,6 +8,8 @@ const KV_LIST_LIMIT_MAX = 1000;
 const KV_TTL_SECONDS_MIN = 60;
 const KV_TYPES = new Set(["text", "json", "arrayBuffer", "stream"]);
 const kKvCreate = Symbol("kvCreate");
+// Which KV binding a namespace object is (for passing it on, as a Dynamic Worker's env does).
+const kvNamespaceIndexes = new WeakMap();
 
 function kvCheckKey(method, key) {
   key = String(key);
@@ -58,6 +60,7 @@ class KVNamespace {
   constructor(token, index) {
     if (token !== kKvCreate) throw new TypeError("Illegal constructor");
     this.#index = index;
+    kvNamespaceIndexes.set(this, index);
   }
 
   async get(key, options = undefined) {

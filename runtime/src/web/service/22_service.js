@@ -19,6 +19,9 @@ async function serviceCall(index, method, args) {
   throw value;
 }
 
+// Which service binding a stub is (for passing it on, as a Dynamic Worker's env does).
+const serviceStubIndexes = new WeakMap();
+
 function serviceStub(index) {
   const target = {
     fetch: (input, init) => serviceFetch(index, input, init),
@@ -26,14 +29,16 @@ function serviceStub(index) {
       throw new Error("connect() through a service binding is not supported by Kiln yet.");
     },
   };
-  return new Proxy(target, {
+  const stub = new Proxy(target, {
     get(object, property) {
       if (Object.prototype.hasOwnProperty.call(object, property)) return object[property];
-      if (typeof property === "symbol" || property === "then") return undefined;
+      if (typeof property === "symbol" || property === "then" || property === "toJSON") return undefined;
       if (RPC_NOT_CALLABLE.has(property)) return undefined;
       return (...args) => serviceCall(index, property, args);
     },
   });
+  serviceStubIndexes.set(stub, index);
+  return stub;
 }
 
 // An RPC call from another worker: `method` on a new instance of the entrypoint's class.

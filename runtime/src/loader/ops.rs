@@ -1,0 +1,265 @@
+//! The JavaScript-facing operations of Dynamic Workers (`op_loader_*`): building a worker from
+//! a `WorkerCode` description, and `fetch`/RPC to its entrypoints.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use rquickjs::prelude::{Func, Promised};
+use rquickjs::{ArrayBuffer, Ctx, Exception, Object, Result, TypedArray, Value};
+
+use super::{DYNAMIC_CODE_BYTES_MAX, DYNAMIC_ENV_BYTES_MAX};
+use crate::isolate;
+use crate::kv::KvBinding;
+use crate::object::ops::throw_call_error;
+use crate::service::ServiceBinding;
+use crate::web::fetch::{header_map, request_body, FetchResult};
+use crate::worker::{ModuleKind, ModuleSource, Outbound, Worker, WorkerLimits, WorkerScript};
+
+pub fn register(_ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
+    ops.set("op_loader_cached", Func::from(op_loader_cached))?;
+    ops.set("op_loader_load", Func::from(op_loader_load))?;
+    ops.set("op_loader_fetch", Func::from(op_loader_fetch))?;
+    ops.set("op_loader_call", Func::from(op_loader_call))?;
+    Ok(())
+}
+
+fn module_kind(ctx: &Ctx<'_>, kind: &str) -> Result<ModuleKind> {
+    Ok(match kind {
+        "js" => ModuleKind::EsModule,
+        "text" => ModuleKind::Text,
+        "data" => ModuleKind::Data,
+        "json" => ModuleKind::Json,
+        "wasm" => ModuleKind::Wasm,
+        other => {
+            return Err(Exception::throw_type(
+                ctx,
+                &format!("Module type {other:?} is not supported by Kiln."),
+            ))
+        }
+    })
+}
+
+fn content(ctx: &Ctx<'_>, value: &Value<'_>) -> Result<Bytes> {
+    if let Some(text) = value.as_string() {
+        return Ok(Bytes::from(text.to_string()?));
+    }
+    if let Some(buffer) = ArrayBuffer::from_value(value.clone()) {
+        return Ok(Bytes::copy_from_slice(buffer.as_bytes().unwrap_or(&[])));
+    }
+    if let Ok(array) = TypedArray::<u8>::from_value(value.clone()) {
+        return Ok(Bytes::copy_from_slice(array.as_bytes().unwrap_or(&[])));
+    }
+    Err(Exception::throw_type(
+        ctx,
+        "a module's content must be a string or bytes",
+    ))
+}
+
+/// The handle of the worker this worker built under `id`, if it is still cached (so getCode need
+/// not run again).
+fn op_loader_cached(ctx: Ctx<'_>, id: String) -> Result<Option<String>> {
+    let data = isolate::data(&ctx)?;
+    Ok(data
+        .services
+        .runtime
+        .dynamic_workers()
+        .cached(data.worker.name(), &id))
+}
+
+/// Builds (or finds cached) the worker `code` describes: `{compatibilityDate,
+/// compatibilityFlags, mainModule, modules: [[name, kind, content]], env (JSON), kvNames and
+/// kvIndexes (bindings of the parent's KV namespaces), serviceNames and serviceIndexes (of its
+/// service bindings), outbound: "inherit" | "blocked" | a parent service index, cpuMs,
+/// subRequests}`. Returns the worker's handle.
+fn op_loader_load(ctx: Ctx<'_>, id: Option<String>, code: Object<'_>) -> Result<String> {
+    let data = isolate::data(&ctx)?;
+    let parent = Arc::clone(&data.worker);
+    let runtime = data.services.runtime.clone();
+    drop(data);
+    let dynamic = runtime.dynamic_workers();
+    if let Some(id) = &id {
+        if let Some(handle) = dynamic.cached(parent.name(), id) {
+            return Ok(handle);
+        }
+    }
+    let main_module: String = code.get("mainModule")?;
+    let compatibility_date: String = code.get("compatibilityDate")?;
+    let compatibility_flags: Vec<String> = code.get("compatibilityFlags")?;
+    let listed: Vec<rquickjs::Array> = code.get("modules")?;
+    let mut modules = Vec::with_capacity(listed.len());
+    let mut size = 0usize;
+    for module in listed {
+        let name: String = module.get(0)?;
+        let kind: String = module.get(1)?;
+        let value: Value = module.get(2)?;
+        let content = content(&ctx, &value)?;
+        size += content.len();
+        modules.push(ModuleSource {
+            name,
+            kind: module_kind(&ctx, &kind)?,
+            content,
+        });
+    }
+    if size > DYNAMIC_CODE_BYTES_MAX {
+        return Err(Exception::throw_range(
+            &ctx,
+            &format!("Dynamic Worker code size ({size} bytes) exceeds the maximum allowed size of {DYNAMIC_CODE_BYTES_MAX} bytes."),
+        ));
+    }
+    let env_json: String = code.get("env")?;
+    if env_json.len() > DYNAMIC_ENV_BYTES_MAX {
+        return Err(Exception::throw_range(
+            &ctx,
+            &format!(
+                "Dynamic Worker env size ({} bytes) exceeds the maximum allowed size of {DYNAMIC_ENV_BYTES_MAX} bytes.",
+                env_json.len()
+            ),
+        ));
+    }
+    let env = match serde_json::from_str::<serde_json::Value>(&env_json) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => return Err(Exception::throw_type(&ctx, "env must be an object")),
+    };
+    let parent_script = parent.script();
+    let kv_names: Vec<String> = code.get("kvNames")?;
+    let kv_indexes: Vec<u32> = code.get("kvIndexes")?;
+    let mut kv_namespaces = Vec::with_capacity(kv_names.len());
+    for (binding, index) in kv_names.into_iter().zip(kv_indexes) {
+        let parent_kv = parent_script
+            .kv_namespaces
+            .get(index as usize)
+            .ok_or_else(|| Exception::throw_internal(&ctx, "unknown KV namespace"))?;
+        kv_namespaces.push(KvBinding {
+            binding,
+            id: parent_kv.id.clone(),
+        });
+    }
+    let service_names: Vec<String> = code.get("serviceNames")?;
+    let service_indexes: Vec<u32> = code.get("serviceIndexes")?;
+    let mut services = Vec::with_capacity(service_names.len());
+    for (binding, index) in service_names.into_iter().zip(service_indexes) {
+        let parent_service = parent_script
+            .services
+            .get(index as usize)
+            .ok_or_else(|| Exception::throw_internal(&ctx, "unknown service binding"))?;
+        services.push(ServiceBinding {
+            binding,
+            ..parent_service.clone()
+        });
+    }
+    let outbound_value: Value = code.get("outbound")?;
+    let outbound = if let Some(index) = outbound_value.as_int() {
+        let service = parent_script
+            .services
+            .get(index as usize)
+            .ok_or_else(|| Exception::throw_internal(&ctx, "unknown service binding"))?;
+        Outbound::Service(service.clone())
+    } else {
+        match outbound_value
+            .as_string()
+            .map(|s| s.to_string())
+            .transpose()?
+            .as_deref()
+        {
+            Some("blocked") => Outbound::Blocked,
+            _ => parent_script.outbound.clone(),
+        }
+    };
+    let mut limits = WorkerLimits {
+        object_idle_evict_ms: parent_script.limits.object_idle_evict_ms,
+        ..WorkerLimits::default()
+    };
+    let cpu_ms: Option<f64> = code.get("cpuMs")?;
+    if let Some(cpu_ms) = cpu_ms.filter(|ms| ms.is_finite() && *ms >= 1.0) {
+        limits.cpu_ms = (cpu_ms as u64).min(limits.cpu_ms);
+    }
+    let subrequests: Option<f64> = code.get("subRequests")?;
+    if let Some(count) = subrequests.filter(|n| n.is_finite() && *n >= 0.0) {
+        limits.subrequests = (count as u32).min(limits.subrequests);
+    }
+    let name = match &id {
+        Some(id) => format!("{}/dynamic:{id}", parent.name()),
+        None => format!("{}/dynamic", parent.name()),
+    };
+    let script = WorkerScript {
+        name,
+        main_module,
+        modules,
+        env,
+        limits,
+        compatibility_date,
+        compatibility_flags,
+        durable_objects: Vec::new(),
+        kv_namespaces,
+        services,
+        worker_loaders: Vec::new(),
+        outbound,
+    };
+    let worker = Worker::new(script).map_err(|err| {
+        Exception::throw_type(&ctx, &format!("Dynamic Worker code is invalid: {err}"))
+    })?;
+    Ok(dynamic.insert(parent.name(), id.as_deref(), worker))
+}
+
+fn dynamic_worker(ctx: &Ctx<'_>, handle: &str) -> Result<(Arc<Worker>, crate::Runtime)> {
+    let runtime = isolate::data(ctx)?.services.runtime.clone();
+    let worker = runtime.dynamic_workers().get(handle).ok_or_else(|| {
+        Exception::throw_message(
+            ctx,
+            "This Dynamic Worker is no longer loaded; get it from the loader again.",
+        )
+    })?;
+    Ok((worker, runtime))
+}
+
+/// `fetch()` on a Dynamic Worker's entrypoint; `request` is `[method, url, headers, body]`.
+fn op_loader_fetch<'js>(
+    ctx: Ctx<'js>,
+    handle: String,
+    entrypoint: Option<String>,
+    props: Option<String>,
+    request: rquickjs::Array<'js>,
+) -> Result<Promised<impl std::future::Future<Output = Result<FetchResult>> + 'js>> {
+    let method: String = request.get(0)?;
+    let url: String = request.get(1)?;
+    let headers: Vec<String> = request.get(2)?;
+    let body: Value = request.get(3)?;
+    let method = http::Method::from_bytes(method.as_bytes()).map_err(|_| {
+        Exception::throw_type(&ctx, &format!("'{method}' is not a valid HTTP method."))
+    })?;
+    let headers = header_map(&ctx, &headers)?;
+    let body = request_body(&ctx, body)?;
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|_| Exception::throw_type(&ctx, &format!("Invalid URL: {url}")))?;
+    let mut http_request = http::Request::new(body);
+    *http_request.method_mut() = method;
+    *http_request.uri_mut() = uri;
+    *http_request.headers_mut() = headers;
+    let (worker, runtime) = dynamic_worker(&ctx, &handle)?;
+    Ok(Promised(async move {
+        let response = runtime
+            .fetch_with_props(&worker, http_request, entrypoint, props)
+            .await
+            .map_err(|err| throw_call_error(&ctx, err))?;
+        Ok(FetchResult::from_response(response, url))
+    }))
+}
+
+/// JS RPC on a Dynamic Worker's entrypoint.
+fn op_loader_call<'js>(
+    ctx: Ctx<'js>,
+    handle: String,
+    entrypoint: Option<String>,
+    props: Option<String>,
+    method: String,
+    args: String,
+) -> Result<Promised<impl std::future::Future<Output = Result<String>> + 'js>> {
+    let (worker, runtime) = dynamic_worker(&ctx, &handle)?;
+    Ok(Promised(async move {
+        runtime
+            .entrypoint_call(&worker, entrypoint, props, method, args)
+            .await
+            .map_err(|err| throw_call_error(&ctx, err))
+    }))
+}

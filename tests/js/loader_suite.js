@@ -1,0 +1,110 @@
+// Dynamic Workers driven from a parent worker: each route loads code at run time.
+import { WorkerEntrypoint } from "cloudflare:workers";
+
+let getCodeCalls = 0;
+
+const CALC = `
+import { WorkerEntrypoint } from "cloudflare:workers";
+export class Calc extends WorkerEntrypoint {
+  add(a, b) { return (a + b) * this.ctx.props.scale; }
+  fail() { throw new RangeError("calc failed"); }
+}
+export default { fetch() { return new Response("calc"); } };
+`;
+
+export class Gateway extends WorkerEntrypoint {
+  async fetch(request) {
+    return new Response(`gateway saw ${new URL(request.url).pathname} for ${this.ctx.props.tenant}`);
+  }
+}
+
+function code(main, extra = {}) {
+  return { compatibilityDate: "2025-01-01", mainModule: "index.js", modules: { "index.js": main }, ...extra };
+}
+
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    try {
+      switch (url.pathname) {
+        case "/load": {
+          const worker = env.LOADER.load(code(
+            `import greeting from "./greeting.txt";
+             export default { fetch(req, env) { return new Response(greeting + " " + env.NAME); } };`,
+            { env: { NAME: "dyn" }, modules: {
+              "index.js": `import greeting from "./greeting.txt";
+                export default { fetch(req, env) { return new Response(greeting + " " + env.NAME); } };`,
+              "greeting.txt": { text: "hello" },
+            } },
+          ));
+          return worker.getEntrypoint().fetch("http://dynamic/");
+        }
+        case "/rpc": {
+          const stub = env.LOADER.get("calc-v1", () => {
+            getCodeCalls++;
+            return code(CALC);
+          });
+          const calc = stub.getEntrypoint("Calc", { props: { scale: 10 } });
+          const first = await calc.add(2, 3);
+          const again = await env.LOADER.get("calc-v1", () => { getCodeCalls++; return code(CALC); })
+            .getEntrypoint("Calc", { props: { scale: 1 } }).add(2, 3);
+          let error;
+          try { await calc.fail(); } catch (err) { error = `${err.name}: ${err.message}`; }
+          return Response.json({ first, again, error, getCodeCalls });
+        }
+        case "/blocked": {
+          const worker = env.LOADER.load(code(
+            `export default { async fetch() {
+               try { await fetch("http://127.0.0.1:1/"); return new Response("reached"); }
+               catch (err) { return new Response(err.message); } } };`,
+            { globalOutbound: null },
+          ));
+          return worker.getEntrypoint().fetch("http://dynamic/");
+        }
+        case "/outbound": {
+          const worker = env.LOADER.load(code(
+            `export default { async fetch() { return fetch("http://anywhere.example/secret"); } };`,
+            { globalOutbound: env.GATEWAY },
+          ));
+          return worker.getEntrypoint().fetch("http://dynamic/");
+        }
+        case "/fail": {
+          const worker = env.LOADER.get(null, () => { throw new Error("Code loader failed!"); });
+          const entry = worker.getEntrypoint();
+          const messages = [];
+          for (let i = 0; i < 2; i++) {
+            try { await entry.fetch("http://dynamic/"); } catch (err) { messages.push(err.message); }
+          }
+          return Response.json(messages);
+        }
+        case "/kv": {
+          const worker = env.LOADER.load(code(
+            `export default { async fetch(req, env) {
+               await env.STORE.put("from-dynamic", "stored");
+               return new Response(await env.STORE.get("from-dynamic")); } };`,
+            { env: { STORE: env.KV } },
+          ));
+          const body = await (await worker.getEntrypoint().fetch("http://dynamic/")).text();
+          return new Response(`${body} / parent reads ${await env.KV.get("from-dynamic")}`);
+        }
+        case "/cpu": {
+          const worker = env.LOADER.load(code(
+            `export default { fetch() { for (;;) {} } };`,
+            { limits: { cpuMs: 50 } },
+          ));
+          try { await worker.getEntrypoint().fetch("http://dynamic/"); return new Response("finished?"); }
+          catch (err) { return new Response(err.message); }
+        }
+        case "/bad-module": {
+          try {
+            await env.LOADER.load(code("x", { modules: { "index.js": "x", "lib.ts": "export {}" } })).getEntrypoint().fetch("http://d/");
+          } catch (err) { return new Response(`${err.name}: ${err.message.split(":")[0]}`); }
+          return new Response("accepted");
+        }
+      }
+    } catch (err) {
+      return new Response(`${err.name}: ${err.message}`, { status: 500 });
+    }
+    return new Response("not found", { status: 404 });
+  },
+};
