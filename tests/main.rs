@@ -6,6 +6,7 @@ mod util;
 mod test_chat_browser;
 mod test_cluster;
 mod test_dev_server;
+mod test_dispatch;
 mod test_durable_objects;
 mod test_kv;
 mod test_loader;

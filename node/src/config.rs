@@ -64,6 +64,22 @@ pub struct ServiceConfig {
     pub props: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
+/// A `dispatch_namespaces` entry.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DispatchNamespaceConfig {
+    pub binding: String,
+    pub namespace: String,
+    #[serde(default)]
+    pub outbound: Option<DispatchOutboundConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DispatchOutboundConfig {
+    pub service: String,
+    #[serde(default)]
+    pub parameters: Vec<String>,
+}
+
 /// A `worker_loaders` entry.
 #[derive(Debug, Clone, Deserialize)]
 pub struct WorkerLoaderConfig {
@@ -174,7 +190,7 @@ pub struct WranglerConfig {
     #[serde(default)]
     pub worker_loaders: Vec<WorkerLoaderConfig>,
     #[serde(default)]
-    pub dispatch_namespaces: Option<serde_json::Value>,
+    pub dispatch_namespaces: Vec<DispatchNamespaceConfig>,
     #[serde(default)]
     pub observability: Option<serde_json::Value>,
     #[serde(default)]
@@ -499,11 +515,30 @@ pub fn worker_script(
         }
         worker_loaders.push(loader.binding.clone());
     }
+    let mut dispatch_namespaces = Vec::new();
+    for (i, dispatch) in config.dispatch_namespaces.iter().enumerate() {
+        if dispatch.binding.is_empty() || dispatch.namespace.is_empty() {
+            return Err(invalid(format!(
+                "dispatch_namespaces[{i}]: \"binding\" and \"namespace\" are required"
+            )));
+        }
+        dispatch_namespaces.push(kiln_runtime::dispatch::DispatchBinding {
+            binding: dispatch.binding.clone(),
+            namespace: dispatch.namespace.clone(),
+            outbound: dispatch.outbound.as_ref().map(|outbound| {
+                kiln_runtime::dispatch::DispatchOutbound {
+                    service: outbound.service.clone(),
+                    parameters: outbound.parameters.clone(),
+                }
+            }),
+        });
+    }
     Ok(WorkerScript {
         durable_objects,
         kv_namespaces,
         services,
         worker_loaders,
+        dispatch_namespaces,
         outbound: kiln_runtime::Outbound::Network,
         name: config.name.clone().unwrap_or_else(|| "worker".into()),
         main_module: main_name,

@@ -6,9 +6,11 @@ mod alarms;
 mod cluster;
 mod config;
 mod cron;
+mod deploy;
 mod object_store;
 mod serve;
 mod server;
+mod upload_api;
 mod websocket;
 
 use std::collections::BTreeMap;
@@ -37,6 +39,8 @@ enum Command {
     Dev(DevArgs),
     /// List, inspect and delete Durable Objects of a running node (its admin API).
     Objects(ObjectsArgs),
+    /// Upload a wrangler project into a dispatch namespace of a running node.
+    Deploy(deploy::DeployArgs),
     /// Run one node of a cluster (see `kiln.toml`): Durable Objects replicated with Raft.
     Serve(serve::ServeArgs),
     /// Form a cluster, or show what a node knows of it.
@@ -121,6 +125,7 @@ fn main() -> std::process::ExitCode {
         Command::Dev(args) => dev(args),
         Command::Objects(args) => objects(args),
         Command::Serve(args) => serve::serve(args),
+        Command::Deploy(args) => deploy::deploy(args),
         Command::Cluster(args) => serve::cluster(args),
     };
     match result {
@@ -257,6 +262,10 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
             runtime,
             worker,
             test_scheduled: args.test_scheduled,
+            uploads: Some(upload_api::UploadApi {
+                token: admin_token.clone(),
+                store: Arc::new(object_store::NodeStore(store.clone())),
+            }),
             admin: Some(admin::Admin {
                 token: admin_token,
                 store,

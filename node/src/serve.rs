@@ -138,6 +138,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             worker,
             test_scheduled: false,
             admin: None,
+            uploads: None,
         });
         tokio::select! {
             _ = server::serve(listener, site) => {}

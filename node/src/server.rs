@@ -20,6 +20,8 @@ pub struct Site {
     pub test_scheduled: bool,
     /// The admin API, when enabled.
     pub admin: Option<crate::admin::Admin>,
+    /// The Cloudflare-shaped upload API (dispatch namespaces), when enabled.
+    pub uploads: Option<crate::upload_api::UploadApi>,
 }
 
 pub async fn serve(listener: TcpListener, site: Arc<Site>) {
@@ -59,6 +61,11 @@ async fn handle(
         .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
     let response = if site.test_scheduled && request.uri().path() == "/__scheduled" {
         scheduled(&site, request.uri()).await
+    } else if let (Some(uploads), true) = (
+        &site.uploads,
+        request.uri().path().starts_with(crate::upload_api::PREFIX),
+    ) {
+        crate::upload_api::handle(uploads, request).await
     } else if let (Some(admin), true) = (
         &site.admin,
         request.uri().path().starts_with(crate::admin::PREFIX),

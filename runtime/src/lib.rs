@@ -6,6 +6,7 @@
 
 mod body;
 mod bytecode;
+pub mod dispatch;
 mod error;
 mod event;
 mod isolate;

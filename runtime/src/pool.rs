@@ -396,6 +396,14 @@ impl Runtime {
             .insert(worker.name().to_owned(), Arc::clone(worker));
     }
 
+    /// Makes `worker` reachable under `name` (a derived version of a worker).
+    pub fn register_as(&self, name: &str, worker: &Arc<Worker>) {
+        self.workers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_owned(), Arc::clone(worker));
+    }
+
     /// The worker registered under `name`.
     pub fn worker(&self, name: &str) -> Option<Arc<Worker>> {
         self.workers

@@ -77,6 +77,8 @@ pub struct WorkerScript {
     pub services: Vec<crate::service::ServiceBinding>,
     /// `worker_loaders` bindings (their names in `env`).
     pub worker_loaders: Vec<String>,
+    /// `dispatch_namespaces` bindings.
+    pub dispatch_namespaces: Vec<crate::dispatch::DispatchBinding>,
     /// Where the worker's own `fetch()` calls go.
     pub outbound: Outbound,
 }

@@ -193,6 +193,7 @@ fn op_loader_load(ctx: Ctx<'_>, id: Option<String>, code: Object<'_>) -> Result<
         kv_namespaces,
         services,
         worker_loaders: Vec::new(),
+        dispatch_namespaces: Vec::new(),
         outbound,
     };
     let worker = Worker::new(script).map_err(|err| {

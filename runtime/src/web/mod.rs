@@ -48,6 +48,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("kv/21_kv.js"),
     include_str!("service/22_service.js"),
     include_str!("loader/23_loader.js"),
+    include_str!("dispatch/24_dispatcher.js"),
 );
 
 /// Source of the built-in `cloudflare:workers` module.
@@ -71,6 +72,7 @@ pub fn install(ctx: &Ctx<'_>, worker: Arc<Worker>, services: Rc<Services>) -> Re
     crate::kv::ops::register(ctx, &ops)?;
     crate::service::ops::register(ctx, &ops)?;
     crate::loader::ops::register(ctx, &ops)?;
+    crate::dispatch::ops::register(ctx, &ops)?;
     ctx.globals().set("__kiln_ops", ops)?;
 
     let prelude = isolate::loader::load_es_module(ctx, PRELUDE_NAME, PRELUDE_JS.as_bytes())?;
@@ -109,6 +111,14 @@ pub fn install(ctx: &Ctx<'_>, worker: Arc<Worker>, services: Rc<Services>) -> Re
     install_services.call::<_, ()>((env.clone(), service_bindings))?;
     let install_loaders: Function = internals.get("installWorkerLoaders")?;
     install_loaders.call::<_, ()>((env.clone(), worker.script().worker_loaders.clone()))?;
+    let dispatchers: Vec<String> = worker
+        .script()
+        .dispatch_namespaces
+        .iter()
+        .map(|d| d.binding.clone())
+        .collect();
+    let install_dispatchers: Function = internals.get("installDispatchers")?;
+    install_dispatchers.call::<_, ()>((env.clone(), dispatchers))?;
     let idle_evict_ms = worker.script().limits.object_idle_evict_ms as f64;
     let install_bindings: Function = internals.get("installBindings")?;
     install_bindings.call::<_, ()>((env.clone(), namespaces, idle_evict_ms))?;

@@ -32,6 +32,7 @@ pub fn worker_with(
         kv_namespaces: Vec::new(),
         services: Vec::new(),
         worker_loaders: Vec::new(),
+        dispatch_namespaces: Vec::new(),
         outbound: Default::default(),
         name: "test".into(),
         main_module: modules[0].0.into(),

@@ -1,0 +1,182 @@
+//! `kiln deploy`: uploads a wrangler project to a node's upload API (the Cloudflare-shaped one),
+//! into a dispatch namespace (created if it does not exist yet).
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use kiln_runtime::ModuleKind;
+use serde_json::{json, Value};
+
+#[derive(clap::Args)]
+pub struct DeployArgs {
+    /// The worker's directory.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// The dispatch namespace to upload into.
+    #[arg(long)]
+    pub dispatch_namespace: String,
+    /// The node's URL.
+    #[arg(long, default_value = "http://127.0.0.1:8787", env = "KILN_URL")]
+    pub url: String,
+    /// The node's admin token.
+    #[arg(long, env = "KILN_ADMIN_TOKEN")]
+    pub token: Option<String>,
+    /// The node's state directory, where `kiln dev` wrote its admin token.
+    #[arg(long, default_value = ".kiln", env = "KILN_PERSIST_TO")]
+    pub persist_to: PathBuf,
+}
+
+fn content_type(kind: ModuleKind) -> &'static str {
+    match kind {
+        ModuleKind::EsModule => "application/javascript+module",
+        ModuleKind::Text => "text/plain",
+        ModuleKind::Data => "application/octet-stream",
+        ModuleKind::Json => "application/json",
+        ModuleKind::Wasm => "application/wasm",
+    }
+}
+
+/// One HTTP/1.1 exchange with the node; returns (status, body).
+fn exchange(
+    url: &url::Url,
+    method: &str,
+    path: &str,
+    token: &str,
+    content_type: &str,
+    body: &[u8],
+) -> anyhow::Result<(u16, String)> {
+    let host = url.host_str().context("the URL has no host")?.to_owned();
+    let port = url.port_or_known_default().unwrap_or(80);
+    let mut stream = std::net::TcpStream::connect((host.as_str(), port))
+        .with_context(|| format!("connecting to {url}"))?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(60)))?;
+    let head = format!(
+        "{method} {}{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        crate::upload_api::PREFIX,
+        body.len()
+    );
+    stream.write_all(head.as_bytes())?;
+    stream.write_all(body)?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok((status, body.to_owned()))
+}
+
+pub fn deploy(args: DeployArgs) -> anyhow::Result<()> {
+    let token = match args.token {
+        Some(token) => token,
+        None => std::fs::read_to_string(args.persist_to.join("admin-token"))
+            .context("reading the admin token (pass --token or --persist-to)")?
+            .trim()
+            .to_owned(),
+    };
+    let loaded = crate::config::load(&args.dir)?;
+    let script = crate::config::worker_script(&loaded, &Default::default())?;
+    let mut bindings = Vec::new();
+    for (name, value) in &script.env {
+        bindings.push(match value {
+            Value::String(text) => json!({ "type": "plain_text", "name": name, "text": text }),
+            other => json!({ "type": "json", "name": name, "json": other }),
+        });
+    }
+    for kv in &script.kv_namespaces {
+        bindings.push(json!({ "type": "kv_namespace", "name": kv.binding, "namespace_id": kv.id }));
+    }
+    for service in &script.services {
+        bindings.push(json!({ "type": "service", "name": service.binding, "service": service.service, "entrypoint": service.entrypoint }));
+    }
+    if !script.durable_objects.is_empty() {
+        anyhow::bail!(
+            "Durable Object bindings cannot be uploaded to a dispatch namespace by Kiln yet"
+        );
+    }
+    let metadata = json!({
+        "main_module": script.main_module,
+        "compatibility_date": script.compatibility_date,
+        "compatibility_flags": script.compatibility_flags,
+        "bindings": bindings,
+    });
+    let mut nonce = [0u8; 12];
+    getrandom::fill(&mut nonce).map_err(|err| anyhow::anyhow!("no random source: {err}"))?;
+    let boundary = format!("kiln-{}", kiln_runtime::object::to_hex(&nonce));
+    let mut body = Vec::new();
+    let mut part = |name: &str, file: Option<&str>, kind: &str, content: &[u8]| {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        let disposition = match file {
+            Some(file) => {
+                format!("Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\n")
+            }
+            None => format!("Content-Disposition: form-data; name=\"{name}\"\r\n"),
+        };
+        body.extend_from_slice(disposition.as_bytes());
+        body.extend_from_slice(format!("Content-Type: {kind}\r\n\r\n").as_bytes());
+        body.extend_from_slice(content);
+        body.extend_from_slice(b"\r\n");
+    };
+    part(
+        "metadata",
+        None,
+        "application/json",
+        metadata.to_string().as_bytes(),
+    );
+    for module in &script.modules {
+        part(
+            &module.name,
+            Some(&module.name),
+            content_type(module.kind),
+            &module.content,
+        );
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+
+    let url = url::Url::parse(&args.url).with_context(|| format!("--url {}", args.url))?;
+    let ns = &args.dispatch_namespace;
+    let (status, answer) = exchange(
+        &url,
+        "GET",
+        &format!("accounts/local/workers/dispatch/namespaces/{ns}"),
+        &token,
+        "application/json",
+        b"",
+    )?;
+    if status == 404 {
+        let create = json!({ "name": ns }).to_string();
+        let (status, answer) = exchange(
+            &url,
+            "POST",
+            "accounts/local/workers/dispatch/namespaces",
+            &token,
+            "application/json",
+            create.as_bytes(),
+        )?;
+        if status != 200 {
+            anyhow::bail!("creating namespace {ns}: {status} {answer}");
+        }
+    } else if status != 200 {
+        anyhow::bail!("namespace {ns}: {status} {answer}");
+    }
+    let path = format!(
+        "accounts/local/workers/dispatch/namespaces/{ns}/scripts/{}",
+        script.name
+    );
+    let (status, answer) = exchange(
+        &url,
+        "PUT",
+        &path,
+        &token,
+        &format!("multipart/form-data; boundary={boundary}"),
+        &body,
+    )?;
+    if status != 200 {
+        anyhow::bail!("upload failed: {status} {answer}");
+    }
+    tracing::info!(script = script.name, namespace = ns.as_str(), "uploaded");
+    Ok(())
+}

@@ -1,0 +1,203 @@
+//! A script uploaded to a dispatch namespace, as it is stored (JSON in the node's storage), and
+//! the worker built from it.
+//!
+//! Guarantees: a record is checked when it is uploaded ([`ScriptRecord::from_upload`]) and
+//! again when it is built; bindings Kiln cannot honour are refused with a message, never
+//! silently dropped.
+
+use base64::Engine as _;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use crate::kv::KvBinding;
+use crate::service::ServiceBinding;
+use crate::worker::{ModuleKind, ModuleSource, Outbound, WorkerLimits, WorkerScript};
+
+/// One module of an upload.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredModule {
+    pub name: String,
+    /// The part's content type (`application/javascript+module`, `text/plain`, ...).
+    pub content_type: String,
+    /// Base64 of the content.
+    pub content: String,
+}
+
+/// A stored script.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScriptRecord {
+    /// The upload's `metadata` part.
+    pub metadata: serde_json::Value,
+    pub modules: Vec<StoredModule>,
+    /// RFC 3339 times, as Cloudflare's API reports them.
+    pub created_on: String,
+    pub modified_on: String,
+    /// Changes on every upload, so cached builds of an older upload are not used.
+    pub etag: String,
+}
+
+/// Why an upload or a stored script cannot become a worker (Cloudflare's API error codes).
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct RecordError {
+    pub code: u32,
+    pub message: String,
+}
+
+fn invalid(message: impl Into<String>) -> RecordError {
+    RecordError {
+        code: 10021,
+        message: message.into(),
+    }
+}
+
+fn module_kind(content_type: &str, name: &str) -> Result<ModuleKind, RecordError> {
+    let base = content_type.split(';').next().unwrap_or_default().trim();
+    Ok(match base {
+        "application/javascript+module" | "text/javascript+module" => ModuleKind::EsModule,
+        "application/javascript" | "text/javascript" if name.ends_with(".mjs") => {
+            ModuleKind::EsModule
+        }
+        "application/javascript" | "text/javascript" => {
+            return Err(invalid(format!(
+                "module {name:?}: CommonJS (service-worker) scripts are not supported by Kiln; upload ES modules"
+            )))
+        }
+        "text/plain" => ModuleKind::Text,
+        "application/octet-stream" => ModuleKind::Data,
+        "application/json" => ModuleKind::Json,
+        "application/wasm" => ModuleKind::Wasm,
+        other => {
+            return Err(invalid(format!(
+                "module {name:?}: unsupported content type {other:?}"
+            )))
+        }
+    })
+}
+
+impl ScriptRecord {
+    /// Checks an upload: its metadata and modules must make a worker.
+    pub fn check(&self, script_name: &str) -> Result<(), RecordError> {
+        self.script(script_name, WorkerLimits::default())
+            .map(|_| ())
+    }
+
+    /// The worker script of this upload, named `name`, with `limits`.
+    pub fn script(&self, name: &str, limits: WorkerLimits) -> Result<WorkerScript, RecordError> {
+        let metadata = self
+            .metadata
+            .as_object()
+            .ok_or_else(|| invalid("metadata must be a JSON object"))?;
+        let main_module = metadata
+            .get("main_module")
+            .or_else(|| metadata.get("body_part"))
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| invalid("metadata.main_module is required"))?
+            .to_owned();
+        let compatibility_date = metadata
+            .get("compatibility_date")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_owned();
+        let compatibility_flags = metadata
+            .get("compatibility_flags")
+            .and_then(|v| v.as_array())
+            .map(|flags| {
+                flags
+                    .iter()
+                    .filter_map(|f| f.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut modules = Vec::with_capacity(self.modules.len());
+        for module in &self.modules {
+            let content = base64::engine::general_purpose::STANDARD
+                .decode(&module.content)
+                .map_err(|_| invalid(format!("module {:?} is corrupt", module.name)))?;
+            modules.push(ModuleSource {
+                name: module.name.clone(),
+                kind: module_kind(&module.content_type, &module.name)?,
+                content: Bytes::from(content),
+            });
+        }
+        if !modules.iter().any(|m| m.name == main_module) {
+            return Err(invalid(format!(
+                "main_module {main_module:?} is not among the uploaded parts"
+            )));
+        }
+        let mut env = serde_json::Map::new();
+        let mut kv_namespaces = Vec::new();
+        let mut services = Vec::new();
+        let bindings = metadata
+            .get("bindings")
+            .and_then(|v| v.as_array())
+            .cloned()
+            .unwrap_or_default();
+        for binding in bindings {
+            let name = binding
+                .get("name")
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| invalid("every binding needs a name"))?
+                .to_owned();
+            let kind = binding
+                .get("type")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            let field = |key: &str| {
+                binding
+                    .get(key)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+                    .ok_or_else(|| {
+                        invalid(format!("binding {name:?} of type {kind:?} needs {key:?}"))
+                    })
+            };
+            match kind {
+                "plain_text" | "secret_text" => {
+                    let text = field("text")?;
+                    env.insert(name, serde_json::Value::String(text));
+                }
+                "json" => {
+                    let value = binding.get("json").cloned().unwrap_or(serde_json::Value::Null);
+                    env.insert(name, value);
+                }
+                "kv_namespace" => {
+                    let id = field("namespace_id")?;
+                    kv_namespaces.push(KvBinding { binding: name, id });
+                }
+                "service" => {
+                    let service = field("service")?;
+                    services.push(ServiceBinding {
+                    binding: name,
+                    service,
+                    entrypoint: binding
+                        .get("entrypoint")
+                        .and_then(|v| v.as_str())
+                        .map(str::to_owned),
+                    props: None,
+                    });
+                }
+                other => {
+                    return Err(invalid(format!(
+                        "binding {name:?}: type {other:?} is not supported for dispatch namespace scripts by Kiln"
+                    )))
+                }
+            }
+        }
+        Ok(WorkerScript {
+            name: name.to_owned(),
+            main_module,
+            modules,
+            env,
+            limits,
+            compatibility_date,
+            compatibility_flags,
+            durable_objects: Vec::new(),
+            kv_namespaces,
+            services,
+            worker_loaders: Vec::new(),
+            dispatch_namespaces: Vec::new(),
+            outbound: Outbound::Network,
+        })
+    }
+}
