@@ -45,7 +45,7 @@ pub struct ClusterArgs {
         default_value = "127.0.0.1:7001",
         env = "KILN_NODE"
     )]
-    pub node: std::net::SocketAddr,
+    pub node: String,
     /// The cluster key.
     #[arg(long, global = true, env = "KILN_CLUSTER_KEY", hide_env_values = true)]
     pub cluster_key: Option<String>,
@@ -164,7 +164,7 @@ pub fn cluster(args: ClusterArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     io.block_on(async move {
-        let mut client = peers::admin_at(args.node, &key)?;
+        let mut client = peers::admin_at(&args.node, &key)?;
         match args.action {
             ClusterAction::Init => {
                 let reply = client

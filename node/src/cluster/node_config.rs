@@ -59,7 +59,7 @@ pub struct NodeFile {
     pub cluster_key: Option<String>,
     pub shards: Option<u32>,
     #[serde(default)]
-    pub peers: BTreeMap<String, SocketAddr>,
+    pub peers: BTreeMap<String, String>,
 }
 
 /// Settings given as flags or environment variables; each overrides the file's.
@@ -105,8 +105,8 @@ pub struct NodeConfig {
     pub data_dir: PathBuf,
     pub cluster_key: String,
     pub shards: u32,
-    /// Every node, this one included.
-    pub peers: BTreeMap<u64, SocketAddr>,
+    /// Every node, this one included: `host:port` (a name or an address).
+    pub peers: BTreeMap<u64, String>,
 }
 
 impl NodeConfig {
@@ -129,7 +129,7 @@ impl NodeConfig {
             let id: u64 = id
                 .parse()
                 .map_err(|_| invalid(format!("peers: {id:?} is not a node id")))?;
-            peers.insert(id, *address);
+            peers.insert(id, check_peer(address).map_err(invalid)?);
         }
         if !flags.peers.is_empty() {
             peers.clear();
@@ -141,7 +141,7 @@ impl NodeConfig {
                     .trim()
                     .parse()
                     .map_err(|_| invalid(format!("--peer {peer:?}: {id:?} is not a node id")))?;
-                let address: SocketAddr = address.trim().parse().map_err(|_| {
+                let address = check_peer(address.trim()).map_err(|_| {
                     invalid(format!("--peer {peer:?}: {address:?} is not HOST:PORT"))
                 })?;
                 peers.insert(id, address);
@@ -150,11 +150,11 @@ impl NodeConfig {
         let listen = flags
             .listen
             .or(file.listen)
-            .or_else(|| peers.get(&node_id).copied())
+            .or_else(|| peers.get(&node_id).and_then(|a| a.parse().ok()))
             .ok_or_else(|| {
                 invalid("no peer address: set listen, --listen or KILN_LISTEN".into())
             })?;
-        peers.entry(node_id).or_insert(listen);
+        peers.entry(node_id).or_insert_with(|| listen.to_string());
         if peers.contains_key(&0) {
             return Err(invalid("node ids must be positive integers".into()));
         }
@@ -253,6 +253,17 @@ impl NodeConfig {
             Err(err) => Err(io(&path, err)),
         }
     }
+}
+
+/// A peer address: `host:port`, the host a name or an address.
+fn check_peer(address: &str) -> Result<String, String> {
+    let (host, port) = address
+        .rsplit_once(':')
+        .ok_or_else(|| format!("peer address {address:?} is not HOST:PORT"))?;
+    if host.is_empty() || port.parse::<u16>().is_err() {
+        return Err(format!("peer address {address:?} is not HOST:PORT"));
+    }
+    Ok(address.to_owned())
 }
 
 #[derive(Debug, Serialize, Deserialize)]

@@ -5,7 +5,6 @@
 //! another cluster's, is refused with `Unauthenticated` and logged with the caller's address.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use kiln_proto::cluster::admin_client::AdminClient;
@@ -85,7 +84,7 @@ impl Peers {
             .peers
             .iter()
             .filter(|(id, _)| **id != config.node_id)
-            .filter_map(|(id, address)| Some((*id, channel(*address)?)))
+            .filter_map(|(id, address)| Some((*id, channel(address)?)))
             .collect();
         Ok(Peers { channels, token })
     }
@@ -114,8 +113,8 @@ impl Peers {
     }
 }
 
-/// A lazily connected channel to `address`.
-pub fn channel(address: SocketAddr) -> Option<Channel> {
+/// A lazily connected channel to `address` (`host:port`; a name is resolved on connect).
+pub fn channel(address: &str) -> Option<Channel> {
     let endpoint = Endpoint::from_shared(format!("http://{address}")).ok()?;
     Some(
         endpoint
@@ -127,10 +126,7 @@ pub fn channel(address: SocketAddr) -> Option<Channel> {
 }
 
 /// An admin client for the command line (`kiln cluster status`).
-pub fn admin_at(
-    address: SocketAddr,
-    cluster_key: &str,
-) -> anyhow::Result<AdminClient<Intercepted>> {
+pub fn admin_at(address: &str, cluster_key: &str) -> anyhow::Result<AdminClient<Intercepted>> {
     let channel = channel(address).ok_or_else(|| anyhow::anyhow!("bad address {address}"))?;
     let token = WithToken(peer_token(cluster_key).parse()?);
     Ok(AdminClient::with_interceptor(channel, token))
