@@ -146,3 +146,39 @@ fn scheduled_handler_runs_on_test_trigger() {
         node.lines
     );
 }
+
+#[test]
+fn metrics_are_served_for_prometheus() {
+    let dir = util::project(&[
+        (
+            "wrangler.jsonc",
+            r#"{ "name": "metrics", "main": "index.js", "compatibility_date": "2025-01-01" }"#,
+        ),
+        (
+            "index.js",
+            "export default { fetch(r) { if (new URL(r.url).pathname === '/boom') throw new Error('x'); return new Response('ok'); } };",
+        ),
+    ]);
+    let node = util::dev(dir.path(), &[]);
+    assert_eq!(node.get("/").0, 200);
+    assert_eq!(node.get("/boom").0, 500);
+    let (status, text) = node.get("/__kiln/metrics");
+    assert_eq!(status, 200);
+    assert!(
+        text.contains("kiln_http_requests_total{class=\"2xx\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("kiln_http_requests_total{class=\"5xx\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("kiln_worker_failures_total{kind=\"exception\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("kiln_http_request_duration_seconds_count 2"),
+        "{text}"
+    );
+    assert!(text.contains("kiln_websockets_open 0"), "{text}");
+}

@@ -7,6 +7,7 @@ mod cluster;
 mod config;
 mod cron;
 mod deploy;
+mod metrics;
 mod object_store;
 mod serve;
 mod server;
@@ -258,7 +259,15 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
         for (owner, text, cron) in crons {
             tokio::spawn(cron::run(runtime.clone(), owner, text, cron));
         }
+        let metrics = metrics::Metrics::new();
+        metrics.shards.set(1);
+        metrics.shards_led.set(1);
+        let sockets = runtime.sockets();
+        metrics.probe(Box::new(move |m| {
+            m.websockets_open.set(sockets.len() as i64);
+        }));
         let site = Arc::new(server::Site {
+            metrics,
             runtime,
             worker,
             test_scheduled: args.test_scheduled,

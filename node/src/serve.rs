@@ -133,7 +133,19 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             shards = node.shards,
             "Ready on http://{bound}"
         );
+        let metrics = crate::metrics::Metrics::new();
+        metrics.shards.set(i64::from(node.shards));
+        let sockets = runtime.sockets();
+        let probed = Arc::clone(&groups);
+        metrics.probe(Box::new(move |m| {
+            m.websockets_open.set(sockets.len() as i64);
+            let led = (0..probed.shard_count())
+                .filter(|shard| probed.is_ready_leader(*shard))
+                .count();
+            m.shards_led.set(led as i64);
+        }));
         let site = Arc::new(server::Site {
+            metrics,
             runtime,
             worker,
             test_scheduled: false,

@@ -22,6 +22,7 @@ pub struct Site {
     pub admin: Option<crate::admin::Admin>,
     /// The Cloudflare-shaped upload API (dispatch namespaces), when enabled.
     pub uploads: Option<crate::upload_api::UploadApi>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 pub async fn serve(listener: TcpListener, site: Arc<Site>) {
@@ -53,13 +54,34 @@ async fn handle(
     peer: SocketAddr,
     request: http::Request<Incoming>,
 ) -> Result<http::Response<Body>, std::convert::Infallible> {
+    let span = tracing::info_span!(
+        "request",
+        worker = site.worker.name(),
+        method = %request.method(),
+        path = request.uri().path()
+    );
+    tracing::Instrument::instrument(respond(site, peer, request), span).await
+}
+
+async fn respond(
+    site: Arc<Site>,
+    peer: SocketAddr,
+    request: http::Request<Incoming>,
+) -> Result<http::Response<Body>, std::convert::Infallible> {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request
         .uri()
         .path_and_query()
         .map_or_else(|| "/".to_owned(), |p| p.as_str().to_owned());
-    let response = if site.test_scheduled && request.uri().path() == "/__scheduled" {
+    let response = if request.uri().path() == crate::metrics::PATH {
+        let mut response = http::Response::new(kiln_runtime::full(site.metrics.render()));
+        response.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("text/plain; version=0.0.4"),
+        );
+        response
+    } else if site.test_scheduled && request.uri().path() == "/__scheduled" {
         scheduled(&site, request.uri()).await
     } else if let (Some(uploads), true) = (
         &site.uploads,
@@ -77,9 +99,14 @@ async fn handle(
         let request = edge_request(request, peer);
         match site.runtime.fetch(&site.worker, request, None).await {
             Ok(response) => crate::websocket::respond(response, upgrade, site.worker.name()),
-            Err(err) => error_response(&err),
+            Err(err) => {
+                site.metrics.failed(&err);
+                error_response(&err)
+            }
         }
     };
+    site.metrics
+        .observe(response.status().as_u16(), started.elapsed().as_secs_f64());
     tracing::info!(
         target: "kiln::request",
         worker = site.worker.name(),

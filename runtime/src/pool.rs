@@ -620,7 +620,22 @@ async fn run_job(state: Rc<ThreadState>, job: Job) {
             worker,
             target,
             event,
-        } => run_object_event(&state, &worker, target, event).await,
+        } => {
+            let kind = match &event {
+                ObjectEvent::Fetch { .. } => "fetch",
+                ObjectEvent::Call { .. } => "rpc",
+                ObjectEvent::Alarm { .. } => "alarm",
+                ObjectEvent::Socket { .. } => "websocket",
+            };
+            let span = tracing::info_span!(
+                "object_turn",
+                worker = worker.name(),
+                object = %crate::object::to_hex(&target.id[..8]),
+                kind
+            );
+            tracing::Instrument::instrument(run_object_event(&state, &worker, target, event), span)
+                .await
+        }
     }
 }
 
