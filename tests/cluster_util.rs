@@ -21,8 +21,10 @@ pub struct Cluster {
     /// Peer (gRPC) ports by node id (index 0 is node 1).
     pub peer_ports: Vec<u16>,
     pub http_ports: Vec<u16>,
-    /// Running nodes; `None` once killed.
+    /// Running nodes; `None` once killed (or not started yet, for spares).
     pub nodes: Vec<Option<Node>>,
+    /// How many nodes the first nodes' configurations list (spares come after them).
+    pub founders: usize,
 }
 
 /// A port nobody listens on right now.
@@ -36,18 +38,27 @@ pub fn free_port() -> u16 {
 impl Cluster {
     /// Starts `size` nodes serving the worker in `worker` and forms the cluster.
     pub fn start(worker: &Path, size: usize, shards: u32) -> Cluster {
+        Cluster::start_with_spares(worker, size, 0, shards)
+    }
+
+    /// Starts `size` nodes and forms the cluster; `spares` more nodes get ports and ids (after
+    /// the founders') but are not started: [`Cluster::start_spare`] starts one, to join.
+    pub fn start_with_spares(worker: &Path, size: usize, spares: usize, shards: u32) -> Cluster {
+        let total = size + spares;
         let mut cluster = Cluster {
             worker: worker.to_owned(),
             shards,
             state: tempfile::tempdir().expect("tempdir"),
-            peer_ports: (0..size).map(|_| free_port()).collect(),
-            http_ports: (0..size).map(|_| free_port()).collect(),
+            peer_ports: (0..total).map(|_| free_port()).collect(),
+            http_ports: (0..total).map(|_| free_port()).collect(),
             nodes: Vec::new(),
+            founders: size,
         };
         for id in 1..=size as u64 {
             let node = cluster.spawn(id);
             cluster.nodes.push(Some(node));
         }
+        cluster.nodes.extend((0..spares).map(|_| None));
         let (ok, output) = util::run_to_exit({
             let mut command = util::kiln();
             command.args([
@@ -80,10 +91,61 @@ impl Cluster {
             .args(["--cluster-key", CLUSTER_KEY])
             .args(["--shards", &self.shards.to_string()])
             .args(["--threads", "1"]);
-        for (i, port) in self.peer_ports.iter().enumerate() {
+        // Founders know each other; a spare knows everyone up to itself.
+        let known = self.founders.max(id as usize);
+        for (i, port) in self.peer_ports.iter().take(known).enumerate() {
             command.args(["--peer", &format!("{}=127.0.0.1:{port}", i + 1)]);
         }
         util::start(command)
+    }
+
+    /// Starts spare node `id` (it holds nothing until it joins).
+    pub fn start_spare(&mut self, id: u64) {
+        let node = self.spawn(id);
+        self.nodes[(id - 1) as usize] = Some(node);
+    }
+
+    /// Runs `kiln cluster ARGS` against node `via`; returns (success, output).
+    pub fn admin(&self, via: u64, args: &[&str]) -> (bool, String) {
+        util::run_to_exit({
+            let mut command = util::kiln();
+            command
+                .arg("cluster")
+                .args(args)
+                .args([
+                    "--node",
+                    &format!("127.0.0.1:{}", self.peer_ports[(via - 1) as usize]),
+                ])
+                .args(["--cluster-key", CLUSTER_KEY]);
+            command
+        })
+    }
+
+    /// The voters of every shard, each as the running node with the newest view of it (the
+    /// highest commit index) sees them: a node removed from a shard stops hearing of it.
+    pub fn voters(&self) -> Vec<Vec<u64>> {
+        let mut best: Vec<(u64, Vec<u64>)> = vec![(0, Vec::new()); self.shards as usize];
+        for id in self.alive() {
+            let (ok, output) = self.admin(id, &["status"]);
+            assert!(ok, "{output}");
+            for line in output.lines() {
+                let cells: Vec<&str> = line.split_whitespace().collect();
+                let (Some(Ok(shard)), Some(Ok(commit)), Some(voters)) = (
+                    cells.first().map(|c| c.parse::<usize>()),
+                    cells.get(3).map(|c| c.parse::<u64>()),
+                    cells.get(5),
+                ) else {
+                    continue;
+                };
+                if shard < best.len() && commit >= best[shard].0 {
+                    best[shard] = (
+                        commit,
+                        voters.split(',').filter_map(|v| v.parse().ok()).collect(),
+                    );
+                }
+            }
+        }
+        best.into_iter().map(|(_, voters)| voters).collect()
     }
 
     pub fn kill9(&mut self, id: u64) {
@@ -142,7 +204,7 @@ impl Cluster {
     /// Waits until every shard is led by its preferred node (the rotation the nodes balance
     /// toward), so tests do not race a leadership hand-over.
     pub fn wait_for_preferred_leaders(&self) {
-        let size = self.nodes.len() as u64;
+        let size = self.founders as u64;
         let deadline = Instant::now() + FORMATION_TIMEOUT;
         loop {
             let leaders = self.wait_for_leaders(1);
@@ -150,6 +212,7 @@ impl Cluster {
                 .iter()
                 .enumerate()
                 .all(|(shard, leader)| *leader == shard as u64 % size + 1);
+
             if balanced {
                 return;
             }

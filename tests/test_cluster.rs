@@ -306,3 +306,80 @@ fn kv_written_through_any_node_is_read_through_every_node() {
         }
     }
 }
+
+#[test]
+fn a_node_joins_under_load_and_another_leaves_without_losing_writes() {
+    let mut cluster = Cluster::start_with_spares(&counter_example(), 3, 1, 4);
+    let ports: Vec<u16> = (1..=3).map(|id| cluster.http_port(id)).collect();
+    // A writer keeps incrementing through the founders while the membership changes.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = std::sync::Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut acknowledged = Vec::new();
+            let mut attempted = 0u64;
+            let deadline = Instant::now() + Duration::from_secs(120);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && Instant::now() < deadline {
+                attempted += 1;
+                let (status, body) = util::post(ports[attempted as usize % 3], "/visits");
+                if status == 200 {
+                    acknowledged.push(body.trim().parse::<u64>().expect("a count"));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            (acknowledged, attempted)
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    cluster.start_spare(4);
+    let address = format!("127.0.0.1:{}", cluster.peer_ports[3]);
+    let (ok, output) = cluster.admin(1, &["join", "--id", "4", "--address", &address]);
+    assert!(ok, "join failed: {output}");
+    // Over four nodes with three replicas, every node holds three of the four shards.
+    let voters = cluster.voters();
+    assert_eq!(voters.len(), 4, "{voters:?}");
+    let holding_four = voters.iter().filter(|v| v.contains(&4)).count();
+    assert_eq!(holding_four, 3, "node 4 holds three shards: {voters:?}");
+    assert!(voters.iter().all(|v| v.len() == 3), "{voters:?}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let leads = |cluster: &Cluster| {
+        cluster
+            .status(4)
+            .unwrap_or_default()
+            .iter()
+            .any(|row| row.1 == Some(4))
+    };
+    while !leads(&cluster) {
+        assert!(Instant::now() < deadline, "node 4 never took a leadership");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    let (ok, output) = cluster.admin(1, &["leave", "--id", "2"]);
+    assert!(ok, "leave failed: {output}");
+    let voters = cluster.voters();
+    assert!(
+        voters.iter().all(|v| !v.contains(&2)),
+        "node 2 holds nothing: {voters:?}"
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (acknowledged, attempted) = writer.join().expect("writer");
+    assert!(
+        acknowledged.len() > 10,
+        "writes went on during the changes: {acknowledged:?}"
+    );
+    for pair in acknowledged.windows(2) {
+        assert!(
+            pair[0] < pair[1],
+            "acknowledged counts increase: {acknowledged:?}"
+        );
+    }
+    cluster.kill9(2);
+    let (status, body) = util::post(cluster.http_port(4), "/visits");
+    assert_eq!(status, 200, "{body}");
+    let after: u64 = body.trim().parse().expect("a count");
+    let last = *acknowledged.last().expect("some writes");
+    assert!(
+        after > last && after <= attempted + 1,
+        "{after} after {last} ({attempted} attempted)"
+    );
+}

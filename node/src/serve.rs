@@ -57,6 +57,18 @@ pub enum ClusterAction {
     Init,
     /// What the node knows of each shard: leader, term, commit and applied index, voters.
     Status,
+    /// Add node ID (reachable by peers at ADDRESS): shards move to it, one at a time.
+    Join {
+        #[arg(long)]
+        id: u64,
+        #[arg(long)]
+        address: String,
+    },
+    /// Drain node ID: its shards move to the other nodes; then it can be stopped.
+    Leave {
+        #[arg(long)]
+        id: u64,
+    },
 }
 
 /// A namespace's id key, the same on every node: derived from the cluster key.
@@ -188,6 +200,35 @@ pub fn cluster(args: ClusterArgs) -> anyhow::Result<()> {
                     println!(
                         "initialized {} shard groups",
                         reply.into_inner().initialized
+                    );
+                }
+            }
+            ClusterAction::Join { id, address } => {
+                let reply = client
+                    .join(kiln_proto::cluster::JoinRequest {
+                        node_id: id,
+                        address,
+                    })
+                    .await
+                    .map_err(|status| anyhow::anyhow!("{}: {}", args.node, status.message()))?;
+                #[allow(clippy::print_stdout)]
+                {
+                    println!(
+                        "node {id} joined; {} shard groups changed",
+                        reply.into_inner().changed
+                    );
+                }
+            }
+            ClusterAction::Leave { id } => {
+                let reply = client
+                    .leave(kiln_proto::cluster::LeaveRequest { node_id: id })
+                    .await
+                    .map_err(|status| anyhow::anyhow!("{}: {}", args.node, status.message()))?;
+                #[allow(clippy::print_stdout)]
+                {
+                    println!(
+                        "node {id} left; {} shard groups changed",
+                        reply.into_inner().changed
                     );
                 }
             }

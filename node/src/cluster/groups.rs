@@ -156,19 +156,91 @@ impl ShardGroups {
     /// The shard's replicas when the cluster is first formed: `REPLICATION_FACTOR` nodes, the
     /// starting node rotating with the shard so leaders spread.
     pub fn initial_replicas(&self, shard: u32) -> BTreeMap<NodeId, BasicNode> {
-        let nodes: Vec<_> = self.members.iter().collect();
-        let count = nodes.len().min(REPLICATION_FACTOR);
-        (0..count)
-            .map(|i| nodes[(shard as usize + i) % nodes.len()])
-            .map(|(id, node)| (*id, node.clone()))
-            .collect()
+        rotation(&self.members, shard)
     }
 
-    /// The node that should lead `shard` when it is healthy: the shard's first replica in the
-    /// rotation, so leaderships (and so objects) spread evenly over the nodes.
+    /// Every node this node knows of: the configured peers and every node a shard group's
+    /// membership names (nodes that joined later).
+    pub fn nodes(&self) -> BTreeMap<NodeId, BasicNode> {
+        let mut nodes = self.members.clone();
+        for raft in &self.rafts {
+            let metrics = raft.metrics().borrow_watched().clone();
+            for (id, node) in metrics.membership_config.membership().nodes() {
+                nodes.insert(*id, node.clone());
+            }
+        }
+        nodes
+    }
+
+    /// The nodes that are voters of at least one shard: the cluster's members now.
+    pub fn voting_nodes(&self) -> BTreeMap<NodeId, BasicNode> {
+        let known = self.nodes();
+        let mut voting = BTreeMap::new();
+        for shard in 0..self.shards {
+            for id in self.voters(shard) {
+                if let Some(node) = known.get(&id) {
+                    voting.insert(id, node.clone());
+                }
+            }
+        }
+        voting
+    }
+
+    /// The node that should lead `shard` when it is healthy: its first replica in the rotation
+    /// over the cluster's voting nodes, so leaderships (and so objects) spread evenly.
     pub fn preferred_leader(&self, shard: u32) -> Option<NodeId> {
-        let nodes: Vec<NodeId> = self.members.keys().copied().collect();
-        nodes.get(shard as usize % nodes.len().max(1)).copied()
+        rotation(&self.voting_nodes(), shard)
+            .keys()
+            .next()
+            .copied()
+            .and_then(|_| {
+                let nodes: Vec<NodeId> = self.voting_nodes().keys().copied().collect();
+                nodes.get(shard as usize % nodes.len().max(1)).copied()
+            })
+    }
+
+    /// Makes `voters` the voters of `shard`; only its leader can. New voters join as learners
+    /// first and are promoted once they caught up (joint consensus). Returns whether anything
+    /// changed.
+    pub async fn change_voters(
+        &self,
+        shard: u32,
+        voters: BTreeSet<NodeId>,
+        addresses: &BTreeMap<NodeId, String>,
+    ) -> Result<bool, ProposeError> {
+        let raft = self
+            .raft(shard)
+            .ok_or_else(|| ProposeError::Unknown(format!("no shard {shard}")))?;
+        if !self.is_ready_leader(shard) {
+            return Err(ProposeError::NotLeader {
+                shard,
+                leader: self.leader(shard),
+            });
+        }
+        let current = self.voters(shard);
+        if current == voters {
+            return Ok(false);
+        }
+        for id in voters.difference(&current) {
+            let address = addresses
+                .get(id)
+                .ok_or_else(|| ProposeError::Unknown(format!("no address for node {id}")))?;
+            tokio::time::timeout(
+                MEMBERSHIP_STEP_TIMEOUT,
+                raft.add_learner(*id, BasicNode::new(address.clone()), true),
+            )
+            .await
+            .map_err(|_| ProposeError::Unknown(format!("node {id} did not catch up in time")))?
+            .map_err(|err| ProposeError::Unknown(err.to_string()))?;
+        }
+        tokio::time::timeout(
+            MEMBERSHIP_STEP_TIMEOUT,
+            raft.change_membership(voters, false),
+        )
+        .await
+        .map_err(|_| ProposeError::Unknown("the membership change did not commit in time".into()))?
+        .map_err(|err| ProposeError::Unknown(err.to_string()))?;
+        Ok(true)
     }
 
     /// The node this node believes leads `shard`.
@@ -315,6 +387,24 @@ impl crate::alarms::AlarmSource for OwnedAlarms {
         Box::pin(self.0.alarms.changed())
     }
 }
+
+/// The replicas a shard should have over `nodes`: `REPLICATION_FACTOR` of them (all, when
+/// fewer), starting at the shard's position so replicas and leaderships spread.
+pub fn rotation(nodes: &BTreeMap<NodeId, BasicNode>, shard: u32) -> BTreeMap<NodeId, BasicNode> {
+    let listed: Vec<_> = nodes.iter().collect();
+    if listed.is_empty() {
+        return BTreeMap::new();
+    }
+    let count = listed.len().min(REPLICATION_FACTOR);
+    (0..count)
+        .map(|i| listed[(shard as usize + i) % listed.len()])
+        .map(|(id, node)| (*id, node.clone()))
+        .collect()
+}
+
+/// How long one step of a membership change (a learner catching up, a joint-consensus commit)
+/// may take.
+pub const MEMBERSHIP_STEP_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How often a node looks for leaderships to hand to their preferred node.
 const BALANCE_EVERY: Duration = Duration::from_secs(1);

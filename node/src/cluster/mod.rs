@@ -4,6 +4,7 @@
 
 pub mod groups;
 pub mod log_store;
+pub mod membership;
 pub mod network;
 pub mod node_config;
 pub mod peers;

@@ -53,7 +53,7 @@ fn encode_snapshot(header: &SnapshotHeader, bytes: &[u8]) -> Result<Vec<u8>, ser
 /// The router every group of this node sends through.
 #[derive(Clone)]
 pub struct Router {
-    peers: Arc<Peers>,
+    pub peers: Arc<Peers>,
 }
 
 impl Router {
@@ -234,7 +234,9 @@ pub type NetworkFactory = GroupNetworkFactory<Router, GroupId>;
 impl RaftNetworkFactory<TypeConfig> for NetworkFactory {
     type Network = GroupNetworkAdapter<TypeConfig, GroupId, Router>;
 
-    async fn new_client(&mut self, target: NodeId, _node: &openraft::BasicNode) -> Self::Network {
+    async fn new_client(&mut self, target: NodeId, node: &openraft::BasicNode) -> Self::Network {
+        // A membership may name a node this one was not configured with (it joined later).
+        self.factory.peers.learn(target, &node.addr);
         GroupNetworkAdapter::new(self.factory.clone(), target, self.group_id)
     }
 }

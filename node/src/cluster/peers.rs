@@ -69,9 +69,11 @@ impl tonic::service::Interceptor for RequireToken {
 
 type Intercepted = InterceptedService<Channel, WithToken>;
 
-/// Channels to every peer.
+/// Channels to every peer: those the configuration names, and those the shard groups'
+/// memberships name (a node that joined after this one started).
 pub struct Peers {
-    channels: BTreeMap<u64, Channel>,
+    me: u64,
+    channels: std::sync::RwLock<BTreeMap<u64, (String, Channel)>>,
     token: WithToken,
 }
 
@@ -84,13 +86,42 @@ impl Peers {
             .peers
             .iter()
             .filter(|(id, _)| **id != config.node_id)
-            .filter_map(|(id, address)| Some((*id, channel(address)?)))
+            .filter_map(|(id, address)| Some((*id, (address.clone(), channel(address)?))))
             .collect();
-        Ok(Peers { channels, token })
+        Ok(Peers {
+            me: config.node_id,
+            channels: std::sync::RwLock::new(channels),
+            token,
+        })
+    }
+
+    /// Learns (or updates) where node `id` is reached.
+    pub fn learn(&self, id: u64, address: &str) {
+        if id == self.me {
+            return;
+        }
+        let mut channels = self.channels.write().unwrap_or_else(|p| p.into_inner());
+        if channels.get(&id).is_some_and(|(known, _)| known == address) {
+            return;
+        }
+        if let Some(new) = channel(address) {
+            channels.insert(id, (address.to_owned(), new));
+        }
+    }
+
+    /// Where node `id` is reached, if known.
+    pub fn address(&self, id: u64) -> Option<String> {
+        let channels = self.channels.read().unwrap_or_else(|p| p.into_inner());
+        channels.get(&id).map(|(address, _)| address.clone())
+    }
+
+    fn channel_to(&self, node: u64) -> Option<Channel> {
+        let channels = self.channels.read().unwrap_or_else(|p| p.into_inner());
+        channels.get(&node).map(|(_, channel)| channel.clone())
     }
 
     pub fn objects(&self, node: u64) -> Option<ObjectsClient<Intercepted>> {
-        let channel = self.channels.get(&node)?.clone();
+        let channel = self.channel_to(node)?;
         Some(
             ObjectsClient::with_interceptor(channel, self.token.clone())
                 .max_decoding_message_size(PEER_MESSAGE_BYTES_MAX)
@@ -99,12 +130,12 @@ impl Peers {
     }
 
     pub fn admin(&self, node: u64) -> Option<AdminClient<Intercepted>> {
-        let channel = self.channels.get(&node)?.clone();
+        let channel = self.channel_to(node)?;
         Some(AdminClient::with_interceptor(channel, self.token.clone()))
     }
 
     pub fn raft(&self, node: u64) -> Option<RaftClient<Intercepted>> {
-        let channel = self.channels.get(&node)?.clone();
+        let channel = self.channel_to(node)?;
         Some(
             RaftClient::with_interceptor(channel, self.token.clone())
                 .max_decoding_message_size(PEER_MESSAGE_BYTES_MAX)

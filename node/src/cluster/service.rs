@@ -13,8 +13,8 @@ use kiln_proto::cluster::objects_server::{Objects, ObjectsServer};
 use kiln_proto::cluster::raft_server::{Raft as RaftRpc, RaftServer};
 use kiln_proto::cluster::{
     socket_frame, CallReply, CallRequest, CommitReply, CommitRequest, FetchReply, FetchRequest,
-    InitReply, InitRequest, RaftReply, RaftRequest, ShardStatus, SocketFrame, StatusReply,
-    StatusRequest,
+    InitReply, InitRequest, JoinRequest, LeaveRequest, MembershipReply, RaftReply, RaftRequest,
+    ShardChange, ShardChangeReply, ShardStatus, SocketFrame, StatusReply, StatusRequest,
 };
 use kiln_runtime::{Runtime, WebSocketUpgrade, Worker};
 use openraft::async_runtime::WatchReceiver;
@@ -26,7 +26,7 @@ use tonic::{Request, Response, Status};
 use super::groups::{ProposeError, ShardGroups, ShardRaft};
 use super::network::decode_snapshot;
 use super::peers::{Peers, RequireToken, PEER_MESSAGE_BYTES_MAX};
-use super::{tunnel, wire};
+use super::{membership, tunnel, wire};
 use kiln_proto::storage::Batch;
 use kiln_proto::Message;
 
@@ -341,6 +341,66 @@ impl Admin for AdminService {
             node_id: groups.node_id(),
             shards,
         }))
+    }
+
+    async fn join(
+        &self,
+        request: Request<JoinRequest>,
+    ) -> Result<Response<MembershipReply>, Status> {
+        let request = request.into_inner();
+        if request.node_id == 0 {
+            return Err(Status::invalid_argument("node ids are positive"));
+        }
+        let mut nodes = membership::current_nodes(&self.0.groups);
+        nodes.insert(request.node_id, request.address);
+        let changed = membership::rebalance(&self.0.groups, &self.0.peers, &nodes)
+            .await
+            .map_err(Status::unavailable)?;
+        Ok(Response::new(MembershipReply { changed }))
+    }
+
+    async fn leave(
+        &self,
+        request: Request<LeaveRequest>,
+    ) -> Result<Response<MembershipReply>, Status> {
+        let request = request.into_inner();
+        let mut nodes = membership::current_nodes(&self.0.groups);
+        if nodes.remove(&request.node_id).is_none() {
+            return Err(Status::not_found(format!(
+                "node {} holds no shard",
+                request.node_id
+            )));
+        }
+        let changed = membership::rebalance(&self.0.groups, &self.0.peers, &nodes)
+            .await
+            .map_err(Status::unavailable)?;
+        Ok(Response::new(MembershipReply { changed }))
+    }
+
+    async fn change_shard(
+        &self,
+        request: Request<ShardChange>,
+    ) -> Result<Response<ShardChangeReply>, Status> {
+        let request = request.into_inner();
+        if request.shard >= self.0.groups.shard_count() {
+            return Err(Status::invalid_argument("no such shard"));
+        }
+        let addresses: std::collections::BTreeMap<u64, String> =
+            request.addresses.into_iter().collect();
+        let voters = request.voters.into_iter().collect();
+        let error = match self
+            .0
+            .groups
+            .change_voters(request.shard, voters, &addresses)
+            .await
+        {
+            Ok(_) => None,
+            Err(ProposeError::NotLeader { leader, .. }) => Some(wire::not_leader(leader)),
+            Err(ProposeError::Unknown(message)) => {
+                Some(wire::call_error(&kiln_runtime::Error::Exception(message)))
+            }
+        };
+        Ok(Response::new(ShardChangeReply { error }))
     }
 
     async fn init(&self, request: Request<InitRequest>) -> Result<Response<InitReply>, Status> {
