@@ -93,3 +93,42 @@ fn service_bindings_reach_another_worker_by_fetch_and_rpc() {
     );
     assert_eq!(node.get("/self"), (200, "inner".into()));
 }
+
+#[test]
+fn subrequests_past_the_limit_throw() {
+    let dir = util::project(&[
+        (
+            "wrangler.jsonc",
+            r#"{ "name": "counted", "main": "index.js", "compatibility_date": "2025-01-01",
+                 "limits": { "subrequests": 3 },
+                 "services": [{ "binding": "SELF", "service": "counted" }] }"#,
+        ),
+        (
+            "index.js",
+            r#"export default {
+              async fetch(request, env) {
+                if (new URL(request.url).pathname === "/leaf") return new Response("leaf");
+                const seen = [];
+                for (let i = 0; i < 4; i++) {
+                  try { seen.push(await (await env.SELF.fetch("http://self/leaf")).text()); }
+                  catch (err) { seen.push(`${err.name}: ${err.message}`); }
+                }
+                return Response.json(seen);
+              },
+            };"#,
+        ),
+    ]);
+    let node = util::dev(dir.path(), &[]);
+    assert_eq!(
+        node.get("/"),
+        (
+            200,
+            r#"["leaf","leaf","leaf","Error: Too many subrequests."]"#.into()
+        )
+    );
+    // The count is per invocation: the next request starts afresh.
+    assert_eq!(
+        node.get("/").1,
+        r#"["leaf","leaf","leaf","Error: Too many subrequests."]"#
+    );
+}

@@ -41,6 +41,9 @@ pub struct CpuMeter {
     next_sequence: Cell<u64>,
     /// Origin of the budget for work that runs while no request is in flight.
     idle_origin: Cell<Duration>,
+    /// Subrequests made since the isolate last had no request in flight (attributed like CPU:
+    /// interleaved requests share one count).
+    subrequests: Cell<u32>,
 }
 
 impl CpuMeter {
@@ -63,7 +66,17 @@ impl CpuMeter {
     }
 
     /// Marks a request as begun; the returned guard ends it when dropped.
+    /// Counts one subrequest; `false` once more than `limit` were made.
+    pub fn count_subrequest(&self, limit: u32) -> bool {
+        let count = self.subrequests.get().saturating_add(1);
+        self.subrequests.set(count);
+        count <= limit
+    }
+
     pub fn begin_request(self: &Rc<Self>) -> RequestCharge {
+        if self.active.borrow().is_empty() {
+            self.subrequests.set(0);
+        }
         let sequence = self.next_sequence.get();
         self.next_sequence.set(sequence + 1);
         self.active.borrow_mut().insert(sequence, self.used.get());

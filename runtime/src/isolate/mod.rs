@@ -116,6 +116,8 @@ pub struct IsolateData {
     /// Pending timers: id -> cancellation.
     pub timers: RefCell<HashMap<u32, Rc<tokio::sync::Notify>>>,
     pub next_timer_id: Cell<u32>,
+    /// The isolate's CPU meter, which also counts subrequests.
+    pub meter: Rc<CpuMeter>,
     /// WebSocket ends this isolate holds (not hibernatable ones, which belong to their
     /// object): closed when the isolate goes away.
     pub sockets: RefCell<std::collections::HashSet<u64>>,
@@ -137,6 +139,22 @@ unsafe impl<'js> JsLifetime<'js> for IsolateData {
 }
 
 impl IsolateData {
+    /// Counts a subrequest (`fetch()`, a service or object call) against the worker's limit;
+    /// past it, the error Cloudflare throws.
+    pub fn count_subrequest(&self, ctx: &rquickjs::Ctx<'_>) -> rquickjs::Result<()> {
+        if self
+            .meter
+            .count_subrequest(self.worker.script().limits.subrequests)
+        {
+            Ok(())
+        } else {
+            Err(rquickjs::Exception::throw_message(
+                ctx,
+                "Too many subrequests.",
+            ))
+        }
+    }
+
     pub fn register_body(&self, body: Body) -> u32 {
         let id = self.next_body_id.get().wrapping_add(1);
         self.next_body_id.set(id);
@@ -215,6 +233,7 @@ impl Isolate {
                 isolate.context.clone(),
                 Arc::clone(&worker),
                 services,
+                Rc::clone(&shared.cpu),
             ))
             .await;
         drop(charge);
@@ -295,11 +314,12 @@ async fn initialize(
     context: AsyncContext,
     worker: Arc<Worker>,
     services: Rc<Services>,
+    meter: Rc<CpuMeter>,
 ) -> Result<(), Error> {
     {
         async_with!(context => |ctx| {
             let result: Result<(), Error> = async {
-                web::install(&ctx, Arc::clone(&worker), Rc::clone(&services)).map_err(|e| startup_error(&ctx, e))?;
+                web::install(&ctx, Arc::clone(&worker), Rc::clone(&services), Rc::clone(&meter)).map_err(|e| startup_error(&ctx, e))?;
                 let main = worker.script().main_module.clone();
                 let promise = Module::import(&ctx, main).map_err(|e| startup_error(&ctx, e))?;
                 let namespace: Object = promise

@@ -221,6 +221,7 @@ fn op_loader_fetch<'js>(
     props: Option<String>,
     request: rquickjs::Array<'js>,
 ) -> Result<Promised<impl std::future::Future<Output = Result<FetchResult>> + 'js>> {
+    isolate::data(&ctx)?.count_subrequest(&ctx)?;
     let method: String = request.get(0)?;
     let url: String = request.get(1)?;
     let headers: Vec<String> = request.get(2)?;
@@ -256,6 +257,7 @@ fn op_loader_call<'js>(
     method: String,
     args: String,
 ) -> Result<Promised<impl std::future::Future<Output = Result<String>> + 'js>> {
+    isolate::data(&ctx)?.count_subrequest(&ctx)?;
     let (worker, runtime) = dynamic_worker(&ctx, &handle)?;
     Ok(Promised(async move {
         runtime

@@ -46,6 +46,7 @@ fn op_service_fetch<'js>(
     index: u32,
     request: rquickjs::Array<'js>,
 ) -> Result<Promised<impl std::future::Future<Output = Result<FetchResult>> + 'js>> {
+    isolate::data(&ctx)?.count_subrequest(&ctx)?;
     let method: String = request.get(0)?;
     let url: String = request.get(1)?;
     let headers: Vec<String> = request.get(2)?;
@@ -79,6 +80,7 @@ fn op_service_call<'js>(
     method: String,
     args: String,
 ) -> Result<Promised<impl std::future::Future<Output = Result<String>> + 'js>> {
+    isolate::data(&ctx)?.count_subrequest(&ctx)?;
     let (binding, worker, runtime) = resolve(&ctx, index)?;
     Ok(Promised(async move {
         runtime

@@ -57,7 +57,12 @@ pub const CLOUDFLARE_WORKERS_JS: &str = include_str!("cloudflare_workers.js");
 const PRELUDE_NAME: &str = "kiln:prelude";
 
 /// Installs globals, `env` and the isolate data into a new context.
-pub fn install(ctx: &Ctx<'_>, worker: Arc<Worker>, services: Rc<Services>) -> Result<()> {
+pub fn install(
+    ctx: &Ctx<'_>,
+    worker: Arc<Worker>,
+    services: Rc<Services>,
+    meter: Rc<crate::isolate::cpu_meter::CpuMeter>,
+) -> Result<()> {
     llrt_url::init(ctx)?;
     llrt_stream_web::init(ctx)?;
 
@@ -126,6 +131,7 @@ pub fn install(ctx: &Ctx<'_>, worker: Arc<Worker>, services: Rc<Services>) -> Re
     let data = IsolateData {
         worker,
         services,
+        meter,
         internals: Persistent::save(ctx, internals),
         env: Persistent::save(ctx, env),
         exports: Default::default(),

@@ -293,6 +293,7 @@ fn op_fetch_send<'js>(
     body: Value<'js>,
     redirect: String,
 ) -> Result<Promised<impl std::future::Future<Output = Result<FetchResult>> + 'js>> {
+    isolate::data(&ctx)?.count_subrequest(&ctx)?;
     let method = http::Method::from_bytes(method.as_bytes()).map_err(|_| {
         Exception::throw_type(&ctx, &format!("'{method}' is not a valid HTTP method."))
     })?;
