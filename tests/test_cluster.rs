@@ -383,3 +383,37 @@ fn a_node_joins_under_load_and_another_leaves_without_losing_writes() {
         "{after} after {last} ({attempted} attempted)"
     );
 }
+
+#[test]
+fn an_owner_that_loses_its_shard_closes_its_sockets_and_clients_reconnect_to_the_new_one() {
+    use crate::test_websockets::{connect, json, next_text, send};
+    use tokio_tungstenite::tungstenite::Message;
+    let chat = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/chat");
+    // One shard, so node 1 owns every room until it leaves.
+    let cluster = Cluster::start(&chat, 3, 1);
+    let mut client = connect(cluster.http_port(2), "/api/room/moving/websocket");
+    send(&mut client, r#"{"name":"ann"}"#);
+    assert!(json(&next_text(&mut client))["backlog"].is_array());
+    send(&mut client, r#"{"message":"before"}"#);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while json(&next_text(&mut client))["message"] != "before" {
+        assert!(Instant::now() < deadline, "the message came back");
+    }
+    let (ok, output) = cluster.admin(2, &["leave", "--id", "1"]);
+    assert!(ok, "{output}");
+    // The old owner fenced the room: the socket closes with 1012 (service restart).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let code = loop {
+        assert!(Instant::now() < deadline, "the socket was not closed");
+        match client.read() {
+            Ok(Message::Close(frame)) => break frame.map(|f| u16::from(f.code)),
+            Ok(_) => continue,
+            Err(err) => panic!("the connection ended without a close frame: {err}"),
+        }
+    };
+    assert_eq!(code, Some(1012));
+    let mut again = connect(cluster.http_port(2), "/api/room/moving/websocket");
+    send(&mut again, r#"{"name":"ann"}"#);
+    let backlog = json(&next_text(&mut again));
+    assert_eq!(backlog["backlog"][0]["message"], "before", "{backlog}");
+}

@@ -113,6 +113,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             placement: Some(Arc::clone(&placement) as Arc<dyn kiln_runtime::ObjectPlacement>),
         });
         placement.set_runtime(runtime.clone());
+        let fencing = runtime.clone();
+        let shards = node.shards;
+        groups.on_ownership_lost(Box::new(move |shard| fencing.fence(shard, shards)));
         runtime.register(&worker);
         runtime
             .load(&worker)

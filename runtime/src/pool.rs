@@ -103,6 +103,8 @@ enum Job {
         worker: Arc<Worker>,
         responder: oneshot::Sender<Result<(), Error>>,
     },
+    /// Resets every live object of `shard` (of `shards`) on this thread.
+    Fence { shard: u32, shards: u32 },
     Object {
         worker: Arc<Worker>,
         target: ObjectTarget,
@@ -188,6 +190,21 @@ impl Runtime {
                 .expect("spawning a JS thread at startup");
         }
         runtime
+    }
+
+    /// Fencing: this node no longer owns `shard` (of `shards`). Every live object of the shard
+    /// is reset at once (queued events fail, held output is dropped, the next event re-creates
+    /// it from storage), and its hibernatable WebSockets are closed with 1012 so clients
+    /// reconnect to the new owner.
+    pub fn fence(&self, shard: u32, shards: u32) {
+        for queue in self.threads.iter() {
+            let _ = queue.push(Job::Fence { shard, shards });
+        }
+        self.sockets.close_where(
+            |id| kiln_router::shard_of(id, shards) == shard,
+            1012,
+            "Durable Object moved to another node",
+        );
     }
 
     /// The WebSocket ends JavaScript holds on this runtime's isolates.
@@ -615,6 +632,17 @@ async fn run_job(state: Rc<ThreadState>, job: Job) {
         },
         Job::Load { worker, responder } => {
             let _ = responder.send(state.isolate(&worker).await.map(|_| ()));
+        }
+        Job::Fence { shard, shards } => {
+            let isolates: Vec<Rc<Isolate>> = state
+                .isolates
+                .borrow()
+                .values()
+                .filter_map(|slot| slot.cell.get().cloned())
+                .collect();
+            for isolate in isolates {
+                event::object::fence(isolate, shard, shards).await;
+            }
         }
         Job::Object {
             worker,

@@ -58,6 +58,8 @@ pub struct ShardGroups {
     members: BTreeMap<NodeId, BasicNode>,
     /// Every alarm of every shard this node replicates.
     alarms: Arc<AlarmIndex>,
+    /// Called with a shard as soon as this node stops owning it (fencing).
+    on_lost: std::sync::OnceLock<Box<dyn Fn(u32) + Send + Sync>>,
 }
 
 impl ShardGroups {
@@ -124,12 +126,18 @@ impl ShardGroups {
             ready: (0..config.shards).map(|_| AtomicU64::new(0)).collect(),
             members,
             alarms,
+            on_lost: std::sync::OnceLock::new(),
         });
         for shard in 0..config.shards {
             tokio::spawn(watch_readiness(Arc::clone(&groups), shard));
         }
         tokio::spawn(balance_leaders(Arc::clone(&groups)));
         Ok(groups)
+    }
+
+    /// Sets what happens when this node stops owning a shard (the runtime fences its objects).
+    pub fn on_ownership_lost(&self, fence: Box<dyn Fn(u32) + Send + Sync>) {
+        let _ = self.on_lost.set(fence);
     }
 
     pub fn node_id(&self) -> NodeId {
@@ -476,6 +484,9 @@ async fn watch_readiness(groups: Arc<ShardGroups>, shard: u32) {
             }
         } else if ready.swap(0, Ordering::AcqRel) != 0 {
             tracing::info!(target: "kiln::raft", shard, term, "this node no longer owns the shard");
+            if let Some(fence) = groups.on_lost.get() {
+                fence(shard);
+            }
         }
         if metrics.changed().await.is_err() {
             return;

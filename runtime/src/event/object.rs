@@ -114,6 +114,27 @@ pub async fn socket(
     Ok(())
 }
 
+/// Resets the isolate's live objects of `shard` (see [`crate::Runtime::fence`]).
+pub async fn fence(isolate: Rc<Isolate>, shard: u32, shards: u32) {
+    let context = isolate.context.clone();
+    let _ = isolate
+        .run(async move {
+            async_with!(context => |ctx| {
+                let failed = |err: rquickjs::Error| Error::Exception(web::describe_error(&ctx, err));
+                web::run_microtasks(&ctx);
+                let fence = web::internal(&ctx, "fenceObjects").map_err(failed)?;
+                let belongs = rquickjs::Function::new(ctx.clone(), move |id_hex: String| {
+                    crate::object::from_hex(&id_hex)
+                        .is_some_and(|id| kiln_router::shard_of(&id, shards) == shard)
+                })
+                .map_err(failed)?;
+                fence.call::<_, ()>((belongs,)).map_err(failed)
+            })
+            .await
+        })
+        .await;
+}
+
 /// `[kind, data, code, reason, wasClean]` for the prelude.
 fn socket_event<'js>(ctx: &Ctx<'js>, event: SocketEvent) -> rquickjs::Result<Array<'js>> {
     let array = Array::new(ctx.clone())?;

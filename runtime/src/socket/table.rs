@@ -294,6 +294,30 @@ impl SocketTable {
             .auto_response_ms
     }
 
+    /// Closes (with `code`) and drops every hibernatable socket of the objects `belongs`
+    /// selects by id.
+    pub fn close_where(&self, belongs: impl Fn(&[u8; 32]) -> bool, code: u16, reason: &str) {
+        let doomed: Vec<u64> = {
+            let inner = self.lock();
+            inner
+                .objects
+                .iter()
+                .filter(|(key, _)| belongs(&key.id))
+                .flat_map(|(_, sockets)| sockets.sockets.iter().copied())
+                .collect()
+        };
+        for id in doomed {
+            let _ = self.send(
+                id,
+                Frame::Close {
+                    code,
+                    reason: reason.to_owned(),
+                },
+            );
+            self.remove(id);
+        }
+    }
+
     /// Ends in the table (for tests and metrics).
     pub fn len(&self) -> usize {
         self.lock().entries.len()

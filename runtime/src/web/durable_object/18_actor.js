@@ -266,4 +266,11 @@ async function dispatchObjectAlarm(exports, env, address, _unused, retryCount) {
   });
 }
 
-export { dispatchObjectFetch, dispatchObjectCall, dispatchObjectAlarm };
+// Fencing: the node no longer owns these objects' shard; reset each live one at once.
+function fenceObjects(belongs) {
+  for (const actor of [...actors.values()]) {
+    if (belongs(actor.idHex)) actor.breakWith(new Error("Durable Object reset: its shard moved to another node."));
+  }
+}
+
+export { dispatchObjectFetch, dispatchObjectCall, dispatchObjectAlarm, fenceObjects };
