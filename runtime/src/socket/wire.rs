@@ -21,7 +21,14 @@ pub fn websocket_config() -> WebSocketConfig {
     WebSocketConfig::default()
         .max_message_size(Some(WEBSOCKET_MESSAGE_BYTES_MAX))
         .max_frame_size(Some(WEBSOCKET_MESSAGE_BYTES_MAX))
+        // tungstenite's defaults (128 KiB each) dominated an idle socket's memory; the read
+        // buffer still grows for a large message, and writes go out as they are made.
+        .read_buffer_size(WEBSOCKET_READ_BUFFER_BYTES)
+        .write_buffer_size(0)
 }
+
+/// The read buffer one WebSocket connection starts with.
+pub const WEBSOCKET_READ_BUFFER_BYTES: usize = 4 * 1024;
 
 /// Carries frames between the client's connection and the worker's end until both are done.
 pub async fn pump_websocket<S>(stream: WebSocketStream<S>, mut end: WebSocketEnd)
