@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 use crate::util::{self, Node};
 
 pub const CLUSTER_KEY: &str = "kiln-test-cluster-key-0123456789";
+/// The upload API's token on every node.
+pub const ADMIN_TOKEN: &str = "kiln-test-admin-token";
 /// How long the cluster may take to elect leaders for every shard.
 const FORMATION_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -89,6 +91,7 @@ impl Cluster {
             .arg("--data-dir")
             .arg(self.state.path().join(format!("node{id}")))
             .args(["--cluster-key", CLUSTER_KEY])
+            .args(["--admin-token", ADMIN_TOKEN])
             .args(["--shards", &self.shards.to_string()])
             .args(["--threads", "1"]);
         // Founders know each other; a spare knows everyone up to itself.

@@ -417,3 +417,61 @@ fn an_owner_that_loses_its_shard_closes_its_sockets_and_clients_reconnect_to_the
     let backlog = json(&next_text(&mut again));
     assert_eq!(backlog["backlog"][0]["message"], "before", "{backlog}");
 }
+
+#[test]
+fn a_script_uploaded_through_one_node_is_dispatched_on_every_node() {
+    let dispatcher = util::project(&[
+        (
+            "wrangler.jsonc",
+            r#"{ "name": "dispatcher", "main": "index.js", "compatibility_date": "2025-01-01",
+                 "dispatch_namespaces": [{ "binding": "DISPATCHER", "namespace": "tenants" }] }"#,
+        ),
+        (
+            "index.js",
+            r#"export default {
+              async fetch(request, env) {
+                const name = new URL(request.url).pathname.slice(1);
+                try { return await env.DISPATCHER.get(name).fetch(request); }
+                catch (err) { return new Response(err.message, { status: 404 }); }
+              },
+            };"#,
+        ),
+    ]);
+    let tenant = util::project(&[
+        (
+            "wrangler.jsonc",
+            r#"{ "name": "acme", "main": "index.js", "compatibility_date": "2025-01-01" }"#,
+        ),
+        (
+            "index.js",
+            r#"export default { fetch() { return new Response("acme's worker"); } };"#,
+        ),
+    ]);
+    let cluster = Cluster::start(dispatcher.path(), 3, 4);
+    let (ok, output) = util::run_to_exit({
+        let mut command = util::kiln();
+        command
+            .arg("deploy")
+            .arg(tenant.path())
+            .args(["--dispatch-namespace", "tenants"])
+            .args([
+                "--url",
+                &format!("http://127.0.0.1:{}", cluster.http_port(1)),
+            ])
+            .args(["--token", crate::cluster_util::ADMIN_TOKEN]);
+        command
+    });
+    assert!(ok, "{output}");
+    for node in 1..=3 {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (status, body) = util::get_port(cluster.http_port(node), "/acme");
+            if status == 200 {
+                assert_eq!(body, "acme's worker");
+                break;
+            }
+            assert!(Instant::now() < deadline, "node {node}: {status} {body}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}

@@ -112,6 +112,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             })),
             placement: Some(Arc::clone(&placement) as Arc<dyn kiln_runtime::ObjectPlacement>),
         });
+        let upload_store: Arc<dyn kiln_runtime::ObjectStore> = Arc::new(ClusterStore {
+            groups: Arc::clone(&groups),
+            peers: Arc::clone(&peers),
+        });
         placement.set_runtime(runtime.clone());
         let fencing = runtime.clone();
         let shards = node.shards;
@@ -165,7 +169,11 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             worker,
             test_scheduled: false,
             admin: None,
-            uploads: None,
+            // Scripts uploaded through any node are stored (replicated) like object data.
+            uploads: args.node.admin_token.clone().map(|token| crate::upload_api::UploadApi {
+                token,
+                store: Arc::clone(&upload_store),
+            }),
         });
         tokio::select! {
             _ = server::serve(listener, site) => {}

@@ -86,6 +86,9 @@ pub struct NodeFlags {
     /// Shards of the object id space (fixed when the cluster is first started).
     #[arg(long, env = "KILN_SHARDS")]
     pub shards: Option<u32>,
+    /// Token for the upload API (dispatch namespaces); the API is off without one.
+    #[arg(long, env = "KILN_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
     /// A node of the cluster, as ID=HOST:PORT (repeat, or comma-separate in KILN_PEERS).
     #[arg(
         long = "peer",
