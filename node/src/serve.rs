@@ -250,13 +250,18 @@ pub fn cluster(args: ClusterArgs) -> anyhow::Result<()> {
                     .map_err(|status| anyhow::anyhow!("{}: {}", args.node, status.message()))?
                     .into_inner();
                 let mut table = format!(
-                    "node {}\n{:>5}  {:>6}  {:>5}  {:>8}  {:>8}  voters\n",
+                    "node {}\n{:>5}  {:>6}  {:>5}  {:>8}  {:>8}  voters  data\n",
                     reply.node_id, "shard", "leader", "term", "commit", "applied"
                 );
                 for shard in reply.shards {
                     let voters: Vec<String> = shard.voters.iter().map(u64::to_string).collect();
+                    let voters = if voters.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        voters.join(",")
+                    };
                     table.push_str(&format!(
-                        "{:>5}  {:>6}  {:>5}  {:>8}  {:>8}  {}\n",
+                        "{:>5}  {:>6}  {:>5}  {:>8}  {:>8}  {}  {}\n",
                         shard.shard,
                         shard
                             .leader
@@ -264,7 +269,8 @@ pub fn cluster(args: ClusterArgs) -> anyhow::Result<()> {
                         shard.term,
                         shard.commit_index,
                         shard.applied_index,
-                        voters.join(",")
+                        voters,
+                        shard.data_hash.get(..16).unwrap_or("-")
                     ));
                 }
                 #[allow(clippy::print_stdout)]

@@ -334,6 +334,14 @@ impl Admin for AdminService {
                     commit_index: metrics.local_committed.as_ref().map_or(0, |id| id.index),
                     applied_index: metrics.last_applied.as_ref().map_or(0, |id| id.index),
                     voters: groups.voters(shard).into_iter().collect(),
+                    data_hash: groups
+                        .tree(shard)
+                        .and_then(|tree| tree.export().ok())
+                        .map(|bytes| {
+                            use sha2::Digest as _;
+                            kiln_runtime::object::to_hex(&sha2::Sha256::digest(&bytes))
+                        })
+                        .unwrap_or_default(),
                 })
             })
             .collect();
