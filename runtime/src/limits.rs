@@ -56,3 +56,18 @@ pub const KV_METADATA_BYTES_MAX: usize = 1024;
 /// Stored bytes one `list()` page reads before it stops early (the caller continues from the
 /// cursor), so listing large values cannot exhaust memory.
 pub const KV_LIST_PAGE_BYTES_MAX: usize = 8 * 1024 * 1024;
+/// Responses the Cache API keeps in memory on one node; past this the least recently used one
+/// is dropped.
+pub const CACHE_ENTRIES_MAX: usize = 16_384;
+/// Bytes of cached responses (bodies, headers and keys) the Cache API keeps on one node.
+pub const CACHE_BYTES_MAX: usize = 256 * 1024 * 1024;
+/// One cached response; `put` of a larger one consumes it but stores nothing.
+pub const CACHE_ENTRY_BYTES_MAX: usize = 32 * 1024 * 1024;
+/// Memory lol_html may use for one `HTMLRewriter` transform (what it must buffer whole: a start
+/// tag, a comment); past it the transformed body errors.
+pub const HTML_REWRITER_MEMORY_BYTES_MAX: usize = 32 * 1024 * 1024;
+
+const _: () = assert!(CACHE_ENTRIES_MAX > 0);
+const _: () = assert!(CACHE_ENTRY_BYTES_MAX <= CACHE_BYTES_MAX);
+const _: () = assert!(CACHE_ENTRY_BYTES_MAX <= BODY_READ_ALL_BYTES_MAX);
+const _: () = assert!(HTML_REWRITER_MEMORY_BYTES_MAX <= ISOLATE_MEMORY_BYTES_DEFAULT);

@@ -5,10 +5,12 @@
 //! `op_<api>_<verb>` functions that only the prelude can reach. URL and streams come from AWS
 //! LLRT's crates (`llrt_url`, `llrt_stream_web`).
 
+pub mod cache;
 pub mod console;
 pub mod crypto;
 pub mod encoding;
 pub mod fetch;
+pub mod html_rewriter;
 pub mod timers;
 
 use std::rc::Rc;
@@ -49,6 +51,8 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("service/22_service.js"),
     include_str!("loader/23_loader.js"),
     include_str!("dispatch/24_dispatcher.js"),
+    include_str!("cache/30_cache.js"),
+    include_str!("html_rewriter/31_html_rewriter.js"),
 );
 
 /// Source of the built-in `cloudflare:workers` module.
@@ -72,6 +76,8 @@ pub fn install(
     crypto::register(ctx, &ops)?;
     timers::register(ctx, &ops)?;
     fetch::register(ctx, &ops)?;
+    cache::register(ctx, &ops)?;
+    html_rewriter::register(ctx, &ops)?;
     crate::object::ops::register(ctx, &ops)?;
     crate::socket::ops::register(ctx, &ops)?;
     crate::kv::ops::register(ctx, &ops)?;
