@@ -22,6 +22,13 @@ fn dynamic_workers_load_code_at_run_time() {
     ]);
     let node = util::dev(dir.path(), &["--threads", "1"]);
     assert_eq!(node.get("/load"), (200, "hello dyn".into()));
+    assert_eq!(
+        node.get("/exports"),
+        (
+            200,
+            r#"{"greeting":"hello ann from ctx.exports","outbound":"gateway saw /via-exports for self"}"#.into()
+        )
+    );
     let (status, body) = node.get("/rpc");
     assert_eq!(status, 200, "{body}");
     let rpc: serde_json::Value = serde_json::from_str(&body).expect("JSON");

@@ -22,8 +22,12 @@ function code(main, extra = {}) {
   return { compatibilityDate: "2025-01-01", mainModule: "index.js", modules: { "index.js": main }, ...extra };
 }
 
+export class Greeter extends WorkerEntrypoint {
+  greet(name) { return `hello ${name} from ${this.ctx.props.who ?? "nobody"}`; }
+}
+
 export default {
-  async fetch(request, env) {
+  async fetch(request, env, ctx) {
     const url = new URL(request.url);
     try {
       switch (url.pathname) {
@@ -51,6 +55,17 @@ export default {
           let error;
           try { await calc.fail(); } catch (err) { error = `${err.name}: ${err.message}`; }
           return Response.json({ first, again, error, getCodeCalls });
+        }
+        case "/exports": {
+          // ctx.exports: this worker's own entrypoints, with props; one as a Dynamic Worker's
+          // outbound.
+          const greeting = await ctx.exports.Greeter({ props: { who: "ctx.exports" } }).greet("ann");
+          const worker = env.LOADER.load(code(
+            `export default { async fetch() { return fetch("http://anywhere.example/via-exports"); } };`,
+            { globalOutbound: ctx.exports.Gateway({ props: { tenant: "self" } }) },
+          ));
+          const outbound = await (await worker.getEntrypoint().fetch("http://dynamic/")).text();
+          return Response.json({ greeting, outbound });
         }
         case "/blocked": {
           const worker = env.LOADER.load(code(

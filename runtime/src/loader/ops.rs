@@ -69,7 +69,8 @@ fn op_loader_cached(ctx: Ctx<'_>, id: String) -> Result<Option<String>> {
 /// Builds (or finds cached) the worker `code` describes: `{compatibilityDate,
 /// compatibilityFlags, mainModule, modules: [[name, kind, content]], env (JSON), kvNames and
 /// kvIndexes (bindings of the parent's KV namespaces), serviceNames and serviceIndexes (of its
-/// service bindings), outbound: "inherit" | "blocked" | a parent service index, cpuMs,
+/// service bindings), outbound: "inherit" | "blocked" | a parent service index | JSON of one
+/// of the parent's own entrypoints ({entrypoint, props}), cpuMs,
 /// subRequests}`. Returns the worker's handle.
 fn op_loader_load(ctx: Ctx<'_>, id: Option<String>, code: Object<'_>) -> Result<String> {
     let data = isolate::data(&ctx)?;
@@ -162,7 +163,18 @@ fn op_loader_load(ctx: Ctx<'_>, id: Option<String>, code: Object<'_>) -> Result<
             .as_deref()
         {
             Some("blocked") => Outbound::Blocked,
-            _ => parent_script.outbound.clone(),
+            Some("inherit") | None => parent_script.outbound.clone(),
+            // One of the parent's own entrypoints (`ctx.exports.X({props})`), as JSON.
+            Some(descriptor) => {
+                let parsed: serde_json::Value = serde_json::from_str(descriptor)
+                    .map_err(|_| Exception::throw_internal(&ctx, "malformed outbound"))?;
+                Outbound::Service(ServiceBinding {
+                    binding: String::new(),
+                    service: parent.name().to_owned(),
+                    entrypoint: parsed["entrypoint"].as_str().map(str::to_owned),
+                    props: parsed["props"].as_str().map(str::to_owned),
+                })
+            }
         }
     };
     let mut limits = WorkerLimits {

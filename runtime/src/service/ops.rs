@@ -14,6 +14,8 @@ use crate::worker::Worker;
 pub fn register(_ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
     ops.set("op_service_fetch", Func::from(op_service_fetch))?;
     ops.set("op_service_call", Func::from(op_service_call))?;
+    ops.set("op_self_fetch", Func::from(op_self_fetch))?;
+    ops.set("op_self_call", Func::from(op_self_call))?;
     Ok(())
 }
 
@@ -85,6 +87,64 @@ fn op_service_call<'js>(
     Ok(Promised(async move {
         runtime
             .entrypoint_call(&worker, binding.entrypoint, binding.props, method, args)
+            .await
+            .map_err(|err| throw_call_error(&ctx, err))
+    }))
+}
+
+/// This worker itself, as `ctx.exports` reaches it.
+fn own(ctx: &Ctx<'_>) -> Result<(Arc<Worker>, crate::Runtime)> {
+    let data = isolate::data(ctx)?;
+    Ok((Arc::clone(&data.worker), data.services.runtime.clone()))
+}
+
+/// `ctx.exports.X.fetch()`: `request` is `[method, url, headers, body]`.
+fn op_self_fetch<'js>(
+    ctx: Ctx<'js>,
+    entrypoint: Option<String>,
+    props: Option<String>,
+    request: rquickjs::Array<'js>,
+) -> Result<Promised<impl std::future::Future<Output = Result<FetchResult>> + 'js>> {
+    isolate::data(&ctx)?.count_subrequest(&ctx)?;
+    let method: String = request.get(0)?;
+    let url: String = request.get(1)?;
+    let headers: Vec<String> = request.get(2)?;
+    let body: Value = request.get(3)?;
+    let method = http::Method::from_bytes(method.as_bytes()).map_err(|_| {
+        Exception::throw_type(&ctx, &format!("'{method}' is not a valid HTTP method."))
+    })?;
+    let headers = header_map(&ctx, &headers)?;
+    let body = request_body(&ctx, body)?;
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|_| Exception::throw_type(&ctx, &format!("Invalid URL: {url}")))?;
+    let mut http_request = http::Request::new(body);
+    *http_request.method_mut() = method;
+    *http_request.uri_mut() = uri;
+    *http_request.headers_mut() = headers;
+    let (worker, runtime) = own(&ctx)?;
+    Ok(Promised(async move {
+        let response = runtime
+            .fetch_with_props(&worker, http_request, entrypoint, props)
+            .await
+            .map_err(|err| throw_call_error(&ctx, err))?;
+        Ok(FetchResult::from_response(response, url))
+    }))
+}
+
+/// `ctx.exports.X.method(...args)`.
+fn op_self_call<'js>(
+    ctx: Ctx<'js>,
+    entrypoint: Option<String>,
+    props: Option<String>,
+    method: String,
+    args: String,
+) -> Result<Promised<impl std::future::Future<Output = Result<String>> + 'js>> {
+    isolate::data(&ctx)?.count_subrequest(&ctx)?;
+    let (worker, runtime) = own(&ctx)?;
+    Ok(Promised(async move {
+        runtime
+            .entrypoint_call(&worker, entrypoint, props, method, args)
             .await
             .map_err(|err| throw_call_error(&ctx, err))
     }))

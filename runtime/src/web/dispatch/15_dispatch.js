@@ -5,10 +5,14 @@ const kWaitUntil = Symbol("waitUntil");
 class ExecutionContext {
   #passThrough = false;
   #props;
-  constructor(props) {
+  #exports;
+  constructor(props, exports = undefined) {
     this[kWaitUntil] = [];
     this.#props = props ?? {};
+    this.#exports = exports;
   }
+  // ctx.exports: stubs for this worker's own entrypoints (web/service/22_service.js).
+  get exports() { return this.#exports === undefined ? {} : selfExports(this.#exports); }
   waitUntil(promise) {
     this[kWaitUntil].push(Promise.resolve(promise).catch((err) => reportError(err)));
   }
@@ -59,7 +63,7 @@ const inflight = new Map();
 async function dispatchFetch(exports, env, entrypoint, id, [method, url, headerList, bodyId], props) {
   const controller = new AbortController();
   inflight.set(id, controller);
-  const ctx = new ExecutionContext(props ? JSON.parse(props) : undefined);
+  const ctx = new ExecutionContext(props ? JSON.parse(props) : undefined, exports);
   try {
     const handler = handlerFor(exports, entrypoint, env, ctx, "fetch");
     if (!handler) throw new Error(`Handler does not export a fetch() function.`);
@@ -85,7 +89,7 @@ function abortRequest(id) {
 }
 
 async function dispatchScheduled(exports, env, scheduledTime, cron) {
-  const ctx = new ExecutionContext();
+  const ctx = new ExecutionContext(undefined, exports);
   let retry = false;
   const controller = { scheduledTime, cron, type: "scheduled", noRetry() { retry = false; } };
   const handler = handlerFor(exports, null, env, ctx, "scheduled");

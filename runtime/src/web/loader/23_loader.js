@@ -62,10 +62,14 @@ function describeCode(code) {
   let outbound = "inherit";
   if (code.globalOutbound === null) outbound = "blocked";
   else if (code.globalOutbound !== undefined) {
-    if (!serviceStubIndexes.has(code.globalOutbound)) {
-      throw new TypeError("WorkerCode.globalOutbound must be null or a service binding (a Fetcher from env).");
+    if (serviceStubIndexes.has(code.globalOutbound)) {
+      outbound = serviceStubIndexes.get(code.globalOutbound);
+    } else if (selfStubDescriptors.has(code.globalOutbound)) {
+      const [entrypoint, props] = selfStubDescriptors.get(code.globalOutbound);
+      outbound = JSON.stringify({ entrypoint: entrypoint ?? null, props: props ?? null });
+    } else {
+      throw new TypeError("WorkerCode.globalOutbound must be null, a service binding, or one of ctx.exports.");
     }
-    outbound = serviceStubIndexes.get(code.globalOutbound);
   }
   return {
     compatibilityDate: code.compatibilityDate,

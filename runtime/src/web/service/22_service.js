@@ -43,7 +43,7 @@ function serviceStub(index) {
 
 // An RPC call from another worker: `method` on a new instance of the entrypoint's class.
 async function dispatchEntrypointCall(exports, env, entrypoint, props, method, packed) {
-  const ctx = new ExecutionContext(props ? JSON.parse(props) : undefined);
+  const ctx = new ExecutionContext(props ? JSON.parse(props) : undefined, exports);
   let outcome;
   try {
     const args = deserializeValue(packed);
@@ -70,6 +70,53 @@ async function dispatchEntrypointCall(exports, env, entrypoint, props, method, p
   } catch (err) {
     return serializeValue([false, err]);
   }
+}
+
+// ctx.exports: a stub for each of this worker's entrypoints; calling one with `{props}` gives
+// a stub that passes those props (`ctx.exports.Gateway({props})`, as Dynamic Workers' outbound).
+const selfStubDescriptors = new WeakMap(); // stub -> [entrypoint, props JSON]
+
+function selfStub(entrypoint, props) {
+  const target = function selfEntrypoint(options = undefined) {
+    return selfStub(entrypoint, options?.props === undefined ? undefined : JSON.stringify(options.props));
+  };
+  const methods = {
+    async fetch(input, init) {
+      const request = new Request(input, init);
+      const body = await requestBodyForRust(request);
+      await waitForOutputGates();
+      const result = await ops.op_self_fetch(entrypoint, props, [request.method, request.url, headersToList(request.headers), body]);
+      const [status, statusText, headerList, bodyId, , , socketId] = result;
+      return responseFromFetch(status, statusText, headerList, bodyId, request.url, false, socketId);
+    },
+  };
+  const stub = new Proxy(target, {
+    get(object, property) {
+      if (property === "fetch") return methods.fetch;
+      if (typeof property === "symbol" || property === "then" || property === "toJSON") return undefined;
+      if (RPC_NOT_CALLABLE.has(property)) return undefined;
+      return async (...args) => {
+        const message = serializeValue(args);
+        await waitForOutputGates();
+        const [ok, value] = deserializeValue(await ops.op_self_call(entrypoint, props, property, message));
+        if (ok) return value;
+        throw value;
+      };
+    },
+  });
+  selfStubDescriptors.set(stub, [entrypoint, props]);
+  return stub;
+}
+
+function selfExports(exports) {
+  const result = {};
+  for (const name of Object.keys(exports)) {
+    const value = exports[name];
+    if (typeof value === "function" || (name === "default" && value !== null && typeof value === "object")) {
+      result[name] = selfStub(name === "default" ? undefined : name, undefined);
+    }
+  }
+  return result;
 }
 
 function installServiceBindings(env, names) {
