@@ -182,3 +182,44 @@ fn metrics_are_served_for_prometheus() {
     );
     assert!(text.contains("kiln_websockets_open 0"), "{text}");
 }
+
+#[test]
+fn a_request_body_can_be_read_as_a_stream() {
+    let dir = util::project(&[
+        (
+            "wrangler.jsonc",
+            r#"{ "name": "stream", "main": "index.js", "compatibility_date": "2025-01-01" }"#,
+        ),
+        (
+            "index.js",
+            r#"export default {
+              async fetch(request) {
+                let bytes = 0;
+                for await (const chunk of request.body) {
+                  bytes += chunk.byteLength;
+                }
+                return new Response(String(bytes));
+              },
+            };"#,
+        ),
+    ]);
+    let node = util::dev(dir.path(), &[]);
+    let body = "x".repeat(100_000);
+    let (status, answer) = util::request(
+        node.port,
+        &format!(
+            "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    );
+    assert_eq!((status, answer.as_str()), (200, "100000"));
+    let (status, answer) = util::request(
+        node.port,
+        "POST / HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc",
+    );
+    assert_eq!(
+        (status, answer.as_str()),
+        (200, "3"),
+        "the JS thread survived"
+    );
+}

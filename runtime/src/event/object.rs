@@ -145,7 +145,10 @@ fn socket_event<'js>(ctx: &Ctx<'js>, event: SocketEvent) -> rquickjs::Result<Arr
         }
         SocketEvent::Message(Frame::Binary(bytes)) => {
             array.set(0, "message")?;
-            array.set(1, rquickjs::ArrayBuffer::new(ctx.clone(), bytes.to_vec())?)?;
+            array.set(
+                1,
+                rquickjs::ArrayBuffer::new_copy(ctx.clone(), bytes.to_vec())?,
+            )?;
         }
         SocketEvent::Message(Frame::Close { code, reason }) => {
             array.set(0, "close")?;

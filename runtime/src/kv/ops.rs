@@ -63,7 +63,7 @@ fn op_kv_get<'js>(ctx: Ctx<'js>, index: u32, key: String) -> Result<Value<'js>> 
 fn entry_array<'js>(ctx: &Ctx<'js>, entry: KvEntry, with_value: bool) -> Result<Value<'js>> {
     let array = rquickjs::Array::new(ctx.clone())?;
     if with_value {
-        array.set(0, ArrayBuffer::new(ctx.clone(), entry.value)?)?;
+        array.set(0, ArrayBuffer::new_copy(ctx.clone(), entry.value)?)?;
     }
     array.set(1, entry.expiration_ms.map(|ms| (ms / 1000) as f64))?;
     array.set(2, entry.metadata)?;

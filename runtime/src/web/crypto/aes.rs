@@ -292,7 +292,7 @@ pub fn kw_unwrap(key: &[u8], data: &[u8]) -> error::Result<Vec<u8>> {
 
 fn buffer<'js>(ctx: Ctx<'js>, result: error::Result<Vec<u8>>) -> Result<ArrayBuffer<'js>> {
     let bytes = check(&ctx, result)?;
-    ArrayBuffer::new(ctx, bytes)
+    ArrayBuffer::new_copy(ctx, bytes)
 }
 
 fn op_crypto_aes_gcm_encrypt<'js>(

@@ -124,7 +124,7 @@ impl DigestState {
     /// The digest, or `null` if it was already taken.
     pub fn finish<'js>(&mut self, ctx: Ctx<'js>) -> Result<Option<ArrayBuffer<'js>>> {
         match self.hasher.take() {
-            Some(hasher) => ArrayBuffer::new(ctx, hasher.finish()).map(Some),
+            Some(hasher) => ArrayBuffer::new_copy(ctx, hasher.finish()).map(Some),
             None => Ok(None),
         }
     }
@@ -140,7 +140,7 @@ fn op_crypto_digest<'js>(
         return Ok(None);
     };
     hasher.update(bytes(&data));
-    ArrayBuffer::new(ctx, hasher.finish()).map(Some)
+    ArrayBuffer::new_copy(ctx, hasher.finish()).map(Some)
 }
 
 /// A fresh incremental hash, or `None` if the name is unknown.

@@ -237,7 +237,7 @@ fn op_crypto_ec_export<'js>(
 ) -> Result<ArrayBuffer<'js>> {
     let result = Curve::parse(&curve).and_then(|curve| export(curve, &format, bytes(&material)));
     let der = check(&ctx, result)?;
-    ArrayBuffer::new(ctx, der)
+    ArrayBuffer::new_copy(ctx, der)
 }
 
 fn op_crypto_ecdsa_sign<'js>(
@@ -252,7 +252,7 @@ fn op_crypto_ecdsa_sign<'js>(
         sign(curve, hash, bytes(&d), bytes(&data))
     });
     let signature = check(&ctx, result)?;
-    ArrayBuffer::new(ctx, signature)
+    ArrayBuffer::new_copy(ctx, signature)
 }
 
 fn op_crypto_ecdsa_verify<'js>(
@@ -278,5 +278,5 @@ fn op_crypto_ecdh<'js>(
 ) -> Result<ArrayBuffer<'js>> {
     let result = Curve::parse(&curve).and_then(|curve| derive(curve, bytes(&d), bytes(&point)));
     let secret = check(&ctx, result)?;
-    ArrayBuffer::new(ctx, secret)
+    ArrayBuffer::new_copy(ctx, secret)
 }

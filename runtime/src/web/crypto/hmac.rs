@@ -67,7 +67,7 @@ fn op_crypto_hmac_sign<'js>(
     data: TypedArray<'js, u8>,
 ) -> Result<ArrayBuffer<'js>> {
     let hash = check(&ctx, Hash::parse(&hash))?;
-    ArrayBuffer::new(ctx, sign(hash, bytes(&key), bytes(&data)))
+    ArrayBuffer::new_copy(ctx, sign(hash, bytes(&key), bytes(&data)))
 }
 
 fn op_crypto_hmac_verify<'js>(

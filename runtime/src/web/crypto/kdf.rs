@@ -110,7 +110,7 @@ fn op_crypto_pbkdf2<'js>(
         )
     });
     let out = check(&ctx, result)?;
-    ArrayBuffer::new(ctx, out)
+    ArrayBuffer::new_copy(ctx, out)
 }
 
 fn op_crypto_hkdf<'js>(
@@ -124,5 +124,5 @@ fn op_crypto_hkdf<'js>(
     let result = Hash::parse(&hash)
         .and_then(|hash| hkdf(hash, bytes(&key), bytes(&salt), bytes(&info), length_bits));
     let out = check(&ctx, result)?;
-    ArrayBuffer::new(ctx, out)
+    ArrayBuffer::new_copy(ctx, out)
 }

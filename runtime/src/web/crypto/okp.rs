@@ -279,7 +279,7 @@ fn op_crypto_okp_export<'js>(
 ) -> Result<ArrayBuffer<'js>> {
     let result = Okp::parse(&okp).and_then(|okp| export(okp, &format, bytes(&material)));
     let der = check(&ctx, result)?;
-    ArrayBuffer::new(ctx, der)
+    ArrayBuffer::new_copy(ctx, der)
 }
 
 fn op_crypto_ed25519_sign<'js>(
@@ -288,7 +288,7 @@ fn op_crypto_ed25519_sign<'js>(
     data: TypedArray<'js, u8>,
 ) -> Result<ArrayBuffer<'js>> {
     let signature = check(&ctx, ed25519_sign(bytes(&private), bytes(&data)))?;
-    ArrayBuffer::new(ctx, signature)
+    ArrayBuffer::new_copy(ctx, signature)
 }
 
 fn op_crypto_ed25519_verify<'js>(
@@ -309,5 +309,5 @@ fn op_crypto_x25519<'js>(
     public: TypedArray<'js, u8>,
 ) -> Result<ArrayBuffer<'js>> {
     let secret = check(&ctx, x25519(bytes(&private), bytes(&public)))?;
-    ArrayBuffer::new(ctx, secret)
+    ArrayBuffer::new_copy(ctx, secret)
 }

@@ -410,7 +410,7 @@ fn op_crypto_rsa_export<'js>(
     der: TypedArray<'js, u8>,
 ) -> Result<ArrayBuffer<'js>> {
     let out = check(&ctx, export(&format, bytes(&der)))?;
-    ArrayBuffer::new(ctx, out)
+    ArrayBuffer::new_copy(ctx, out)
 }
 
 fn op_crypto_rsa_export_jwk<'js>(
@@ -450,7 +450,7 @@ fn op_crypto_rsa_sign<'js>(
         sign(scheme, hash, bytes(&der), bytes(&data))
     });
     let signature = check(&ctx, result)?;
-    ArrayBuffer::new(ctx, signature)
+    ArrayBuffer::new_copy(ctx, signature)
 }
 
 fn op_crypto_rsa_verify<'js>(
@@ -480,5 +480,5 @@ fn op_crypto_rsa_oaep<'js>(
     let result = Hash::parse(&hash)
         .and_then(|hash| oaep_crypt(encrypt, hash, bytes(&label), bytes(&der), bytes(&data)));
     let out = check(&ctx, result)?;
-    ArrayBuffer::new(ctx, out)
+    ArrayBuffer::new_copy(ctx, out)
 }

@@ -104,7 +104,7 @@ pub struct ByteBuffer(pub Vec<u8>);
 
 impl<'js> rquickjs::IntoJs<'js> for ByteBuffer {
     fn into_js(self, ctx: &Ctx<'js>) -> Result<Value<'js>> {
-        TypedArray::<u8>::new(ctx.clone(), self.0).map(|a| a.into_value())
+        TypedArray::<u8>::new_copy(ctx.clone(), self.0).map(|a| a.into_value())
     }
 }
 
