@@ -145,10 +145,7 @@ fn socket_event<'js>(ctx: &Ctx<'js>, event: SocketEvent) -> rquickjs::Result<Arr
         }
         SocketEvent::Message(Frame::Binary(bytes)) => {
             array.set(0, "message")?;
-            array.set(
-                1,
-                rquickjs::ArrayBuffer::new_copy(ctx.clone(), bytes.to_vec())?,
-            )?;
+            array.set(1, rquickjs::ArrayBuffer::new_copy(ctx.clone(), &bytes)?)?;
         }
         SocketEvent::Message(Frame::Close { code, reason }) => {
             array.set(0, "close")?;

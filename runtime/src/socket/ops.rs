@@ -185,7 +185,7 @@ fn deliver(ctx: &Ctx<'_>, id: u64, frame: Option<Frame>) -> Result<()> {
     match frame {
         Some(Frame::Text(text)) => dispatch.call((id, "message", text)),
         Some(Frame::Binary(bytes)) => {
-            let buffer = ArrayBuffer::new_copy(ctx.clone(), bytes.to_vec())?;
+            let buffer = ArrayBuffer::new_copy(ctx.clone(), &bytes)?;
             dispatch.call((id, "message", buffer))
         }
         Some(Frame::Close { code, reason }) => {
