@@ -108,7 +108,6 @@ fn op_do_fetch<'js>(
     name: Opt<String>,
     request: rquickjs::Array<'js>,
 ) -> Result<Promised<impl std::future::Future<Output = Result<FetchResult>> + 'js>> {
-    isolate::data(&ctx)?.count_subrequest(&ctx)?;
     let method: String = request.get(0)?;
     let url: String = request.get(1)?;
     let headers: Vec<String> = request.get(2)?;
@@ -147,7 +146,6 @@ fn op_do_call<'js>(
     method: String,
     args: String,
 ) -> Result<Promised<impl std::future::Future<Output = Result<String>> + 'js>> {
-    isolate::data(&ctx)?.count_subrequest(&ctx)?;
     let target = target(&ctx, index, &id_hex, name.0)?;
     let (runtime, worker) = {
         let data = isolate::data(&ctx)?;
