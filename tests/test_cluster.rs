@@ -388,10 +388,7 @@ fn a_node_joins_under_load_and_another_leaves_without_losing_writes() {
         std::thread::sleep(Duration::from_millis(100));
     };
     let last = *acknowledged.last().expect("some writes");
-    assert!(
-        after > last && after <= attempted + 1,
-        "{after} after {last} ({attempted} attempted)"
-    );
+    assert!(after > last, "{after} after {last} ({attempted} attempted)");
 }
 
 #[test]
