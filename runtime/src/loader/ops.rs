@@ -12,7 +12,7 @@ use crate::isolate;
 use crate::kv::KvBinding;
 use crate::object::ops::throw_call_error;
 use crate::service::ServiceBinding;
-use crate::web::fetch::{header_map, request_body, FetchResult};
+use crate::web::fetch::{request_from_js, FetchResult};
 use crate::worker::{ModuleKind, ModuleSource, Outbound, Worker, WorkerLimits, WorkerScript};
 
 pub fn register(_ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
@@ -234,22 +234,7 @@ fn op_loader_fetch<'js>(
     request: rquickjs::Array<'js>,
 ) -> Result<Promised<impl std::future::Future<Output = Result<FetchResult>> + 'js>> {
     isolate::data(&ctx)?.count_subrequest(&ctx)?;
-    let method: String = request.get(0)?;
-    let url: String = request.get(1)?;
-    let headers: Vec<String> = request.get(2)?;
-    let body: Value = request.get(3)?;
-    let method = http::Method::from_bytes(method.as_bytes()).map_err(|_| {
-        Exception::throw_type(&ctx, &format!("'{method}' is not a valid HTTP method."))
-    })?;
-    let headers = header_map(&ctx, &headers)?;
-    let body = request_body(&ctx, body)?;
-    let uri: http::Uri = url
-        .parse()
-        .map_err(|_| Exception::throw_type(&ctx, &format!("Invalid URL: {url}")))?;
-    let mut http_request = http::Request::new(body);
-    *http_request.method_mut() = method;
-    *http_request.uri_mut() = uri;
-    *http_request.headers_mut() = headers;
+    let (http_request, url) = request_from_js(&ctx, &request)?;
     let (worker, runtime) = dynamic_worker(&ctx, &handle)?;
     Ok(Promised(async move {
         let response = runtime

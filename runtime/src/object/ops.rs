@@ -12,7 +12,7 @@ use kiln_proto::storage::{mutation, Alarm, DeleteAll, Mutation, Put};
 use super::{from_hex, id, to_hex, DurableObjectBinding, ObjectStore, ObjectTarget};
 use crate::error::Error;
 use crate::isolate;
-use crate::web::fetch::{header_map, request_body, FetchResult};
+use crate::web::fetch::{request_from_js, FetchResult};
 
 pub fn register(_ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
     ops.set("op_do_id_from_name", Func::from(op_do_id_from_name))?;
@@ -108,22 +108,7 @@ fn op_do_fetch<'js>(
     name: Opt<String>,
     request: rquickjs::Array<'js>,
 ) -> Result<Promised<impl std::future::Future<Output = Result<FetchResult>> + 'js>> {
-    let method: String = request.get(0)?;
-    let url: String = request.get(1)?;
-    let headers: Vec<String> = request.get(2)?;
-    let body: Value = request.get(3)?;
-    let method = http::Method::from_bytes(method.as_bytes()).map_err(|_| {
-        Exception::throw_type(&ctx, &format!("'{method}' is not a valid HTTP method."))
-    })?;
-    let headers = header_map(&ctx, &headers)?;
-    let body = request_body(&ctx, body)?;
-    let uri: http::Uri = url
-        .parse()
-        .map_err(|_| Exception::throw_type(&ctx, &format!("Invalid URL: {url}")))?;
-    let mut request = http::Request::new(body);
-    *request.method_mut() = method;
-    *request.uri_mut() = uri;
-    *request.headers_mut() = headers;
+    let (request, url) = request_from_js(&ctx, &request)?;
     let target = target(&ctx, index, &id_hex, name.0)?;
     let (runtime, worker) = {
         let data = isolate::data(&ctx)?;

@@ -3,12 +3,12 @@
 use std::sync::Arc;
 
 use rquickjs::prelude::{Func, Promised};
-use rquickjs::{Ctx, Exception, Object, Result, Value};
+use rquickjs::{Ctx, Exception, Object, Result};
 
 use super::ServiceBinding;
 use crate::isolate;
 use crate::object::ops::throw_call_error;
-use crate::web::fetch::{header_map, request_body, FetchResult};
+use crate::web::fetch::{request_from_js, FetchResult};
 use crate::worker::Worker;
 
 pub fn register(_ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
@@ -49,22 +49,7 @@ fn op_service_fetch<'js>(
     request: rquickjs::Array<'js>,
 ) -> Result<Promised<impl std::future::Future<Output = Result<FetchResult>> + 'js>> {
     isolate::data(&ctx)?.count_subrequest(&ctx)?;
-    let method: String = request.get(0)?;
-    let url: String = request.get(1)?;
-    let headers: Vec<String> = request.get(2)?;
-    let body: Value = request.get(3)?;
-    let method = http::Method::from_bytes(method.as_bytes()).map_err(|_| {
-        Exception::throw_type(&ctx, &format!("'{method}' is not a valid HTTP method."))
-    })?;
-    let headers = header_map(&ctx, &headers)?;
-    let body = request_body(&ctx, body)?;
-    let uri: http::Uri = url
-        .parse()
-        .map_err(|_| Exception::throw_type(&ctx, &format!("Invalid URL: {url}")))?;
-    let mut request = http::Request::new(body);
-    *request.method_mut() = method;
-    *request.uri_mut() = uri;
-    *request.headers_mut() = headers;
+    let (request, url) = request_from_js(&ctx, &request)?;
     let (binding, worker, runtime) = resolve(&ctx, index)?;
     Ok(Promised(async move {
         let response = runtime
@@ -106,22 +91,7 @@ fn op_self_fetch<'js>(
     request: rquickjs::Array<'js>,
 ) -> Result<Promised<impl std::future::Future<Output = Result<FetchResult>> + 'js>> {
     isolate::data(&ctx)?.count_subrequest(&ctx)?;
-    let method: String = request.get(0)?;
-    let url: String = request.get(1)?;
-    let headers: Vec<String> = request.get(2)?;
-    let body: Value = request.get(3)?;
-    let method = http::Method::from_bytes(method.as_bytes()).map_err(|_| {
-        Exception::throw_type(&ctx, &format!("'{method}' is not a valid HTTP method."))
-    })?;
-    let headers = header_map(&ctx, &headers)?;
-    let body = request_body(&ctx, body)?;
-    let uri: http::Uri = url
-        .parse()
-        .map_err(|_| Exception::throw_type(&ctx, &format!("Invalid URL: {url}")))?;
-    let mut http_request = http::Request::new(body);
-    *http_request.method_mut() = method;
-    *http_request.uri_mut() = uri;
-    *http_request.headers_mut() = headers;
+    let (http_request, url) = request_from_js(&ctx, &request)?;
     let (worker, runtime) = own(&ctx)?;
     Ok(Promised(async move {
         let response = runtime

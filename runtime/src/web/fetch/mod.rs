@@ -224,6 +224,31 @@ impl<'js> rquickjs::IntoJs<'js> for FetchResult {
     }
 }
 
+/// A request described by the prelude as `[method, url, headers, body]` (a stub's `fetch()`),
+/// checked, with its URL.
+pub fn request_from_js<'js>(
+    ctx: &Ctx<'js>,
+    request: &rquickjs::Array<'js>,
+) -> Result<(http::Request<Body>, String)> {
+    let method: String = request.get(0)?;
+    let url: String = request.get(1)?;
+    let headers: Vec<String> = request.get(2)?;
+    let body: Value = request.get(3)?;
+    let method = http::Method::from_bytes(method.as_bytes()).map_err(|_| {
+        Exception::throw_type(ctx, &format!("'{method}' is not a valid HTTP method."))
+    })?;
+    let headers = header_map(ctx, &headers)?;
+    let body = request_body(ctx, body)?;
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|_| Exception::throw_type(ctx, &format!("Invalid URL: {url}")))?;
+    let mut built = http::Request::new(body);
+    *built.method_mut() = method;
+    *built.uri_mut() = uri;
+    *built.headers_mut() = headers;
+    Ok((built, url))
+}
+
 /// What `fetch()` throws in a worker whose outbound is blocked (`globalOutbound: null`).
 pub const NO_INTERNET_MESSAGE: &str = "This worker is not permitted to access the internet via global functions like fetch(). It must use capabilities (such as bindings in 'env') to talk to the outside world.";
 
