@@ -11,5 +11,6 @@ mod test_dispatch;
 mod test_durable_objects;
 mod test_kv;
 mod test_loader;
+mod test_platform_example;
 mod test_services;
 mod test_websockets;
