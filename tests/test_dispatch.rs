@@ -125,6 +125,21 @@ fn dispatch_namespaces_run_uploaded_scripts_with_limits_and_outbound() {
         .contains("metadata"));
     let (status, _) = upload_with(node.port, "wrong", body, "b");
     assert_eq!(status, 401);
+    // A new version of alice with a syntax error is refused with where it is; the old one
+    // keeps serving.
+    let broken = "--b\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n{\"main_module\":\"index.js\",\"compatibility_date\":\"2025-01-01\"}\r\n--b\r\nContent-Disposition: form-data; name=\"index.js\"; filename=\"index.js\"\r\nContent-Type: application/javascript+module\r\n\r\nexport default {\n  fetch() { return new Response(\"x\") \n  oops oops\n};\r\n--b--\r\n";
+    let (status, answer) = util::request(
+        node.port,
+        &format!(
+            "PUT /__kiln/api/client/v4/accounts/x/workers/dispatch/namespaces/customers/scripts/alice HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{broken}",
+            broken.len()
+        ),
+    );
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer.contains("index.js:3:"),
+        "the error names file:line:col: {answer}"
+    );
     assert_eq!(
         node.get("/alice/"),
         (200, "hello from alice's worker".into()),

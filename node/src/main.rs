@@ -268,12 +268,13 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
         }));
         let site = Arc::new(server::Site {
             metrics,
-            runtime,
+            runtime: runtime.clone(),
             worker,
             test_scheduled: args.test_scheduled,
             uploads: Some(upload_api::UploadApi {
                 token: admin_token.clone(),
                 store: Arc::new(object_store::NodeStore(store.clone())),
+                runtime: runtime.clone(),
             }),
             admin: Some(admin::Admin {
                 token: admin_token,

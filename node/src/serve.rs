@@ -165,7 +165,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }));
         let site = Arc::new(server::Site {
             metrics,
-            runtime,
+            runtime: runtime.clone(),
             worker,
             test_scheduled: false,
             admin: None,
@@ -173,6 +173,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             uploads: args.node.admin_token.clone().map(|token| crate::upload_api::UploadApi {
                 token,
                 store: Arc::clone(&upload_store),
+                runtime: runtime.clone(),
             }),
         });
         tokio::select! {

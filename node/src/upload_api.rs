@@ -38,6 +38,9 @@ const TAGS_MAX: usize = 8;
 pub struct UploadApi {
     pub token: String,
     pub store: Arc<dyn ObjectStore>,
+    /// Where an upload is started once before it is stored, so code that fails to load (a
+    /// syntax error, a throw at startup) is refused with its file:line:col.
+    pub runtime: kiln_runtime::Runtime,
 }
 
 fn envelope(status: u16, result: Value) -> http::Response<Body> {
@@ -413,8 +416,24 @@ async fn upload(
         modified_on: now(),
         etag: kiln_runtime::object::to_hex(&etag),
     };
-    if let Err(err) = record.check(name) {
-        return failure(400, err.code, &err.message);
+    let script = match record.script(name, kiln_runtime::WorkerLimits::default()) {
+        Ok(script) => script,
+        Err(err) => return failure(400, err.code, &err.message),
+    };
+    let worker = match kiln_runtime::Worker::new(script) {
+        Ok(worker) => worker,
+        Err(err) => return failure(400, 10021, &err.to_string()),
+    };
+    if let Err(err) = api.runtime.load(&worker).await {
+        let message = match err {
+            kiln_runtime::Error::Startup(text) => text,
+            other => other.to_string(),
+        };
+        return failure(
+            400,
+            10021,
+            &format!("Uncaught error while starting the script: {message}"),
+        );
     }
     match api
         .store
