@@ -334,6 +334,40 @@ impl ShardGroups {
         Ok((initialized, elsewhere))
     }
 
+    /// Succeeds only while this node is the shard's leader with a quorum behind it: the leader
+    /// lease when it is valid (no network), else a read-index round (one heartbeat to a
+    /// majority). Output read from the shard is then not stale.
+    pub async fn lease_read(&self, shard: u32) -> Result<(), ProposeError> {
+        let raft = self
+            .raft(shard)
+            .ok_or_else(|| ProposeError::Unknown(format!("no shard {shard}")))?;
+        if raft
+            .ensure_linearizable(ReadPolicy::LeaseRead)
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        match tokio::time::timeout(
+            PROPOSAL_TIMEOUT,
+            raft.ensure_linearizable(ReadPolicy::ReadIndex),
+        )
+        .await
+        {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(err)) => {
+                tracing::debug!(target: "kiln::raft", shard, %err, "read fence refused");
+                Err(ProposeError::NotLeader {
+                    shard,
+                    leader: self.leader(shard),
+                })
+            }
+            Err(_) => Err(ProposeError::Unknown(format!(
+                "leadership of shard {shard} could not be confirmed in time"
+            ))),
+        }
+    }
+
     /// Waits (at most `timeout`) until this replica of `shard` applied `index`, so a writer
     /// reads its own write here. Returns whether it did.
     pub async fn wait_applied(&self, shard: u32, index: u64, timeout: Duration) -> bool {

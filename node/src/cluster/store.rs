@@ -75,6 +75,18 @@ impl ObjectStore for ClusterStore {
         })
     }
 
+    /// Checks the leader lease of the object's shard (no network when it is valid).
+    fn read_fence(&self, id: &[u8; 32]) -> CommitFuture {
+        let groups = Arc::clone(&self.groups);
+        let shard = groups.shard_of(id);
+        Box::pin(async move {
+            groups
+                .lease_read(shard)
+                .await
+                .map_err(|err| StoreError(err.to_string()))
+        })
+    }
+
     /// Proposes here when this node owns the batch's shard, else on the owner (found as calls
     /// find objects: the leader this node knows, a hint, backoff until [`CALL_DEADLINE`]).
     fn commit_anywhere(&self, batch: Batch) -> CommitFuture {

@@ -24,6 +24,7 @@ pub fn register(_ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
     ops.set("op_storage_list", Func::from(op_storage_list))?;
     ops.set("op_storage_get_alarm", Func::from(op_storage_get_alarm))?;
     ops.set("op_storage_commit", Func::from(op_storage_commit))?;
+    ops.set("op_storage_read_fence", Func::from(op_storage_read_fence))?;
     Ok(())
 }
 
@@ -246,5 +247,18 @@ fn op_storage_commit<'js>(
     });
     Ok(Promised(async move {
         commit.await.map_err(|err| storage_error(&ctx, err))
+    }))
+}
+
+/// Resolves once output read from the object's storage may leave (see
+/// [`ObjectStore::read_fence`]).
+fn op_storage_read_fence<'js>(
+    ctx: Ctx<'js>,
+    id_hex: String,
+) -> Result<Promised<impl std::future::Future<Output = Result<()>> + 'js>> {
+    let id = object_id(&ctx, &id_hex)?;
+    let fence = store(&ctx)?.read_fence(&id);
+    Ok(Promised(async move {
+        fence.await.map_err(|err| storage_error(&ctx, err))
     }))
 }

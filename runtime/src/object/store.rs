@@ -38,6 +38,12 @@ pub trait ObjectStore: Send + Sync + 'static {
     /// The object's alarm, in epoch milliseconds.
     fn get_alarm(&self, id: &[u8; 32]) -> Result<Option<i64>, StoreError>;
     fn commit(&self, batch: Batch) -> CommitFuture;
+    /// Resolves once this node may release output read from `id`'s storage: in a cluster, once
+    /// it holds the leader lease of the object's shard. One node always may.
+    fn read_fence(&self, _id: &[u8; 32]) -> CommitFuture {
+        Box::pin(async { Ok(()) })
+    }
+
     /// Commits a batch that does not belong to a running object (a KV write): in a cluster it
     /// is forwarded to the owner of its shard when that is another node.
     fn commit_anywhere(&self, batch: Batch) -> CommitFuture {

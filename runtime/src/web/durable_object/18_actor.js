@@ -170,6 +170,9 @@ class Actor {
   // Output gate: throws instead of letting output out if the object was reset meanwhile.
   async outputGate() {
     await this.state.storage.waitDurable();
+    // A turn that wrote nothing proved no ownership by committing: in a cluster the node must
+    // still hold the shard's leader lease, so a cut-off former owner stops answering.
+    await ops.op_storage_read_fence(this.idHex);
     if (this.broken) throw this.broken;
   }
 }
