@@ -3,37 +3,9 @@
 //! one isolate matched by another (the cache is the node's, not the isolate's).
 mod util;
 
-use kiln_runtime::ModuleKind;
-
 #[tokio::test]
 async fn cache_api_behaves_as_on_cloudflare() {
-    let worker = util::worker(&[(
-        "cache_api.js",
-        ModuleKind::EsModule,
-        include_str!("js/cache_api.js"),
-    )]);
-    let (status, list) = util::get(&worker, "http://t/").await.expect("list");
-    assert_eq!(status, 200);
-    let names: Vec<String> = serde_json::from_str(&list).expect("test names");
-    assert!(names.len() >= 9, "{names:?}");
-    let mut failures = Vec::new();
-    for name in &names {
-        let (status, body) = util::get(&worker, &format!("http://t/{name}"))
-            .await
-            .expect("response");
-        if status == 200 && body == "ok" {
-            println!("js test {name} ... ok");
-        } else {
-            println!("js test {name} ... FAILED: {body}");
-            failures.push(format!("{name}: {body}"));
-        }
-    }
-    println!(
-        "{} passed, {} failed",
-        names.len() - failures.len(),
-        failures.len()
-    );
-    assert!(failures.is_empty(), "{failures:#?}");
+    util::run_js_suite("cache_api.js", include_str!("js/cache_api.js"), 9).await;
 }
 
 const SHARED: &str = r#"

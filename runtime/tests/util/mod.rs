@@ -110,3 +110,33 @@ pub async fn send_body(
         .expect("request");
     send(worker, request).await
 }
+
+/// Runs every test a JS suite module lists: `GET /` answers the test names as JSON, and
+/// `GET /<name>` runs one, answering `ok` or what failed. Prints each result and the counts;
+/// fails if any test failed or fewer than `min_tests` exist.
+#[allow(clippy::print_stdout)]
+pub async fn run_js_suite(file: &str, source: &str, min_tests: usize) {
+    let worker = worker(&[(file, ModuleKind::EsModule, source)]);
+    let (status, list) = get(&worker, "http://t/").await.expect("list");
+    assert_eq!(status, 200, "{list}");
+    let names: Vec<String> = serde_json::from_str(&list).expect("test names");
+    assert!(names.len() >= min_tests, "{names:?}");
+    let mut failures = Vec::new();
+    for name in &names {
+        let (status, body) = get(&worker, &format!("http://t/{name}"))
+            .await
+            .expect("response");
+        if status == 200 && body == "ok" {
+            println!("js test {name} ... ok");
+        } else {
+            println!("js test {name} ... FAILED: {body}");
+            failures.push(format!("{name}: {body}"));
+        }
+    }
+    println!(
+        "{} passed, {} failed",
+        names.len() - failures.len(),
+        failures.len()
+    );
+    assert!(failures.is_empty(), "{failures:#?}");
+}
