@@ -7,7 +7,8 @@ use kiln_storage::{ListRange, Store};
 
 pub struct NodeStore(pub Store);
 
-fn error(err: kiln_storage::Error) -> StoreError {
+/// A storage error as the runtime's seam reports it.
+pub fn error(err: kiln_storage::Error) -> StoreError {
     StoreError(err.to_string())
 }
 
@@ -24,12 +25,7 @@ impl ObjectStore for NodeStore {
         reverse: bool,
         limit: Option<usize>,
     ) -> Result<Vec<Entry>, StoreError> {
-        let range = ListRange {
-            start: start.map(<[u8]>::to_vec),
-            end: end.map(<[u8]>::to_vec),
-            reverse,
-            limit,
-        };
+        let range = ListRange::new(start, end, reverse, limit);
         self.0.list(id, &range).map_err(error)
     }
 

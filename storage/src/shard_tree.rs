@@ -21,6 +21,23 @@ pub struct ListRange {
     pub limit: Option<usize>,
 }
 
+impl ListRange {
+    /// The range `[start, end)` as the runtime's storage seam passes it.
+    pub fn new(
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+        reverse: bool,
+        limit: Option<usize>,
+    ) -> ListRange {
+        ListRange {
+            start: start.map(<[u8]>::to_vec),
+            end: end.map(<[u8]>::to_vec),
+            reverse,
+            limit,
+        }
+    }
+}
+
 /// An object the registry knows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectEntry {

@@ -197,14 +197,11 @@ impl ShardGroups {
     /// The node that should lead `shard` when it is healthy: its first replica in the rotation
     /// over the cluster's voting nodes, so leaderships (and so objects) spread evenly.
     pub fn preferred_leader(&self, shard: u32) -> Option<NodeId> {
-        rotation(&self.voting_nodes(), shard)
-            .keys()
-            .next()
-            .copied()
-            .and_then(|_| {
-                let nodes: Vec<NodeId> = self.voting_nodes().keys().copied().collect();
-                nodes.get(shard as usize % nodes.len().max(1)).copied()
-            })
+        let nodes: Vec<NodeId> = self.voting_nodes().keys().copied().collect();
+        if nodes.is_empty() {
+            return None;
+        }
+        nodes.get(shard as usize % nodes.len()).copied()
     }
 
     /// Makes `voters` the voters of `shard`; only its leader can. New voters join as learners

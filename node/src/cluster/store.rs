@@ -19,6 +19,7 @@ use kiln_proto::Message;
 use super::groups::ShardGroups;
 use super::peers::Peers;
 use super::placement::CALL_DEADLINE;
+use crate::object_store::error;
 
 pub struct ClusterStore {
     pub groups: Arc<ShardGroups>,
@@ -34,10 +35,6 @@ impl ClusterStore {
     }
 }
 
-fn error(err: kiln_storage::Error) -> StoreError {
-    StoreError(err.to_string())
-}
-
 impl ObjectStore for ClusterStore {
     fn get(&self, id: &[u8; 32], key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         self.tree(id)?.get(id, key).map_err(error)
@@ -51,12 +48,7 @@ impl ObjectStore for ClusterStore {
         reverse: bool,
         limit: Option<usize>,
     ) -> Result<Vec<Entry>, StoreError> {
-        let range = ListRange {
-            start: start.map(<[u8]>::to_vec),
-            end: end.map(<[u8]>::to_vec),
-            reverse,
-            limit,
-        };
+        let range = ListRange::new(start, end, reverse, limit);
         self.tree(id)?.list(id, &range).map_err(error)
     }
 
