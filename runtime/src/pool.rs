@@ -6,7 +6,7 @@
 //! isolate interleave at `await` points, as on Cloudflare. A full queue answers
 //! [`Error::Overloaded`] at once instead of growing.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
@@ -18,7 +18,7 @@ use crate::body::Body;
 use crate::error::Error;
 use crate::event;
 use crate::event::fetch::Target;
-use crate::isolate::Isolate;
+use crate::isolate::{Blank, Isolate};
 use crate::limits::{ISOLATES_PER_THREAD_MAX, JOB_QUEUE_DEPTH_MAX};
 use crate::object::{ObjectPlacement, ObjectStore, ObjectTarget};
 use crate::socket::hibernation::SocketEvent;
@@ -467,9 +467,73 @@ struct Slot {
 struct ThreadState {
     isolates: RefCell<HashMap<u64, Slot>>,
     services: Rc<Services>,
+    spare: Spare,
+    /// Jobs started on this thread and not yet finished.
+    active_jobs: Cell<usize>,
+    /// Jobs ever started on this thread.
+    jobs_started: Cell<u64>,
+}
+
+/// How long a JS thread must have been idle before it prepares its spare isolate.
+const SPARE_IDLE_DELAY: std::time::Duration = std::time::Duration::from_millis(2);
+
+/// A JS thread's spare [`Blank`] isolate (Web APIs installed, no worker yet), made while the
+/// thread is idle so that a cold start only binds a worker. At most one per thread.
+#[derive(Default)]
+struct Spare {
+    blank: RefCell<Option<Blank>>,
+    filling: Cell<bool>,
+}
+
+/// Counts a job as running on its thread while it lives; the last one to end lets the thread
+/// prepare its spare isolate.
+struct ActiveJob(Rc<ThreadState>);
+
+impl ActiveJob {
+    fn new(state: &Rc<ThreadState>) -> ActiveJob {
+        state.active_jobs.set(state.active_jobs.get() + 1);
+        state
+            .jobs_started
+            .set(state.jobs_started.get().wrapping_add(1));
+        ActiveJob(Rc::clone(state))
+    }
+}
+
+impl Drop for ActiveJob {
+    fn drop(&mut self) {
+        let active = self.0.active_jobs.get();
+        debug_assert!(active > 0);
+        self.0.active_jobs.set(active.saturating_sub(1));
+        self.0.when_idle();
+    }
 }
 
 impl ThreadState {
+    /// Prepares a spare isolate if the thread runs no job and has none, once it has stayed so
+    /// for [`SPARE_IDLE_DELAY`]: a job that just ended may still be streaming its response body
+    /// from this thread, and the spare must not hold that up.
+    fn when_idle(self: &Rc<Self>) {
+        if self.active_jobs.get() > 0
+            || self.spare.filling.get()
+            || self.spare.blank.borrow().is_some()
+        {
+            return;
+        }
+        self.spare.filling.set(true);
+        let state = Rc::clone(self);
+        let started = self.jobs_started.get();
+        tokio::task::spawn_local(async move {
+            tokio::time::sleep(SPARE_IDLE_DELAY).await;
+            if state.active_jobs.get() == 0 && state.jobs_started.get() == started {
+                match Blank::new().await {
+                    Ok(blank) => *state.spare.blank.borrow_mut() = Some(blank),
+                    Err(err) => tracing::warn!(%err, "cannot prepare a spare isolate"),
+                }
+            }
+            state.spare.filling.set(false);
+        });
+    }
+
     async fn isolate(&self, worker: &Arc<Worker>) -> Result<Rc<Isolate>, Error> {
         let cell = {
             let mut isolates = self.isolates.borrow_mut();
@@ -490,7 +554,13 @@ impl ThreadState {
             Rc::clone(&slot.cell)
         };
         let result = cell
-            .get_or_try_init(|| Isolate::start(Arc::clone(worker), Rc::clone(&self.services)))
+            .get_or_try_init(|| {
+                Isolate::start(
+                    Arc::clone(worker),
+                    Rc::clone(&self.services),
+                    self.spare.blank.borrow_mut().take(),
+                )
+            })
             .await
             .cloned();
         match &result {
@@ -547,6 +617,13 @@ fn js_thread(jobs: Arc<Queue>, own: Arc<Queue>, services: (Runtime, Option<Arc<d
             runtime: pool,
             store,
         }),
+        spare: Spare::default(),
+        active_jobs: Cell::new(0),
+        jobs_started: Cell::new(0),
+    });
+    local.spawn_local({
+        let state = Rc::clone(&state);
+        async move { state.when_idle() }
     });
     local.block_on(&runtime, async move {
         loop {
@@ -575,6 +652,7 @@ fn js_thread(jobs: Arc<Queue>, own: Arc<Queue>, services: (Runtime, Option<Arc<d
 }
 
 async fn run_job(state: Rc<ThreadState>, job: Job) {
+    let _active = ActiveJob::new(&state);
     match job {
         Job::Call {
             worker,

@@ -115,6 +115,8 @@ pub struct Worker {
     id: u64,
     script: WorkerScript,
     modules: HashMap<String, ModuleSource>,
+    /// The bytecode cache key of each ES module, computed once rather than per isolate.
+    module_keys: HashMap<String, crate::bytecode::Key>,
 }
 
 impl Worker {
@@ -135,10 +137,17 @@ impl Worker {
         if !modules.contains_key(&script.main_module) {
             return Err(ScriptError::MainMissing(script.main_module.clone()));
         }
+        let module_keys = script
+            .modules
+            .iter()
+            .filter(|m| m.kind == ModuleKind::EsModule)
+            .map(|m| (m.name.clone(), crate::bytecode::key(&m.name, &m.content)))
+            .collect();
         Ok(Arc::new(Worker {
             id: NEXT_WORKER_ID.fetch_add(1, Ordering::Relaxed),
             script,
             modules,
+            module_keys,
         }))
     }
 
@@ -157,5 +166,10 @@ impl Worker {
 
     pub fn module(&self, name: &str) -> Option<&ModuleSource> {
         self.modules.get(name)
+    }
+
+    /// The bytecode cache key of ES module `name`.
+    pub fn module_key(&self, name: &str) -> Option<crate::bytecode::Key> {
+        self.module_keys.get(name).copied()
     }
 }

@@ -9,29 +9,37 @@ use std::sync::Arc;
 
 use rquickjs::allocator::Allocator;
 
-/// Bytes in use by one isolate and whether it ever hit its cap.
-#[derive(Debug, Default)]
+/// Bytes in use by one isolate, its cap, and whether it ever hit the cap.
+#[derive(Debug)]
 pub struct HeapAccount {
     pub used_bytes: AtomicUsize,
+    /// Set once, when the isolate is given its worker (a spare isolate is made before that).
+    pub limit_bytes: AtomicUsize,
     pub exceeded: AtomicBool,
+}
+
+impl HeapAccount {
+    pub fn new(limit_bytes: usize) -> Self {
+        Self {
+            used_bytes: AtomicUsize::new(0),
+            limit_bytes: AtomicUsize::new(limit_bytes),
+            exceeded: AtomicBool::new(false),
+        }
+    }
 }
 
 pub struct CappedAllocator {
     account: Arc<HeapAccount>,
-    limit_bytes: usize,
 }
 
 impl CappedAllocator {
-    pub fn new(account: Arc<HeapAccount>, limit_bytes: usize) -> Self {
-        Self {
-            account,
-            limit_bytes,
-        }
+    pub fn new(account: Arc<HeapAccount>) -> Self {
+        Self { account }
     }
 
     fn admit(&self, size: usize) -> bool {
         let used = self.account.used_bytes.load(Ordering::Relaxed);
-        if used.saturating_add(size) > self.limit_bytes {
+        if used.saturating_add(size) > self.account.limit_bytes.load(Ordering::Relaxed) {
             self.account.exceeded.store(true, Ordering::Relaxed);
             return false;
         }

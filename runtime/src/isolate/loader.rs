@@ -4,7 +4,8 @@
 //! ES modules are compiled to QuickJS bytecode once per process (see [`crate::bytecode`]); every
 //! later isolate of the same source loads the bytecode instead of parsing again.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use rquickjs::loader::{Loader, Resolver};
 use rquickjs::module::Declared;
@@ -66,7 +67,7 @@ impl Loader for WorkerLoader {
     fn load<'js>(&mut self, ctx: &Ctx<'js>, name: &str) -> Result<Module<'js, Declared>> {
         match name {
             CLOUDFLARE_WORKERS => {
-                return load_es_module(ctx, name, web::CLOUDFLARE_WORKERS_JS.as_bytes())
+                return load_builtin(ctx, CLOUDFLARE_WORKERS, web::CLOUDFLARE_WORKERS_JS)
             }
             KILN_INTERNAL => {
                 return Module::declare_def::<web::InternalModule, _>(ctx.clone(), name)
@@ -77,7 +78,13 @@ impl Loader for WorkerLoader {
             return Err(Error::new_loading_message(name, "module not found"));
         };
         match module.kind {
-            ModuleKind::EsModule => load_es_module(ctx, name, &module.content),
+            ModuleKind::EsModule => {
+                let key = self
+                    .worker
+                    .module_key(name)
+                    .unwrap_or_else(|| bytecode::key(name, &module.content));
+                load_es_module(ctx, name, &module.content, key)
+            }
             ModuleKind::Text => {
                 let text = String::from_utf8_lossy(&module.content);
                 let source = format!("export default {};", json_string(&text));
@@ -112,13 +119,15 @@ fn json_string(text: &str) -> String {
     serde_json::Value::String(text.to_owned()).to_string()
 }
 
-/// Declares an ES module from source, through the process-wide bytecode cache.
+/// Declares an ES module of the worker's from source, through the process-wide bytecode cache.
+/// The bytecode keeps its source text and line tables, for `Function.prototype.toString` and
+/// file:line:col in stacks.
 pub fn load_es_module<'js>(
     ctx: &Ctx<'js>,
     name: &str,
     source: &[u8],
+    key: bytecode::Key,
 ) -> Result<Module<'js, Declared>> {
-    let key = bytecode::key(name, source);
     if let Some(code) = bytecode::get(&key) {
         // SAFETY: the bytes were written by `Module::write` of this same QuickJS build in this
         // process, and are immutable since.
@@ -129,6 +138,83 @@ pub fn load_es_module<'js>(
         bytecode::put(key, code);
     }
     Ok(module)
+}
+
+/// Compiled builtins, by module name.
+type BuiltinCode = HashMap<&'static str, Arc<[u8]>>;
+
+/// Declares one of Kiln's own modules (the prelude, `cloudflare:workers`). Each is compiled
+/// once per process, without source text or debug information, which makes every isolate
+/// smaller and faster to start; builtins are few and never evicted.
+pub fn load_builtin<'js>(
+    ctx: &Ctx<'js>,
+    name: &'static str,
+    source: &'static str,
+) -> Result<Module<'js, Declared>> {
+    static BUILTINS: std::sync::OnceLock<Mutex<BuiltinCode>> = std::sync::OnceLock::new();
+    let builtins = BUILTINS.get_or_init(Mutex::default);
+    let cached = builtins
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(name)
+        .cloned();
+    let code = match cached {
+        Some(code) => code,
+        None => {
+            let code: Arc<[u8]> = compile_stripped(name, source.as_bytes())
+                .map_err(|err| Exception::throw_internal(ctx, &format!("builtin {name}: {err}")))?
+                .into();
+            builtins
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(name, Arc::clone(&code));
+            code
+        }
+    };
+    // SAFETY: the bytes were written by `Module::write` of this same QuickJS build in this
+    // process, and are immutable since.
+    unsafe { Module::load(ctx.clone(), &code) }
+}
+
+/// Compiles a builtin module in a scratch runtime (declaring a module registers it by name, so
+/// the isolate's own context must only load it once) and returns its bytecode without source
+/// text or debug information. Compiling loads the modules it imports, so the scratch runtime
+/// knows `kiln:internal`, the only one builtins import.
+fn compile_stripped(name: &str, source: &[u8]) -> std::result::Result<Vec<u8>, rquickjs::Error> {
+    let runtime = rquickjs::Runtime::new()?;
+    runtime.set_loader(InternalOnly, InternalOnly);
+    let context = rquickjs::Context::full(&runtime)?;
+    context.with(|ctx| {
+        let module = Module::declare(ctx.clone(), name, source.to_vec())?;
+        module.write(rquickjs::module::WriteOptions {
+            strip_source: true,
+            strip_debug: true,
+            ..Default::default()
+        })
+    })
+}
+
+/// The scratch runtime's resolver and loader: `kiln:internal` and nothing else.
+struct InternalOnly;
+
+impl Resolver for InternalOnly {
+    fn resolve(&mut self, _ctx: &Ctx<'_>, _base: &str, name: &str) -> Result<String> {
+        if name == KILN_INTERNAL {
+            Ok(name.to_owned())
+        } else {
+            Err(Error::new_resolving(_base, name))
+        }
+    }
+}
+
+impl Loader for InternalOnly {
+    fn load<'js>(&mut self, ctx: &Ctx<'js>, name: &str) -> Result<Module<'js, Declared>> {
+        if name == KILN_INTERNAL {
+            Module::declare_def::<web::InternalModule, _>(ctx.clone(), name)
+        } else {
+            Err(Error::new_loading(name))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -54,7 +54,8 @@ impl Termination {
 pub struct IsolateShared {
     pub cpu: Rc<CpuMeter>,
     pub heap: Arc<HeapAccount>,
-    pub cpu_limit: Duration,
+    /// Set when the isolate is given its worker.
+    pub cpu_limit: Cell<Duration>,
     pub termination: watch::Sender<Option<Termination>>,
     /// The waker of the task that drives the isolate's spawned futures (see [`drive`]).
     pub driver: RefCell<Option<std::task::Waker>>,
@@ -68,7 +69,7 @@ impl IsolateShared {
         }
         let reason = if self.heap.exceeded.load(Ordering::Relaxed) {
             Termination::Memory
-        } else if self.cpu.charged_now() > self.cpu_limit {
+        } else if self.cpu.charged_now() > self.cpu_limit.get() {
             Termination::Cpu
         } else {
             return false;
@@ -178,21 +179,26 @@ pub struct Isolate {
     pub context: AsyncContext,
 }
 
-impl Isolate {
-    /// Creates the isolate and evaluates the worker's main module.
-    pub async fn start(worker: Arc<Worker>, services: Rc<Services>) -> Result<Rc<Isolate>, Error> {
-        let limits = worker.script().limits;
-        let heap = Arc::new(HeapAccount::default());
-        let runtime = AsyncRuntime::new_with_alloc(CappedAllocator::new(
-            Arc::clone(&heap),
-            limits.memory_bytes,
-        ))
-        .map_err(|err| Error::Startup(format!("cannot create isolate: {err}")))?;
+/// An isolate with the Web APIs installed and no worker yet: the worker-independent part of
+/// [`Isolate::start`], which a JS thread prepares ahead of time (its spare) so that a cold
+/// start only has to bind a worker and evaluate its modules.
+pub struct Blank {
+    shared: Rc<IsolateShared>,
+    runtime: AsyncRuntime,
+    context: AsyncContext,
+    internals: Persistent<Object<'static>>,
+}
+
+impl Blank {
+    pub async fn new() -> Result<Blank, Error> {
+        let heap = Arc::new(HeapAccount::new(limits::ISOLATE_MEMORY_BYTES_DEFAULT));
+        let runtime = AsyncRuntime::new_with_alloc(CappedAllocator::new(Arc::clone(&heap)))
+            .map_err(|err| Error::Startup(format!("cannot create isolate: {err}")))?;
         let (termination, _) = watch::channel(None);
         let shared = Rc::new(IsolateShared {
             cpu: Rc::new(CpuMeter::default()),
             heap,
-            cpu_limit: Duration::from_millis(limits.cpu_ms),
+            cpu_limit: Cell::new(Duration::from_millis(limits::REQUEST_CPU_MS_DEFAULT)),
             termination,
             driver: RefCell::new(None),
         });
@@ -203,6 +209,49 @@ impl Isolate {
         runtime
             .set_interrupt_handler(Some(Box::new(move || interrupt_shared.interrupt())))
             .await;
+        let context = AsyncContext::full(&runtime)
+            .await
+            .map_err(|err| Error::Startup(format!("cannot create context: {err}")))?;
+        let internals = async_with!(context => |ctx| {
+            web::install_globals(&ctx)
+                .map(|internals| Persistent::save(&ctx, internals))
+                .map_err(|e| startup_error(&ctx, e))
+        })
+        .await?;
+        Ok(Blank {
+            shared,
+            runtime,
+            context,
+            internals,
+        })
+    }
+}
+
+impl Isolate {
+    /// Gives `blank` (or a new blank isolate) its worker and evaluates the worker's main module.
+    pub async fn start(
+        worker: Arc<Worker>,
+        services: Rc<Services>,
+        blank: Option<Blank>,
+    ) -> Result<Rc<Isolate>, Error> {
+        let began = std::time::Instant::now();
+        let had_spare = blank.is_some();
+        let blank = match blank {
+            Some(blank) => blank,
+            None => Blank::new().await?,
+        };
+        let Blank {
+            shared,
+            runtime,
+            context,
+            internals,
+        } = blank;
+        let limits = worker.script().limits;
+        shared
+            .heap
+            .limit_bytes
+            .store(limits.memory_bytes, Ordering::Relaxed);
+        shared.cpu_limit.set(Duration::from_millis(limits.cpu_ms));
         runtime
             .set_loader(
                 loader::WorkerResolver {
@@ -213,9 +262,6 @@ impl Isolate {
                 },
             )
             .await;
-        let context = AsyncContext::full(&runtime)
-            .await
-            .map_err(|err| Error::Startup(format!("cannot create context: {err}")))?;
         let isolate = Rc::new(Isolate {
             worker: Arc::clone(&worker),
             shared: Rc::clone(&shared),
@@ -234,10 +280,19 @@ impl Isolate {
                 Arc::clone(&worker),
                 services,
                 Rc::clone(&shared.cpu),
+                internals,
             ))
             .await;
         drop(charge);
         evaluated?;
+        tracing::debug!(
+            worker = %isolate.worker.script().name,
+            heap_bytes = isolate.shared.heap.used_bytes.load(Ordering::Relaxed),
+            cpu_us = isolate.shared.cpu.used_now().as_micros() as u64,
+            wall_us = began.elapsed().as_micros() as u64,
+            had_spare,
+            "isolate started"
+        );
         Ok(isolate)
     }
 
@@ -309,17 +364,19 @@ impl<F: std::future::Future> std::future::Future for Driver<F> {
     }
 }
 
-/// Installs the Web APIs and `env`, then evaluates the main module.
+/// Installs `env` and the bindings, then evaluates the main module.
 async fn initialize(
     context: AsyncContext,
     worker: Arc<Worker>,
     services: Rc<Services>,
     meter: Rc<CpuMeter>,
+    internals: Persistent<Object<'static>>,
 ) -> Result<(), Error> {
     {
         async_with!(context => |ctx| {
             let result: Result<(), Error> = async {
-                web::install(&ctx, Arc::clone(&worker), Rc::clone(&services), Rc::clone(&meter)).map_err(|e| startup_error(&ctx, e))?;
+                let internals = internals.restore(&ctx).map_err(|e| startup_error(&ctx, e))?;
+                web::install_worker(&ctx, internals, Arc::clone(&worker), Rc::clone(&services), Rc::clone(&meter)).map_err(|e| startup_error(&ctx, e))?;
                 let main = worker.script().main_module.clone();
                 let promise = Module::import(&ctx, main).map_err(|e| startup_error(&ctx, e))?;
                 let namespace: Object = promise

@@ -60,13 +60,9 @@ pub const CLOUDFLARE_WORKERS_JS: &str = include_str!("cloudflare_workers.js");
 
 const PRELUDE_NAME: &str = "kiln:prelude";
 
-/// Installs globals, `env` and the isolate data into a new context.
-pub fn install(
-    ctx: &Ctx<'_>,
-    worker: Arc<Worker>,
-    services: Rc<Services>,
-    meter: Rc<crate::isolate::cpu_meter::CpuMeter>,
-) -> Result<()> {
+/// Installs the Web API globals into a new context and returns the prelude's exports. Nothing
+/// here depends on a worker, so a spare isolate can be prepared before anyone needs it.
+pub fn install_globals<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     llrt_url::init(ctx)?;
     llrt_stream_web::init(ctx)?;
 
@@ -86,11 +82,21 @@ pub fn install(
     crate::dispatch::ops::register(ctx, &ops)?;
     ctx.globals().set("__kiln_ops", ops)?;
 
-    let prelude = isolate::loader::load_es_module(ctx, PRELUDE_NAME, PRELUDE_JS.as_bytes())?;
+    let prelude = isolate::loader::load_builtin(ctx, PRELUDE_NAME, PRELUDE_JS)?;
     let (prelude, promise) = prelude.eval()?;
     promise.finish::<()>()?;
-    let internals: Object = prelude.namespace()?;
+    prelude.namespace()
+}
 
+/// Gives a context prepared by [`install_globals`] its worker: `env`, the bindings and the
+/// isolate data.
+pub fn install_worker<'js>(
+    ctx: &Ctx<'js>,
+    internals: Object<'js>,
+    worker: Arc<Worker>,
+    services: Rc<Services>,
+    meter: Rc<crate::isolate::cpu_meter::CpuMeter>,
+) -> Result<()> {
     let env_json = serde_json::Value::Object(worker.script().env.clone()).to_string();
     let env: Object = ctx
         .json_parse(env_json)?

@@ -94,6 +94,9 @@ export const tests = {
     eq(btoa("hi"), "aGk="); eq(atob("aGk="), "hi");
     throws(() => btoa("€"), DOMException, "btoa range");
     eq(throws(() => atob("*"), DOMException, "atob").name, "InvalidCharacterError");
+    eq(new DOMException("m", "URLMismatchError").code, 21);
+    eq(DOMException.URL_MISMATCH_ERR, 21); eq(DOMException.DOMSTRING_SIZE_ERR, 2);
+    eq(new DOMException("m", "DataCloneError").DATA_CLONE_ERR, 25);
   },
   async crypto() {
     const a = crypto.getRandomValues(new Uint8Array(16));
