@@ -12,6 +12,11 @@ Scenarios (the same JavaScript, bench/workers/, for both runtimes):
   d  WebSocket fan-out: 1,000 hibernatable sockets in one room (bench/ws_fanout.py)
   e  memory: VmRSS per object after creating 1,000 objects (live, then idle 25 s: evicted), and
      per WebSocket (in d's run, before the fan-out: connected, then idle 25 s: hibernated)
+  f  isolate cold start: time to the first response byte of a request to a Dynamic Worker
+     (env.LOADER.get) of a script already compiled, under a new id (a new isolate) and under
+     a known one (the same isolate again), one request at a time and 8 at a time
+  g  memory per idle isolate: VmRSS after 1,000 Dynamic Workers of that script each answered
+     once (1,000 live isolates), then after 10 s idle
 
 Every server answers a correctness check before it is measured; every wait has a timeout.
 """
@@ -177,6 +182,8 @@ class Server:
                    "--socket-addr", f"http=127.0.0.1:{self.port}"]
             if worker == "objects":
                 cmd += ["--directory-path", f"do-storage={state}"]
+            if worker == "isolates":
+                cmd.append("--experimental")  # workerd: Worker Loader bindings are experimental
             env = dict(os.environ)
         self.cmd = cmd
         self.logf = open(self.log_path, "w")
@@ -388,6 +395,83 @@ def scenario_websockets(runtime, bins, scratch, clients, messages, idle, timeout
         return res
 
 
+def ttfb_series(base, paths, pause):
+    """Sends GET `paths` one at a time on one keep-alive connection, `pause` s apart; returns
+    each one's time to the first response byte (status line and headers read), in ms."""
+    import http.client
+    host, port = base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    times = []
+    try:
+        for path in paths:
+            t = time.perf_counter()
+            conn.request("GET", path)
+            r = conn.getresponse()
+            times.append((time.perf_counter() - t) * 1000)
+            body = r.read().decode(errors="replace")
+            if r.status != 200 or body != "hello from " + path:
+                raise RuntimeError(f"GET {path} answered {r.status} {body[:200]!r}")
+            if pause:
+                time.sleep(pause)
+    finally:
+        conn.close()
+    return times
+
+
+def percentiles(times):
+    times = sorted(times)
+    n = len(times)
+    return {"p50_ms": times[n // 2], "p99_ms": times[min(n - 1, n * 99 // 100)], "n": n}
+
+
+def scenario_cold_start(runtime, bins, scratch, count):
+    """f: requests to new ids (each a new isolate of an already compiled script) and to one
+    known id (its isolate again), one at a time 10 ms apart; then new ids 8 at a time."""
+    with Server(runtime, "isolates", bins, scratch) as s:
+        s.wait_ready()
+        ttfb_series(s.base, ["/isolate/warmup"] * 20, 0.01)  # the parent, and the code compiled
+        wait_quiet(s.pid)
+        noise = Noise(s.pid)
+        cold = ttfb_series(s.base, [f"/isolate/cold-{i}" for i in range(count)], 0.01)
+        warm = ttfb_series(s.base, ["/isolate/cold-0"] * count, 0.01)
+        per_client = max(1, count // 8)
+        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+            burst = [t for series in ex.map(
+                lambda c: ttfb_series(s.base, [f"/isolate/burst-{c}-{i}"
+                                               for i in range(per_client)], 0),
+                range(8)) for t in series]
+        out = {"cold": percentiles(cold), "warm": percentiles(warm),
+               "burst": percentiles(burst), "other_cpu_pct": noise.percent()}
+        out["cold_minus_warm_p50_ms"] = out["cold"]["p50_ms"] - out["warm"]["p50_ms"]
+        return out
+
+
+def scenario_isolate_memory(runtime, bins, scratch, count, idle):
+    """g: RSS per live isolate: `count` Dynamic Workers of one script each answer once."""
+    with Server(runtime, "isolates", bins, scratch) as s:
+        s.wait_ready()
+        ttfb_series(s.base, ["/isolate/warmup"] * 5, 0)
+        time.sleep(1)
+        before = rss_bytes(s.pid)
+        noise = Noise(s.pid)
+        per_client = count // 16
+        t0 = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(16) as ex:
+            list(ex.map(lambda c: ttfb_series(s.base, [f"/isolate/mem-{c}-{i}"
+                                                       for i in range(per_client)], 0),
+                        range(16)))
+        loaded_s = time.monotonic() - t0
+        other = noise.percent()
+        live = rss_bytes(s.pid)
+        time.sleep(idle)
+        after = rss_bytes(s.pid)
+        n = per_client * 16
+        return {"isolates": n, "rss_before": before, "rss_live": live, "rss_idle": after,
+                "isolates_per_s": n / loaded_s,
+                "bytes_per_isolate_live": (live - before) / n,
+                "bytes_per_isolate_idle": (after - before) / n, "other_cpu_pct": other}
+
+
 # ---------------------------------------------------------------- report
 
 def max_noise(res):
@@ -477,7 +561,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kiln", required=True)
     ap.add_argument("--workerd", required=True)
-    ap.add_argument("--only", default="a,b,c,d,e")
+    ap.add_argument("--only", default="a,b,c,d,e,f,g")
+    ap.add_argument("--cold-starts", type=int, default=300,
+                    help="f: requests to new isolates (and as many to a known one)")
+    ap.add_argument("--isolates", type=int, default=1000, help="g: live isolates")
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--objects", type=int, default=1000)
     ap.add_argument("--idle", type=float, default=25.0,
@@ -600,6 +687,30 @@ def main():
              "lower"),
             (f"per socket, after {args.idle:g} s idle", ("ws", "bytes_per_socket_idle"),
              "bytes", "lower"),
+        ])
+
+    if "f" in only:
+        run("f", scenario_cold_start, args.cold_starts)
+        table(f"f. Isolate cold start: time to first response byte through a Dynamic Worker "
+              f"({args.cold_starts} requests each)", results["f"], [
+            ("new isolate, one request at a time: p50", ("cold", "p50_ms"), "ms", "lower"),
+            ("new isolate, one request at a time: p99", ("cold", "p99_ms"), "ms", "lower"),
+            ("same isolate again: p50", ("warm", "p50_ms"), "ms", "lower"),
+            ("same isolate again: p99", ("warm", "p99_ms"), "ms", "lower"),
+            ("cold start: new minus same, p50", ("cold_minus_warm_p50_ms",), "ms", "lower"),
+            ("new isolates, 8 at a time: p50", ("burst", "p50_ms"), "ms", "lower"),
+            ("new isolates, 8 at a time: p99", ("burst", "p99_ms"), "ms", "lower"),
+            ("other processes' CPU meanwhile (noise)", ("other_cpu_pct",), "pct", "none"),
+        ])
+    if "g" in only:
+        run("g", scenario_isolate_memory, args.isolates, 10.0)
+        table(f"g. Memory per idle isolate (VmRSS of the server): {args.isolates:,} Dynamic "
+              "Workers of one script, each answered once", results["g"], [
+            ("RSS before", ("rss_before",), "mib", ""),
+            ("loading them: isolates/s (16 at a time)", ("isolates_per_s",), "rps", "higher"),
+            ("per isolate, just loaded", ("bytes_per_isolate_live",), "bytes", "lower"),
+            ("per isolate, after 10 s idle", ("bytes_per_isolate_idle",), "bytes", "lower"),
+            ("other processes' CPU while loading (noise)", ("other_cpu_pct",), "pct", "none"),
         ])
 
     print(f"\nWaited {QUIET['waited_s']:.0f} s in all for other processes to go quiet "

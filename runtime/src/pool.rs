@@ -1,7 +1,9 @@
 //! The JS thread pool: a fixed set of threads, each an event loop driving many isolates.
 //!
-//! Jobs wait in one bounded queue that every idle thread is woken for, so a thread stuck in a long
-//! script (until its CPU limit stops it) never holds up requests other threads can take. Each
+//! Requests from outside wait in one bounded queue; each wakes one idle thread, so a thread
+//! stuck in a long script (until its CPU limit stops it) never holds up requests other threads
+//! can take. Work a thread's own JavaScript asks for, and objects' events, wait in that thread's
+//! own queue. Each
 //! thread keeps its own isolate per worker version, reused across requests: requests to one
 //! isolate interleave at `await` points, as on Cloudflare. A full queue answers
 //! [`Error::Overloaded`] at once instead of growing.
@@ -112,21 +114,12 @@ enum Job {
     },
 }
 
-/// The jobs waiting for a JS thread. A new job wakes *every* idle thread, and a thread takes
-/// one job at a time, so a thread stuck in JavaScript can never swallow the wake-up that an
-/// idle thread needed (a one-waiter channel would hand it to whichever thread waited first).
+/// Jobs waiting for a JS thread: the pool's shared queue, or one thread's own. Each thread's
+/// own queue carries its doorbell (`ready`), rung for a job pushed to that queue, or for one
+/// pushed to the shared queue when the thread is idle.
 struct Queue {
     jobs: Mutex<VecDeque<Job>>,
     ready: tokio::sync::Notify,
-}
-
-impl Queue {
-    fn pop(&self) -> Option<Job> {
-        self.jobs
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop_front()
-    }
 }
 
 impl Queue {
@@ -137,18 +130,44 @@ impl Queue {
         })
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<Job>> {
+        self.jobs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn pop(&self) -> Option<Job> {
+        self.lock().pop_front()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
     fn push(&self, job: Job) -> Result<(), Error> {
-        {
-            let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
-            if jobs.len() >= JOB_QUEUE_DEPTH_MAX {
-                return Err(Error::Overloaded);
-            }
-            jobs.push_back(job);
-            assert!(jobs.len() <= JOB_QUEUE_DEPTH_MAX);
+        let mut jobs = self.lock();
+        if jobs.len() >= JOB_QUEUE_DEPTH_MAX {
+            return Err(Error::Overloaded);
         }
-        self.ready.notify_waiters();
+        jobs.push_back(job);
+        assert!(jobs.len() <= JOB_QUEUE_DEPTH_MAX);
         Ok(())
     }
+}
+
+/// The JS threads that wait for work, most recently idle last. A job pushed to the shared queue
+/// wakes one of them, and only an idle one: a thread stuck in JavaScript is never in this list,
+/// so it cannot swallow a wake-up that an idle thread needed.
+#[derive(Default)]
+struct IdleThreads(Mutex<Vec<usize>>);
+
+impl IdleThreads {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<usize>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+thread_local! {
+    /// On a JS thread: its pool (the address of the pool's shared queue) and its index.
+    static JS_THREAD: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
 }
 
 /// The handle to the JS thread pool; cheap to clone.
@@ -156,8 +175,10 @@ impl Queue {
 pub struct Runtime {
     /// Stateless work, taken by whichever thread is free.
     queue: Arc<Queue>,
-    /// Each thread's own queue: events for the Durable Objects that live on it.
+    /// Each thread's own queue: events for the Durable Objects that live on it, and the
+    /// stateless work its own isolates ask for (service bindings, Dynamic Workers).
     threads: Arc<[Arc<Queue>]>,
+    idle: Arc<IdleThreads>,
     /// The WebSocket ends JavaScript holds, shared by every thread.
     sockets: Arc<SocketTable>,
     placement: Option<Arc<dyn ObjectPlacement>>,
@@ -175,18 +196,17 @@ impl Runtime {
         let runtime = Runtime {
             queue: Arc::clone(&queue),
             threads: Arc::clone(&threads),
+            idle: Arc::default(),
             sockets: Arc::default(),
             placement: options.placement.clone(),
             workers: Arc::default(),
             dynamic: Arc::default(),
         };
         for index in 0..options.threads {
-            let shared = Arc::clone(&queue);
-            let own = Arc::clone(&threads[index]);
             let services = (runtime.clone(), options.store.clone());
             std::thread::Builder::new()
                 .name(format!("kiln-js-{index}"))
-                .spawn(move || js_thread(shared, own, services))
+                .spawn(move || js_thread(index, services))
                 .expect("spawning a JS thread at startup");
         }
         runtime
@@ -197,8 +217,8 @@ impl Runtime {
     /// it from storage), and its hibernatable WebSockets are closed with 1012 so clients
     /// reconnect to the new owner.
     pub fn fence(&self, shard: u32, shards: u32) {
-        for queue in self.threads.iter() {
-            let _ = queue.push(Job::Fence { shard, shards });
+        for index in 0..self.threads.len() {
+            let _ = self.push_to(index, Job::Fence { shard, shards });
         }
         self.sockets.close_where(
             |id| kiln_router::shard_of(id, shards) == shard,
@@ -230,8 +250,33 @@ impl Runtime {
         result.await.map_err(|_| Error::Shutdown)?
     }
 
+    /// Queues stateless work. Asked for by JavaScript on one of this pool's threads (a service
+    /// binding, a Dynamic Worker), it runs on that same thread, as Cloudflare runs a service
+    /// binding's callee beside its caller: the caller is waiting anyway, and no other thread
+    /// has to wake. Otherwise any thread takes it, and one idle thread is woken for it.
     fn submit(&self, job: Job) -> Result<(), Error> {
-        self.queue.push(job)
+        if let Some((pool, index)) = JS_THREAD.get() {
+            if pool == self.pool_id() {
+                return self.push_to(index, job);
+            }
+        }
+        self.queue.push(job)?;
+        let idle = self.idle.lock().pop();
+        if let Some(index) = idle {
+            self.threads[index].ready.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Queues a job on thread `index`'s own queue and rings its doorbell.
+    fn push_to(&self, index: usize, job: Job) -> Result<(), Error> {
+        self.threads[index].push(job)?;
+        self.threads[index].ready.notify_one();
+        Ok(())
+    }
+
+    fn pool_id(&self) -> usize {
+        Arc::as_ptr(&self.queue) as usize
     }
 
     /// Queues an event on the thread that runs the object, so it has exactly one instance.
@@ -242,11 +287,14 @@ impl Runtime {
         event: ObjectEvent,
     ) -> Result<(), Error> {
         let thread = kiln_router::thread_of(&target.id, self.threads.len());
-        self.threads[thread].push(Job::Object {
-            worker: Arc::clone(worker),
-            target,
-            event,
-        })
+        self.push_to(
+            thread,
+            Job::Object {
+                worker: Arc::clone(worker),
+                target,
+                event,
+            },
+        )
     }
 
     /// Delivers a `fetch` event to a Durable Object.
@@ -598,7 +646,12 @@ impl ThreadState {
     }
 }
 
-fn js_thread(jobs: Arc<Queue>, own: Arc<Queue>, services: (Runtime, Option<Arc<dyn ObjectStore>>)) {
+fn js_thread(index: usize, services: (Runtime, Option<Arc<dyn ObjectStore>>)) {
+    let (pool, store) = services;
+    JS_THREAD.set(Some((pool.pool_id(), index)));
+    let shared = Arc::clone(&pool.queue);
+    let own = Arc::clone(&pool.threads[index]);
+    let idle = Arc::clone(&pool.idle);
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -610,7 +663,6 @@ fn js_thread(jobs: Arc<Queue>, own: Arc<Queue>, services: (Runtime, Option<Arc<d
         }
     };
     let local = tokio::task::LocalSet::new();
-    let (pool, store) = services;
     let state = Rc::new(ThreadState {
         isolates: RefCell::default(),
         services: Rc::new(Services {
@@ -627,24 +679,24 @@ fn js_thread(jobs: Arc<Queue>, own: Arc<Queue>, services: (Runtime, Option<Arc<d
     });
     local.block_on(&runtime, async move {
         loop {
-            let ready = jobs.ready.notified();
-            let own_ready = own.ready.notified();
-            tokio::pin!(ready);
-            tokio::pin!(own_ready);
-            // Register before looking, so a job pushed in between still wakes this thread.
-            ready.as_mut().enable();
-            own_ready.as_mut().enable();
-            match own.pop().or_else(|| jobs.pop()) {
+            let doorbell = own.ready.notified();
+            tokio::pin!(doorbell);
+            // Listen before looking, so a job pushed to the own queue in between still rings.
+            doorbell.as_mut().enable();
+            match own.pop().or_else(|| shared.pop()) {
                 Some(job) => {
                     tokio::task::spawn_local(run_job(Rc::clone(&state), job));
                     // Let the job run to its first await before taking another.
                     tokio::task::yield_now().await;
                 }
                 None => {
-                    tokio::select! {
-                        _ = ready => {}
-                        _ = own_ready => {}
+                    idle.lock().push(index);
+                    // A job pushed to the shared queue before this thread was listed as idle
+                    // woke nobody: look once more before sleeping.
+                    if own.is_empty() && shared.is_empty() {
+                        doorbell.await;
                     }
+                    idle.lock().retain(|&i| i != index);
                 }
             }
         }
