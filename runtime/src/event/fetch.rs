@@ -164,11 +164,19 @@ fn start<'js>(
         headers.push(name.as_str().to_owned());
         headers.push(String::from_utf8_lossy(value.as_bytes()).into_owned());
     }
+    // Serialized as WHATWG's href (the `url` crate is the one behind JavaScript's URL), so the
+    // prelude need not parse it again; what does not parse is left for it to reject.
+    let uri = parts.uri.to_string();
+    let (url, url_is_href) = match url::Url::parse(&uri) {
+        Ok(url) => (String::from(url), true),
+        Err(_) => (uri, false),
+    };
     let request = rquickjs::Array::new(ctx.clone()).map_err(internal)?;
     request.set(0, parts.method.as_str()).map_err(internal)?;
-    request.set(1, parts.uri.to_string()).map_err(internal)?;
+    request.set(1, url).map_err(internal)?;
     request.set(2, headers).map_err(internal)?;
     request.set(3, body_id).map_err(internal)?;
+    request.set(4, url_is_href).map_err(internal)?;
     match target {
         Target::Entrypoint { name, props } => {
             let dispatch = web::internal(ctx, "dispatchFetch").map_err(internal)?;

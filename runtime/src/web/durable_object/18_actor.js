@@ -190,10 +190,10 @@ function actorFor(exports, env, [index, className, idHex, name]) {
   return actor;
 }
 
-async function dispatchObjectFetch(exports, env, address, id, [method, url, headerList, bodyId]) {
+async function dispatchObjectFetch(exports, env, address, id, [method, url, headerList, bodyId, urlIsHref]) {
   const actor = actorFor(exports, env, address);
   return actor.deliver(async () => {
-    const request = incomingRequest(method, url, headerList, bodyId, undefined, undefined);
+    const request = incomingRequest(method, url, headerList, bodyId, undefined, undefined, urlIsHref);
     if (typeof actor.instance.fetch !== "function") {
       throw new TypeError("Handler does not export a fetch() function.");
     }

@@ -3,17 +3,38 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const kGuard = Symbol("guard");
 const kList = Symbol("list");
 
+// Header names already validated, to their lowercase form: most code uses a few names over
+// and over, and a Map lookup is much cheaper than the regular expression. Bounded.
+const VALID_NAMES = new Map();
+const VALID_NAMES_MAX = 1024;
+
+function isHttpWhitespace(code) {
+  return code === 9 || code === 10 || code === 13 || code === 32;
+}
 function normalizeValue(value) {
-  return String(value).replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
+  value = String(value);
+  const n = value.length;
+  if (n === 0 || (!isHttpWhitespace(value.charCodeAt(0)) && !isHttpWhitespace(value.charCodeAt(n - 1)))) {
+    return value;
+  }
+  return value.replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, "");
 }
 function checkName(name) {
+  if (typeof name === "string") {
+    const known = VALID_NAMES.get(name);
+    if (known !== undefined) return known;
+  }
   name = String(name);
   if (!TOKEN.test(name)) throw new TypeError(`Invalid header name: '${name}'`);
-  return name.toLowerCase();
+  const lower = name.toLowerCase();
+  if (VALID_NAMES.size < VALID_NAMES_MAX) VALID_NAMES.set(name, lower);
+  return lower;
 }
 function checkValue(value) {
   value = normalizeValue(value);
-  if (/[\0\r\n]/.test(value)) throw new TypeError(`Invalid header value: '${value}'`);
+  if (value.indexOf("\n") !== -1 || value.indexOf("\r") !== -1 || value.indexOf("\0") !== -1) {
+    throw new TypeError(`Invalid header value: '${value}'`);
+  }
   return value;
 }
 
@@ -51,8 +72,12 @@ class Headers {
   }
   get(name) {
     const key = checkName(name);
-    const values = this[kList].filter(([k]) => k === key).map(([, v]) => v);
-    return values.length ? values.join(", ") : null;
+    const list = this[kList];
+    let found = null;
+    for (let i = 0; i < list.length; i++) {
+      if (list[i][0] === key) found = found === null ? list[i][1] : `${found}, ${list[i][1]}`;
+    }
+    return found;
   }
   getAll(name) {
     const key = checkName(name);
@@ -64,14 +89,18 @@ class Headers {
   }
   has(name) {
     const key = checkName(name);
-    return this[kList].some(([k]) => k === key);
+    const list = this[kList];
+    for (let i = 0; i < list.length; i++) if (list[i][0] === key) return true;
+    return false;
   }
   set(name, value) {
     this.#mutable();
     const key = checkName(name);
     value = checkValue(value);
-    const i = this[kList].findIndex(([k]) => k === key);
-    if (i < 0) { this[kList].push([key, value]); return; }
+    const list = this[kList];
+    let i = 0;
+    while (i < list.length && list[i][0] !== key) i++;
+    if (i === list.length) { list.push([key, value]); return; }
     this[kList][i] = [key, value];
     this[kList] = this[kList].filter(([k], j) => k !== key || j === i);
   }
@@ -103,8 +132,12 @@ function headersFromList(list, guard = "none") {
 
 // Flattens headers to [name, value, name, value, ...] for Rust.
 function headersToList(headers) {
-  const out = [];
-  for (const [k, v] of headers[kList]) out.push(k, v);
+  const list = headers[kList];
+  const out = new Array(list.length * 2);
+  for (let i = 0; i < list.length; i++) {
+    out[2 * i] = list[i][0];
+    out[2 * i + 1] = list[i][1];
+  }
   return out;
 }
 

@@ -2,6 +2,8 @@
 const kSignal = Symbol("signal");
 const FORBIDDEN_METHODS = new Set(["CONNECT", "TRACE", "TRACK"]);
 const NORMALIZED_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"]);
+// Passed as `input` by incomingRequest, which hands over parts Rust already checked.
+const kFromWire = Symbol("fromWire");
 
 function parseUrl(input) {
   try {
@@ -20,6 +22,11 @@ class Request {
   #cf;
   constructor(input, init = {}) {
     if (arguments.length === 0) throw new TypeError("Failed to construct 'Request': 1 argument required, but only 0 present.");
+    if (input === kFromWire) {
+      [this.#url, this.#method, this.#headers, this.#signal, this.#cf] = init;
+      this.#redirect = "follow";
+      return;
+    }
     init = init ?? {};
     let base = null;
     if (input instanceof Request) {
@@ -76,11 +83,15 @@ class Request {
 mixBody(Request);
 
 // Builds the Request a handler receives from what Rust parsed off the wire.
-function incomingRequest(method, url, headerList, bodyId, cf, signal) {
-  const request = new Request(url, { method, signal, cf });
-  const headers = request.headers;
-  for (let i = 0; i < headerList.length; i += 2) headers[kList].push([headerList[i], headerList[i + 1]]);
-  headers[kGuard] = "request";
+// `urlIsHref`: Rust already serialized the URL as WHATWG's href (it parsed it with the same
+// `url` crate that backs URL), so it need not be parsed again. Method and header names and
+// values come from a parsed HTTP request, so they are valid.
+function incomingRequest(method, url, headerList, bodyId, cf, signal, urlIsHref = false) {
+  if (!NORMALIZED_METHODS.has(method) && NORMALIZED_METHODS.has(method.toUpperCase())) method = method.toUpperCase();
+  if (FORBIDDEN_METHODS.has(method.toUpperCase())) throw new TypeError(`'${method}' HTTP method is unsupported.`);
+  const headers = headersFromList(headerList, "request");
+  const href = urlIsHref ? url : parseUrl(url);
+  const request = new Request(kFromWire, [href, method, headers, signal ?? new AbortController().signal, cf]);
   request[kBody] = bodyId === null || bodyId === undefined ? new BodyState("none") : new BodyState("source", bodyId);
   return request;
 }

@@ -27,7 +27,7 @@ class Response {
     }
     this.#status = status;
     this.#statusText = init.statusText === undefined ? "" : String(init.statusText);
-    if (/[\r\n]/.test(this.#statusText)) throw new TypeError("Invalid statusText");
+    if (this.#statusText !== "" && /[\r\n]/.test(this.#statusText)) throw new TypeError("Invalid statusText");
     this.#headers = new Headers(init.headers);
     this.#cf = init.cf;
     const { state, type } = extractBody(body);
