@@ -17,6 +17,8 @@ Scenarios (the same JavaScript, bench/workers/, for both runtimes):
      a known one (the same isolate again), one request at a time and 8 at a time
   g  memory per idle isolate: VmRSS after 1,000 Dynamic Workers of that script each answered
      once (1,000 live isolates), then after 10 s idle
+  h  Dynamic Worker cold load: time to the first response byte when every request loads code
+     never seen before (env.LOADER.load), one request at a time
 
 Every server answers a correctness check before it is measured; every wait has a timeout.
 """
@@ -446,6 +448,18 @@ def scenario_cold_start(runtime, bins, scratch, count):
         return out
 
 
+def scenario_cold_load(runtime, bins, scratch, count):
+    """h: every request loads new code (LOADER.load of a source never seen: compile + isolate),
+    one at a time 10 ms apart."""
+    with Server(runtime, "isolates", bins, scratch) as s:
+        s.wait_ready()
+        ttfb_series(s.base, ["/new/warmup"] * 5, 0.01)
+        wait_quiet(s.pid)
+        noise = Noise(s.pid)
+        cold = ttfb_series(s.base, [f"/new/code-{i}" for i in range(count)], 0.01)
+        return {"cold": percentiles(cold), "other_cpu_pct": noise.percent()}
+
+
 def scenario_isolate_memory(runtime, bins, scratch, count, idle):
     """g: RSS per live isolate: `count` Dynamic Workers of one script each answer once."""
     with Server(runtime, "isolates", bins, scratch) as s:
@@ -469,7 +483,8 @@ def scenario_isolate_memory(runtime, bins, scratch, count, idle):
         return {"isolates": n, "rss_before": before, "rss_live": live, "rss_idle": after,
                 "isolates_per_s": n / loaded_s,
                 "bytes_per_isolate_live": (live - before) / n,
-                "bytes_per_isolate_idle": (after - before) / n, "other_cpu_pct": other}
+                "bytes_per_isolate_idle": (after - before) / n, "other_cpu_pct": other,
+                "isolates_per_gib": 2**30 / max(1.0, (live - before) / n)}
 
 
 # ---------------------------------------------------------------- report
@@ -561,7 +576,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kiln", required=True)
     ap.add_argument("--workerd", required=True)
-    ap.add_argument("--only", default="a,b,c,d,e,f,g")
+    ap.add_argument("--only", default="a,b,c,d,e,f,g,h")
     ap.add_argument("--cold-starts", type=int, default=300,
                     help="f: requests to new isolates (and as many to a known one)")
     ap.add_argument("--isolates", type=int, default=1000, help="g: live isolates")
@@ -710,7 +725,17 @@ def main():
             ("loading them: isolates/s (16 at a time)", ("isolates_per_s",), "rps", "higher"),
             ("per isolate, just loaded", ("bytes_per_isolate_live",), "bytes", "lower"),
             ("per isolate, after 10 s idle", ("bytes_per_isolate_idle",), "bytes", "lower"),
+            ("density: isolates per GiB at that size", ("isolates_per_gib",), "rps", "higher"),
             ("other processes' CPU while loading (noise)", ("other_cpu_pct",), "pct", "none"),
+        ])
+
+    if "h" in only:
+        run("h", scenario_cold_load, args.cold_starts)
+        table(f"h. Dynamic Worker cold load: new code on every request, time to first response "
+              f"byte ({args.cold_starts} requests)", results["h"], [
+            ("new code, one request at a time: p50", ("cold", "p50_ms"), "ms", "lower"),
+            ("new code, one request at a time: p99", ("cold", "p99_ms"), "ms", "lower"),
+            ("other processes' CPU meanwhile (noise)", ("other_cpu_pct",), "pct", "none"),
         ])
 
     print(f"\nWaited {QUIET['waited_s']:.0f} s in all for other processes to go quiet "

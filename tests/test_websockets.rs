@@ -226,6 +226,62 @@ fn closes_reach_the_object_with_their_code_and_cleanliness() {
 }
 
 #[test]
+fn a_protocol_error_reaches_web_socket_error_and_no_close_follows() {
+    let dir = suite_project();
+    let node = util::dev(dir.path(), &[]);
+    let mut client = connect(node.port, "/hub/h5?who=big");
+    // One byte over the message limit: the server's WebSocket fails with a capacity error.
+    let big = "x".repeat(kiln_runtime::limits::WEBSOCKET_MESSAGE_BYTES_MAX + 1);
+    let _ = client.send(Message::Text(big.into()));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let errors = loop {
+        let (status, body) = node.get("/hub/h5/errors");
+        assert_eq!(status, 200, "{body}");
+        let errors = json(&body);
+        if errors.as_array().is_some_and(|e| !e.is_empty()) || Instant::now() > deadline {
+            break errors;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let errors = errors.as_array().cloned().unwrap_or_default();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0][0], "big");
+    assert_eq!(errors[0][1], true, "webSocketError gets an Error");
+    assert!(
+        errors[0][2].as_str().is_some_and(|m| m.contains("too long")
+            || m.contains("too big")
+            || m.contains("Space limit")),
+        "{errors:?}"
+    );
+    let (status, body) = node.get("/hub/h5/closes");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "[]"),
+        "no close after an error"
+    );
+}
+
+#[test]
+fn an_event_past_its_hibernatable_timeout_lets_the_next_one_in() {
+    let dir = suite_project();
+    let node = util::dev(dir.path(), &[]);
+    let mut client = connect(node.port, "/hub/h6?who=slow");
+    send(&mut client, "timeout:300");
+    assert_eq!(next_text(&mut client), "timeout 300");
+    let started = Instant::now();
+    send(&mut client, "sleep");
+    send(&mut client, "after");
+    // Frames are delivered one event at a time: "after" waits for "sleep" to end, which the
+    // timeout cuts to 300 ms instead of its 3 s.
+    assert_eq!(next_text(&mut client), "echo after");
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "the next event waited {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
 fn a_frame_sent_after_a_write_leaves_only_once_the_write_survives_kill_9() {
     let dir = suite_project();
     let state = tempfile::tempdir().expect("tempdir");

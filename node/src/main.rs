@@ -23,11 +23,6 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use kiln_runtime::{Runtime, RuntimeOptions, Worker};
 
-/// mimalloc for Rust's allocations too (isolate heaps use it already): many threads allocating
-/// small buffers per request is where glibc's malloc is slowest.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[derive(Parser)]
 #[command(
     name = "kiln",

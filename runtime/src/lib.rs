@@ -6,6 +6,7 @@
 
 mod body;
 mod bytecode;
+pub mod compat;
 pub mod dispatch;
 mod error;
 mod event;
@@ -22,6 +23,7 @@ mod worker;
 
 pub use body::{boxed, empty, full, Body, BoxError};
 pub use error::Error;
+pub use isolate::allocator::configure_mimalloc;
 pub use kv::KvBinding;
 pub use object::{
     DurableObjectBinding, ObjectPlacement, ObjectStore, ObjectTarget, PlacedFuture, StoreError,

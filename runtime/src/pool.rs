@@ -191,6 +191,7 @@ pub struct Runtime {
 impl Runtime {
     pub fn new(options: RuntimeOptions) -> Runtime {
         assert!(options.threads > 0, "the pool needs at least one thread");
+        crate::isolate::allocator::configure_mimalloc();
         let queue = Queue::new();
         let threads: Arc<[Arc<Queue>]> = (0..options.threads).map(|_| Queue::new()).collect();
         let runtime = Runtime {

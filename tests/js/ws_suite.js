@@ -25,6 +25,9 @@ export class Hub extends DurableObject {
     if (url.pathname.endsWith("/closes")) {
       return Response.json((await this.ctx.storage.get("closes")) ?? []);
     }
+    if (url.pathname.endsWith("/errors")) {
+      return Response.json((await this.ctx.storage.get("errors")) ?? []);
+    }
     if (url.pathname.endsWith("/misuse")) return Response.json(await this.misuse());
     const [client, server] = Object.values(new WebSocketPair());
     this.ctx.acceptWebSocket(server, [url.searchParams.get("tag") ?? "none", "all"]);
@@ -66,7 +69,24 @@ export class Hub extends DurableObject {
       ws.close(4001, "as you wish");
       return;
     }
+    if (message.startsWith("timeout:")) {
+      this.ctx.setHibernatableWebSocketEventTimeout(Number(message.slice(8)));
+      ws.send(`timeout ${this.ctx.getHibernatableWebSocketEventTimeout()}`);
+      return;
+    }
+    if (message === "sleep") {
+      // Longer than the event timeout the test sets: the next frame must not wait for it.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      ws.send("slept");
+      return;
+    }
     ws.send(`echo ${message}`);
+  }
+
+  async webSocketError(ws, error) {
+    const errors = (await this.ctx.storage.get("errors")) ?? [];
+    errors.push([ws.deserializeAttachment()?.joined ?? null, error instanceof Error, String(error.message)]);
+    await this.ctx.storage.put("errors", errors);
   }
 
   async webSocketClose(ws, code, reason, wasClean) {
@@ -84,6 +104,8 @@ export class Hub extends DurableObject {
     const pair = new WebSocketPair();
     const [a, b] = [pair[0], pair[1]];
     if (a.readyState !== WebSocket.OPEN) failures.push(`readyState of a new end: ${a.readyState}`);
+    // This worker's compatibility date is before 2026-03-17 (websocket_standard_binary_type).
+    if (a.binaryType !== "arraybuffer") failures.push(`binaryType of a new end: ${a.binaryType}`);
     await check("send before accept", () => a.send("x"), "TypeError", "You must call one of accept()");
     await check("bad close code", () => b.close(1006), "InvalidAccessError", "Invalid WebSocket close code: 1006.");
     await check("reason without code", () => b.close(undefined, "why"), "InvalidAccessError", "you must also specify a code");

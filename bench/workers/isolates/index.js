@@ -1,7 +1,7 @@
-// Scenarios f and g's worker: every `/isolate/<id>` request goes to the Dynamic Worker loaded
-// under <id>, always the same code. A new <id> makes the runtime start a new isolate of a
-// script it has already compiled (f: cold start; g: memory per idle isolate); a known <id>
-// reaches the isolate it already has (f's warm baseline).
+// Scenarios f, g and h's worker. `/isolate/<id>` goes to the Dynamic Worker loaded under <id>,
+// always the same code: a new <id> makes the runtime start a new isolate of a script it has
+// already compiled (f: cold start; g: memory per idle isolate), a known <id> reaches the
+// isolate it already has (f's warm baseline). `/new/<id>` loads code never seen before (h).
 const CHILD = `export default {
   fetch(request) {
     return new Response("hello from " + new URL(request.url).pathname);
@@ -9,11 +9,12 @@ const CHILD = `export default {
 };
 `;
 
-function code() {
+// `variant` makes the source text new (h: code never seen before must be compiled).
+function code(variant = "") {
   return {
     compatibilityDate: "2025-01-01",
     mainModule: "child.js",
-    modules: { "child.js": CHILD },
+    modules: { "child.js": variant ? `// ${variant}\n${CHILD}` : CHILD },
     globalOutbound: null,
   };
 }
@@ -22,9 +23,11 @@ export default {
   async fetch(request, env) {
     const url = new URL(request.url);
     if (url.pathname === "/") return new Response("ok");
-    const m = url.pathname.match(/^\/isolate\/([\w-]{1,64})$/);
+    const m = url.pathname.match(/^\/(isolate|new)\/([\w-]{1,64})$/);
     if (!m) return new Response("not found", { status: 404 });
-    const worker = env.LOADER.get(m[1], code);
+    // /isolate/<id>: the same code under <id> (cached per id); /new/<id>: new code, loaded
+    // without an id (LOADER.load), so nothing is cached.
+    const worker = m[1] === "isolate" ? env.LOADER.get(m[2], () => code()) : env.LOADER.load(code(m[2]));
     return worker.getEntrypoint().fetch(request);
   },
 };

@@ -22,6 +22,7 @@ pub fn to_wire(frame: Frame) -> SocketFrame {
             code: u32::from(code),
             reason,
         }),
+        Frame::Error(message) => socket_frame::Kind::Error(message),
     };
     SocketFrame { kind: Some(kind) }
 }
@@ -35,6 +36,7 @@ pub fn from_wire(frame: SocketFrame) -> Option<Frame> {
             code: u16::try_from(close.code).unwrap_or(kiln_runtime::NO_STATUS_CODE),
             reason: close.reason,
         }),
+        socket_frame::Kind::Error(message) => Some(Frame::Error(message)),
         socket_frame::Kind::Open(_) | socket_frame::Kind::Opened(_) => None,
     }
 }

@@ -163,6 +163,10 @@ fn socket_event<'js>(ctx: &Ctx<'js>, event: SocketEvent) -> rquickjs::Result<Arr
             array.set(3, reason)?;
             array.set(4, was_clean)?;
         }
+        SocketEvent::Message(Frame::Error(message)) | SocketEvent::Error(message) => {
+            array.set(0, "error")?;
+            array.set(1, message)?;
+        }
     }
     Ok(array)
 }

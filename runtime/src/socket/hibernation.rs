@@ -6,8 +6,9 @@
 //! evicted (hibernate) and its isolate discarded while the socket stays connected; the next
 //! frame re-creates the object. Guarantees: frames are delivered one at a time, in order; a
 //! frame equal to the object's auto-response request is answered without waking the object; the
-//! close (a close frame, or the peer vanishing: code 1006, not clean) is delivered once, after
-//! which the socket leaves the table.
+//! close (a close frame, or the peer vanishing: code 1006, not clean), or the error of a
+//! connection that broke the protocol, is delivered once, after which the socket leaves the
+//! table. Each event is bounded by the object's `setHibernatableWebSocketEventTimeout`.
 
 use std::sync::Arc;
 
@@ -27,6 +28,8 @@ pub enum SocketEvent {
         reason: String,
         was_clean: bool,
     },
+    /// `webSocketError(ws, error)`: the connection failed; no close follows.
+    Error(String),
 }
 
 /// Delivers the peer's frames to the object until the socket closes.
@@ -51,6 +54,7 @@ pub async fn pump(
                 }
                 SocketEvent::Message(Frame::Text(text))
             }
+            Some(Frame::Error(message)) => SocketEvent::Error(message),
             Some(frame) => SocketEvent::Message(frame),
             None => SocketEvent::Close {
                 code: 1006,
@@ -58,7 +62,7 @@ pub async fn pump(
                 was_clean: false,
             },
         };
-        let closing = matches!(event, SocketEvent::Close { .. });
+        let closing = matches!(event, SocketEvent::Close { .. } | SocketEvent::Error(_));
         if let Err(err) = runtime
             .object_socket(&worker, target.clone(), socket, event)
             .await

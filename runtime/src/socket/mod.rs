@@ -30,6 +30,10 @@ pub enum Frame {
         code: u16,
         reason: String,
     },
+    /// The connection failed for another reason than vanishing (a protocol violation, an
+    /// oversized message): an `error` event, `webSocketError` for a hibernatable socket.
+    /// Nothing follows it.
+    Error(String),
 }
 
 /// The peer of an end is gone.

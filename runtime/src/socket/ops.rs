@@ -117,7 +117,7 @@ fn op_ws_send<'js>(ctx: Ctx<'js>, id: f64, message: Value<'js>) -> Result<bool> 
     let size = match &frame {
         Frame::Text(text) => text.len(),
         Frame::Binary(bytes) => bytes.len(),
-        Frame::Close { .. } => 0,
+        Frame::Close { .. } | Frame::Error(_) => 0,
     };
     if size > WEBSOCKET_MESSAGE_BYTES_MAX {
         return Err(Exception::throw_range(
@@ -191,6 +191,7 @@ fn deliver(ctx: &Ctx<'_>, id: u64, frame: Option<Frame>) -> Result<()> {
         Some(Frame::Close { code, reason }) => {
             dispatch.call((id, "close", rquickjs::Undefined, code, reason, true))
         }
+        Some(Frame::Error(message)) => dispatch.call((id, "error", message)),
         None => dispatch.call((
             id,
             "close",

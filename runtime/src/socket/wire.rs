@@ -4,10 +4,12 @@
 //!
 //! Guarantees: frames pass in order both ways; a frame from the network waits while the
 //! worker's queue is full (backpressure, not growth); a connection that vanishes is seen by the
-//! worker as a close with code 1006; a worker end that goes away closes the connection with
-//! 1011. Messages larger than [`WEBSOCKET_MESSAGE_BYTES_MAX`] close the connection.
+//! worker as a close with code 1006, one that breaks the protocol (or sends a message larger
+//! than [`WEBSOCKET_MESSAGE_BYTES_MAX`]) as a [`Frame::Error`]; a worker end that goes away
+//! closes the connection with 1011.
 
 use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::error::{Error as WsError, ProtocolError};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
@@ -25,6 +27,18 @@ pub fn websocket_config() -> WebSocketConfig {
         // buffer still grows for a large message, and writes go out as they are made.
         .read_buffer_size(WEBSOCKET_READ_BUFFER_BYTES)
         .write_buffer_size(0)
+}
+
+/// Whether a read error means the peer simply went away (delivered as a close with 1006)
+/// rather than that it broke the protocol.
+fn is_disconnect(err: &WsError) -> bool {
+    matches!(
+        err,
+        WsError::ConnectionClosed
+            | WsError::AlreadyClosed
+            | WsError::Io(_)
+            | WsError::Protocol(ProtocolError::ResetWithoutClosingHandshake)
+    )
 }
 
 /// The read buffer one WebSocket connection starts with.
@@ -59,6 +73,9 @@ where
                     Some(Ok(_)) => continue,
                     Some(Err(err)) => {
                         tracing::debug!(%err, "WebSocket connection failed");
+                        if !is_disconnect(&err) && worker_open {
+                            let _ = end.send(Frame::Error(err.to_string())).await;
+                        }
                         break;
                     }
                     None => break,
@@ -70,6 +87,7 @@ where
             outgoing = end.recv(), if worker_open => {
                 let message = match outgoing {
                     Some(_) if closing => continue,
+                    Some(Frame::Error(_)) => continue,
                     Some(Frame::Text(text)) => Message::Text(text.into()),
                     Some(Frame::Binary(bytes)) => Message::Binary(bytes),
                     Some(Frame::Close { code, reason }) => {

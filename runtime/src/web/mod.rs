@@ -27,6 +27,7 @@ use crate::worker::Worker;
 /// The prelude: every JavaScript Web API, in dependency order.
 pub const PRELUDE_JS: &str = concat!(
     "const ops = globalThis.__kiln_ops; delete globalThis.__kiln_ops;\n",
+    include_str!("compat/00_compat.js"),
     include_str!("console/01_console.js"),
     include_str!("encoding/02_encoding.js"),
     include_str!("events/03_events.js"),
@@ -137,6 +138,8 @@ pub fn install_worker<'js>(
     let install_dispatchers: Function = internals.get("installDispatchers")?;
     install_dispatchers.call::<_, ()>((env.clone(), dispatchers))?;
     let idle_evict_ms = worker.script().limits.object_idle_evict_ms as f64;
+    let install_compat: Function = internals.get("installCompat")?;
+    install_compat.call::<_, ()>((crate::compat::enabled(worker.script()),))?;
     let install_bindings: Function = internals.get("installBindings")?;
     install_bindings.call::<_, ()>((env.clone(), namespaces, idle_evict_ms))?;
 

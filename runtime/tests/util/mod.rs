@@ -53,6 +53,16 @@ pub fn worker_with(
     Worker::new(script).expect("valid worker")
 }
 
+/// A one-module worker with this compatibility date and these flags.
+pub fn js_dated(source: &str, date: &str, flags: &[&str]) -> Arc<Worker> {
+    let mut script = worker(&[("index.js", ModuleKind::EsModule, source)])
+        .script()
+        .clone();
+    script.compatibility_date = date.into();
+    script.compatibility_flags = flags.iter().map(|f| (*f).to_owned()).collect();
+    Worker::new(script).expect("valid worker")
+}
+
 pub fn js(source: &str) -> Arc<Worker> {
     worker(&[("index.js", ModuleKind::EsModule, source)])
 }

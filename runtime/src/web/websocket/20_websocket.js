@@ -75,7 +75,7 @@ class WebSocket extends EventTarget {
   #pending = [];
   #draining = false;
   #attachment = null; // serialized, for sockets that are not hibernatable
-  #binaryType = "arraybuffer";
+  #binaryType = compatFlags.has("websocket_standard_binary_type") ? "blob" : "arraybuffer";
 
   constructor(url, protocols) {
     if (url === kCreate) {
@@ -253,6 +253,11 @@ class WebSocket extends EventTarget {
       this.dispatchEvent(new MessageEvent("message", { data }));
       return;
     }
+    if (kind === "error") {
+      this.#state = WS_CLOSED;
+      this.dispatchEvent(new ErrorEvent("error", { message: data, error: new Error(data) }));
+      return;
+    }
     this.#peerClosed(code, reason, wasClean);
     this.dispatchEvent(new CloseEvent("close", { code, reason, wasClean }));
   }
@@ -419,18 +424,45 @@ function checkEventTimeout(ms) {
   return ms;
 }
 
-// A hibernatable socket's message or close, as an event of its object.
+// Runs a hibernatable socket's handler within the object's event timeout, if it set one
+// (ctx.setHibernatableWebSocketEventTimeout): past it the event fails and the object's next
+// event may start.
+async function withEventTimeout(actor, run) {
+  const ms = actor.socketEventTimeoutMs;
+  if (ms === null) return await run();
+  let timer;
+  const expired = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`The WebSocket event handler did not finish within its timeout of ${ms} ms.`)), ms);
+  });
+  try {
+    return await Promise.race([run(), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// A hibernatable socket's message, close or error, as an event of its object.
 async function dispatchObjectSocket(exports, env, address, socketId, [kind, data, code, reason, wasClean]) {
   const actor = actorFor(exports, env, address);
   return actor.deliver(async () => {
     const ws = objectSocket(actor, socketId);
     const instance = actor.instance;
     if (kind === "message") {
-      if (typeof instance.webSocketMessage === "function") await instance.webSocketMessage(ws, data);
+      if (typeof instance.webSocketMessage === "function") {
+        await withEventTimeout(actor, () => instance.webSocketMessage(ws, data));
+      }
+    } else if (kind === "error") {
+      socketPeerClosed(ws, 1006, "", false);
+      actor.sockets.delete(socketId);
+      if (typeof instance.webSocketError === "function") {
+        await withEventTimeout(actor, () => instance.webSocketError(ws, new Error(data)));
+      }
     } else {
       socketPeerClosed(ws, code, reason, wasClean);
       actor.sockets.delete(socketId);
-      if (typeof instance.webSocketClose === "function") await instance.webSocketClose(ws, code, reason, wasClean);
+      if (typeof instance.webSocketClose === "function") {
+        await withEventTimeout(actor, () => instance.webSocketClose(ws, code, reason, wasClean));
+      }
     }
     await actor.outputGate();
   });

@@ -1,0 +1,7 @@
+// The compatibility changes in effect for this isolate's worker (runtime/src/compat.rs decides
+// from its compatibility date and flags; install_worker hands them over once).
+const compatFlags = new Set();
+function installCompat(enabled) {
+  for (const name of enabled) compatFlags.add(String(name));
+}
+export { installCompat };
