@@ -47,6 +47,30 @@ fn request_context_headers_and_vars() {
 }
 
 #[test]
+fn service_worker_syntax_runs_with_bindings_as_globals() {
+    let dir = util::project(&[
+        ("wrangler.toml", "name = \"sw\"\nmain = \"worker.js\"\ncompatibility_date = \"2025-01-01\"\nkv_namespaces = [{ binding = \"STORE\", id = \"sw-store\" }]\n[vars]\nGREETING = \"hi\"\n"),
+        ("worker.js", r#"addEventListener("fetch", (event) => event.respondWith(handle(event.request)));
+async function handle(request) {
+  const path = new URL(request.url).pathname;
+  if (request.method === "PUT") {
+    await STORE.put(path, await request.text());
+    return new Response("stored", { status: 201 });
+  }
+  return new Response(`${GREETING} ${(await STORE.get(path)) ?? "nothing"}`);
+}"#),
+    ]);
+    let node = util::dev(dir.path(), &[]);
+    assert_eq!(node.get("/k"), (200, "hi nothing".to_owned()));
+    let (status, _) = util::request(
+        node.port,
+        "PUT /k HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\nConnection: close\r\n\r\nvalue",
+    );
+    assert_eq!(status, 201);
+    assert_eq!(node.get("/k"), (200, "hi value".to_owned()));
+}
+
+#[test]
 fn config_type_error_names_file_and_line() {
     let dir = util::project(&[(
         "wrangler.jsonc",

@@ -146,6 +146,18 @@ fn dispatch_namespaces_run_uploaded_scripts_with_limits_and_outbound() {
         "a bad upload disturbs nothing"
     );
 
+    // A service-worker script, uploaded as Cloudflare's API takes one (metadata.body_part).
+    let sw = "--b\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n{\"body_part\":\"script\",\"compatibility_date\":\"2025-01-01\",\"bindings\":[{\"type\":\"plain_text\",\"name\":\"WHO\",\"text\":\"bob\"}]}\r\n--b\r\nContent-Disposition: form-data; name=\"script\"; filename=\"script\"\r\nContent-Type: application/javascript\r\n\r\naddEventListener('fetch', (event) => event.respondWith(new Response('service worker of ' + WHO)));\r\n--b--\r\n";
+    let (status, answer) = util::request(
+        node.port,
+        &format!(
+            "PUT /__kiln/api/client/v4/accounts/x/workers/dispatch/namespaces/customers/scripts/bob HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{sw}",
+            sw.len()
+        ),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(node.get("/bob/"), (200, "service worker of bob".into()));
+
     let (status, _) = util::request(
         node.port,
         &format!("DELETE /__kiln/api/client/v4/accounts/x/workers/dispatch/namespaces/customers/scripts/alice HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"),

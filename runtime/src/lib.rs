@@ -16,6 +16,7 @@ pub mod limits;
 mod loader;
 pub mod object;
 mod pool;
+pub mod script_format;
 pub mod service;
 mod socket;
 mod web;

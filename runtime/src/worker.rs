@@ -11,6 +11,7 @@ use bytes::Bytes;
 
 use crate::limits;
 use crate::object::DurableObjectBinding;
+use crate::script_format::ScriptFormat;
 
 /// How a module's bytes are imported, as wrangler's module `rules` name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,6 +118,7 @@ pub struct Worker {
     modules: HashMap<String, ModuleSource>,
     /// The bytecode cache key of each ES module, computed once rather than per isolate.
     module_keys: HashMap<String, crate::bytecode::Key>,
+    format: ScriptFormat,
 }
 
 impl Worker {
@@ -137,6 +139,10 @@ impl Worker {
         if !modules.contains_key(&script.main_module) {
             return Err(ScriptError::MainMissing(script.main_module.clone()));
         }
+        let format = match modules.get(&script.main_module) {
+            Some(main) if main.kind == ModuleKind::EsModule => ScriptFormat::detect(&main.content),
+            _ => ScriptFormat::Modules,
+        };
         let module_keys = script
             .modules
             .iter()
@@ -148,6 +154,7 @@ impl Worker {
             script,
             modules,
             module_keys,
+            format,
         }))
     }
 
@@ -166,6 +173,11 @@ impl Worker {
 
     pub fn module(&self, name: &str) -> Option<&ModuleSource> {
         self.modules.get(name)
+    }
+
+    /// Whether the main module is an ES module or a service-worker script.
+    pub fn format(&self) -> ScriptFormat {
+        self.format
     }
 
     /// The bytecode cache key of ES module `name`.

@@ -51,16 +51,19 @@ fn invalid(message: impl Into<String>) -> RecordError {
     }
 }
 
-fn module_kind(content_type: &str, name: &str) -> Result<ModuleKind, RecordError> {
+/// The kind of an uploaded part. `body_part` marks the script of a service-worker upload
+/// (`metadata.body_part`): plain JavaScript, run as a classic script (see
+/// `script_format::ScriptFormat`).
+fn module_kind(content_type: &str, name: &str, body_part: bool) -> Result<ModuleKind, RecordError> {
     let base = content_type.split(';').next().unwrap_or_default().trim();
     Ok(match base {
         "application/javascript+module" | "text/javascript+module" => ModuleKind::EsModule,
-        "application/javascript" | "text/javascript" if name.ends_with(".mjs") => {
+        "application/javascript" | "text/javascript" if name.ends_with(".mjs") || body_part => {
             ModuleKind::EsModule
         }
         "application/javascript" | "text/javascript" => {
             return Err(invalid(format!(
-                "module {name:?}: CommonJS (service-worker) scripts are not supported by Kiln; upload ES modules"
+                "module {name:?}: CommonJS modules are not supported by Kiln; upload ES modules or a service-worker script as metadata.body_part"
             )))
         }
         "text/plain" => ModuleKind::Text,
@@ -88,6 +91,7 @@ impl ScriptRecord {
             .metadata
             .as_object()
             .ok_or_else(|| invalid("metadata must be a JSON object"))?;
+        let body_part = metadata.get("body_part").and_then(|v| v.as_str());
         let main_module = metadata
             .get("main_module")
             .or_else(|| metadata.get("body_part"))
@@ -116,7 +120,11 @@ impl ScriptRecord {
                 .map_err(|_| invalid(format!("module {:?} is corrupt", module.name)))?;
             modules.push(ModuleSource {
                 name: module.name.clone(),
-                kind: module_kind(&module.content_type, &module.name)?,
+                kind: module_kind(
+                    &module.content_type,
+                    &module.name,
+                    body_part == Some(module.name.as_str()),
+                )?,
                 content: Bytes::from(content),
             });
         }

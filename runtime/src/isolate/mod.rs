@@ -27,6 +27,7 @@ use crate::body::Body;
 use crate::error::Error;
 use crate::limits;
 use crate::pool::Services;
+use crate::script_format::ScriptFormat;
 use crate::web;
 use crate::worker::Worker;
 
@@ -377,12 +378,17 @@ async fn initialize(
             let result: Result<(), Error> = async {
                 let internals = internals.restore(&ctx).map_err(|e| startup_error(&ctx, e))?;
                 web::install_worker(&ctx, internals, Arc::clone(&worker), Rc::clone(&services), Rc::clone(&meter)).map_err(|e| startup_error(&ctx, e))?;
-                let main = worker.script().main_module.clone();
-                let promise = Module::import(&ctx, main).map_err(|e| startup_error(&ctx, e))?;
-                let namespace: Object = promise
-                    .into_future::<Object>()
-                    .await
-                    .map_err(|e| startup_error(&ctx, e))?;
+                let namespace = match worker.format() {
+                    ScriptFormat::Modules => {
+                        let main = worker.script().main_module.clone();
+                        let promise = Module::import(&ctx, main).map_err(|e| startup_error(&ctx, e))?;
+                        promise
+                            .into_future::<Object>()
+                            .await
+                            .map_err(|e| startup_error(&ctx, e))?
+                    }
+                    ScriptFormat::ServiceWorker => run_service_worker(&ctx, &worker).map_err(|e| startup_error(&ctx, e))?,
+                };
                 let data = data(&ctx).map_err(|e| startup_error(&ctx, e))?;
                 *data.exports.borrow_mut() = Some(Persistent::save(&ctx, namespace));
                 Ok(())
@@ -391,6 +397,27 @@ async fn initialize(
         })
         .await
     }
+}
+
+/// Runs a service-worker script as Cloudflare does: a classic script at global scope, in sloppy
+/// mode, with the worker's bindings as globals. Its events go to the listeners it added, so its
+/// "exports" are an empty object.
+fn run_service_worker<'js>(ctx: &Ctx<'js>, worker: &Worker) -> rquickjs::Result<Object<'js>> {
+    let env = data(ctx)?.env.clone().restore(ctx)?;
+    let install: rquickjs::Function = web::internal(ctx, "installServiceWorkerGlobals")?;
+    install.call::<_, ()>((env,))?;
+    let main = &worker.script().main_module;
+    let source = worker
+        .module(main)
+        .map(|m| m.content.clone())
+        .unwrap_or_default();
+    // EvalOptions is non-exhaustive: it cannot be built with a struct expression.
+    let mut options = rquickjs::context::EvalOptions::default();
+    options.global = true;
+    options.strict = false;
+    options.filename = Some(main.clone());
+    ctx.eval_with_options::<(), _>(source.to_vec(), options)?;
+    Object::new(ctx.clone())
 }
 
 fn startup_error(ctx: &Ctx<'_>, err: rquickjs::Error) -> Error {

@@ -52,6 +52,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("service/22_service.js"),
     include_str!("loader/23_loader.js"),
     include_str!("dispatch/24_dispatcher.js"),
+    include_str!("dispatch/25_service_worker.js"),
     include_str!("cache/30_cache.js"),
     include_str!("html_rewriter/31_html_rewriter.js"),
 );

@@ -65,7 +65,7 @@ async function dispatchFetch(exports, env, entrypoint, id, [method, url, headerL
   inflight.set(id, controller);
   const ctx = new ExecutionContext(props ? JSON.parse(props) : undefined, exports);
   try {
-    const handler = handlerFor(exports, entrypoint, env, ctx, "fetch");
+    const handler = serviceWorkerHandler(exports, entrypoint, ctx, "fetch") ?? handlerFor(exports, entrypoint, env, ctx, "fetch");
     if (!handler) throw new Error(`Handler does not export a fetch() function.`);
     const request = incomingRequest(method, url, headerList, bodyId, undefined, controller.signal, urlIsHref);
     const response = await handler(request);
@@ -92,7 +92,7 @@ async function dispatchScheduled(exports, env, scheduledTime, cron) {
   const ctx = new ExecutionContext(undefined, exports);
   let retry = false;
   const controller = { scheduledTime, cron, type: "scheduled", noRetry() { retry = false; } };
-  const handler = handlerFor(exports, null, env, ctx, "scheduled");
+  const handler = serviceWorkerHandler(exports, null, ctx, "scheduled") ?? handlerFor(exports, null, env, ctx, "scheduled");
   if (!handler) throw new Error("Handler does not export a scheduled() function.");
   await handler(controller);
   await drainWaitUntil(ctx);

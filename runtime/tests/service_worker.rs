@@ -1,0 +1,87 @@
+//! Workers in the service-worker syntax (`addEventListener("fetch", ...)`), as Cloudflare
+//! still runs them: a classic script, bindings as globals, `event.respondWith`.
+
+mod util;
+
+use kiln_runtime::ModuleKind;
+
+const SCRIPT: &str = r#"
+// Sloppy mode, as a classic script: an undeclared assignment makes a global.
+counter = 0;
+addEventListener("fetch", (event) => {
+  counter++;
+  const url = new URL(event.request.url);
+  if (url.pathname === "/none") return;
+  if (url.pathname === "/throw") throw new TypeError("listener failed");
+  event.waitUntil(Promise.resolve());
+  event.respondWith(handle(event.request));
+});
+addEventListener("fetch", (event) => {
+  // A second listener runs too; the first respondWith() decides.
+  if (new URL(event.request.url).pathname === "/twice") event.respondWith(new Response("second"));
+});
+async function handle(request) {
+  if (new URL(request.url).pathname === "/twice") {
+    return new Response("first");
+  }
+  return new Response(`${GREETING} ${request.method} ${counter} ${typeof self.addEventListener} ${this === undefined}`);
+}
+"#;
+
+#[tokio::test]
+async fn fetch_listeners_answer_with_bindings_as_globals() {
+    let mut env = serde_json::Map::new();
+    env.insert("GREETING".into(), serde_json::Value::String("hello".into()));
+    let worker = util::worker_with(
+        &[("worker.js", ModuleKind::EsModule, SCRIPT)],
+        kiln_runtime::WorkerLimits::default(),
+        env,
+    );
+    assert_eq!(
+        worker.format(),
+        kiln_runtime::script_format::ScriptFormat::ServiceWorker
+    );
+    let (status, body) = util::get(&worker, "http://t/").await.expect("answers");
+    assert_eq!((status, body.as_str()), (200, "hello GET 1 function false"));
+    let (_, body) = util::get(&worker, "http://t/again").await.expect("answers");
+    assert!(body.starts_with("hello GET 2 "), "{body}");
+    let (status, body) = util::get(&worker, "http://t/twice").await.expect("answers");
+    assert_eq!((status, body.as_str()), (200, "first"));
+}
+
+#[tokio::test]
+async fn a_listener_that_never_responds_or_throws_is_an_error() {
+    let mut env = serde_json::Map::new();
+    env.insert("GREETING".into(), serde_json::Value::String("hello".into()));
+    let worker = util::worker_with(
+        &[("worker.js", ModuleKind::EsModule, SCRIPT)],
+        kiln_runtime::WorkerLimits::default(),
+        env,
+    );
+    let err = util::get(&worker, "http://t/none")
+        .await
+        .expect_err("no response");
+    assert!(
+        err.to_string()
+            .contains("The script will never generate a response."),
+        "{err}"
+    );
+    let err = util::get(&worker, "http://t/throw")
+        .await
+        .expect_err("listener threw");
+    assert!(err.to_string().contains("listener failed"), "{err}");
+}
+
+#[tokio::test]
+async fn a_module_worker_is_never_run_as_a_script() {
+    let worker = util::js(
+        r#"addEventListener("unhandledrejection", () => {});
+           export default { fetch() { return new Response(typeof addEventListener); } }"#,
+    );
+    assert_eq!(
+        worker.format(),
+        kiln_runtime::script_format::ScriptFormat::Modules
+    );
+    let (status, body) = util::get(&worker, "http://t/").await.expect("answers");
+    assert_eq!((status, body.as_str()), (200, "function"));
+}
