@@ -36,13 +36,17 @@ fn request_context_headers_and_vars() {
     let dir = util::project(&[
         ("wrangler.toml", "name = \"ctx\"\nmain = \"index.js\"\ncompatibility_date = \"2025-01-01\"\n[vars]\nA = \"from-vars\"\n"),
         (".dev.vars", "SECRET=shh\n"),
-        ("index.js", "export default { fetch(req, env) { return new Response([req.headers.get('cf-connecting-ip'), env.A, env.SECRET, env.CLI].join('|')); } };"),
+        ("index.js", "export default { async fetch(req, env) { const sub = new Request('http://x/'); return new Response([req.headers.get('cf-connecting-ip'), env.A, env.SECRET, env.CLI, req.cf.httpProtocol, req.cf.country, typeof req.cf.colo, String(sub.cf)].join('|')); } };"),
     ]);
     let node = util::dev(dir.path(), &["--var", "CLI:flag"]);
     let (status, body) = node.get("/");
+    // request.cf on requests from the network (geography unknown: "XX"), none on new ones.
     assert_eq!(
         (status, body.as_str()),
-        (200, "127.0.0.1|from-vars|shh|flag")
+        (
+            200,
+            "127.0.0.1|from-vars|shh|flag|HTTP/1.1|XX|string|undefined"
+        )
     );
 }
 

@@ -147,6 +147,16 @@ fn edge_request(request: http::Request<Incoming>, peer: SocketAddr) -> http::Req
     parts
         .headers
         .insert("x-forwarded-proto", http::HeaderValue::from_static("http"));
+    let client_accept_encoding = parts
+        .headers
+        .get(http::header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    parts.extensions.insert(kiln_runtime::cf::EdgeRequest {
+        http_protocol: format!("{:?}", parts.version),
+        client_accept_encoding,
+    });
     http::Request::from_parts(parts, kiln_runtime::boxed(body))
 }
 

@@ -6,6 +6,7 @@
 
 mod body;
 mod bytecode;
+pub mod cf;
 pub mod compat;
 pub mod dispatch;
 mod error;

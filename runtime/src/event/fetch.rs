@@ -166,6 +166,10 @@ fn start<'js>(
     }
     // Serialized as WHATWG's href (the `url` crate is the one behind JavaScript's URL), so the
     // prelude need not parse it again; what does not parse is left for it to reject.
+    let cf = parts
+        .extensions
+        .get::<crate::cf::EdgeRequest>()
+        .map(crate::cf::EdgeRequest::to_json);
     let uri = parts.uri.to_string();
     let (url, url_is_href) = match url::Url::parse(&uri) {
         Ok(url) => (String::from(url), true),
@@ -177,6 +181,7 @@ fn start<'js>(
     request.set(2, headers).map_err(internal)?;
     request.set(3, body_id).map_err(internal)?;
     request.set(4, url_is_href).map_err(internal)?;
+    request.set(5, cf).map_err(internal)?;
     match target {
         Target::Entrypoint { name, props } => {
             let dispatch = web::internal(ctx, "dispatchFetch").map_err(internal)?;

@@ -6,6 +6,7 @@
 //! LLRT's crates (`llrt_url`, `llrt_stream_web`).
 
 pub mod cache;
+pub mod compression;
 pub mod console;
 pub mod crypto;
 pub mod encoding;
@@ -55,6 +56,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("dispatch/25_service_worker.js"),
     include_str!("cache/30_cache.js"),
     include_str!("html_rewriter/31_html_rewriter.js"),
+    include_str!("compression/32_compression.js"),
 );
 
 /// Source of the built-in `cloudflare:workers` module.
@@ -76,6 +78,7 @@ pub fn install_globals<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     fetch::register(ctx, &ops)?;
     cache::register(ctx, &ops)?;
     html_rewriter::register(ctx, &ops)?;
+    compression::register(ctx, &ops)?;
     crate::object::ops::register(ctx, &ops)?;
     crate::socket::ops::register(ctx, &ops)?;
     crate::kv::ops::register(ctx, &ops)?;

@@ -164,6 +164,25 @@ export const tests = {
     const b = new Blob(["ab", new Uint8Array([99])]);
     eq(b.size, 3); eq(await b.slice(1).text(), "bc"); eq(await new Response(b.stream()).text(), "abc");
   },
+  async compression() {
+    const text = "hello, compression ".repeat(200);
+    for (const format of ["gzip", "deflate", "deflate-raw"]) {
+      const packed = await new Response(new Blob([text]).stream().pipeThrough(new CompressionStream(format))).arrayBuffer();
+      assert(packed.byteLength > 0 && packed.byteLength < text.length / 4, `${format} compresses: ${packed.byteLength}`);
+      const unpacked = await new Response(new Blob([packed]).stream().pipeThrough(new DecompressionStream(format))).text();
+      eq(unpacked, text, `${format} round trip`);
+    }
+    // gzip's magic number, as other tools expect it.
+    const gz = new Uint8Array(await new Response(new Blob(["x"]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
+    eq(gz[0], 0x1f, "gzip magic 1"); eq(gz[1], 0x8b, "gzip magic 2");
+    // A transform that throws errors the readable side too (readers do not wait forever).
+    const failing = new ReadableStream({ start(c) { c.enqueue(new Uint8Array([1])); c.close(); } })
+      .pipeThrough(new TransformStream({ transform() { throw new RangeError("transform failed"); } }));
+    await throwsAsync(() => failing.getReader().read(), RangeError, "a throwing transform");
+    throws(() => new CompressionStream("brotli"), TypeError, "unknown format");
+    throws(() => new DecompressionStream(), TypeError, "no format");
+    await throwsAsync(() => new Response(new Blob([new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8])]).stream().pipeThrough(new DecompressionStream("gzip"))).arrayBuffer(), TypeError, "corrupt input");
+  },
   async console_and_navigator() {
     console.log("log line", { a: 1 }, [1, 2]);
     console.error("%s=%d", "x", 5);

@@ -60,14 +60,15 @@ function responseForRust(response, waitUntil) {
 
 const inflight = new Map();
 
-async function dispatchFetch(exports, env, entrypoint, id, [method, url, headerList, bodyId, urlIsHref], props) {
+async function dispatchFetch(exports, env, entrypoint, id, [method, url, headerList, bodyId, urlIsHref, cfJson], props) {
   const controller = new AbortController();
   inflight.set(id, controller);
   const ctx = new ExecutionContext(props ? JSON.parse(props) : undefined, exports);
   try {
     const handler = serviceWorkerHandler(exports, entrypoint, ctx, "fetch") ?? handlerFor(exports, entrypoint, env, ctx, "fetch");
     if (!handler) throw new Error(`Handler does not export a fetch() function.`);
-    const request = incomingRequest(method, url, headerList, bodyId, undefined, controller.signal, urlIsHref);
+    const cf = typeof cfJson === "string" ? JSON.parse(cfJson) : undefined;
+    const request = incomingRequest(method, url, headerList, bodyId, cf, controller.signal, urlIsHref);
     const response = await handler(request);
     if (!(response instanceof Response)) {
       throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");

@@ -21,6 +21,19 @@ class TransformStream {
       get desiredSize() { return readableController.desiredSize; },
     };
     let writableAbort;
+    // A transform or flush that throws errors both sides, as the Streams spec's
+    // TransformStreamError does: readers see the error instead of waiting forever.
+    const guarded = async (run) => {
+      try {
+        return await run();
+      } catch (err) {
+        if (!terminated) {
+          terminated = true;
+          try { readableController.error(err); } catch {}
+        }
+        throw err;
+      }
+    };
     this.#readable = new ReadableStream({
       start(c) { readableController = c; },
       pull() { wakeWriter(); },
@@ -31,14 +44,14 @@ class TransformStream {
       start(c) { writableAbort = (reason) => c.error(reason); return started; },
       async write(chunk) {
         if (terminated) throw new TypeError("The transform stream has been terminated");
-        if (typeof transformer.transform === "function") await transformer.transform(chunk, controller);
+        if (typeof transformer.transform === "function") await guarded(() => transformer.transform(chunk, controller));
         else controller.enqueue(chunk);
         while (!terminated && readableController.desiredSize !== null && readableController.desiredSize < 0) {
           await new Promise((resolve) => { pullWaiter = resolve; });
         }
       },
       async close() {
-        if (typeof transformer.flush === "function") await transformer.flush(controller);
+        if (typeof transformer.flush === "function") await guarded(() => transformer.flush(controller));
         if (!terminated) { terminated = true; readableController.close(); }
       },
       abort(reason) {

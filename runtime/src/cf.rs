@@ -1,0 +1,37 @@
+//! `request.cf` for requests that arrive from the network: what Cloudflare's edge tells a worker
+//! about the client and the connection. A Kiln node knows the connection, not where the client
+//! is, so geographic fields carry Cloudflare's "unknown" values (`country: "XX"`) rather than
+//! made-up ones.
+//!
+//! The node marks such a request with [`EdgeRequest`]; requests a worker builds itself
+//! (subrequests, service-binding and object calls) carry no `cf` unless their Request had one.
+
+/// Marks a request that came from a client at the node's edge (an `http::Request` extension).
+#[derive(Debug, Clone)]
+pub struct EdgeRequest {
+    /// `HTTP/1.1`, `HTTP/2`, ...
+    pub http_protocol: String,
+    /// The client's `Accept-Encoding`, as Cloudflare reports it before it rewrites the header.
+    pub client_accept_encoding: String,
+}
+
+impl EdgeRequest {
+    /// The `cf` object, as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::json!({
+            "asn": 0,
+            "asOrganization": "",
+            "clientAcceptEncoding": self.client_accept_encoding,
+            "clientTcpRtt": 0,
+            "colo": "KLN",
+            "country": "XX",
+            "edgeRequestKeepAliveStatus": 1,
+            "httpProtocol": self.http_protocol,
+            "requestPriority": "",
+            "timezone": "UTC",
+            "tlsCipher": "",
+            "tlsVersion": "",
+        })
+        .to_string()
+    }
+}

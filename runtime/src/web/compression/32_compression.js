@@ -1,0 +1,49 @@
+// CompressionStream and DecompressionStream (gzip, deflate, deflate-raw): TransformStreams over
+// a Rust codec (web/compression/mod.rs).
+const COMPRESSION_FORMATS = ["gzip", "deflate", "deflate-raw"];
+
+function codecStream(decompress, format, name) {
+  format = String(format);
+  if (!COMPRESSION_FORMATS.includes(format)) {
+    throw new TypeError(`Failed to construct '${name}': Unsupported compression format: '${format}'`);
+  }
+  const codec = ops.op_compression_new(decompress, format);
+  return new TransformStream({
+    transform(chunk, controller) {
+      const bytes = bufferSourceBytes(chunk);
+      if (bytes === null) throw new TypeError(`${name} only accepts ArrayBuffer or ArrayBufferView chunks.`);
+      const out = codec.push(bytes);
+      if (out.byteLength) controller.enqueue(new Uint8Array(out));
+    },
+    flush(controller) {
+      const out = codec.finish();
+      if (out.byteLength) controller.enqueue(new Uint8Array(out));
+    },
+  });
+}
+
+class CompressionStream {
+  #stream;
+  constructor(format) {
+    if (arguments.length === 0) throw new TypeError("Failed to construct 'CompressionStream': 1 argument required, but only 0 present.");
+    this.#stream = codecStream(false, format, "CompressionStream");
+  }
+  get readable() { return this.#stream.readable; }
+  get writable() { return this.#stream.writable; }
+  get [Symbol.toStringTag]() { return "CompressionStream"; }
+}
+
+class DecompressionStream {
+  #stream;
+  constructor(format) {
+    if (arguments.length === 0) throw new TypeError("Failed to construct 'DecompressionStream': 1 argument required, but only 0 present.");
+    this.#stream = codecStream(true, format, "DecompressionStream");
+  }
+  get readable() { return this.#stream.readable; }
+  get writable() { return this.#stream.writable; }
+  get [Symbol.toStringTag]() { return "DecompressionStream"; }
+}
+
+for (const [name, value] of [["CompressionStream", CompressionStream], ["DecompressionStream", DecompressionStream]]) {
+  Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+}
