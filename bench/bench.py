@@ -19,6 +19,8 @@ Scenarios (the same JavaScript, bench/workers/, for both runtimes):
      once (1,000 live isolates), then after 10 s idle
   h  Dynamic Worker cold load: time to the first response byte when every request loads code
      never seen before (env.LOADER.load), one request at a time
+  i  dispatch overhead (Kiln only): requests/s to a customer script through a dispatch
+     namespace, against the dispatch worker answering the same itself
 
 Every server answers a correctness check before it is measured; every wait has a timeout.
 """
@@ -166,7 +168,7 @@ def http(method, url, timeout=10):
 class Server:
     """One runtime serving one worker directory from bench/workers/, on a free port."""
 
-    def __init__(self, runtime, worker, bins, scratch):
+    def __init__(self, runtime, worker, bins, scratch, extra=()):
         self.runtime, self.worker = runtime, worker
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -177,7 +179,8 @@ class Server:
         os.mkdir(state)
         self.log_path = os.path.join(self.dir, "server.log")
         if runtime == "kiln":
-            cmd = [bins["kiln"], "dev", src, "--port", str(self.port), "--persist-to", state]
+            cmd = [bins["kiln"], "dev", src, "--port", str(self.port), "--persist-to", state,
+                   *extra]
             env = dict(os.environ, RUST_LOG="warn")
         else:
             cmd = [bins["workerd"], "serve", os.path.join(src, "workerd.capnp"),
@@ -193,14 +196,14 @@ class Server:
                                      cwd=self.dir, start_new_session=True)
         self.pid = self.proc.pid
 
-    def wait_ready(self, timeout=60):
+    def wait_ready(self, timeout=60, path="/"):
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"{self.runtime} exited with {self.proc.returncode}: "
                                    f"{self.tail()}")
             try:
-                status, body = http("GET", self.base + "/", timeout=2)
+                status, body = http("GET", self.base + path, timeout=2)
                 if status == 200:
                     return body
             except OSError:
@@ -460,6 +463,60 @@ def scenario_cold_load(runtime, bins, scratch, count):
         return {"cold": percentiles(cold), "other_cpu_pct": noise.percent()}
 
 
+DISPATCH_TOKEN = "bench-dispatch-token"
+CUSTOMER_SCRIPT = 'export default { fetch() { return new Response("hello"); } };\n'
+
+
+def upload_customer(base):
+    """Creates the namespace and uploads the customer script "hello" into it, through the
+    upload API."""
+    api = base + "/__kiln/api/client/v4/accounts/bench/workers/dispatch/namespaces"
+    auth = {"Authorization": f"Bearer {DISPATCH_TOKEN}"}
+    req = urllib.request.Request(api, data=json.dumps({"name": "customers"}).encode(),
+                                 method="POST",
+                                 headers=dict(auth, **{"Content-Type": "application/json"}))
+    with urllib.request.urlopen(req, timeout=30) as r:
+        if r.status != 200:
+            raise RuntimeError(f"creating the namespace answered {r.status}")
+    boundary = "benchboundary"
+    metadata = json.dumps({"main_module": "index.js", "compatibility_date": "2025-01-01"})
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"metadata\"\r\n"
+            f"Content-Type: application/json\r\n\r\n{metadata}\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"index.js\"; "
+            f"filename=\"index.js\"\r\nContent-Type: application/javascript+module\r\n\r\n"
+            f"{CUSTOMER_SCRIPT}\r\n--{boundary}--\r\n").encode()
+    req = urllib.request.Request(
+        base + "/__kiln/api/client/v4/accounts/bench/workers/dispatch/namespaces/customers/"
+               "scripts/hello", data=body, method="PUT",
+        headers={"Authorization": f"Bearer {DISPATCH_TOKEN}",
+                 "Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        if r.status != 200:
+            raise RuntimeError(f"upload answered {r.status}")
+
+
+def scenario_dispatch(runtime, bins, scratch, duration):
+    """i: the same hello answer, from the dispatch worker itself and from a customer script
+    through the namespace."""
+    if runtime != "kiln":
+        return {"note": "workerd has no dispatch namespaces (Workers for Platforms is not in "
+                        "its open-source build): not compared", "other_cpu_pct": 0.0}
+    with Server(runtime, "dispatch", bins, scratch,
+                extra=("--admin-token", DISPATCH_TOKEN)) as s:
+        s.wait_ready(path="/direct")
+        upload_customer(s.base)
+        for path in ("/direct", "/x"):
+            status, body = http("GET", s.base + path)
+            if (status, body) != (200, "hello"):
+                raise RuntimeError(f"GET {path} answered {status} {body!r}")
+        wrk(s, s.base + "/x", duration=2)  # warm-up
+        direct = wrk(s, s.base + "/direct", duration=duration)
+        dispatched = wrk(s, s.base + "/x", duration=duration)
+        return {"direct": direct, "dispatched": dispatched,
+                "dispatched_over_direct": dispatched["rps"] / direct["rps"],
+                "other_cpu_pct": max(direct["other_cpu_pct"], dispatched["other_cpu_pct"])}
+
+
 def scenario_isolate_memory(runtime, bins, scratch, count, idle):
     """g: RSS per live isolate: `count` Dynamic Workers of one script each answer once."""
     with Server(runtime, "isolates", bins, scratch) as s:
@@ -517,6 +574,8 @@ def fmt(v, kind):
         return f"{v:,.2f} s"
     if kind == "pct":
         return f"{v:,.0f} %"
+    if kind == "ratio":
+        return f"{v:.2f}"
     return str(v)
 
 
@@ -576,7 +635,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kiln", required=True)
     ap.add_argument("--workerd", required=True)
-    ap.add_argument("--only", default="a,b,c,d,e,f,g,h")
+    ap.add_argument("--only", default="a,b,c,d,e,f,g,h,i")
     ap.add_argument("--cold-starts", type=int, default=300,
                     help="f: requests to new isolates (and as many to a known one)")
     ap.add_argument("--isolates", type=int, default=1000, help="g: live isolates")
@@ -735,6 +794,18 @@ def main():
               f"byte ({args.cold_starts} requests)", results["h"], [
             ("new code, one request at a time: p50", ("cold", "p50_ms"), "ms", "lower"),
             ("new code, one request at a time: p99", ("cold", "p99_ms"), "ms", "lower"),
+            ("other processes' CPU meanwhile (noise)", ("other_cpu_pct",), "pct", "none"),
+        ])
+
+    if "i" in only:
+        run("i", scenario_dispatch, args.duration)
+        table(f"i. Dispatch overhead (Kiln only; wrk -t1 -c32 -d{args.duration}s): the same "
+              "answer from the dispatch worker and from a customer script", results["i"], [
+            ("dispatch worker answers itself: requests/s", ("direct", "rps"), "rps", "none"),
+            ("through the namespace: requests/s", ("dispatched", "rps"), "rps", "none"),
+            ("through the namespace / itself", ("dispatched_over_direct",), "ratio", "none"),
+            ("itself: p99", ("direct", "p99_ms"), "ms", "none"),
+            ("through the namespace: p99", ("dispatched", "p99_ms"), "ms", "none"),
             ("other processes' CPU meanwhile (noise)", ("other_cpu_pct",), "pct", "none"),
         ])
 
