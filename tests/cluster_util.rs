@@ -29,12 +29,33 @@ pub struct Cluster {
     pub founders: usize,
 }
 
-/// A port nobody listens on right now.
+/// Where the harness's ports start: below Linux's ephemeral range (32768 and up), which the
+/// OS hands out both for `bind(0)` and as the source port of every outgoing connection. A
+/// port taken from that range and bound again later by a node could meanwhile have become the
+/// source port of some connection (the nodes' own peer connections, for one), and the node
+/// would fail to start.
+const PORT_BASE: u16 = 20_000;
+/// Ports the harness may use, from `PORT_BASE`.
+const PORT_SPAN: u16 = 12_000;
+
+/// A port nobody listens on right now, outside the ephemeral range, never the same twice in
+/// one test process (each test process starts at a different place, by its pid).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let span = u32::from(PORT_SPAN);
+    let start = std::process::id() % span;
+    for _ in 0..span {
+        let offset = (start + NEXT.fetch_add(1, Ordering::Relaxed)) % span;
+        let port = PORT_BASE + offset as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!(
+        "no free port between {PORT_BASE} and {}",
+        PORT_BASE + PORT_SPAN
+    );
 }
 
 impl Cluster {
