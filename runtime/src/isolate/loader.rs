@@ -17,6 +17,18 @@ use crate::worker::{ModuleKind, Worker};
 
 pub const CLOUDFLARE_WORKERS: &str = "cloudflare:workers";
 pub const KILN_INTERNAL: &str = "kiln:internal";
+/// Node's `buffer` module, for workers with `nodejs_compat`.
+pub const NODE_BUFFER: &str = "node:buffer";
+const NODE_BUFFER_JS: &str = "import { nodeBuffer } from \"kiln:internal\";\nexport const { Buffer, kMaxLength, kStringMaxLength, constants, SlowBuffer, atob, btoa, Blob, File } = nodeBuffer;\nexport default nodeBuffer;\n";
+
+/// Whether `worker` may import Node's modules (the `nodejs_compat` flags).
+fn node_compat(worker: &Worker) -> bool {
+    worker
+        .script()
+        .compatibility_flags
+        .iter()
+        .any(|f| f == "nodejs_compat" || f == "nodejs_compat_v2")
+}
 
 pub struct WorkerResolver {
     pub worker: Arc<Worker>,
@@ -26,6 +38,9 @@ impl Resolver for WorkerResolver {
     fn resolve<'js>(&mut self, _ctx: &Ctx<'js>, base: &str, name: &str) -> Result<String> {
         if name == CLOUDFLARE_WORKERS || name == KILN_INTERNAL {
             return Ok(name.to_owned());
+        }
+        if (name == NODE_BUFFER || name == "buffer") && node_compat(&self.worker) {
+            return Ok(NODE_BUFFER.to_owned());
         }
         let candidate = if name.starts_with("./") || name.starts_with("../") {
             join(base, name)
@@ -72,6 +87,7 @@ impl Loader for WorkerLoader {
             KILN_INTERNAL => {
                 return Module::declare_def::<web::InternalModule, _>(ctx.clone(), name)
             }
+            NODE_BUFFER => return load_builtin(ctx, NODE_BUFFER, NODE_BUFFER_JS),
             _ => {}
         }
         let Some(module) = self.worker.module(name) else {

@@ -57,6 +57,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("cache/30_cache.js"),
     include_str!("html_rewriter/31_html_rewriter.js"),
     include_str!("compression/32_compression.js"),
+    include_str!("node/40_buffer.js"),
 );
 
 /// Source of the built-in `cloudflare:workers` module.
@@ -238,13 +239,19 @@ impl ModuleDef for InternalModule {
     fn declare(declare: &Declarations) -> Result<()> {
         declare.declare("moduleData")?;
         declare.declare("env")?;
+        declare.declare("nodeBuffer")?;
         Ok(())
     }
 
     fn evaluate<'js>(ctx: &Ctx<'js>, exports: &Exports<'js>) -> Result<()> {
         exports.export("moduleData", Func::from(module_data))?;
-        let env = isolate::data(ctx)?.env.clone().restore(ctx)?;
-        exports.export("env", env)?;
+        let (env, internals) = {
+            let data = isolate::data(ctx)?;
+            (data.env.clone(), data.internals.clone())
+        };
+        exports.export("env", env.restore(ctx)?)?;
+        let node_buffer: rquickjs::Value = internals.restore(ctx)?.get("nodeBuffer")?;
+        exports.export("nodeBuffer", node_buffer)?;
         Ok(())
     }
 }

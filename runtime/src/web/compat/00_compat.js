@@ -3,5 +3,6 @@
 const compatFlags = new Set();
 function installCompat(enabled) {
   for (const name of enabled) compatFlags.add(String(name));
+  if (compatFlags.has("nodejs_compat_v2")) installNodeGlobals();
 }
 export { installCompat };

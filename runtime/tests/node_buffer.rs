@@ -1,0 +1,72 @@
+//! `node:buffer` and the global `Buffer` under the `nodejs_compat` flags, as on Cloudflare.
+
+mod util;
+
+const BUFFER_SUITE: &str = r#"import { Buffer } from "node:buffer";
+import * as bufferModule from "buffer";
+export default { fetch() {
+  const failures = [];
+  const eq = (got, want, what) => { if (got !== want) failures.push(`${what}: got ${got}, want ${want}`); };
+  eq(Buffer.from("héllo").toString("hex"), "68c3a96c6c6f", "utf8 to hex");
+  eq(Buffer.from("68c3a96c6c6f", "hex").toString(), "héllo", "hex to utf8");
+  eq(Buffer.from("hello world").toString("base64"), "aGVsbG8gd29ybGQ=", "base64");
+  eq(Buffer.from("aGVsbG8gd29ybGQ", "base64").toString(), "hello world", "base64 without padding");
+  eq(Buffer.from([0xfb, 0xff]).toString("base64url"), "-_8", "base64url");
+  eq(Buffer.from("-_8", "base64url")[0], 0xfb, "from base64url");
+  eq(Buffer.from("ÿ", "latin1")[0], 255, "latin1");
+  eq(Buffer.byteLength("héllo"), 6, "byteLength");
+  eq(Buffer.concat([Buffer.from("ab"), Buffer.from("cd")]).toString(), "abcd", "concat");
+  eq(Buffer.alloc(3, "ab").toString(), "aba", "alloc with fill");
+  const b = Buffer.alloc(8);
+  b.writeUInt32LE(0xdeadbeef, 0);
+  b.writeInt16BE(-2, 4);
+  eq(b.readUInt32LE(0), 0xdeadbeef, "uint32le");
+  eq(b.readInt16BE(4), -2, "int16be");
+  eq(b.readUint8(0), 0xef, "readUint8 alias");
+  eq(Buffer.isBuffer(b), true, "isBuffer");
+  eq(b instanceof Uint8Array, true, "a Uint8Array");
+  eq(Buffer.isBuffer(b.subarray(1)), true, "subarray keeps the class");
+  eq(JSON.stringify(Buffer.from([1, 2])), '{"type":"Buffer","data":[1,2]}', "toJSON");
+  eq(Buffer.from("abc").equals(Buffer.from("abc")), true, "equals");
+  eq(Buffer.from("hello").indexOf("ll"), 2, "indexOf");
+  eq(bufferModule.Buffer, Buffer, "bare 'buffer' specifier");
+  eq(typeof globalThis.Buffer, "function", "global Buffer");
+  try { b.readUInt32LE(6); failures.push("out of range read did not throw"); } catch (err) { eq(err instanceof RangeError, true, "RangeError"); }
+  return Response.json(failures);
+} };"#;
+
+#[tokio::test]
+async fn node_buffer_works_with_nodejs_compat() {
+    let worker = util::js_dated(BUFFER_SUITE, "2025-01-01", &["nodejs_compat"]);
+    let (status, body) = util::get(&worker, "http://t/").await.expect("answers");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "[]"),
+        "failed checks: {body}"
+    );
+}
+
+#[tokio::test]
+async fn without_nodejs_compat_there_is_no_node_buffer() {
+    let worker = util::js_dated(BUFFER_SUITE, "2025-01-01", &[]);
+    let err = util::get(&worker, "http://t/")
+        .await
+        .expect_err("no module");
+    assert!(err.to_string().contains("node:buffer"), "{err}");
+    let plain = util::js_dated(
+        "export default { fetch() { return new Response(typeof Buffer); } }",
+        "2025-01-01",
+        &[],
+    );
+    let (_, body) = util::get(&plain, "http://t/").await.expect("answers");
+    assert_eq!(body, "undefined");
+    // nodejs_compat before 2024-09-23: the module, but not the global.
+    let old = util::js_dated(
+        r#"import { Buffer } from "node:buffer";
+           export default { fetch() { return new Response(`${typeof Buffer} ${typeof globalThis.Buffer}`); } }"#,
+        "2024-01-01",
+        &["nodejs_compat"],
+    );
+    let (_, body) = util::get(&old, "http://t/").await.expect("answers");
+    assert_eq!(body, "function undefined");
+}
