@@ -37,7 +37,14 @@ pub const CHANGES: &[Change] = &[
         by_date_needs: &[],
     },
     Change {
-        // With `nodejs_compat` from 2024-09-23: Node's globals (`Buffer`).
+        // With `nodejs_compat` from 2025-04-01: `process.env` holds the worker's text bindings.
+        enable: "nodejs_compat_populate_process_env",
+        disable: "nodejs_compat_do_not_populate_process_env",
+        default_from: Some("2025-04-01"),
+        by_date_needs: &["nodejs_compat"],
+    },
+    Change {
+        // With `nodejs_compat` from 2024-09-23: Node's globals (`Buffer`, `process`).
         enable: "nodejs_compat_v2",
         disable: "no_nodejs_compat_v2",
         default_from: Some("2024-09-23"),
@@ -95,13 +102,20 @@ mod tests {
 
     #[test]
     fn node_globals_need_nodejs_compat_and_its_date() {
-        let v2 = &CHANGES[2];
+        let v2 = CHANGES
+            .iter()
+            .find(|c| c.enable == "nodejs_compat_v2")
+            .expect("listed");
         let node = vec!["nodejs_compat".to_owned()];
         assert!(applies(v2, "2024-09-23", &node));
         assert!(!applies(v2, "2024-09-22", &node));
         assert!(!applies(v2, "2026-01-01", &[]));
         let explicit = vec!["nodejs_compat_v2".to_owned()];
         assert!(applies(v2, "2020-01-01", &explicit));
-        assert!(!applies(&CHANGES[1], "2026-01-01", &[]));
+        let compat = CHANGES
+            .iter()
+            .find(|c| c.enable == "nodejs_compat")
+            .expect("listed");
+        assert!(!applies(compat, "2026-01-01", &[]));
     }
 }

@@ -31,6 +31,8 @@ export default { fetch() {
   eq(Buffer.from("hello").indexOf("ll"), 2, "indexOf");
   eq(bufferModule.Buffer, Buffer, "bare 'buffer' specifier");
   eq(typeof globalThis.Buffer, "function", "global Buffer");
+  eq(typeof process.nextTick, "function", "global process");
+  eq(process.env.GREETING, undefined, "process.env holds no vars before 2025-04-01");
   try { b.readUInt32LE(6); failures.push("out of range read did not throw"); } catch (err) { eq(err instanceof RangeError, true, "RangeError"); }
   return Response.json(failures);
 } };"#;
@@ -44,6 +46,25 @@ async fn node_buffer_works_with_nodejs_compat() {
         (200, "[]"),
         "failed checks: {body}"
     );
+}
+
+#[tokio::test]
+async fn node_process_carries_the_text_bindings_from_2025_04_01() {
+    let source = r#"import process from "node:process";
+        import { env } from "process";
+        export default { async fetch(request, env2) {
+          const ticked = await new Promise((resolve) => process.nextTick(resolve, "ticked"));
+          return new Response(`${process.env.GREETING} ${env.GREETING} ${globalThis.process === process} ${ticked}`);
+        } };"#;
+    let mut script = util::js_dated(source, "2025-04-01", &["nodejs_compat"])
+        .script()
+        .clone();
+    script
+        .env
+        .insert("GREETING".into(), serde_json::Value::String("hi".into()));
+    let worker = kiln_runtime::Worker::new(script).expect("valid");
+    let (status, body) = util::get(&worker, "http://t/").await.expect("answers");
+    assert_eq!((status, body.as_str()), (200, "hi hi true ticked"));
 }
 
 #[tokio::test]

@@ -17,9 +17,26 @@ use crate::worker::{ModuleKind, Worker};
 
 pub const CLOUDFLARE_WORKERS: &str = "cloudflare:workers";
 pub const KILN_INTERNAL: &str = "kiln:internal";
-/// Node's `buffer` module, for workers with `nodejs_compat`.
-pub const NODE_BUFFER: &str = "node:buffer";
-const NODE_BUFFER_JS: &str = "import { nodeBuffer } from \"kiln:internal\";\nexport const { Buffer, kMaxLength, kStringMaxLength, constants, SlowBuffer, atob, btoa, Blob, File } = nodeBuffer;\nexport default nodeBuffer;\n";
+/// Node's modules Kiln has, for workers with `nodejs_compat`: (name, source). Each is also
+/// reachable without its `node:` prefix.
+const NODE_MODULES: &[(&str, &str)] = &[
+    (
+        "node:buffer",
+        "import { nodeBuffer } from \"kiln:internal\";\nexport const { Buffer, kMaxLength, kStringMaxLength, constants, SlowBuffer, atob, btoa, Blob, File } = nodeBuffer;\nexport default nodeBuffer;\n",
+    ),
+    (
+        "node:process",
+        "import { nodeProcess } from \"kiln:internal\";\nexport const { env, argv, platform, arch, version, versions, nextTick, cwd, hrtime, emitWarning, exit, uptime, memoryUsage } = nodeProcess;\nexport default nodeProcess;\n",
+    ),
+];
+
+/// The `node:` module `name` (or its bare alias) stands for, if Kiln has it.
+fn node_module(name: &str) -> Option<(&'static str, &'static str)> {
+    NODE_MODULES
+        .iter()
+        .copied()
+        .find(|(full, _)| *full == name || full.strip_prefix("node:") == Some(name))
+}
 
 /// Whether `worker` may import Node's modules (the `nodejs_compat` flags).
 fn node_compat(worker: &Worker) -> bool {
@@ -39,8 +56,8 @@ impl Resolver for WorkerResolver {
         if name == CLOUDFLARE_WORKERS || name == KILN_INTERNAL {
             return Ok(name.to_owned());
         }
-        if (name == NODE_BUFFER || name == "buffer") && node_compat(&self.worker) {
-            return Ok(NODE_BUFFER.to_owned());
+        if let Some((full, _)) = node_module(name).filter(|_| node_compat(&self.worker)) {
+            return Ok(full.to_owned());
         }
         let candidate = if name.starts_with("./") || name.starts_with("../") {
             join(base, name)
@@ -87,8 +104,11 @@ impl Loader for WorkerLoader {
             KILN_INTERNAL => {
                 return Module::declare_def::<web::InternalModule, _>(ctx.clone(), name)
             }
-            NODE_BUFFER => return load_builtin(ctx, NODE_BUFFER, NODE_BUFFER_JS),
+
             _ => {}
+        }
+        if let Some((full, source)) = node_module(name).filter(|(full, _)| *full == name) {
+            return load_builtin(ctx, full, source);
         }
         let Some(module) = self.worker.module(name) else {
             return Err(Error::new_loading_message(name, "module not found"));

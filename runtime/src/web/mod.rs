@@ -58,6 +58,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("html_rewriter/31_html_rewriter.js"),
     include_str!("compression/32_compression.js"),
     include_str!("node/40_buffer.js"),
+    include_str!("node/41_process.js"),
 );
 
 /// Source of the built-in `cloudflare:workers` module.
@@ -144,7 +145,12 @@ pub fn install_worker<'js>(
     install_dispatchers.call::<_, ()>((env.clone(), dispatchers))?;
     let idle_evict_ms = worker.script().limits.object_idle_evict_ms as f64;
     let install_compat: Function = internals.get("installCompat")?;
-    install_compat.call::<_, ()>((crate::compat::enabled(worker.script()),))?;
+    let enabled = crate::compat::enabled(worker.script());
+    if enabled.contains(&"nodejs_compat_populate_process_env") {
+        let populate: Function = internals.get("populateProcessEnv")?;
+        populate.call::<_, ()>((env.clone(),))?;
+    }
+    install_compat.call::<_, ()>((enabled,))?;
     let install_bindings: Function = internals.get("installBindings")?;
     install_bindings.call::<_, ()>((env.clone(), namespaces, idle_evict_ms))?;
 
@@ -240,6 +246,7 @@ impl ModuleDef for InternalModule {
         declare.declare("moduleData")?;
         declare.declare("env")?;
         declare.declare("nodeBuffer")?;
+        declare.declare("nodeProcess")?;
         Ok(())
     }
 
@@ -250,8 +257,11 @@ impl ModuleDef for InternalModule {
             (data.env.clone(), data.internals.clone())
         };
         exports.export("env", env.restore(ctx)?)?;
-        let node_buffer: rquickjs::Value = internals.restore(ctx)?.get("nodeBuffer")?;
+        let internals = internals.restore(ctx)?;
+        let node_buffer: rquickjs::Value = internals.get("nodeBuffer")?;
         exports.export("nodeBuffer", node_buffer)?;
+        let node_process: rquickjs::Value = internals.get("nodeProcess")?;
+        exports.export("nodeProcess", node_process)?;
         Ok(())
     }
 }

@@ -261,6 +261,7 @@ const nodeBuffer = {
 // With `nodejs_compat`, Buffer is also a global (installCompat calls this).
 function installNodeGlobals() {
   Object.defineProperty(globalThis, "Buffer", { value: Buffer, writable: true, configurable: true, enumerable: false });
+  installProcessGlobal();
 }
 
 export { nodeBuffer };
