@@ -68,6 +68,39 @@ async fn node_process_carries_the_text_bindings_from_2025_04_01() {
 }
 
 #[tokio::test]
+async fn node_events_emits_in_order_and_once() {
+    let source = r#"import EventEmitter, { once } from "node:events";
+        import { EventEmitter as Named } from "events";
+        export default { async fetch() {
+          const seen = [];
+          class Bus extends EventEmitter {}
+          const bus = new Bus();
+          bus.on("x", (v) => seen.push(`a${v}`));
+          bus.prependListener("x", (v) => seen.push(`p${v}`));
+          bus.once("x", (v) => seen.push(`o${v}`));
+          bus.emit("x", 1);
+          bus.emit("x", 2);
+          let unhandled = "none";
+          try { bus.emit("error", new TypeError("bad")); } catch (err) { unhandled = err.message; }
+          const later = once(bus, "ready");
+          bus.emit("ready", 7);
+          const [value] = await later;
+          function Old() { EventEmitter.call(this); }
+          Object.setPrototypeOf(Old.prototype, EventEmitter.prototype);
+          const old = new Old();
+          old.on("y", (v) => seen.push(`y${v}`));
+          old.emit("y", 3);
+          return new Response(`${seen.join(",")} ${bus.listenerCount("x")} ${unhandled} ${value} ${Named === EventEmitter}`);
+        } };"#;
+    let worker = util::js_dated(source, "2025-01-01", &["nodejs_compat"]);
+    let (status, body) = util::get(&worker, "http://t/").await.expect("answers");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "p1,a1,o1,p2,a2,y3 2 bad 7 true")
+    );
+}
+
+#[tokio::test]
 async fn without_nodejs_compat_there_is_no_node_buffer() {
     let worker = util::js_dated(BUFFER_SUITE, "2025-01-01", &[]);
     let err = util::get(&worker, "http://t/")

@@ -25,6 +25,10 @@ const NODE_MODULES: &[(&str, &str)] = &[
         "import { nodeBuffer } from \"kiln:internal\";\nexport const { Buffer, kMaxLength, kStringMaxLength, constants, SlowBuffer, atob, btoa, Blob, File } = nodeBuffer;\nexport default nodeBuffer;\n",
     ),
     (
+        "node:events",
+        "import { nodeEvents } from \"kiln:internal\";\nexport const { EventEmitter, errorMonitor, once } = nodeEvents;\nexport default nodeEvents.EventEmitter;\n",
+    ),
+    (
         "node:process",
         "import { nodeProcess } from \"kiln:internal\";\nexport const { env, argv, platform, arch, version, versions, nextTick, cwd, hrtime, emitWarning, exit, uptime, memoryUsage } = nodeProcess;\nexport default nodeProcess;\n",
     ),

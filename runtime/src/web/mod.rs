@@ -59,6 +59,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("compression/32_compression.js"),
     include_str!("node/40_buffer.js"),
     include_str!("node/41_process.js"),
+    include_str!("node/42_events.js"),
 );
 
 /// Source of the built-in `cloudflare:workers` module.
@@ -247,6 +248,7 @@ impl ModuleDef for InternalModule {
         declare.declare("env")?;
         declare.declare("nodeBuffer")?;
         declare.declare("nodeProcess")?;
+        declare.declare("nodeEvents")?;
         Ok(())
     }
 
@@ -262,6 +264,8 @@ impl ModuleDef for InternalModule {
         exports.export("nodeBuffer", node_buffer)?;
         let node_process: rquickjs::Value = internals.get("nodeProcess")?;
         exports.export("nodeProcess", node_process)?;
+        let node_events: rquickjs::Value = internals.get("nodeEvents")?;
+        exports.export("nodeEvents", node_events)?;
         Ok(())
     }
 }
