@@ -35,15 +35,20 @@ async function handle(request) {
 }
 "#;
 
-#[tokio::test]
-async fn fetch_listeners_answer_with_bindings_as_globals() {
+/// SCRIPT as a worker with the var GREETING = "hello".
+fn script_worker() -> std::sync::Arc<kiln_runtime::Worker> {
     let mut env = serde_json::Map::new();
     env.insert("GREETING".into(), serde_json::Value::String("hello".into()));
-    let worker = util::worker_with(
+    util::worker_with(
         &[("worker.js", ModuleKind::EsModule, SCRIPT)],
         kiln_runtime::WorkerLimits::default(),
         env,
-    );
+    )
+}
+
+#[tokio::test]
+async fn fetch_listeners_answer_with_bindings_as_globals() {
+    let worker = script_worker();
     assert_eq!(
         worker.format(),
         kiln_runtime::script_format::ScriptFormat::ServiceWorker
@@ -66,13 +71,7 @@ async fn fetch_listeners_answer_with_bindings_as_globals() {
 
 #[tokio::test]
 async fn a_listener_that_never_responds_or_throws_is_an_error() {
-    let mut env = serde_json::Map::new();
-    env.insert("GREETING".into(), serde_json::Value::String("hello".into()));
-    let worker = util::worker_with(
-        &[("worker.js", ModuleKind::EsModule, SCRIPT)],
-        kiln_runtime::WorkerLimits::default(),
-        env,
-    );
+    let worker = script_worker();
     let err = util::get(&worker, "http://t/none")
         .await
         .expect_err("no response");

@@ -22,25 +22,24 @@ function codecStream(decompress, format, name) {
   });
 }
 
-class CompressionStream {
+// What both classes are: a readable and a writable side over one codec.
+class CodecStream {
   #stream;
-  constructor(format) {
-    if (arguments.length === 0) throw new TypeError("Failed to construct 'CompressionStream': 1 argument required, but only 0 present.");
-    this.#stream = codecStream(false, format, "CompressionStream");
+  constructor(decompress, format, name, argumentCount) {
+    if (argumentCount === 0) throw new TypeError(`Failed to construct '${name}': 1 argument required, but only 0 present.`);
+    this.#stream = codecStream(decompress, format, name);
   }
   get readable() { return this.#stream.readable; }
   get writable() { return this.#stream.writable; }
+}
+
+class CompressionStream extends CodecStream {
+  constructor(format) { super(false, format, "CompressionStream", arguments.length); }
   get [Symbol.toStringTag]() { return "CompressionStream"; }
 }
 
-class DecompressionStream {
-  #stream;
-  constructor(format) {
-    if (arguments.length === 0) throw new TypeError("Failed to construct 'DecompressionStream': 1 argument required, but only 0 present.");
-    this.#stream = codecStream(true, format, "DecompressionStream");
-  }
-  get readable() { return this.#stream.readable; }
-  get writable() { return this.#stream.writable; }
+class DecompressionStream extends CodecStream {
+  constructor(format) { super(true, format, "DecompressionStream", arguments.length); }
   get [Symbol.toStringTag]() { return "DecompressionStream"; }
 }
 
