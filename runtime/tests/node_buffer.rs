@@ -101,6 +101,38 @@ async fn node_events_emits_in_order_and_once() {
 }
 
 #[tokio::test]
+async fn node_crypto_hashes_and_hmacs_as_node_does() {
+    let source = r#"import { createHash, createHmac, randomBytes, timingSafeEqual, randomUUID } from "node:crypto";
+        import crypto from "crypto";
+        export default { fetch() {
+          const out = [
+            createHash("sha256").update("abc").digest("hex"),
+            createHash("md5").update("a").update("bc").digest("base64"),
+            createHmac("sha256", "key").update("The quick brown fox jumps over the lazy dog").digest("hex"),
+            randomBytes(16).length,
+            timingSafeEqual(Buffer.from("x"), Buffer.from("x")),
+            typeof randomUUID(),
+            crypto.createHash("sha1").update("").digest("hex"),
+          ];
+          return new Response(out.join(" "));
+        } };"#;
+    let worker = util::js_dated(source, "2025-01-01", &["nodejs_compat"]);
+    let (status, body) = util::get(&worker, "http://t/").await.expect("answers");
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            200,
+            concat!(
+                "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad ",
+                "kAFQmDzST7DWlj99KOF/cg== ",
+                "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8 ",
+                "16 true string da39a3ee5e6b4b0d3255bfef95601890afd80709"
+            )
+        )
+    );
+}
+
+#[tokio::test]
 async fn without_nodejs_compat_there_is_no_node_buffer() {
     let worker = util::js_dated(BUFFER_SUITE, "2025-01-01", &[]);
     let err = util::get(&worker, "http://t/")

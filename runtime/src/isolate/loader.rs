@@ -25,6 +25,10 @@ const NODE_MODULES: &[(&str, &str)] = &[
         "import { nodeBuffer } from \"kiln:internal\";\nexport const { Buffer, kMaxLength, kStringMaxLength, constants, SlowBuffer, atob, btoa, Blob, File } = nodeBuffer;\nexport default nodeBuffer;\n",
     ),
     (
+        "node:crypto",
+        "import { nodeCrypto } from \"kiln:internal\";\nexport const { createHash, createHmac, Hash, Hmac, randomBytes, randomInt, randomUUID, getRandomValues, timingSafeEqual, getHashes, webcrypto, subtle } = nodeCrypto;\nexport default nodeCrypto;\n",
+    ),
+    (
         "node:events",
         "import { nodeEvents } from \"kiln:internal\";\nexport const { EventEmitter, errorMonitor, once } = nodeEvents;\nexport default nodeEvents.EventEmitter;\n",
     ),

@@ -60,6 +60,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("node/40_buffer.js"),
     include_str!("node/41_process.js"),
     include_str!("node/42_events.js"),
+    include_str!("node/43_crypto.js"),
 );
 
 /// Source of the built-in `cloudflare:workers` module.
@@ -249,6 +250,7 @@ impl ModuleDef for InternalModule {
         declare.declare("nodeBuffer")?;
         declare.declare("nodeProcess")?;
         declare.declare("nodeEvents")?;
+        declare.declare("nodeCrypto")?;
         Ok(())
     }
 
@@ -266,6 +268,8 @@ impl ModuleDef for InternalModule {
         exports.export("nodeProcess", node_process)?;
         let node_events: rquickjs::Value = internals.get("nodeEvents")?;
         exports.export("nodeEvents", node_events)?;
+        let node_crypto: rquickjs::Value = internals.get("nodeCrypto")?;
+        exports.export("nodeCrypto", node_crypto)?;
         Ok(())
     }
 }
