@@ -29,6 +29,10 @@ const NODE_MODULES: &[(&str, &str)] = &[
         "import { nodeCrypto } from \"kiln:internal\";\nexport const { createHash, createHmac, Hash, Hmac, randomBytes, randomInt, randomUUID, getRandomValues, timingSafeEqual, getHashes, webcrypto, subtle } = nodeCrypto;\nexport default nodeCrypto;\n",
     ),
     (
+        "node:util",
+        "import { nodeUtil } from \"kiln:internal\";\nexport const { promisify, callbackify, inherits, deprecate, format, inspect, isArray, isDeepStrictEqual, types, TextEncoder, TextDecoder } = nodeUtil;\nexport default nodeUtil;\n",
+    ),
+    (
         "node:events",
         "import { nodeEvents } from \"kiln:internal\";\nexport const { EventEmitter, errorMonitor, once } = nodeEvents;\nexport default nodeEvents.EventEmitter;\n",
     ),

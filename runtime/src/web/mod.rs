@@ -61,6 +61,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("node/41_process.js"),
     include_str!("node/42_events.js"),
     include_str!("node/43_crypto.js"),
+    include_str!("node/44_util.js"),
 );
 
 /// Source of the built-in `cloudflare:workers` module.
@@ -251,6 +252,7 @@ impl ModuleDef for InternalModule {
         declare.declare("nodeProcess")?;
         declare.declare("nodeEvents")?;
         declare.declare("nodeCrypto")?;
+        declare.declare("nodeUtil")?;
         Ok(())
     }
 
@@ -270,6 +272,8 @@ impl ModuleDef for InternalModule {
         exports.export("nodeEvents", node_events)?;
         let node_crypto: rquickjs::Value = internals.get("nodeCrypto")?;
         exports.export("nodeCrypto", node_crypto)?;
+        let node_util: rquickjs::Value = internals.get("nodeUtil")?;
+        exports.export("nodeUtil", node_util)?;
         Ok(())
     }
 }

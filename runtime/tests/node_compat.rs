@@ -1,4 +1,5 @@
-//! `node:buffer` and the global `Buffer` under the `nodejs_compat` flags, as on Cloudflare.
+//! Node.js APIs under the `nodejs_compat` flags, as on Cloudflare: `node:buffer`, `node:process`,
+//! `node:events`, `node:crypto`, `node:util`, and the globals of `nodejs_compat_v2`.
 
 mod util;
 
@@ -129,6 +130,29 @@ async fn node_crypto_hashes_and_hmacs_as_node_does() {
                 "16 true string da39a3ee5e6b4b0d3255bfef95601890afd80709"
             )
         )
+    );
+}
+
+#[tokio::test]
+async fn node_util_promisifies_and_formats() {
+    let source = r#"import { promisify, inherits, format, types } from "node:util";
+        import util from "util";
+        export default { async fetch() {
+          const later = promisify((a, b, cb) => queueMicrotask(() => cb(null, a + b)));
+          const failing = promisify((cb) => cb(new RangeError("no")));
+          let failed = "";
+          try { await failing(); } catch (err) { failed = err.name; }
+          function A() {} function B() {}
+          inherits(B, A);
+          const out = [await later(2, 3), failed, new B() instanceof A, B.super_ === A,
+            format("%s=%d", "x", 42), types.isPromise(Promise.resolve()), util.promisify === promisify];
+          return new Response(out.join(" "));
+        } };"#;
+    let worker = util::js_dated(source, "2025-01-01", &["nodejs_compat"]);
+    let (status, body) = util::get(&worker, "http://t/").await.expect("answers");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "5 RangeError true true x=42 true true")
     );
 }
 
