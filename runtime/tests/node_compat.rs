@@ -3,6 +3,12 @@
 
 mod util;
 
+/// What a `nodejs_compat` worker of `source` answers to `GET /`.
+async fn node_answer(source: &str) -> (u16, String) {
+    let worker = util::js_dated(source, "2025-01-01", &["nodejs_compat"]);
+    util::get(&worker, "http://t/").await.expect("answers")
+}
+
 const BUFFER_SUITE: &str = r#"import { Buffer } from "node:buffer";
 import * as bufferModule from "buffer";
 export default { fetch() {
@@ -40,8 +46,7 @@ export default { fetch() {
 
 #[tokio::test]
 async fn node_buffer_works_with_nodejs_compat() {
-    let worker = util::js_dated(BUFFER_SUITE, "2025-01-01", &["nodejs_compat"]);
-    let (status, body) = util::get(&worker, "http://t/").await.expect("answers");
+    let (status, body) = node_answer(BUFFER_SUITE).await;
     assert_eq!(
         (status, body.as_str()),
         (200, "[]"),
@@ -93,8 +98,7 @@ async fn node_events_emits_in_order_and_once() {
           old.emit("y", 3);
           return new Response(`${seen.join(",")} ${bus.listenerCount("x")} ${unhandled} ${value} ${Named === EventEmitter}`);
         } };"#;
-    let worker = util::js_dated(source, "2025-01-01", &["nodejs_compat"]);
-    let (status, body) = util::get(&worker, "http://t/").await.expect("answers");
+    let (status, body) = node_answer(source).await;
     assert_eq!(
         (status, body.as_str()),
         (200, "p1,a1,o1,p2,a2,y3 2 bad 7 true")
@@ -117,8 +121,7 @@ async fn node_crypto_hashes_and_hmacs_as_node_does() {
           ];
           return new Response(out.join(" "));
         } };"#;
-    let worker = util::js_dated(source, "2025-01-01", &["nodejs_compat"]);
-    let (status, body) = util::get(&worker, "http://t/").await.expect("answers");
+    let (status, body) = node_answer(source).await;
     assert_eq!(
         (status, body.as_str()),
         (
@@ -148,8 +151,7 @@ async fn node_util_promisifies_and_formats() {
             format("%s=%d", "x", 42), types.isPromise(Promise.resolve()), util.promisify === promisify];
           return new Response(out.join(" "));
         } };"#;
-    let worker = util::js_dated(source, "2025-01-01", &["nodejs_compat"]);
-    let (status, body) = util::get(&worker, "http://t/").await.expect("answers");
+    let (status, body) = node_answer(source).await;
     assert_eq!(
         (status, body.as_str()),
         (200, "5 RangeError true true x=42 true true")
