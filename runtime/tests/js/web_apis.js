@@ -96,6 +96,7 @@ export const tests = {
     eq(throws(() => atob("*"), DOMException, "atob").name, "InvalidCharacterError");
     eq(new DOMException("m", "URLMismatchError").code, 21);
     eq(DOMException.URL_MISMATCH_ERR, 21); eq(DOMException.DOMSTRING_SIZE_ERR, 2);
+    eq(typeof reportError, "function"); eq(typeof self, "object"); eq(self, globalThis);
     eq(new DOMException("m", "DataCloneError").DATA_CLONE_ERR, 25);
   },
   async crypto() {

@@ -178,6 +178,6 @@ class AbortController {
 
 function abortSignal(signal, reason) { signal[kAbort](reason); }
 
-for (const [name, value] of Object.entries({ DOMException, Event, CustomEvent, EventTarget, AbortSignal, AbortController })) {
+for (const [name, value] of Object.entries({ DOMException, Event, CustomEvent, EventTarget, AbortSignal, AbortController, reportError })) {
   Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
 }
