@@ -99,3 +99,30 @@ async fn a_module_worker_is_never_run_as_a_script() {
     let (status, body) = util::get(&worker, "http://t/").await.expect("answers");
     assert_eq!((status, body.as_str()), (200, "function"));
 }
+
+#[tokio::test]
+async fn scheduled_listeners_get_the_cron_and_time() {
+    let worker = util::js(
+        r#"let seen = "none";
+        addEventListener("scheduled", (event) => {
+          event.waitUntil(Promise.resolve());
+          seen = `${event.type} ${event.cron} ${event.scheduledTime}`;
+        });
+        addEventListener("fetch", (event) => event.respondWith(new Response(seen)));"#,
+    );
+    // One thread, so the fetch reaches the isolate the scheduled event ran in.
+    let pool = kiln_runtime::Runtime::new(kiln_runtime::RuntimeOptions {
+        threads: 1,
+        ..kiln_runtime::RuntimeOptions::default()
+    });
+    pool.scheduled(&worker, "*/5 * * * *".into(), 1_700_000_000_000.0)
+        .await
+        .expect("the scheduled event runs");
+    let (status, body) = util::get_on(&pool, &worker, "http://t/")
+        .await
+        .expect("answers");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "scheduled */5 * * * * 1700000000000")
+    );
+}
