@@ -10,9 +10,9 @@ use rquickjs::{ArrayBuffer, Ctx, Exception, Object, Result, TypedArray, Value};
 use super::{DYNAMIC_CODE_BYTES_MAX, DYNAMIC_ENV_BYTES_MAX};
 use crate::isolate;
 use crate::kv::KvBinding;
-use crate::object::ops::throw_call_error;
+use crate::service::ops::{call_entrypoint, fetch_entrypoint, Reached};
 use crate::service::ServiceBinding;
-use crate::web::fetch::{request_from_js, FetchResult};
+use crate::web::fetch::FetchResult;
 use crate::worker::{ModuleKind, ModuleSource, Outbound, Worker, WorkerLimits, WorkerScript};
 
 pub fn register(_ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
@@ -225,6 +225,22 @@ fn dynamic_worker(ctx: &Ctx<'_>, handle: &str) -> Result<(Arc<Worker>, crate::Ru
     Ok((worker, runtime))
 }
 
+/// The entrypoint of the Dynamic Worker behind `handle`.
+fn dynamic_target(
+    ctx: &Ctx<'_>,
+    handle: &str,
+    entrypoint: Option<String>,
+    props: Option<String>,
+) -> Result<Reached> {
+    let (worker, runtime) = dynamic_worker(ctx, handle)?;
+    Ok(Reached {
+        worker,
+        runtime,
+        entrypoint,
+        props,
+    })
+}
+
 /// `fetch()` on a Dynamic Worker's entrypoint; `request` is `[method, url, headers, body]`.
 fn op_loader_fetch<'js>(
     ctx: Ctx<'js>,
@@ -233,16 +249,9 @@ fn op_loader_fetch<'js>(
     props: Option<String>,
     request: rquickjs::Array<'js>,
 ) -> Result<Promised<impl std::future::Future<Output = Result<FetchResult>> + 'js>> {
-    isolate::data(&ctx)?.count_subrequest(&ctx)?;
-    let (http_request, url) = request_from_js(&ctx, &request)?;
-    let (worker, runtime) = dynamic_worker(&ctx, &handle)?;
-    Ok(Promised(async move {
-        let response = runtime
-            .fetch_with_props(&worker, http_request, entrypoint, props)
-            .await
-            .map_err(|err| throw_call_error(&ctx, err))?;
-        Ok(FetchResult::from_response(response, url))
-    }))
+    fetch_entrypoint(ctx, request, move |ctx| {
+        dynamic_target(ctx, &handle, entrypoint, props)
+    })
 }
 
 /// JS RPC on a Dynamic Worker's entrypoint.
@@ -254,12 +263,7 @@ fn op_loader_call<'js>(
     method: String,
     args: String,
 ) -> Result<Promised<impl std::future::Future<Output = Result<String>> + 'js>> {
-    isolate::data(&ctx)?.count_subrequest(&ctx)?;
-    let (worker, runtime) = dynamic_worker(&ctx, &handle)?;
-    Ok(Promised(async move {
-        runtime
-            .entrypoint_call(&worker, entrypoint, props, method, args)
-            .await
-            .map_err(|err| throw_call_error(&ctx, err))
-    }))
+    call_entrypoint(ctx, method, args, move |ctx| {
+        dynamic_target(ctx, &handle, entrypoint, props)
+    })
 }

@@ -42,22 +42,80 @@ fn resolve(ctx: &Ctx<'_>, index: u32) -> Result<(ServiceBinding, Arc<Worker>, cr
     Ok((binding, worker, runtime))
 }
 
+/// Another worker's entrypoint (or this worker's own), as a call to it has found it.
+pub(crate) struct Reached {
+    pub worker: Arc<Worker>,
+    pub runtime: crate::Runtime,
+    pub entrypoint: Option<String>,
+    pub props: Option<String>,
+}
+
+/// `fetch()` to an entrypoint, for service bindings, `ctx.exports` and Dynamic Workers alike:
+/// counts the subrequest, reads `request` (`[method, url, headers, body]`), then asks `reach`
+/// which entrypoint it goes to.
+pub(crate) fn fetch_entrypoint<'js>(
+    ctx: Ctx<'js>,
+    request: rquickjs::Array<'js>,
+    reach: impl FnOnce(&Ctx<'js>) -> Result<Reached>,
+) -> Result<Promised<impl std::future::Future<Output = Result<FetchResult>> + 'js>> {
+    isolate::data(&ctx)?.count_subrequest(&ctx)?;
+    let (http_request, url) = request_from_js(&ctx, &request)?;
+    let Reached {
+        worker,
+        runtime,
+        entrypoint,
+        props,
+    } = reach(&ctx)?;
+    Ok(Promised(async move {
+        let response = runtime
+            .fetch_with_props(&worker, http_request, entrypoint, props)
+            .await
+            .map_err(|err| throw_call_error(&ctx, err))?;
+        Ok(FetchResult::from_response(response, url))
+    }))
+}
+
+/// JS RPC to an entrypoint (`args` and the result are serialized values), for the same
+/// callers as [`fetch_entrypoint`].
+pub(crate) fn call_entrypoint<'js>(
+    ctx: Ctx<'js>,
+    method: String,
+    args: String,
+    reach: impl FnOnce(&Ctx<'js>) -> Result<Reached>,
+) -> Result<Promised<impl std::future::Future<Output = Result<String>> + 'js>> {
+    isolate::data(&ctx)?.count_subrequest(&ctx)?;
+    let Reached {
+        worker,
+        runtime,
+        entrypoint,
+        props,
+    } = reach(&ctx)?;
+    Ok(Promised(async move {
+        runtime
+            .entrypoint_call(&worker, entrypoint, props, method, args)
+            .await
+            .map_err(|err| throw_call_error(&ctx, err))
+    }))
+}
+
+/// The entrypoint service binding `index` reaches.
+fn binding_target(ctx: &Ctx<'_>, index: u32) -> Result<Reached> {
+    let (binding, worker, runtime) = resolve(ctx, index)?;
+    Ok(Reached {
+        worker,
+        runtime,
+        entrypoint: binding.entrypoint,
+        props: binding.props,
+    })
+}
+
 /// `env.SVC.fetch()`: `request` is `[method, url, headers, body]`.
 fn op_service_fetch<'js>(
     ctx: Ctx<'js>,
     index: u32,
     request: rquickjs::Array<'js>,
 ) -> Result<Promised<impl std::future::Future<Output = Result<FetchResult>> + 'js>> {
-    isolate::data(&ctx)?.count_subrequest(&ctx)?;
-    let (request, url) = request_from_js(&ctx, &request)?;
-    let (binding, worker, runtime) = resolve(&ctx, index)?;
-    Ok(Promised(async move {
-        let response = runtime
-            .fetch_with_props(&worker, request, binding.entrypoint, binding.props)
-            .await
-            .map_err(|err| throw_call_error(&ctx, err))?;
-        Ok(FetchResult::from_response(response, url))
-    }))
+    fetch_entrypoint(ctx, request, move |ctx| binding_target(ctx, index))
 }
 
 /// `env.SVC.method(...args)`: `args` and the result are serialized values.
@@ -67,20 +125,18 @@ fn op_service_call<'js>(
     method: String,
     args: String,
 ) -> Result<Promised<impl std::future::Future<Output = Result<String>> + 'js>> {
-    isolate::data(&ctx)?.count_subrequest(&ctx)?;
-    let (binding, worker, runtime) = resolve(&ctx, index)?;
-    Ok(Promised(async move {
-        runtime
-            .entrypoint_call(&worker, binding.entrypoint, binding.props, method, args)
-            .await
-            .map_err(|err| throw_call_error(&ctx, err))
-    }))
+    call_entrypoint(ctx, method, args, move |ctx| binding_target(ctx, index))
 }
 
-/// This worker itself, as `ctx.exports` reaches it.
-fn own(ctx: &Ctx<'_>) -> Result<(Arc<Worker>, crate::Runtime)> {
+/// This worker's own entrypoint, as `ctx.exports` reaches it.
+fn own(ctx: &Ctx<'_>, entrypoint: Option<String>, props: Option<String>) -> Result<Reached> {
     let data = isolate::data(ctx)?;
-    Ok((Arc::clone(&data.worker), data.services.runtime.clone()))
+    Ok(Reached {
+        worker: Arc::clone(&data.worker),
+        runtime: data.services.runtime.clone(),
+        entrypoint,
+        props,
+    })
 }
 
 /// `ctx.exports.X.fetch()`: `request` is `[method, url, headers, body]`.
@@ -90,16 +146,7 @@ fn op_self_fetch<'js>(
     props: Option<String>,
     request: rquickjs::Array<'js>,
 ) -> Result<Promised<impl std::future::Future<Output = Result<FetchResult>> + 'js>> {
-    isolate::data(&ctx)?.count_subrequest(&ctx)?;
-    let (http_request, url) = request_from_js(&ctx, &request)?;
-    let (worker, runtime) = own(&ctx)?;
-    Ok(Promised(async move {
-        let response = runtime
-            .fetch_with_props(&worker, http_request, entrypoint, props)
-            .await
-            .map_err(|err| throw_call_error(&ctx, err))?;
-        Ok(FetchResult::from_response(response, url))
-    }))
+    fetch_entrypoint(ctx, request, move |ctx| own(ctx, entrypoint, props))
 }
 
 /// `ctx.exports.X.method(...args)`.
@@ -110,12 +157,5 @@ fn op_self_call<'js>(
     method: String,
     args: String,
 ) -> Result<Promised<impl std::future::Future<Output = Result<String>> + 'js>> {
-    isolate::data(&ctx)?.count_subrequest(&ctx)?;
-    let (worker, runtime) = own(&ctx)?;
-    Ok(Promised(async move {
-        runtime
-            .entrypoint_call(&worker, entrypoint, props, method, args)
-            .await
-            .map_err(|err| throw_call_error(&ctx, err))
-    }))
+    call_entrypoint(ctx, method, args, move |ctx| own(ctx, entrypoint, props))
 }
