@@ -4,8 +4,10 @@
 //! Guarantees:
 //! - [`Store::commit`] resolves `Ok` only after the batch's log record is fsynced and the batch
 //!   is applied to sled, so a read after the commit sees it and kill -9 cannot lose it.
-//! - Batches are applied in log order; each shard tree records the last log index applied in
-//!   the same atomic sled batch, and [`Store::open`] replays only records past it.
+//! - Batches are applied to sled in log order, key by key (sled's atomic batches cost a write
+//!   and sync of its own log each). The log holds every record since the last checkpoint (a
+//!   full sync of sled), and [`Store::open`] replays all of them and checkpoints, so a batch a
+//!   crash left half applied is whole again before anything reads it.
 //! - Namespace keys are created once and made durable before they are returned.
 
 use std::collections::HashMap;
@@ -89,7 +91,7 @@ impl Store {
                     .map(ShardTree::new)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let (wal, records) = Wal::open(&options.dir.join("wal.log"))?;
+        let (mut wal, records) = Wal::open(&options.dir.join("wal.log"))?;
         let mut next_index = 1;
         for tree in &shards {
             next_index = next_index.max(tree.last_applied()? + 1);
@@ -105,13 +107,14 @@ impl Store {
                 continue;
             };
             next_index = next_index.max(record.index + 1);
-            if record.index > tree.last_applied()? {
-                tree.apply(record.index, &batch, None)?;
-                replayed += 1;
-            }
+            tree.apply_replayable(record.index, &batch)?;
+            replayed += 1;
         }
         if replayed > 0 {
             tracing::info!(replayed, "replayed committed batches from the log");
+            db.flush()?;
+            sync_tree(&options.dir.join("objects"))?;
+            wal.truncate()?;
         }
         let namespace_keys = read_namespace_keys(&options.dir)?;
         let (queue, receiver) = sync_channel(COMMIT_QUEUE_MAX);
@@ -318,7 +321,7 @@ impl Committer {
         for (offset, (batch, done)) in group.drain(..).enumerate() {
             let index = first_index + offset as u64;
             let result = match shard_tree(&inner.shards, &batch.object_id) {
-                Some(tree) => tree.apply(index, &batch, None),
+                Some(tree) => tree.apply_replayable(index, &batch),
                 None => Err(Error::InvalidId(batch.object_id.len())),
             };
             match result {

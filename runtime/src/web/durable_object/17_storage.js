@@ -10,6 +10,8 @@ const STORAGE_KEY_BYTES_MAX = 2048;
 const STORAGE_VALUE_BYTES_MAX = 128 * 1024;
 const STORAGE_CACHE_ENTRIES_MAX = 10000;
 const kilnSetTimeout = globalThis.setTimeout;
+// A later turn of the event loop, after this turn's microtasks, without a timer's millisecond.
+const nextTurn = (callback) => ops.op_timers_defer(callback);
 
 // Storages with writes not yet durable, for the isolate-wide output gate of subrequests.
 const undurableStorages = new Set();
@@ -353,7 +355,7 @@ class DurableObjectStorage {
     undurableStorages.add(this);
     if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    kilnSetTimeout(() => this.flush(), 0);
+    nextTurn(() => this.flush());
   }
 
   // Commits the write buffer as one batch.

@@ -129,10 +129,10 @@ class Actor {
     if (this.releaseScheduled || this.waiting.length === 0) return;
     if (this.gateLocks > 0 || this.storageOps > 0) return;
     this.releaseScheduled = true;
-    kilnSetTimeout(() => {
+    nextTurn(() => {
       this.releaseScheduled = false;
       this.releaseNext();
-    }, 0);
+    });
   }
 
   releaseNext() {
@@ -172,7 +172,8 @@ class Actor {
     await this.state.storage.waitDurable();
     // A turn that wrote nothing proved no ownership by committing: in a cluster the node must
     // still hold the shard's leader lease, so a cut-off former owner stops answering.
-    await ops.op_storage_read_fence(this.idHex);
+    const fence = ops.op_storage_read_fence(this.idHex);
+    if (fence !== undefined) await fence;
     if (this.broken) throw this.broken;
   }
 }

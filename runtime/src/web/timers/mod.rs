@@ -18,6 +18,7 @@ use crate::limits::TIMERS_PER_ISOLATE_MAX;
 pub fn register(_ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
     ops.set("op_timers_set", Func::from(op_timers_set))?;
     ops.set("op_timers_clear", Func::from(op_timers_clear))?;
+    ops.set("op_timers_defer", Func::from(op_timers_defer))?;
     ops.set("op_timers_now", Func::from(op_timers_now))?;
     ops.set("op_timers_time_origin", Func::from(op_timers_time_origin))?;
     Ok(())
@@ -95,6 +96,25 @@ fn op_timers_set<'js>(
         }
     });
     Ok(id)
+}
+
+/// Calls `callback` in a later turn of the isolate's event loop, once the microtasks queued
+/// now have run, without a timer: tokio's timers round up to a whole millisecond, and each costs
+/// a task, a wheel entry and a cancellation handle. Kiln's own machinery uses it (the end of a
+/// Durable Object's turn, its mailbox); a worker's `setTimeout(f, 0)` keeps timer semantics.
+fn op_timers_defer<'js>(ctx: Ctx<'js>, callback: Function<'js>) {
+    let callback = Persistent::save(&ctx, callback);
+    let task_ctx = ctx.clone();
+    ctx.spawn(async move {
+        let Ok(function) = callback.restore(&task_ctx) else {
+            return;
+        };
+        super::run_microtasks(&task_ctx);
+        if let Err(err) = function.call::<_, ()>(()) {
+            let text = super::describe_error(&task_ctx, err);
+            tracing::error!(target: "kiln::worker", worker = %worker_name(&task_ctx), "Uncaught {text}");
+        }
+    });
 }
 
 fn op_timers_clear(ctx: Ctx<'_>, id: u32) -> Result<()> {
