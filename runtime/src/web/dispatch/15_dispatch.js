@@ -61,14 +61,14 @@ function responseForRust(response, waitUntil) {
 const inflight = new Map();
 
 async function dispatchFetch(exports, env, entrypoint, id, [method, url, headerList, bodyId, urlIsHref, cfJson], props) {
-  const controller = new AbortController();
-  inflight.set(id, controller);
+  const abort = new LazyAbort();
+  inflight.set(id, abort);
   const ctx = new ExecutionContext(props ? JSON.parse(props) : undefined, exports);
   try {
     const handler = serviceWorkerHandler(exports, entrypoint, ctx, "fetch") ?? handlerFor(exports, entrypoint, env, ctx, "fetch");
     if (!handler) throw new Error(`Handler does not export a fetch() function.`);
     const cf = typeof cfJson === "string" ? JSON.parse(cfJson) : undefined;
-    const request = incomingRequest(method, url, headerList, bodyId, cf, controller.signal, urlIsHref);
+    const request = incomingRequest(method, url, headerList, bodyId, cf, abort, urlIsHref);
     const response = await handler(request);
     if (!(response instanceof Response)) {
       throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
@@ -85,8 +85,8 @@ async function dispatchFetch(exports, env, entrypoint, id, [method, url, headerL
 
 // The client went away: abort the request's signal.
 function abortRequest(id) {
-  const controller = inflight.get(id);
-  if (controller) controller.abort(new DOMException("The client disconnected.", "AbortError"));
+  const abort = inflight.get(id);
+  if (abort) abort.abort(new DOMException("The client disconnected.", "AbortError"));
 }
 
 async function dispatchScheduled(exports, env, scheduledTime, cron) {

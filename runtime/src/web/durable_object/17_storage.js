@@ -16,9 +16,11 @@ const nextTurn = (callback) => ops.op_timers_defer(callback);
 // Storages with writes not yet durable, for the isolate-wide output gate of subrequests.
 const undurableStorages = new Set();
 
-async function waitForOutputGates() {
-  if (undurableStorages.size === 0) return;
-  await Promise.all([...undurableStorages].map((storage) => storage.waitDurable()));
+// Returns undefined, not a promise, when no write is pending (the common case): `await` of a
+// non-promise is cheaper than of an async function's result.
+function waitForOutputGates() {
+  if (undurableStorages.size === 0) return undefined;
+  return Promise.all([...undurableStorages].map((storage) => storage.waitDurable()));
 }
 
 // Code point order, which is UTF-8 byte order (UTF-16 order differs around surrogates).
@@ -81,28 +83,25 @@ function alarmTime(time) {
   return Math.max(0, Math.floor(ms));
 }
 
-// Turns an async-looking method body into a promise that holds the actor's input gate until it
-// settles, so no other event starts while a storage operation is outstanding.
-// `allowConcurrency: true` leaves the gate open, as on Cloudflare.
+// Turns a storage method's body (synchronous: reads come from the cache or Rust, writes go to
+// the buffer) into a promise, holding the actor's input gate until the microtasks it queued
+// have run, so the code awaiting it continues before any other event starts. Queued events
+// are let in on a later turn (Actor.maybeRelease). `allowConcurrency: true` leaves the gate
+// open, as on Cloudflare.
 function storageOp(actor, work, options = undefined) {
-  if (options?.allowConcurrency) {
-    try {
-      return Promise.resolve(work());
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-  actor.storageOps++;
   let result;
   try {
     result = Promise.resolve(work());
   } catch (err) {
     result = Promise.reject(err);
   }
-  return result.finally(() => {
+  if (options?.allowConcurrency) return result;
+  actor.storageOps++;
+  queueMicrotask(() => {
     actor.storageOps--;
     actor.maybeRelease();
   });
+  return result;
 }
 
 class DurableObjectStorage {

@@ -167,11 +167,21 @@ class Actor {
     }, objectIdleEvictMs);
   }
 
-  // Output gate: throws instead of letting output out if the object was reset meanwhile.
-  async outputGate() {
-    await this.state.storage.waitDurable();
+  // Output gate: undefined when output may leave now (nothing to wait for: the common case of
+  // a turn that wrote nothing, answered without a promise), else a promise of that moment.
+  // Throws instead of letting output out if the object was reset meanwhile.
+  outputGate() {
+    if (this.state.storage.hasUndurableWrites) return this.outputGateAfterWrites();
     // A turn that wrote nothing proved no ownership by committing: in a cluster the node must
     // still hold the shard's leader lease, so a cut-off former owner stops answering.
+    const fence = ops.op_storage_read_fence(this.idHex);
+    if (fence !== undefined) return fence.then(() => { if (this.broken) throw this.broken; });
+    if (this.broken) throw this.broken;
+    return undefined;
+  }
+
+  async outputGateAfterWrites() {
+    await this.state.storage.waitDurable();
     const fence = ops.op_storage_read_fence(this.idHex);
     if (fence !== undefined) await fence;
     if (this.broken) throw this.broken;

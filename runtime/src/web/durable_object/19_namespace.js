@@ -14,14 +14,28 @@ class DurableObjectId {
   get jurisdiction() { return undefined; }
 }
 
+// Names whose ids a namespace remembers (a keyed hash each, in Rust); longer names are hashed
+// every time.
+const NAME_IDS_MAX = 1024;
+const NAME_ID_CACHED_LENGTH_MAX = 256;
+
 class DurableObjectNamespace {
   #index;
+  #nameIds = new Map();
   constructor(index) {
     this.#index = index;
   }
   idFromName(name) {
     name = String(name);
-    return new DurableObjectId(ops.op_do_id_from_name(this.#index, name), name);
+    let hex = this.#nameIds.get(name);
+    if (hex === undefined) {
+      hex = ops.op_do_id_from_name(this.#index, name);
+      if (name.length <= NAME_ID_CACHED_LENGTH_MAX) {
+        if (this.#nameIds.size >= NAME_IDS_MAX) this.#nameIds.clear();
+        this.#nameIds.set(name, hex);
+      }
+    }
+    return new DurableObjectId(hex, name);
   }
   idFromString(id) {
     return new DurableObjectId(ops.op_do_id_from_string(this.#index, String(id)), undefined);
@@ -44,7 +58,11 @@ class DurableObjectNamespace {
 }
 
 async function stubFetch(index, id, input, init) {
-  const request = new Request(input, init);
+  // A Request passed as is goes as is (its body is taken below); anything else is built first.
+  const request = input instanceof Request && init === undefined ? input : new Request(input, init);
+  if (request === input && bodyUsed(request[kBody])) {
+    throw new TypeError("Cannot reconstruct a Request with a used body.");
+  }
   const body = await requestBodyForRust(request);
   await waitForOutputGates();
   const result = await ops.op_do_fetch(index, id.toString(), id.name, [request.method, request.url, headersToList(request.headers), body]);

@@ -5,6 +5,28 @@ const NORMALIZED_METHODS = new Set(["DELETE", "GET", "HEAD", "OPTIONS", "POST", 
 // Passed as `input` by incomingRequest, which hands over parts Rust already checked.
 const kFromWire = Symbol("fromWire");
 
+// A request's AbortSignal, made only when someone asks for it (most handlers never do); until
+// then an abort is only remembered.
+class LazyAbort {
+  #controller = null;
+  #aborted = false;
+  #reason = undefined;
+  get signal() {
+    if (this.#controller === null) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+  abort(reason) {
+    if (this.#controller !== null) this.#controller.abort(reason);
+    else if (!this.#aborted) {
+      this.#aborted = true;
+      this.#reason = reason;
+    }
+  }
+}
+
 function parseUrl(input) {
   try {
     return new URL(String(input)).href;
@@ -66,7 +88,10 @@ class Request {
   get url() { return this.#url; }
   get headers() { return this.#headers; }
   get redirect() { return this.#redirect; }
-  get signal() { return this.#signal; }
+  get signal() {
+    const signal = this.#signal;
+    return signal instanceof LazyAbort ? (this.#signal = signal.signal) : signal;
+  }
   get cf() { return this.#cf; }
   get fetcher() { return null; }
   get integrity() { return ""; }
@@ -75,7 +100,7 @@ class Request {
   get [Symbol.toStringTag]() { return "Request"; }
   clone() {
     if (bodyUsed(this[kBody])) throw new TypeError("Cannot clone a Request whose body has already been used.");
-    const copy = new Request(this.#url, { method: this.#method, headers: this.#headers, redirect: this.#redirect, signal: this.#signal, cf: this.#cf });
+    const copy = new Request(this.#url, { method: this.#method, headers: this.#headers, redirect: this.#redirect, signal: this.signal, cf: this.#cf });
     copy[kBody] = cloneBody(this[kBody]);
     return copy;
   }
@@ -86,12 +111,13 @@ mixBody(Request);
 // `urlIsHref`: Rust already serialized the URL as WHATWG's href (it parsed it with the same
 // `url` crate that backs URL), so it need not be parsed again. Method and header names and
 // values come from a parsed HTTP request, so they are valid.
-function incomingRequest(method, url, headerList, bodyId, cf, signal, urlIsHref = false) {
+// `abort`: the LazyAbort behind its signal, if the caller may abort it.
+function incomingRequest(method, url, headerList, bodyId, cf, abort, urlIsHref = false) {
   if (!NORMALIZED_METHODS.has(method) && NORMALIZED_METHODS.has(method.toUpperCase())) method = method.toUpperCase();
   if (FORBIDDEN_METHODS.has(method.toUpperCase())) throw new TypeError(`'${method}' HTTP method is unsupported.`);
   const headers = headersFromList(headerList, "request");
   const href = urlIsHref ? url : parseUrl(url);
-  const request = new Request(kFromWire, [href, method, headers, signal ?? new AbortController().signal, cf]);
+  const request = new Request(kFromWire, [href, method, headers, abort ?? new LazyAbort(), cf]);
   request[kBody] = bodyId === null || bodyId === undefined ? new BodyState("none") : new BodyState("source", bodyId);
   return request;
 }
