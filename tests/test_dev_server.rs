@@ -147,6 +147,48 @@ fn client_disconnect_mid_request_leaves_node_serving() {
 }
 
 #[test]
+fn a_client_that_disconnects_aborts_the_request_signal() {
+    // `/listen` listens before the disconnect; `/late` first looks at the signal after it, so
+    // the abort must have been remembered for a signal nobody had asked for yet.
+    let dir = util::project(&[
+        ("wrangler.toml", "name = \"abort\"\nmain = \"index.js\"\n"),
+        (
+            "index.js",
+            r#"export default { async fetch(req) {
+            const path = new URL(req.url).pathname;
+            if (path === '/listen') {
+                const reason = await new Promise((resolve) => req.signal.addEventListener('abort', () => resolve(req.signal.reason)));
+                console.log('listen aborted', reason.name);
+            } else if (path === '/late') {
+                await scheduler.wait(500);
+                console.log('late aborted', req.signal.aborted, req.signal.reason && req.signal.reason.name);
+            }
+            return new Response('done');
+        } };"#,
+        ),
+    ]);
+    let mut node = util::dev(dir.path(), &[]);
+    for path in ["/listen", "/late"] {
+        let mut stream = TcpStream::connect(("127.0.0.1", node.port)).expect("connect");
+        stream
+            .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
+            .expect("write");
+        std::thread::sleep(Duration::from_millis(100));
+        drop(stream);
+    }
+    assert!(
+        node.wait_for_log("listen aborted AbortError", Duration::from_secs(5)),
+        "{:#?}",
+        node.lines
+    );
+    assert!(
+        node.wait_for_log("late aborted true AbortError", Duration::from_secs(5)),
+        "{:#?}",
+        node.lines
+    );
+}
+
+#[test]
 fn cpu_limit_answers_503_and_node_keeps_serving() {
     let dir = util::project(&[
         ("wrangler.toml", "name = \"spin\"\nmain = \"index.js\"\n[limits]\ncpu_ms = 200\n"),
