@@ -51,6 +51,8 @@ function utf8Length(text) {
 
 function checkKey(key) {
   key = String(key);
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: short keys need no count.
+  if (key.length * 3 <= STORAGE_KEY_BYTES_MAX) return key;
   const size = utf8Length(key);
   if (size > STORAGE_KEY_BYTES_MAX) {
     throw new RangeError(`Keys cannot be larger than ${STORAGE_KEY_BYTES_MAX} bytes. A key of size ${size} was provided.`);
@@ -68,6 +70,7 @@ function checkKeys(keys) {
 function serializeStored(value) {
   if (value === undefined) throw new TypeError("Cannot store undefined; use delete() instead.");
   const text = serializeValue(value);
+  if (text.length * 3 <= STORAGE_VALUE_BYTES_MAX) return text;
   const size = utf8Length(text);
   if (size > STORAGE_VALUE_BYTES_MAX) {
     throw new RangeError(`Values cannot be larger than ${STORAGE_VALUE_BYTES_MAX} bytes. A value of size ${size} was provided.`);
@@ -335,7 +338,8 @@ class DurableObjectStorage {
   }
 
   sync() {
-    return this.waitDurable(true);
+    const durable = this.waitDurable(true);
+    return durable === undefined ? Promise.resolve() : durable.then(() => undefined);
   }
 
   // Drops the write buffer: the object was aborted, so nothing it did not commit survives.
@@ -408,13 +412,19 @@ class DurableObjectStorage {
   // Resolves once every write made so far is durable (the output gate). Writes made with
   // `allowUnconfirmed` do not hold the gate, unless `all` (sync()). The log commits batches in
   // order, so waiting for a batch waits for every batch before it.
-  async waitDurable(all = false) {
+  // Only the batches in flight now are waited for, not ones later events commit meanwhile.
+  // Returns undefined when nothing holds the gate.
+  waitDurable(all = false) {
     this.flush();
-    for (;;) {
-      const held = this.#inflight.filter((batch) => all || batch.confirmed);
-      if (held.length === 0) return;
-      await Promise.all(held.map((batch) => batch.promise));
+    let held = null;
+    for (const batch of this.#inflight) {
+      if (!all && !batch.confirmed) continue;
+      if (held === null) held = batch.promise;
+      else if (Array.isArray(held)) held.push(batch.promise);
+      else held = [held, batch.promise];
     }
+    if (held === null) return undefined;
+    return Array.isArray(held) ? Promise.all(held) : held;
   }
 }
 

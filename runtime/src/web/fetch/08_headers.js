@@ -39,13 +39,14 @@ function checkValue(value) {
 }
 
 class Headers {
-  // [lowercase name, value] pairs in insertion order.
+  // Flat [lowercase name, value, name, value, ...] in insertion order: the shape Rust sends and
+  // takes, so headers passed through a worker are never rebuilt.
   [kList] = [];
   [kGuard] = "none";
   constructor(init = undefined) {
     if (init === undefined || init === null) return;
     if (init instanceof Headers) {
-      for (const [k, v] of init[kList]) this[kList].push([k, v]);
+      this[kList] = init[kList].slice();
     } else if (typeof init === "object" && typeof init[Symbol.iterator] === "function") {
       for (const pair of init) {
         const entry = [...pair];
@@ -63,19 +64,19 @@ class Headers {
   }
   append(name, value) {
     this.#mutable();
-    this[kList].push([checkName(name), checkValue(value)]);
+    this[kList].push(checkName(name), checkValue(value));
   }
   delete(name) {
     this.#mutable();
     const key = checkName(name);
-    this[kList] = this[kList].filter(([k]) => k !== key);
+    this[kList] = withoutName(this[kList], key, -1);
   }
   get(name) {
     const key = checkName(name);
     const list = this[kList];
     let found = null;
-    for (let i = 0; i < list.length; i++) {
-      if (list[i][0] === key) found = found === null ? list[i][1] : `${found}, ${list[i][1]}`;
+    for (let i = 0; i < list.length; i += 2) {
+      if (list[i] === key) found = found === null ? list[i + 1] : `${found}, ${list[i + 1]}`;
     }
     return found;
   }
@@ -85,12 +86,15 @@ class Headers {
     return this.getSetCookie();
   }
   getSetCookie() {
-    return this[kList].filter(([k]) => k === "set-cookie").map(([, v]) => v);
+    const list = this[kList];
+    const cookies = [];
+    for (let i = 0; i < list.length; i += 2) if (list[i] === "set-cookie") cookies.push(list[i + 1]);
+    return cookies;
   }
   has(name) {
     const key = checkName(name);
     const list = this[kList];
-    for (let i = 0; i < list.length; i++) if (list[i][0] === key) return true;
+    for (let i = 0; i < list.length; i += 2) if (list[i] === key) return true;
     return false;
   }
   set(name, value) {
@@ -99,16 +103,19 @@ class Headers {
     value = checkValue(value);
     const list = this[kList];
     let i = 0;
-    while (i < list.length && list[i][0] !== key) i++;
-    if (i === list.length) { list.push([key, value]); return; }
-    this[kList][i] = [key, value];
-    this[kList] = this[kList].filter(([k], j) => k !== key || j === i);
+    while (i < list.length && list[i] !== key) i += 2;
+    if (i === list.length) { list.push(key, value); return; }
+    list[i + 1] = value;
+    this[kList] = withoutName(list, key, i);
   }
   forEach(callback, thisArg = undefined) {
     for (const [k, v] of this) callback.call(thisArg, v, k, this);
   }
   *entries() {
-    const names = [...new Set(this[kList].map(([k]) => k))].sort();
+    const list = this[kList];
+    const seen = new Set();
+    for (let i = 0; i < list.length; i += 2) seen.add(list[i]);
+    const names = [...seen].sort();
     for (const name of names) {
       if (name === "set-cookie") {
         for (const v of this.getSetCookie()) yield [name, v];
@@ -123,22 +130,27 @@ class Headers {
   get [Symbol.toStringTag]() { return "Headers"; }
 }
 
+// `list` without the entries named `key`, except the one at index `keep`.
+function withoutName(list, key, keep) {
+  const out = [];
+  for (let i = 0; i < list.length; i += 2) {
+    if (list[i] !== key || i === keep) out.push(list[i], list[i + 1]);
+  }
+  return out;
+}
+
+// Headers from a flat list Rust built from parsed HTTP (names lowercase, values valid). The
+// list becomes the headers' own.
 function headersFromList(list, guard = "none") {
   const headers = new Headers();
-  for (let i = 0; i < list.length; i += 2) headers[kList].push([list[i], list[i + 1]]);
+  headers[kList] = list;
   headers[kGuard] = guard;
   return headers;
 }
 
-// Flattens headers to [name, value, name, value, ...] for Rust.
+// Flattens headers to [name, value, name, value, ...] for Rust (which copies them at once).
 function headersToList(headers) {
-  const list = headers[kList];
-  const out = new Array(list.length * 2);
-  for (let i = 0; i < list.length; i++) {
-    out[2 * i] = list[i][0];
-    out[2 * i + 1] = list[i][1];
-  }
-  return out;
+  return headers[kList];
 }
 
 Object.defineProperty(globalThis, "Headers", { value: Headers, writable: true, configurable: true, enumerable: false });

@@ -13,6 +13,12 @@ class Response {
   #webSocket = null;
   #cf;
   constructor(body = null, init = {}) {
+    if (body === kFromWire) {
+      // Response._fromFetch: parts Rust already checked.
+      [this.#status, this.#statusText, this.#headers, this.#url, this.#redirected, this[kBody]] = init;
+      this.#type = "basic";
+      return;
+    }
     init = init ?? {};
     const status = init.status === undefined ? 200 : Number(init.status);
     this.#webSocket = init.webSocket ?? null;
@@ -35,7 +41,10 @@ class Response {
       throw new TypeError("Response with null body status (101, 204, 205, or 304) cannot have a body.");
     }
     this[kBody] = state;
-    if (type && !this.#headers.has("content-type")) this.#headers.set("content-type", type);
+    if (type) {
+      if (init.headers === undefined) this.#headers[kList].push("content-type", type);
+      else if (!this.#headers.has("content-type")) this.#headers.set("content-type", type);
+    }
   }
   static json(data, init = {}) {
     const text = JSON.stringify(data);
@@ -77,15 +86,9 @@ class Response {
     return copy;
   }
   static _fromFetch(status, statusText, headerList, bodyId, url, redirected, socketId) {
-    const response = new Response(null, { status: 200 });
+    const body = bodyId === null || bodyId === undefined ? new BodyState("none") : new BodyState("source", bodyId);
+    const response = new Response(kFromWire, [status, statusText, headersFromList(headerList, "immutable"), url, redirected, body]);
     if (socketId !== undefined) response.#webSocket = webSocketFromRust(socketId);
-    response.#status = status;
-    response.#statusText = statusText;
-    response.#headers = headersFromList(headerList, "immutable");
-    response.#url = url;
-    response.#redirected = redirected;
-    response.#type = "basic";
-    response[kBody] = bodyId === null || bodyId === undefined ? new BodyState("none") : new BodyState("source", bodyId);
     return response;
   }
 }
