@@ -15,12 +15,33 @@ const nextTurn = (callback) => ops.op_timers_defer(callback);
 
 // Storages with writes not yet durable, for the isolate-wide output gate of subrequests.
 const undurableStorages = new Set();
+// Batches in flight that hold output gates (not allowUnconfirmed), isolate-wide, oldest first:
+// sequence number -> promise.
+const heldBatches = new Map();
+let batchSeq = 0;
 
-// Returns undefined, not a promise, when no write is pending (the common case): `await` of a
-// non-promise is cheaper than of an async function's result.
+// The output gate of subrequests (fetch(), stub calls): JavaScript cannot tell which object's
+// code makes a subrequest once it has awaited something, so one waits for every write made so
+// far in the isolate. Returns undefined, not a promise, when none is in flight.
 function waitForOutputGates() {
   if (undurableStorages.size === 0) return undefined;
-  return Promise.all([...undurableStorages].map((storage) => storage.waitDurable()));
+  for (const storage of undurableStorages) storage.flush();
+  if (heldBatches.size === 0) return undefined;
+  return waitBatchesUpTo(batchSeq);
+}
+
+// Waits for the newest held batch up to `seq` (durability follows log order, so the older ones
+// are usually settled by then), then for any older one still in flight.
+async function waitBatchesUpTo(seq) {
+  for (;;) {
+    let newest = null;
+    for (const [at, promise] of heldBatches) {
+      if (at > seq) break;
+      newest = promise;
+    }
+    if (newest === null) return;
+    await newest;
+  }
 }
 
 // Code point order, which is UTF-8 byte order (UTF-16 order differs around surrogates).
@@ -100,10 +121,7 @@ function storageOp(actor, work, options = undefined) {
   }
   if (options?.allowConcurrency) return result;
   actor.storageOps++;
-  queueMicrotask(() => {
-    actor.storageOps--;
-    actor.maybeRelease();
-  });
+  result.then(actor.storageDone, actor.storageDone);
   return result;
 }
 
@@ -383,16 +401,20 @@ class DurableObjectStorage {
     } catch (err) {
       committed = Promise.reject(err);
     }
+    const seq = batch.confirmed ? ++batchSeq : 0;
     batch.promise = committed.then(() => {
+      heldBatches.delete(seq);
       batch.durable = true;
       this.#retireDurable();
     }, (err) => {
+      heldBatches.delete(seq);
       // Nobody may see a write that did not become durable: the object is reset.
       undurableStorages.delete(this);
       actor.breakWith(err);
       throw err;
     });
     batch.promise.catch(() => {});
+    if (seq !== 0) heldBatches.set(seq, batch.promise);
     this.#inflight.push(batch);
   }
 

@@ -91,6 +91,11 @@ class Actor {
     this.releaseScheduled = false;
     this.sockets = new Map(); // hibernatable socket id -> its WebSocket in this instance
     this.socketEventTimeoutMs = null;
+    // Ends a storage operation (see storageOp): one function per actor, not one per operation.
+    this.storageDone = () => {
+      this.storageOps--;
+      this.maybeRelease();
+    };
     this.state = new DurableObjectState(this);
     const cls = exports[className];
     if (typeof cls !== "function") {
