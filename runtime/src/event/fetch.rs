@@ -95,16 +95,14 @@ async fn handle(
         return Ok(());
     }
     let promise = start(ctx, request, target, id)?;
-    let client_gone = async {
-        loop {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            let guard = slot.lock().unwrap_or_else(|p| p.into_inner());
-            match guard.as_ref() {
-                Some(responder) if !responder.is_closed() => {}
-                _ => return,
-            }
+    // The client went away: the receiving end of the responder was dropped (woken, not polled).
+    let client_gone = std::future::poll_fn(|cx| {
+        let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+        match guard.as_mut() {
+            Some(responder) => responder.poll_closed(cx),
+            None => std::task::Poll::Ready(()),
         }
-    };
+    });
     let result = tokio::select! {
         result = promise.into_future::<Object>() => result,
         _ = client_gone => {
@@ -130,7 +128,12 @@ async fn handle(
     }
     let wait_until: Option<Function> = result.get("waitUntil").ok();
     if let Some(wait_until) = wait_until {
-        if let Ok(promise) = wait_until.call::<_, Promise>(()) {
+        // Undefined, not a promise, when the handler passed nothing to waitUntil().
+        let pending = wait_until
+            .call::<_, Value>(())
+            .ok()
+            .and_then(|value| value.into_promise());
+        if let Some(promise) = pending {
             let grace = Duration::from_millis(WAIT_UNTIL_GRACE_MS);
             if tokio::time::timeout(grace, promise.into_future::<Value>())
                 .await

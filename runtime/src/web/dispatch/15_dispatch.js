@@ -73,7 +73,8 @@ async function dispatchFetch(exports, env, entrypoint, id, [method, url, headerL
     if (!(response instanceof Response)) {
       throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
     }
-    return responseForRust(response, () => drainWaitUntil(ctx));
+    // Undefined when nothing was passed to waitUntil(), so Rust need not wait for anything.
+    return responseForRust(response, () => (ctx[kWaitUntil].length === 0 ? undefined : drainWaitUntil(ctx)));
   } catch (err) {
     ctx.waitUntil(Promise.resolve());
     if (err && typeof err === "object") err.kilnWaitUntil = () => drainWaitUntil(ctx);

@@ -218,7 +218,7 @@ async function dispatchObjectFetch(exports, env, address, id, [method, url, head
       throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");
     }
     await actor.outputGate();
-    return responseForRust(response, () => Promise.resolve());
+    return responseForRust(response, () => undefined);
   });
 }
 
