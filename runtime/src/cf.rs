@@ -16,6 +16,15 @@ pub struct EdgeRequest {
 }
 
 impl EdgeRequest {
+    /// What the prelude gets with the request: the parts that vary. It asks for the whole
+    /// object ([`op_cf_json`]) only when the worker reads `request.cf`, which most never do.
+    pub fn parts(&self) -> Vec<String> {
+        vec![
+            self.http_protocol.clone(),
+            self.client_accept_encoding.clone(),
+        ]
+    }
+
     /// The `cf` object, as JSON.
     pub fn to_json(&self) -> String {
         serde_json::json!({
@@ -34,4 +43,17 @@ impl EdgeRequest {
         })
         .to_string()
     }
+}
+
+pub fn register(_ctx: &rquickjs::Ctx<'_>, ops: &rquickjs::Object<'_>) -> rquickjs::Result<()> {
+    ops.set("op_cf_json", rquickjs::prelude::Func::from(op_cf_json))
+}
+
+/// `request.cf` as JSON, from the parts [`EdgeRequest::parts`] gave the prelude.
+fn op_cf_json(http_protocol: String, client_accept_encoding: String) -> String {
+    EdgeRequest {
+        http_protocol,
+        client_accept_encoding,
+    }
+    .to_json()
 }

@@ -172,7 +172,7 @@ fn start<'js>(
     let cf = parts
         .extensions
         .get::<crate::cf::EdgeRequest>()
-        .map(crate::cf::EdgeRequest::to_json);
+        .map(crate::cf::EdgeRequest::parts);
     let uri = parts.uri.to_string();
     let (url, url_is_href) = match url::Url::parse(&uri) {
         Ok(url) => (String::from(url), true),

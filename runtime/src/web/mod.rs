@@ -90,6 +90,7 @@ pub fn install_globals<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     crate::service::ops::register(ctx, &ops)?;
     crate::loader::ops::register(ctx, &ops)?;
     crate::dispatch::ops::register(ctx, &ops)?;
+    crate::cf::register(ctx, &ops)?;
     ctx.globals().set("__kiln_ops", ops)?;
 
     let prelude = isolate::loader::load_builtin(ctx, PRELUDE_NAME, PRELUDE_JS)?;

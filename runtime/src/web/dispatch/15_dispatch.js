@@ -60,14 +60,14 @@ function responseForRust(response, waitUntil) {
 
 const inflight = new Map();
 
-async function dispatchFetch(exports, env, entrypoint, id, [method, url, headerList, bodyId, urlIsHref, cfJson], props) {
+async function dispatchFetch(exports, env, entrypoint, id, [method, url, headerList, bodyId, urlIsHref, cfParts], props) {
   const abort = new LazyAbort();
   inflight.set(id, abort);
   const ctx = new ExecutionContext(props ? JSON.parse(props) : undefined, exports);
   try {
     const handler = serviceWorkerHandler(exports, entrypoint, ctx, "fetch") ?? handlerFor(exports, entrypoint, env, ctx, "fetch");
     if (!handler) throw new Error(`Handler does not export a fetch() function.`);
-    const cf = typeof cfJson === "string" ? JSON.parse(cfJson) : undefined;
+    const cf = Array.isArray(cfParts) ? new EdgeCf(cfParts) : undefined;
     const request = incomingRequest(method, url, headerList, bodyId, cf, abort, urlIsHref);
     const response = await handler(request);
     if (!(response instanceof Response)) {

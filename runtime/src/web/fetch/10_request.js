@@ -27,6 +27,13 @@ class LazyAbort {
   }
 }
 
+// `request.cf` of a request from the network, built when first read (most workers never do).
+class EdgeCf {
+  #parts;
+  constructor(parts) { this.#parts = parts; }
+  build() { return JSON.parse(ops.op_cf_json(this.#parts[0], this.#parts[1])); }
+}
+
 function parseUrl(input) {
   try {
     return new URL(String(input)).href;
@@ -92,7 +99,10 @@ class Request {
     const signal = this.#signal;
     return signal instanceof LazyAbort ? (this.#signal = signal.signal) : signal;
   }
-  get cf() { return this.#cf; }
+  get cf() {
+    const cf = this.#cf;
+    return cf instanceof EdgeCf ? (this.#cf = cf.build()) : cf;
+  }
   get fetcher() { return null; }
   get integrity() { return ""; }
   get keepalive() { return false; }
@@ -100,7 +110,7 @@ class Request {
   get [Symbol.toStringTag]() { return "Request"; }
   clone() {
     if (bodyUsed(this[kBody])) throw new TypeError("Cannot clone a Request whose body has already been used.");
-    const copy = new Request(this.#url, { method: this.#method, headers: this.#headers, redirect: this.#redirect, signal: this.signal, cf: this.#cf });
+    const copy = new Request(this.#url, { method: this.#method, headers: this.#headers, redirect: this.#redirect, signal: this.signal, cf: this.cf });
     copy[kBody] = cloneBody(this[kBody]);
     return copy;
   }
