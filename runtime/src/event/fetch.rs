@@ -154,7 +154,7 @@ fn start<'js>(
     id: u32,
 ) -> Result<Promise<'js>, Error> {
     let internal = |err: rquickjs::Error| Error::Exception(web::describe_error(ctx, err));
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     let (exports, env) = super::exports_and_env(ctx)?;
     let data = isolate::data(ctx).map_err(internal)?;
     let has_body = !(http_body::Body::is_end_stream(&body)
@@ -173,10 +173,15 @@ fn start<'js>(
         .extensions
         .get::<crate::cf::EdgeRequest>()
         .map(crate::cf::EdgeRequest::parts);
-    let uri = parts.uri.to_string();
-    let (url, url_is_href) = match url::Url::parse(&uri) {
-        Ok(url) => (String::from(url), true),
-        Err(_) => (uri, false),
+    let (url, url_is_href) = match parts.extensions.remove::<crate::web::fetch::Href>() {
+        Some(href) => (href.0, true),
+        None => {
+            let uri = parts.uri.to_string();
+            match url::Url::parse(&uri) {
+                Ok(url) => (String::from(url), true),
+                Err(_) => (uri, false),
+            }
+        }
     };
     let request = rquickjs::Array::new(ctx.clone()).map_err(internal)?;
     request.set(0, parts.method.as_str()).map_err(internal)?;

@@ -246,8 +246,15 @@ pub fn request_from_js<'js>(
     *built.method_mut() = method;
     *built.uri_mut() = uri;
     *built.headers_mut() = headers;
+    // A Request's url is always WHATWG's serialization (its constructor parsed it with URL), so
+    // a worker or object that receives this request need not parse it again.
+    built.extensions_mut().insert(Href(url.clone()));
     Ok((built, url))
 }
+
+/// The WHATWG href of a request a worker built, riding along with its `http::Uri`.
+#[derive(Debug, Clone)]
+pub struct Href(pub String);
 
 /// What `fetch()` throws in a worker whose outbound is blocked (`globalOutbound: null`).
 pub const NO_INTERNET_MESSAGE: &str = "This worker is not permitted to access the internet via global functions like fetch(). It must use capabilities (such as bindings in 'env') to talk to the outside world.";
