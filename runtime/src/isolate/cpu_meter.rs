@@ -128,14 +128,17 @@ impl<F: Future> Future for Metered<F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let start = thread_cpu_now();
-        let nested = self.meter.slice_start.replace(Some(start));
-        let result = self.inner.as_mut().poll(cx);
-        if nested.is_none() {
-            let elapsed = thread_cpu_now().saturating_sub(start);
-            self.meter.used.set(self.meter.used.get() + elapsed);
+        // Inside another metered poll of the same isolate the outer one is counting already
+        // (and reading the thread clock is a system call).
+        if self.meter.slice_start.get().is_some() {
+            return self.inner.as_mut().poll(cx);
         }
-        self.meter.slice_start.set(nested);
+        let start = thread_cpu_now();
+        self.meter.slice_start.set(Some(start));
+        let result = self.inner.as_mut().poll(cx);
+        let elapsed = thread_cpu_now().saturating_sub(start);
+        self.meter.used.set(self.meter.used.get() + elapsed);
+        self.meter.slice_start.set(None);
         result
     }
 }
