@@ -60,15 +60,17 @@ function responseForRust(response, waitUntil) {
 
 const inflight = new Map();
 
-async function dispatchFetch(exports, env, entrypoint, id, [method, url, headerList, bodyId, urlIsHref, cfParts], props) {
+// `parts`: [method, url, headerList, bodyId, urlIsHref, cfParts] (indexed: destructuring goes
+// through the iterator protocol).
+async function dispatchFetch(exports, env, entrypoint, id, parts, props) {
   const abort = new LazyAbort();
   inflight.set(id, abort);
   const ctx = new ExecutionContext(props ? JSON.parse(props) : undefined, exports);
   try {
     const handler = serviceWorkerHandler(exports, entrypoint, ctx, "fetch") ?? handlerFor(exports, entrypoint, env, ctx, "fetch");
     if (!handler) throw new Error(`Handler does not export a fetch() function.`);
-    const cf = Array.isArray(cfParts) ? new EdgeCf(cfParts) : undefined;
-    const request = incomingRequest(method, url, headerList, bodyId, cf, abort, urlIsHref);
+    const cf = Array.isArray(parts[5]) ? new EdgeCf(parts[5]) : undefined;
+    const request = incomingRequest(parts[0], parts[1], parts[2], parts[3], cf, abort, parts[4]);
     const response = await handler(request);
     if (!(response instanceof Response)) {
       throw new TypeError("Incorrect type for Promise: the Promise did not resolve to 'Response'.");

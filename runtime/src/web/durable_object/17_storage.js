@@ -35,10 +35,9 @@ function waitForOutputGates() {
 async function waitBatchesUpTo(seq) {
   for (;;) {
     let newest = null;
-    for (const [at, promise] of heldBatches) {
-      if (at > seq) break;
-      newest = promise;
-    }
+    heldBatches.forEach((promise, at) => {
+      if (at <= seq) newest = promise;
+    });
     if (newest === null) return;
     await newest;
   }
@@ -390,8 +389,12 @@ class DurableObjectStorage {
     this.#dirty = new Map();
     this.#dirtyDeleteAll = false;
     this.#dirtyAlarm = undefined;
-    const keys = [...batch.writes.keys()];
-    const values = [...batch.writes.values()];
+    const keys = [];
+    const values = [];
+    batch.writes.forEach((text, key) => {
+      keys.push(key);
+      values.push(text);
+    });
     let committed;
     try {
       committed = ops.op_storage_commit({
@@ -425,7 +428,8 @@ class DurableObjectStorage {
     while (this.#inflight.length > 0 && this.#inflight[0].durable) {
       const batch = this.#inflight.shift();
       if (batch.deleteAll) this.#cache.clear();
-      for (const [key, text] of batch.writes) this.#cache.set(key, text ?? undefined);
+      const cache = this.#cache;
+      batch.writes.forEach((text, key) => cache.set(key, text ?? undefined));
       if (batch.alarm !== undefined) this.#alarm = batch.alarm;
     }
     if (!this.hasUndurableWrites) undurableStorages.delete(this);
@@ -439,7 +443,9 @@ class DurableObjectStorage {
   waitDurable(all = false) {
     this.flush();
     let held = null;
-    for (const batch of this.#inflight) {
+    const inflight = this.#inflight;
+    for (let i = 0; i < inflight.length; i++) {
+      const batch = inflight[i];
       if (!all && !batch.confirmed) continue;
       if (held === null) held = batch.promise;
       else if (Array.isArray(held)) held.push(batch.promise);

@@ -193,7 +193,9 @@ class Actor {
   }
 }
 
-function actorFor(exports, env, [index, className, idHex, name]) {
+// `address`: [binding index, class name, id hex, name].
+function actorFor(exports, env, address) {
+  const index = address[0], className = address[1], idHex = address[2], name = address[3];
   const key = `${index}:${idHex}`;
   let actor = actors.get(key);
   if (actor === undefined) {
@@ -206,10 +208,11 @@ function actorFor(exports, env, [index, className, idHex, name]) {
   return actor;
 }
 
-async function dispatchObjectFetch(exports, env, address, id, [method, url, headerList, bodyId, urlIsHref]) {
+// `parts`: [method, url, headerList, bodyId, urlIsHref].
+async function dispatchObjectFetch(exports, env, address, id, parts) {
   const actor = actorFor(exports, env, address);
   return actor.deliver(async () => {
-    const request = incomingRequest(method, url, headerList, bodyId, undefined, undefined, urlIsHref);
+    const request = incomingRequest(parts[0], parts[1], parts[2], parts[3], undefined, undefined, parts[4]);
     if (typeof actor.instance.fetch !== "function") {
       throw new TypeError("Handler does not export a fetch() function.");
     }

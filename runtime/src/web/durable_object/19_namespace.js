@@ -66,8 +66,7 @@ async function stubFetch(index, id, input, init) {
   const body = await requestBodyForRust(request);
   await waitForOutputGates();
   const result = await ops.op_do_fetch(index, id.toString(), id.name, [request.method, request.url, headersToList(request.headers), body]);
-  const [status, statusText, headerList, bodyId, , , socketId] = result;
-  return responseFromFetch(status, statusText, headerList, bodyId, request.url, false, socketId);
+  return responseFromFetch(result[0], result[1], result[2], result[3], request.url, false, result[6]);
 }
 
 async function stubCall(index, id, method, args) {

@@ -52,7 +52,12 @@ class Request {
   constructor(input, init = {}) {
     if (arguments.length === 0) throw new TypeError("Failed to construct 'Request': 1 argument required, but only 0 present.");
     if (input === kFromWire) {
-      [this.#url, this.#method, this.#headers, this.#signal, this.#cf] = init;
+      // Indexed, not destructured: destructuring goes through the iterator protocol.
+      this.#url = init[0];
+      this.#method = init[1];
+      this.#headers = init[2];
+      this.#signal = init[3];
+      this.#cf = init[4];
       this.#redirect = "follow";
       return;
     }
@@ -123,8 +128,10 @@ mixBody(Request);
 // values come from a parsed HTTP request, so they are valid.
 // `abort`: the LazyAbort behind its signal, if the caller may abort it.
 function incomingRequest(method, url, headerList, bodyId, cf, abort, urlIsHref = false) {
-  if (!NORMALIZED_METHODS.has(method) && NORMALIZED_METHODS.has(method.toUpperCase())) method = method.toUpperCase();
-  if (FORBIDDEN_METHODS.has(method.toUpperCase())) throw new TypeError(`'${method}' HTTP method is unsupported.`);
+  if (!NORMALIZED_METHODS.has(method)) {
+    if (NORMALIZED_METHODS.has(method.toUpperCase())) method = method.toUpperCase();
+    if (FORBIDDEN_METHODS.has(method.toUpperCase())) throw new TypeError(`'${method}' HTTP method is unsupported.`);
+  }
   const headers = headersFromList(headerList, "request");
   const href = urlIsHref ? url : parseUrl(url);
   const request = new Request(kFromWire, [href, method, headers, abort ?? new LazyAbort(), cf]);

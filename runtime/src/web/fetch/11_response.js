@@ -15,7 +15,12 @@ class Response {
   constructor(body = null, init = {}) {
     if (body === kFromWire) {
       // Response._fromFetch: parts Rust already checked.
-      [this.#status, this.#statusText, this.#headers, this.#url, this.#redirected, this[kBody]] = init;
+      this.#status = init[0];
+      this.#statusText = init[1];
+      this.#headers = init[2];
+      this.#url = init[3];
+      this.#redirected = init[4];
+      this[kBody] = init[5];
       this.#type = "basic";
       return;
     }

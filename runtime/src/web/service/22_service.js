@@ -7,8 +7,7 @@ async function serviceFetch(index, input, init) {
   const body = await requestBodyForRust(request);
   await waitForOutputGates();
   const result = await ops.op_service_fetch(index, [request.method, request.url, headersToList(request.headers), body]);
-  const [status, statusText, headerList, bodyId, , , socketId] = result;
-  return responseFromFetch(status, statusText, headerList, bodyId, request.url, false, socketId);
+  return responseFromFetch(result[0], result[1], result[2], result[3], request.url, false, result[6]);
 }
 
 async function serviceCall(index, method, args) {
