@@ -25,7 +25,7 @@ let batchSeq = 0;
 // far in the isolate. Returns undefined, not a promise, when none is in flight.
 function waitForOutputGates() {
   if (undurableStorages.size === 0) return undefined;
-  for (const storage of undurableStorages) storage.flush();
+  undurableStorages.forEach((storage) => storage.flush());
   if (heldBatches.size === 0) return undefined;
   return waitBatchesUpTo(batchSeq);
 }
