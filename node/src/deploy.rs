@@ -1,7 +1,6 @@
 //! `kiln deploy`: uploads a wrangler project to a node's upload API (the Cloudflare-shaped one),
 //! into a dispatch namespace (created if it does not exist yet).
 
-use std::io::{Read, Write};
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -37,7 +36,7 @@ fn content_type(kind: ModuleKind) -> &'static str {
     }
 }
 
-/// One HTTP/1.1 exchange with the node; returns (status, body).
+/// One exchange with the node's upload API; returns (status, body as text).
 fn exchange(
     url: &url::Url,
     method: &str,
@@ -46,37 +45,13 @@ fn exchange(
     content_type: &str,
     body: &[u8],
 ) -> anyhow::Result<(u16, String)> {
-    let host = url.host_str().context("the URL has no host")?.to_owned();
-    let port = url.port_or_known_default().unwrap_or(80);
-    let mut stream = std::net::TcpStream::connect((host.as_str(), port))
-        .with_context(|| format!("connecting to {url}"))?;
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(60)))?;
-    let head = format!(
-        "{method} {}{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        crate::upload_api::PREFIX,
-        body.len()
-    );
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(body)?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    Ok((status, body.to_owned()))
+    let (status, body) =
+        crate::admin_client::exchange(url, method, path, token, content_type, body)?;
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
 pub fn deploy(args: DeployArgs) -> anyhow::Result<()> {
-    let token = match args.token {
-        Some(token) => token,
-        None => std::fs::read_to_string(args.persist_to.join("admin-token"))
-            .context("reading the admin token (pass --token or --persist-to)")?
-            .trim()
-            .to_owned(),
-    };
+    let token = crate::admin_client::token(args.token, &args.persist_to)?;
     let loaded = crate::config::load(&args.dir)?;
     let script = crate::config::worker_script(&loaded, &Default::default())?;
     let mut bindings = Vec::new();

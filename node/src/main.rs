@@ -2,11 +2,14 @@
 //! the HTTP edge.
 
 mod admin;
+mod admin_client;
 mod alarms;
 mod cluster;
 mod config;
 mod cron;
 mod deploy;
+mod kv_api;
+mod kv_cli;
 mod metrics;
 mod object_store;
 mod serve;
@@ -42,6 +45,8 @@ enum Command {
     Objects(ObjectsArgs),
     /// Upload a wrangler project into a dispatch namespace of a running node.
     Deploy(deploy::DeployArgs),
+    /// Read and write a running node's Workers KV namespaces (its KV REST API).
+    Kv(kv_cli::KvArgs),
     /// Run one node of a cluster (see `kiln.toml`): Durable Objects replicated with Raft.
     Serve(serve::ServeArgs),
     /// Form a cluster, or show what a node knows of it.
@@ -127,6 +132,7 @@ fn main() -> std::process::ExitCode {
         Command::Objects(args) => objects(args),
         Command::Serve(args) => serve::serve(args),
         Command::Deploy(args) => deploy::deploy(args),
+        Command::Kv(args) => kv_cli::run(args),
         Command::Cluster(args) => serve::cluster(args),
     };
     match result {
@@ -307,21 +313,7 @@ fn write_admin_token(dir: &std::path::Path) -> anyhow::Result<String> {
 }
 
 fn objects(args: ObjectsArgs) -> anyhow::Result<()> {
-    let token = match args.token {
-        Some(token) => token,
-        None => {
-            let path = args.persist_to.join("admin-token");
-            std::fs::read_to_string(&path)
-                .with_context(|| {
-                    format!(
-                        "reading the admin token from {} (pass --token or --persist-to)",
-                        path.display()
-                    )
-                })?
-                .trim()
-                .to_owned()
-        }
-    };
+    let token = admin_client::token(args.token, &args.persist_to)?;
     let escape =
         |text: &str| url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
     let (method, path) = match &args.action {
@@ -336,27 +328,19 @@ fn objects(args: ObjectsArgs) -> anyhow::Result<()> {
         ),
     };
     let base = url::Url::parse(&args.url).with_context(|| format!("--url {}", args.url))?;
-    let host = base.host_str().context("--url has no host")?.to_owned();
-    let port = base.port_or_known_default().unwrap_or(80);
-    let mut stream = std::net::TcpStream::connect((host.as_str(), port))
-        .with_context(|| format!("connecting to {}", args.url))?;
-    stream.set_read_timeout(Some(std::time::Duration::from_secs(30)))?;
-    let request = format!(
-        "{method} {}{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-        admin::PREFIX
-    );
-    std::io::Write::write_all(&mut stream, request.as_bytes())?;
-    let mut response = String::new();
-    std::io::Read::read_to_string(&mut stream, &mut response)?;
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    let status: u16 = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let pretty = serde_json::from_str::<serde_json::Value>(body)
+    let (status, body) = admin_client::exchange_at(
+        &base,
+        admin::PREFIX,
+        method,
+        &path,
+        &token,
+        "application/json",
+        b"",
+    )?;
+    let body = String::from_utf8_lossy(&body);
+    let pretty = serde_json::from_str::<serde_json::Value>(&body)
         .and_then(|v| serde_json::to_string_pretty(&v))
-        .unwrap_or_else(|_| body.to_owned());
+        .unwrap_or_else(|_| body.clone().into_owned());
     if status != 200 {
         anyhow::bail!("admin API answered {status}: {pretty}");
     }

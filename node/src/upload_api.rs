@@ -11,7 +11,8 @@
 //! - `PUT    .../workers/dispatch/namespaces/{ns}/scripts/{name}` (multipart: a `metadata` part
 //!   with `main_module`, `compatibility_date`, `bindings`, `tags`; one part per module);
 //! - `GET|DELETE .../workers/dispatch/namespaces/{ns}/scripts/{name}`;
-//! - `GET    .../workers/dispatch/namespaces/{ns}/scripts[?tags=tag:yes]`.
+//! - `GET    .../workers/dispatch/namespaces/{ns}/scripts[?tags=tag:yes]`;
+//! - `.../storage/kv/namespaces/{id}/...`: Workers KV's REST API ([`crate::kv_api`]).
 
 use std::sync::Arc;
 
@@ -43,21 +44,21 @@ pub struct UploadApi {
     pub runtime: kiln_runtime::Runtime,
 }
 
-fn envelope(status: u16, result: Value) -> http::Response<Body> {
+pub(crate) fn envelope(status: u16, result: Value) -> http::Response<Body> {
     respond(
         status,
         json!({ "success": true, "errors": [], "messages": [], "result": result }),
     )
 }
 
-fn failure(status: u16, code: u32, message: &str) -> http::Response<Body> {
+pub(crate) fn failure(status: u16, code: u32, message: &str) -> http::Response<Body> {
     respond(
         status,
         json!({ "success": false, "errors": [{ "code": code, "message": message }], "messages": [], "result": null }),
     )
 }
 
-fn respond(status: u16, value: Value) -> http::Response<Body> {
+pub(crate) fn respond(status: u16, value: Value) -> http::Response<Body> {
     let mut response = http::Response::new(kiln_runtime::full(value.to_string()));
     *response.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::OK);
     response.headers_mut().insert(
@@ -106,6 +107,10 @@ pub async fn handle(api: &UploadApi, request: http::Request<Incoming>) -> http::
                 http::Method::DELETE => delete_script(api, &ns, &name).await,
                 _ => failure(405, 10000, "method not allowed"),
             }
+        }
+        ["accounts", _, "storage", "kv", "namespaces", ns, rest @ ..] => {
+            let ns = ns.to_string();
+            crate::kv_api::handle(api, &ns, rest, request).await
         }
         _ => failure(404, 10007, "no such API route"),
     }
@@ -314,7 +319,7 @@ async fn delete_script(api: &UploadApi, ns: &str, name: &str) -> http::Response<
     }
 }
 
-async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, String> {
+pub(crate) async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, String> {
     let mut stream = BodyStream::new(body);
     let mut whole = bytes::BytesMut::new();
     while let Some(frame) = stream.next().await {
