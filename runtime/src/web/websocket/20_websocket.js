@@ -172,7 +172,10 @@ class WebSocket extends EventTarget {
     else if (message instanceof ArrayBuffer) payload = message.slice(0);
     else if (ArrayBuffer.isView(message)) payload = new Uint8Array(message.buffer, message.byteOffset, message.byteLength).slice();
     else payload = String(message);
-    this.#enqueue(() => ops.op_ws_send(this.#id, payload));
+    // The common case sends at once, without a closure per message (a room fanning one message
+    // out to a thousand sockets calls this a thousand times).
+    if (this.#pending.length === 0 && undurableStorages.size === 0) ops.op_ws_send(this.#id, payload);
+    else this.#enqueue(() => ops.op_ws_send(this.#id, payload));
   }
 
   close(code = undefined, reason = undefined) {
