@@ -1,13 +1,41 @@
-//! The command line's side of a node's token-protected HTTP APIs (`kiln deploy`, `kiln kv`):
-//! finding the admin token and making one HTTP/1.1 exchange.
+//! The command line's side of a node's token-protected HTTP APIs (`kiln objects`, `kiln
+//! deploy`, `kiln kv`): the flags that name the node, its admin token, and one HTTP/1.1
+//! exchange.
 
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
 /// The answer's body may not be larger than this (a KV value at its limit, and then some).
 const RESPONSE_BYTES_MAX: u64 = 64 * 1024 * 1024;
+
+/// The flags that name a running node and its admin token.
+#[derive(clap::Args, Debug, Clone)]
+pub struct NodeArgs {
+    /// The node's URL.
+    #[arg(
+        long,
+        global = true,
+        default_value = "http://127.0.0.1:8787",
+        env = "KILN_URL"
+    )]
+    pub url: String,
+    /// The admin token (default: read from the node's state directory).
+    #[arg(long, global = true, env = "KILN_ADMIN_TOKEN")]
+    pub token: Option<String>,
+    /// The node's state directory, where `kiln dev` wrote its admin token.
+    #[arg(long, global = true, default_value = ".kiln", env = "KILN_PERSIST_TO")]
+    pub persist_to: PathBuf,
+}
+
+impl NodeArgs {
+    /// The node's URL, parsed, and its admin token.
+    pub fn resolve(&self) -> anyhow::Result<(url::Url, String)> {
+        let url = url::Url::parse(&self.url).with_context(|| format!("--url {}", self.url))?;
+        Ok((url, token(self.token.clone(), &self.persist_to)?))
+    }
+}
 
 /// `--token`, or the token `kiln dev` wrote into its state directory.
 pub fn token(given: Option<String>, persist_to: &Path) -> anyhow::Result<String> {
@@ -26,30 +54,10 @@ pub fn token(given: Option<String>, persist_to: &Path) -> anyhow::Result<String>
         .to_owned())
 }
 
-/// One HTTP/1.1 exchange with the node's upload and KV API; returns (status, body).
+/// One HTTP/1.1 exchange with the node; `path` is absolute (an API's prefix and the route).
+/// Returns (status, body).
 pub fn exchange(
     url: &url::Url,
-    method: &str,
-    path: &str,
-    token: &str,
-    content_type: &str,
-    body: &[u8],
-) -> anyhow::Result<(u16, Vec<u8>)> {
-    exchange_at(
-        url,
-        crate::upload_api::PREFIX,
-        method,
-        path,
-        token,
-        content_type,
-        body,
-    )
-}
-
-/// One HTTP/1.1 exchange with the node under `prefix`; returns (status, body).
-pub fn exchange_at(
-    url: &url::Url,
-    prefix: &str,
     method: &str,
     path: &str,
     token: &str,
@@ -62,7 +70,7 @@ pub fn exchange_at(
         .with_context(|| format!("connecting to {url}"))?;
     stream.set_read_timeout(Some(std::time::Duration::from_secs(60)))?;
     let head = format!(
-        "{method} {prefix}{path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes())?;

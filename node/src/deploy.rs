@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use kiln_runtime::ModuleKind;
 use serde_json::{json, Value};
 
@@ -15,15 +14,8 @@ pub struct DeployArgs {
     /// The dispatch namespace to upload into.
     #[arg(long)]
     pub dispatch_namespace: String,
-    /// The node's URL.
-    #[arg(long, default_value = "http://127.0.0.1:8787", env = "KILN_URL")]
-    pub url: String,
-    /// The node's admin token.
-    #[arg(long, env = "KILN_ADMIN_TOKEN")]
-    pub token: Option<String>,
-    /// The node's state directory, where `kiln dev` wrote its admin token.
-    #[arg(long, default_value = ".kiln", env = "KILN_PERSIST_TO")]
-    pub persist_to: PathBuf,
+    #[command(flatten)]
+    pub node: crate::admin_client::NodeArgs,
 }
 
 fn content_type(kind: ModuleKind) -> &'static str {
@@ -37,21 +29,22 @@ fn content_type(kind: ModuleKind) -> &'static str {
 }
 
 /// One exchange with the node's upload API; returns (status, body as text).
-fn exchange(
+fn upload_api(
     url: &url::Url,
     method: &str,
-    path: &str,
+    route: &str,
     token: &str,
     content_type: &str,
     body: &[u8],
 ) -> anyhow::Result<(u16, String)> {
+    let path = format!("{}{route}", crate::upload_api::PREFIX);
     let (status, body) =
-        crate::admin_client::exchange(url, method, path, token, content_type, body)?;
+        crate::admin_client::exchange(url, method, &path, token, content_type, body)?;
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
 pub fn deploy(args: DeployArgs) -> anyhow::Result<()> {
-    let token = crate::admin_client::token(args.token, &args.persist_to)?;
+    let (url, token) = args.node.resolve()?;
     let loaded = crate::config::load(&args.dir)?;
     let script = crate::config::worker_script(&loaded, &Default::default())?;
     let mut bindings = Vec::new();
@@ -111,9 +104,8 @@ pub fn deploy(args: DeployArgs) -> anyhow::Result<()> {
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
 
-    let url = url::Url::parse(&args.url).with_context(|| format!("--url {}", args.url))?;
     let ns = &args.dispatch_namespace;
-    let (status, answer) = exchange(
+    let (status, answer) = upload_api(
         &url,
         "GET",
         &format!("accounts/local/workers/dispatch/namespaces/{ns}"),
@@ -123,7 +115,7 @@ pub fn deploy(args: DeployArgs) -> anyhow::Result<()> {
     )?;
     if status == 404 {
         let create = json!({ "name": ns }).to_string();
-        let (status, answer) = exchange(
+        let (status, answer) = upload_api(
             &url,
             "POST",
             "accounts/local/workers/dispatch/namespaces",
@@ -141,7 +133,7 @@ pub fn deploy(args: DeployArgs) -> anyhow::Result<()> {
         "accounts/local/workers/dispatch/namespaces/{ns}/scripts/{}",
         script.name
     );
-    let (status, answer) = exchange(
+    let (status, answer) = upload_api(
         &url,
         "PUT",
         &path,

@@ -37,20 +37,8 @@ struct Target {
     /// Where the wrangler config that --binding refers to is.
     #[arg(long, global = true, default_value = ".")]
     config_dir: PathBuf,
-    /// The node's URL.
-    #[arg(
-        long,
-        global = true,
-        default_value = "http://127.0.0.1:8787",
-        env = "KILN_URL"
-    )]
-    url: String,
-    /// The admin token (default: read from the node's state directory).
-    #[arg(long, global = true, env = "KILN_ADMIN_TOKEN")]
-    token: Option<String>,
-    /// The node's state directory, where `kiln dev` wrote its admin token.
-    #[arg(long, global = true, default_value = ".kiln", env = "KILN_PERSIST_TO")]
-    persist_to: PathBuf,
+    #[command(flatten)]
+    node: crate::admin_client::NodeArgs,
 }
 
 #[derive(Subcommand)]
@@ -128,10 +116,10 @@ fn explain(status: u16, body: &[u8]) -> anyhow::Error {
 
 pub fn run(args: KvArgs) -> anyhow::Result<()> {
     let KvAction::Key { action, target } = args.action;
-    let token = crate::admin_client::token(target.token.clone(), &target.persist_to)?;
-    let url = url::Url::parse(&target.url).with_context(|| format!("--url {}", target.url))?;
+    let (url, token) = target.node.resolve()?;
     let base = format!(
-        "accounts/local/storage/kv/namespaces/{}",
+        "{}accounts/local/storage/kv/namespaces/{}",
+        crate::upload_api::PREFIX,
         escape_path(&namespace_id(&target)?)
     );
     let call = |method: &str, path: &str, content_type: &str, body: &[u8]| {

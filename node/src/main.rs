@@ -57,20 +57,8 @@ enum Command {
 struct ObjectsArgs {
     #[command(subcommand)]
     action: ObjectsAction,
-    /// The node's URL.
-    #[arg(
-        long,
-        global = true,
-        default_value = "http://127.0.0.1:8787",
-        env = "KILN_URL"
-    )]
-    url: String,
-    /// The admin token (default: read from the node's state directory).
-    #[arg(long, global = true, env = "KILN_ADMIN_TOKEN")]
-    token: Option<String>,
-    /// The node's state directory, where `kiln dev` wrote its admin token.
-    #[arg(long, global = true, default_value = ".kiln", env = "KILN_PERSIST_TO")]
-    persist_to: PathBuf,
+    #[command(flatten)]
+    node: admin_client::NodeArgs,
 }
 
 #[derive(Subcommand)]
@@ -313,7 +301,7 @@ fn write_admin_token(dir: &std::path::Path) -> anyhow::Result<String> {
 }
 
 fn objects(args: ObjectsArgs) -> anyhow::Result<()> {
-    let token = admin_client::token(args.token, &args.persist_to)?;
+    let (base, token) = args.node.resolve()?;
     let escape =
         |text: &str| url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
     let (method, path) = match &args.action {
@@ -327,16 +315,9 @@ fn objects(args: ObjectsArgs) -> anyhow::Result<()> {
             format!("objects/{}/{}", escape(namespace), escape(object)),
         ),
     };
-    let base = url::Url::parse(&args.url).with_context(|| format!("--url {}", args.url))?;
-    let (status, body) = admin_client::exchange_at(
-        &base,
-        admin::PREFIX,
-        method,
-        &path,
-        &token,
-        "application/json",
-        b"",
-    )?;
+    let path = format!("{}{path}", admin::PREFIX);
+    let (status, body) =
+        admin_client::exchange(&base, method, &path, &token, "application/json", b"")?;
     let body = String::from_utf8_lossy(&body);
     let pretty = serde_json::from_str::<serde_json::Value>(&body)
         .and_then(|v| serde_json::to_string_pretty(&v))
