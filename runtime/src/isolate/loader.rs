@@ -22,23 +22,23 @@ pub const KILN_INTERNAL: &str = "kiln:internal";
 const NODE_MODULES: &[(&str, &str)] = &[
     (
         "node:buffer",
-        "import { nodeBuffer } from \"kiln:internal\";\nexport const { Buffer, kMaxLength, kStringMaxLength, constants, SlowBuffer, atob, btoa, Blob, File } = nodeBuffer;\nexport default nodeBuffer;\n",
+        "import { nodeModules } from \"kiln:internal\";\nconst { nodeBuffer } = nodeModules();\nexport const { Buffer, kMaxLength, kStringMaxLength, constants, SlowBuffer, atob, btoa, Blob, File } = nodeBuffer;\nexport default nodeBuffer;\n",
     ),
     (
         "node:crypto",
-        "import { nodeCrypto } from \"kiln:internal\";\nexport const { createHash, createHmac, Hash, Hmac, randomBytes, randomInt, randomUUID, getRandomValues, timingSafeEqual, getHashes, webcrypto, subtle } = nodeCrypto;\nexport default nodeCrypto;\n",
+        "import { nodeModules } from \"kiln:internal\";\nconst { nodeCrypto } = nodeModules();\nexport const { createHash, createHmac, Hash, Hmac, randomBytes, randomInt, randomUUID, getRandomValues, timingSafeEqual, getHashes, webcrypto, subtle } = nodeCrypto;\nexport default nodeCrypto;\n",
     ),
     (
         "node:util",
-        "import { nodeUtil } from \"kiln:internal\";\nexport const { promisify, callbackify, inherits, deprecate, format, inspect, isArray, isDeepStrictEqual, types, TextEncoder, TextDecoder } = nodeUtil;\nexport default nodeUtil;\n",
+        "import { nodeModules } from \"kiln:internal\";\nconst { nodeUtil } = nodeModules();\nexport const { promisify, callbackify, inherits, deprecate, format, inspect, isArray, isDeepStrictEqual, types, TextEncoder, TextDecoder } = nodeUtil;\nexport default nodeUtil;\n",
     ),
     (
         "node:events",
-        "import { nodeEvents } from \"kiln:internal\";\nexport const { EventEmitter, errorMonitor, once } = nodeEvents;\nexport default nodeEvents.EventEmitter;\n",
+        "import { nodeModules } from \"kiln:internal\";\nconst { nodeEvents } = nodeModules();\nexport const { EventEmitter, errorMonitor, once } = nodeEvents;\nexport default nodeEvents.EventEmitter;\n",
     ),
     (
         "node:process",
-        "import { nodeProcess } from \"kiln:internal\";\nexport const { env, argv, platform, arch, version, versions, nextTick, cwd, hrtime, emitWarning, exit, uptime, memoryUsage } = nodeProcess;\nexport default nodeProcess;\n",
+        "import { nodeModules } from \"kiln:internal\";\nconst { nodeProcess } = nodeModules();\nexport const { env, argv, platform, arch, version, versions, nextTick, cwd, hrtime, emitWarning, exit, uptime, memoryUsage } = nodeProcess;\nexport default nodeProcess;\n",
     ),
 ];
 

@@ -57,11 +57,15 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("cache/30_cache.js"),
     include_str!("html_rewriter/31_html_rewriter.js"),
     include_str!("compression/32_compression.js"),
+    // Node's modules are one function's body, called only when a worker needs them.
+    "function makeNodeModules() {\n",
     include_str!("node/40_buffer.js"),
     include_str!("node/41_process.js"),
     include_str!("node/42_events.js"),
     include_str!("node/43_crypto.js"),
     include_str!("node/44_util.js"),
+    "return { nodeBuffer, nodeProcess, nodeEvents, nodeCrypto, nodeUtil, installNodeGlobals, populateProcessEnv };\n}\n",
+    include_str!("node/45_node.js"),
 );
 
 /// Source of the built-in `cloudflare:workers` module.
@@ -249,11 +253,7 @@ impl ModuleDef for InternalModule {
     fn declare(declare: &Declarations) -> Result<()> {
         declare.declare("moduleData")?;
         declare.declare("env")?;
-        declare.declare("nodeBuffer")?;
-        declare.declare("nodeProcess")?;
-        declare.declare("nodeEvents")?;
-        declare.declare("nodeCrypto")?;
-        declare.declare("nodeUtil")?;
+        declare.declare("nodeModules")?;
         Ok(())
     }
 
@@ -265,16 +265,9 @@ impl ModuleDef for InternalModule {
         };
         exports.export("env", env.restore(ctx)?)?;
         let internals = internals.restore(ctx)?;
-        let node_buffer: rquickjs::Value = internals.get("nodeBuffer")?;
-        exports.export("nodeBuffer", node_buffer)?;
-        let node_process: rquickjs::Value = internals.get("nodeProcess")?;
-        exports.export("nodeProcess", node_process)?;
-        let node_events: rquickjs::Value = internals.get("nodeEvents")?;
-        exports.export("nodeEvents", node_events)?;
-        let node_crypto: rquickjs::Value = internals.get("nodeCrypto")?;
-        exports.export("nodeCrypto", node_crypto)?;
-        let node_util: rquickjs::Value = internals.get("nodeUtil")?;
-        exports.export("nodeUtil", node_util)?;
+        // A function, so importing `kiln:internal` does not make Node's modules.
+        let node_modules: rquickjs::Value = internals.get("nodeModules")?;
+        exports.export("nodeModules", node_modules)?;
         Ok(())
     }
 }

@@ -264,4 +264,3 @@ function installNodeGlobals() {
   installProcessGlobal();
 }
 
-export { nodeBuffer };

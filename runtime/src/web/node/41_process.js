@@ -63,4 +63,3 @@ function installProcessGlobal() {
   Object.defineProperty(globalThis, "process", { value: nodeProcess, writable: true, configurable: true, enumerable: false });
 }
 
-export { nodeProcess, populateProcessEnv };

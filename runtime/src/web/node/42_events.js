@@ -102,4 +102,3 @@ EventEmitter.EventEmitter = EventEmitter;
 
 const nodeEvents = { EventEmitter, errorMonitor, once: EventEmitter.once, default: EventEmitter };
 
-export { nodeEvents };

@@ -115,4 +115,3 @@ const nodeCrypto = {
   subtle: globalThis.crypto.subtle,
 };
 
-export { nodeCrypto };

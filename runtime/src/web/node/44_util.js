@@ -72,4 +72,3 @@ const nodeUtil = {
   TextDecoder,
 };
 
-export { nodeUtil };
