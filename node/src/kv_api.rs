@@ -20,7 +20,7 @@ use kiln_runtime::kv::{self, KvEntry};
 use kiln_runtime::Body;
 use serde_json::{json, Value};
 
-use crate::upload_api::{envelope, failure, read_body, UploadApi};
+use crate::upload_api::{envelope, failure, form_parts, read_body, UploadApi};
 
 /// A listing returns at most this many keys (Cloudflare: 1000, its default).
 const LIST_LIMIT_MAX: usize = 1000;
@@ -216,35 +216,18 @@ async fn form(
     request: http::Request<Incoming>,
     boundary: String,
 ) -> Result<(Vec<u8>, Option<String>), Refusal> {
-    let stream = http_body_util::BodyDataStream::new(request.into_body());
-    let constraints = multer::Constraints::new()
-        .size_limit(multer::SizeLimit::new().whole_stream(PUT_BODY_BYTES_MAX as u64));
-    let mut multipart = multer::Multipart::with_constraints(stream, boundary, constraints);
+    let parts = form_parts(request.into_body(), boundary, PUT_BODY_BYTES_MAX as u64)
+        .await
+        .map_err(|err| Refusal::new(400, 10021, err))?;
     let (mut value, mut metadata) = (None, None);
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(err) => {
-                return Err(Refusal::new(
-                    400,
-                    10021,
-                    format!("malformed multipart body: {err}"),
-                ))
-            }
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|err| Refusal::new(400, 10021, format!("malformed multipart body: {err}")))?;
-        match name.as_str() {
-            "value" => value = Some(bytes.to_vec()),
+    for part in parts {
+        match part.name.as_str() {
+            "value" => value = Some(part.bytes.to_vec()),
             "metadata" => {
-                if serde_json::from_slice::<Value>(&bytes).is_err() {
+                if serde_json::from_slice::<Value>(&part.bytes).is_err() {
                     return Err(Refusal::new(400, 10021, "the metadata field is not JSON"));
                 }
-                metadata = Some(String::from_utf8_lossy(&bytes).into_owned());
+                metadata = Some(String::from_utf8_lossy(&part.bytes).into_owned());
             }
             _ => {}
         }

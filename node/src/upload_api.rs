@@ -319,6 +319,42 @@ async fn delete_script(api: &UploadApi, ns: &str, name: &str) -> http::Response<
     }
 }
 
+/// One part of a `multipart/form-data` body.
+pub(crate) struct FormPart {
+    pub name: String,
+    pub file_name: Option<String>,
+    pub content_type: Option<String>,
+    pub bytes: Bytes,
+}
+
+/// Every part of a `multipart/form-data` body of at most `limit` bytes, or what is wrong with
+/// it.
+pub(crate) async fn form_parts(
+    body: Incoming,
+    boundary: String,
+    limit: u64,
+) -> Result<Vec<FormPart>, String> {
+    let stream = http_body_util::BodyDataStream::new(body);
+    let constraints =
+        multer::Constraints::new().size_limit(multer::SizeLimit::new().whole_stream(limit));
+    let mut multipart = multer::Multipart::with_constraints(stream, boundary, constraints);
+    let malformed = |err: multer::Error| format!("malformed multipart body: {err}");
+    let mut parts = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(malformed)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field.file_name().map(str::to_owned);
+        let content_type = field.content_type().map(|m| m.to_string());
+        let bytes = field.bytes().await.map_err(malformed)?;
+        parts.push(FormPart {
+            name,
+            file_name,
+            content_type,
+            bytes,
+        });
+    }
+    Ok(parts)
+}
+
 pub(crate) async fn read_body(body: Incoming, limit: usize) -> Result<Bytes, String> {
     let mut stream = BodyStream::new(body);
     let mut whole = bytes::BytesMut::new();
@@ -358,38 +394,25 @@ async fn upload(
     let Some(boundary) = boundary else {
         return failure(400, 10021, "an upload is multipart/form-data");
     };
-    let stream = http_body_util::BodyDataStream::new(request.into_body());
-    let constraints = multer::Constraints::new()
-        .size_limit(multer::SizeLimit::new().whole_stream(UPLOAD_BYTES_MAX));
-    let mut multipart = multer::Multipart::with_constraints(stream, boundary, constraints);
+    let parts = match form_parts(request.into_body(), boundary, UPLOAD_BYTES_MAX).await {
+        Ok(parts) => parts,
+        Err(err) => return failure(400, 10021, &err),
+    };
     let mut metadata = None;
     let mut modules = Vec::new();
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => break,
-            Err(err) => return failure(400, 10021, &format!("malformed multipart body: {err}")),
-        };
-        let part = field.name().unwrap_or_default().to_owned();
-        let file = field.file_name().map(str::to_owned);
-        let content_type = field
-            .content_type()
-            .map(|m| m.to_string())
-            .unwrap_or_else(|| "application/octet-stream".into());
-        let bytes = match field.bytes().await {
-            Ok(bytes) => bytes,
-            Err(err) => return failure(400, 10021, &format!("malformed multipart body: {err}")),
-        };
-        if part == "metadata" {
-            match serde_json::from_slice::<Value>(&bytes) {
+    for part in parts {
+        if part.name == "metadata" {
+            match serde_json::from_slice::<Value>(&part.bytes) {
                 Ok(value) if value.is_object() => metadata = Some(value),
                 _ => return failure(400, 10021, "the metadata part is not a JSON object"),
             }
         } else {
             modules.push(StoredModule {
-                name: file.unwrap_or(part),
-                content_type,
-                content: base64::engine::general_purpose::STANDARD.encode(&bytes),
+                name: part.file_name.unwrap_or(part.name),
+                content_type: part
+                    .content_type
+                    .unwrap_or_else(|| "application/octet-stream".into()),
+                content: base64::engine::general_purpose::STANDARD.encode(&part.bytes),
             });
         }
     }
