@@ -13,4 +13,5 @@ mod test_kv;
 mod test_loader;
 mod test_platform_example;
 mod test_services;
+mod test_sql_storage;
 mod test_websockets;

@@ -449,12 +449,15 @@ pub fn worker_script(
     let durable_objects = durable_object_bindings(config)
         .map_err(invalid)?
         .into_iter()
-        .map(|(binding, class_name, namespace)| DurableObjectBinding {
-            binding,
-            class_name,
-            namespace,
-            key: [0; 32],
-        })
+        .map(
+            |(binding, class_name, namespace, sql)| DurableObjectBinding {
+                binding,
+                class_name,
+                namespace,
+                key: [0; 32],
+                sql,
+            },
+        )
         .collect();
     let mut kv_namespaces: Vec<kiln_runtime::KvBinding> = Vec::new();
     for (i, kv) in config.kv_namespaces.iter().enumerate() {
@@ -550,13 +553,13 @@ pub fn worker_script(
     })
 }
 
-/// The Durable Object bindings as `(binding, class, storage namespace)`. A class's storage
-/// namespace is the name its first migration created it under, followed through renames, so a
-/// renamed class keeps its objects and ids.
+/// The Durable Object bindings as `(binding, class, storage namespace, has SQL)`. A class's
+/// storage namespace is the name its first migration created it under, followed through
+/// renames, so a renamed class keeps its objects and ids; `new_sqlite_classes` gives it SQL.
 pub fn durable_object_bindings(
     config: &WranglerConfig,
-) -> Result<Vec<(String, String, String)>, String> {
-    let mut classes: BTreeMap<String, String> = BTreeMap::new();
+) -> Result<Vec<(String, String, String, bool)>, String> {
+    let mut classes: BTreeMap<String, (String, bool)> = BTreeMap::new();
     let mut tags = std::collections::BTreeSet::new();
     for (i, migration) in config.migrations.iter().enumerate() {
         if !tags.insert(migration.tag.clone()) {
@@ -565,18 +568,20 @@ pub fn durable_object_bindings(
                 migration.tag
             ));
         }
-        for class in migration
-            .new_classes
-            .iter()
-            .chain(&migration.new_sqlite_classes)
-        {
+        let created = (migration.new_classes.iter().map(|class| (class, false))).chain(
+            migration
+                .new_sqlite_classes
+                .iter()
+                .map(|class| (class, true)),
+        );
+        for (class, sql) in created {
             if classes.contains_key(class) {
                 return Err(format!(
                     "migrations[{i}] ({}): class \"{class}\" already exists",
                     migration.tag
                 ));
             }
-            classes.insert(class.clone(), class.clone());
+            classes.insert(class.clone(), (class.clone(), sql));
         }
         for rename in &migration.renamed_classes {
             let Some(namespace) = classes.remove(&rename.from) else {
@@ -588,7 +593,7 @@ pub fn durable_object_bindings(
             classes.insert(rename.to.clone(), namespace);
         }
         for transfer in &migration.transferred_classes {
-            classes.insert(transfer.to.clone(), transfer.to.clone());
+            classes.insert(transfer.to.clone(), (transfer.to.clone(), false));
             let _ = (&transfer.from, &transfer.from_script);
         }
         for class in &migration.deleted_classes {
@@ -611,7 +616,7 @@ pub fn durable_object_bindings(
                 ));
             }
         }
-        let Some(namespace) = classes.get(&binding.class_name) else {
+        let Some((namespace, sql)) = classes.get(&binding.class_name) else {
             return Err(format!(
                 "durable_objects.bindings[{i}] ({}): class \"{}\" was not created by any migration; add it to `new_classes` or `new_sqlite_classes` in `migrations`",
                 binding.name, binding.class_name
@@ -621,6 +626,7 @@ pub fn durable_object_bindings(
             binding.name.clone(),
             binding.class_name.clone(),
             namespace.clone(),
+            *sql,
         ));
     }
     Ok(bindings)

@@ -20,6 +20,7 @@ mod pool;
 pub mod script_format;
 pub mod service;
 mod socket;
+mod sql;
 mod web;
 mod worker;
 

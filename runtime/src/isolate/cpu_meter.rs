@@ -44,6 +44,8 @@ pub struct CpuMeter {
     /// Subrequests made since the isolate last had no request in flight (attributed like CPU:
     /// interleaved requests share one count).
     subrequests: Cell<u32>,
+    /// Native code (SQL) found the budget spent while QuickJS's interrupt handler could not run.
+    exhausted: Cell<bool>,
 }
 
 impl CpuMeter {
@@ -65,7 +67,16 @@ impl CpuMeter {
         self.used_now().saturating_sub(origin)
     }
 
-    /// Marks a request as begun; the returned guard ends it when dropped.
+    /// Records that native code ran out of the CPU budget: the isolate is terminated as if its
+    /// JavaScript had.
+    pub fn mark_exhausted(&self) {
+        self.exhausted.set(true);
+    }
+
+    pub fn exhausted(&self) -> bool {
+        self.exhausted.get()
+    }
+
     /// Counts one subrequest; `false` once more than `limit` were made.
     pub fn count_subrequest(&self, limit: u32) -> bool {
         let count = self.subrequests.get().saturating_add(1);

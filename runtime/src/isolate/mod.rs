@@ -70,7 +70,7 @@ impl IsolateShared {
         }
         let reason = if self.heap.exceeded.load(Ordering::Relaxed) {
             Termination::Memory
-        } else if self.cpu.charged_now() > self.cpu_limit.get() {
+        } else if self.cpu.exhausted() || self.cpu.charged_now() > self.cpu_limit.get() {
             Termination::Cpu
         } else {
             return false;
@@ -82,6 +82,9 @@ impl IsolateShared {
     pub fn terminated(&self) -> Option<Termination> {
         if self.termination.borrow().is_none() && self.heap.exceeded.load(Ordering::Relaxed) {
             self.termination.send_replace(Some(Termination::Memory));
+        }
+        if self.termination.borrow().is_none() && self.cpu.exhausted() {
+            self.termination.send_replace(Some(Termination::Cpu));
         }
         *self.termination.borrow()
     }
@@ -123,6 +126,8 @@ pub struct IsolateData {
     /// WebSocket ends this isolate holds (not hibernatable ones, which belong to their
     /// object): closed when the isolate goes away.
     pub sockets: RefCell<std::collections::HashSet<u64>>,
+    /// SQL databases of this isolate's live Durable Objects (`ctx.storage.sql`).
+    pub sql: RefCell<crate::sql::Databases>,
 }
 
 impl Drop for IsolateData {

@@ -25,6 +25,8 @@ pub struct DurableObjectBinding {
     pub namespace: String,
     /// The namespace's secret key: ids are derived from it and checked against it.
     pub key: [u8; 32],
+    /// The class has SQL storage (created by a `new_sqlite_classes` migration).
+    pub sql: bool,
 }
 
 /// Which object an event is for.

@@ -170,11 +170,14 @@ fn op_storage_list(
     limit: Option<u32>,
 ) -> Result<Vec<String>> {
     let id = object_id(&ctx, &id_hex)?;
+    // Keys from 0xFF on hold SQL pages, never a user's key (UTF-8 never has the byte 0xFF).
+    let reserved = [crate::sql::page_file::RESERVED_KEY_BYTE];
+    let end = end.as_deref().map(str::as_bytes).unwrap_or(&reserved);
     let entries = store(&ctx)?
         .list(
             &id,
             start.as_deref().map(str::as_bytes),
-            end.as_deref().map(str::as_bytes),
+            Some(end),
             reverse,
             limit.map(|l| l as usize),
         )
@@ -209,6 +212,7 @@ fn op_storage_commit<'js>(
     let keys: Vec<String> = batch.get("keys")?;
     let values: Vec<Option<String>> = batch.get("values")?;
     let alarm: Value = batch.get("alarm")?;
+    let sql: Option<u32> = batch.get("sql")?;
     let id = object_id(&ctx, &id_hex)?;
     let namespace = binding(&ctx, index)?.namespace;
     if keys.len() != values.len() {
@@ -239,6 +243,23 @@ fn op_storage_commit<'js>(
             kind: Some(mutation::Kind::Alarm(Alarm { time_ms })),
         });
     }
+    // The SQL database's pages written this turn join the batch (after any delete-all).
+    let sql_pages = match sql {
+        Some(handle) => crate::sql::ops::take_dirty_pages(&ctx, handle)?,
+        None => None,
+    };
+    if let Some((_, dirty)) = &sql_pages {
+        for (key, page) in &dirty.pages {
+            let kind = match page {
+                Some(value) => mutation::Kind::Put(Put {
+                    key: key.clone(),
+                    value: value.clone(),
+                }),
+                None => mutation::Kind::Delete(key.clone()),
+            };
+            mutations.push(Mutation { kind: Some(kind) });
+        }
+    }
     let commit = store(&ctx)?.commit(kiln_proto::storage::Batch {
         namespace,
         object_id: id.to_vec(),
@@ -246,7 +267,11 @@ fn op_storage_commit<'js>(
         mutations,
     });
     Ok(Promised(async move {
-        commit.await.map_err(|err| storage_error(&ctx, err))
+        commit.await.map_err(|err| storage_error(&ctx, err))?;
+        if let Some((pages, dirty)) = sql_pages {
+            crate::sql::vfs::lock(&pages).retire(dirty.generation);
+        }
+        Ok(())
     }))
 }
 

@@ -46,6 +46,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("dispatch/15_dispatch.js"),
     include_str!("durable_object/16_serialize.js"),
     include_str!("durable_object/17_storage.js"),
+    include_str!("durable_object/17_sql.js"),
     include_str!("durable_object/18_actor.js"),
     include_str!("durable_object/19_namespace.js"),
     include_str!("websocket/20_websocket.js"),
@@ -89,6 +90,7 @@ pub fn install_globals<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     html_rewriter::register(ctx, &ops)?;
     compression::register(ctx, &ops)?;
     crate::object::ops::register(ctx, &ops)?;
+    crate::sql::ops::register(ctx, &ops)?;
     crate::socket::ops::register(ctx, &ops)?;
     crate::kv::ops::register(ctx, &ops)?;
     crate::service::ops::register(ctx, &ops)?;
@@ -174,6 +176,7 @@ pub fn install_worker<'js>(
         timers: Default::default(),
         next_timer_id: Default::default(),
         sockets: Default::default(),
+        sql: Default::default(),
     };
     if ctx.store_userdata(data).is_err() {
         return Err(Exception::throw_internal(

@@ -135,6 +135,10 @@ class DurableObjectStorage {
   #alarmFiring = false;
   #inflight = []; // committing batches, oldest first
   #flushScheduled = false;
+  #sqlHandle = 0; // the SQL database's handle once opened
+  #sqlDirty = false; // the SQL database has writes not yet in a batch
+  #sql = undefined;
+  #kv = undefined;
 
   constructor(actor) {
     this.#actor = actor;
@@ -211,6 +215,11 @@ class DurableObjectStorage {
     return storageOp(this.#actor, () => {
       this.#dirty.clear();
       this.#dirtyDeleteAll = true;
+      // On a SQLite-backed object the SQL database goes too, as on Cloudflare.
+      if (ops.op_sql_enabled(this.#actor.index)) {
+        ops.op_sql_wipe(this.sqlHandle());
+        this.#sqlDirty = true;
+      }
       this.#scheduleFlush(!options?.allowUnconfirmed);
     }, options);
   }
@@ -335,12 +344,55 @@ class DurableObjectStorage {
     return result;
   }
 
-  transactionSync() {
-    throw new Error("transactionSync() is only available on SQLite-backed Durable Objects, which Kiln does not support yet.");
+  // Runs `closure` inside a SQL savepoint: if it throws, its SQL and key-value writes are undone.
+  transactionSync(closure) {
+    if (!ops.op_sql_enabled(this.#actor.index)) throw new Error(SQL_NOT_BACKED);
+    const handle = this.sqlHandle();
+    const depth = ops.op_sql_savepoint(handle);
+    const dirty = new Map(this.#dirty), dirtyDeleteAll = this.#dirtyDeleteAll, dirtyAlarm = this.#dirtyAlarm;
+    let result;
+    try {
+      result = closure();
+    } catch (err) {
+      this.#dirty = dirty;
+      this.#dirtyDeleteAll = dirtyDeleteAll;
+      this.#dirtyAlarm = dirtyAlarm;
+      if (ops.op_sql_release(handle, depth, true)) this.sqlWritten();
+      throw err;
+    }
+    if (ops.op_sql_release(handle, depth, false)) this.sqlWritten();
+    return result;
   }
 
   get sql() {
-    throw new Error("SQL storage (ctx.storage.sql) is not supported by Kiln yet; use the key-value API.");
+    if (this.#sql === undefined) this.#sql = new SqlStorage(this);
+    return this.#sql;
+  }
+
+  get kv() {
+    if (!ops.op_sql_enabled(this.#actor.index)) {
+      throw new Error("The storage.kv (synchronous KV) API is only available for SQLite-backed Durable Objects, but this object's namespace is not declared to use SQLite. Use `new_sqlite_classes` instead of `new_classes` in the migration that creates the class.");
+    }
+    if (this.#kv === undefined) this.#kv = new SyncKvStorage(this);
+    return this.#kv;
+  }
+
+  // The SQL database's handle, opened on first use (throws on a class without SQL).
+  sqlHandle() {
+    if (this.#sqlHandle === 0) this.#sqlHandle = ops.op_sql_open(this.#actor.index, this.#actor.idHex);
+    return this.#sqlHandle;
+  }
+
+  // SQL wrote pages: they commit with this turn's batch.
+  sqlWritten() {
+    this.#sqlDirty = true;
+    this.#scheduleFlush(true);
+  }
+
+  // The object is gone from this isolate (evicted or reset): its database connection closes.
+  close() {
+    if (this.#sqlHandle !== 0) ops.op_sql_close(this.#sqlHandle);
+    this.#sqlHandle = 0;
   }
 
   // Applies a transaction's writes to the buffer in one step.
@@ -364,10 +416,12 @@ class DurableObjectStorage {
     this.#dirty.clear();
     this.#dirtyDeleteAll = false;
     this.#dirtyAlarm = undefined;
+    if (this.#sqlHandle !== 0) ops.op_sql_discard(this.#sqlHandle);
+    this.#sqlDirty = false;
   }
 
   get hasUndurableWrites() {
-    return this.#dirty.size > 0 || this.#dirtyDeleteAll || this.#dirtyAlarm !== undefined || this.#inflight.length > 0;
+    return this.#dirty.size > 0 || this.#dirtyDeleteAll || this.#dirtyAlarm !== undefined || this.#sqlDirty || this.#inflight.length > 0;
   }
 
   #scheduleFlush(confirmed = true) {
@@ -381,11 +435,12 @@ class DurableObjectStorage {
   // Commits the write buffer as one batch.
   flush() {
     this.#flushScheduled = false;
-    if (this.#dirty.size === 0 && !this.#dirtyDeleteAll && this.#dirtyAlarm === undefined) return;
+    if (this.#dirty.size === 0 && !this.#dirtyDeleteAll && this.#dirtyAlarm === undefined && !this.#sqlDirty) return;
     const actor = this.#actor;
     if (actor.broken) return;
     const batch = { writes: this.#dirty, deleteAll: this.#dirtyDeleteAll, alarm: this.#dirtyAlarm, confirmed: this.#dirtyConfirmed };
     this.#dirtyConfirmed = false;
+    this.#sqlDirty = false;
     this.#dirty = new Map();
     this.#dirtyDeleteAll = false;
     this.#dirtyAlarm = undefined;
@@ -400,6 +455,7 @@ class DurableObjectStorage {
       committed = ops.op_storage_commit({
         index: actor.index, id: actor.idHex, name: actor.name ?? null,
         deleteAll: batch.deleteAll, keys, values, alarm: batch.alarm,
+        sql: this.#sqlHandle === 0 ? undefined : this.#sqlHandle,
       });
     } catch (err) {
       committed = Promise.reject(err);

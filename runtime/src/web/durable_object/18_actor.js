@@ -152,6 +152,7 @@ class Actor {
     if (this.broken) return;
     this.broken = err;
     if (actors.get(this.key) === this) actors.delete(this.key);
+    this.state.storage.close();
     for (const waiter of this.waiting.splice(0)) waiter.reject(err);
   }
 
@@ -166,6 +167,7 @@ class Actor {
       }
       if (idle >= objectIdleEvictMs) {
         if (actors.get(this.key) === this) actors.delete(this.key);
+        this.state.storage.close();
       } else {
         this.armEviction();
       }
