@@ -265,6 +265,53 @@ fn alarms_fire_once_on_the_owner_and_after_it_dies() {
     }
 }
 
+/// `GET /notes/log/add?text=...` of the SQL suite through node `id`: the row count, or None.
+fn sql_add(cluster: &Cluster, id: u64, text: &str) -> Option<u64> {
+    let (status, body) = util::get_port(
+        cluster.http_port(id),
+        &format!("/notes/log/add?text={text}"),
+    );
+    (status == 200).then(|| body.trim().parse().ok()).flatten()
+}
+
+#[test]
+fn sql_rows_survive_kill_9_of_the_owner_through_the_raft_log() {
+    let dir = crate::test_sql_storage::project();
+    // One shard, so its leader owns the object.
+    let mut cluster = Cluster::start(dir.path(), 3, 1);
+    let owner = cluster.wait_for_leaders(1)[0];
+    let mut acknowledged = Vec::new();
+    for i in 0..6u64 {
+        let text = format!("before{i}");
+        let count = sql_add(&cluster, i % 3 + 1, &text).expect("an insert");
+        assert_eq!(count, i + 1);
+        acknowledged.push(text);
+    }
+    cluster.kill9(owner);
+    let survivors = cluster.alive();
+    let deadline = Instant::now() + FAILOVER_BUDGET * 3;
+    let mut i = 0;
+    while acknowledged.len() < 12 && Instant::now() < deadline {
+        let text = format!("after{i}");
+        if sql_add(&cluster, survivors[i % survivors.len()], &text).is_some() {
+            acknowledged.push(text);
+        }
+        i += 1;
+    }
+    assert_eq!(acknowledged.len(), 12, "inserts resumed on the new owner");
+    let (status, body) = util::get_port(cluster.http_port(survivors[1]), "/notes/log/all");
+    assert_eq!(status, 200, "{body}");
+    let rows: Vec<String> = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    let mut found = rows.iter().filter(|row| acknowledged.contains(row));
+    for text in &acknowledged {
+        assert_eq!(
+            found.next(),
+            Some(text),
+            "acknowledged rows in order: {rows:?}"
+        );
+    }
+}
+
 #[test]
 fn kv_written_through_any_node_is_read_through_every_node() {
     let dir = util::project(&[

@@ -21,7 +21,7 @@ const WRANGLER: &str = r#"{
   ]
 }"#;
 
-fn project() -> tempfile::TempDir {
+pub fn project() -> tempfile::TempDir {
     util::project(&[
         ("wrangler.jsonc", WRANGLER),
         ("index.js", include_str!("js/sql_suite.js")),

@@ -138,7 +138,13 @@ fn inspect(admin: &Admin, object_id: &[u8; 32]) -> http::Response<Body> {
         Err(err) => return reply(500, &json!({ "error": err.to_string() })),
     };
     let mut values = serde_json::Map::new();
+    let mut sql_pages = 0u64;
     for (key, value) in entries {
+        // Keys from the byte 0xFF on are the pages of the object's SQL database, not user keys.
+        if key.first() == Some(&0xFF) {
+            sql_pages += 1;
+            continue;
+        }
         let text = String::from_utf8_lossy(&value);
         let decoded = serde_json::from_str::<Value>(&text)
             .map(|tagged| plain(&tagged))
@@ -154,6 +160,7 @@ fn inspect(admin: &Admin, object_id: &[u8; 32]) -> http::Response<Body> {
             "name": entry.and_then(|e| e.name),
             "alarm": alarm,
             "entries": values,
+            "sqlPages": sql_pages,
         }),
     )
 }
