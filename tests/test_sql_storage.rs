@@ -97,14 +97,12 @@ fn a_runaway_query_stops_at_the_cpu_limit() {
     let dir = project();
     let node = util::dev(dir.path(), &[]);
     let began = Instant::now();
-    // The caller sees the object's call fail, as on Cloudflare.
+    // The caller sees the object's call fail, as on Cloudflare; when the caller ran in the
+    // object's own isolate (same worker, same thread), its request ends with the isolate (503).
     let (status, body) = node.get("/notes/spin/spin");
-    assert_eq!(status, 200, "{body}");
     assert!(
-        json(&body)["error"]
-            .as_str()
-            .is_some_and(|e| e.contains("exceeded CPU time limit")),
-        "{body}"
+        (status == 200 || status == 503) && body.contains("exceeded CPU time limit"),
+        "{status} {body}"
     );
     assert!(
         began.elapsed().as_secs() < 20,
