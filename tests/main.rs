@@ -12,6 +12,7 @@ mod test_durable_objects;
 mod test_kv;
 mod test_loader;
 mod test_platform_example;
+mod test_rpc_targets;
 mod test_services;
 mod test_sql_storage;
 mod test_websockets;

@@ -107,6 +107,13 @@ enum Job {
     },
     /// Resets every live object of `shard` (of `shards`) on this thread.
     Fence { shard: u32, shards: u32 },
+    /// A call on an RPC target (an `RpcTarget` or function) an isolate on this thread exported.
+    Target {
+        route: crate::service::targets::Route,
+        method: String,
+        args: String,
+        responder: oneshot::Sender<Result<String, Error>>,
+    },
     Object {
         worker: Arc<Worker>,
         target: ObjectTarget,
@@ -168,6 +175,11 @@ impl IdleThreads {
 thread_local! {
     /// On a JS thread: its pool (the address of the pool's shared queue) and its index.
     static JS_THREAD: Cell<Option<(usize, usize)>> = const { Cell::new(None) };
+}
+
+/// The index of the JS thread this code runs on, if it runs on one.
+pub(crate) fn current_thread() -> Option<usize> {
+    JS_THREAD.get().map(|(_, index)| index)
 }
 
 /// The handle to the JS thread pool; cheap to clone.
@@ -449,6 +461,31 @@ impl Runtime {
         result.await.map_err(|_| Error::Shutdown)?
     }
 
+    /// Calls `method` on the RPC target `route` names, in the isolate that exported it; the
+    /// arguments and the result are serialized values.
+    pub(crate) async fn target_call(
+        &self,
+        route: crate::service::targets::Route,
+        method: String,
+        args: String,
+    ) -> Result<String, Error> {
+        let Some(_) = self.threads.get(route.thread) else {
+            return Err(crate::service::targets::disconnected());
+        };
+        let (responder, result) = oneshot::channel();
+        let thread = route.thread;
+        self.push_to(
+            thread,
+            Job::Target {
+                route,
+                method,
+                args,
+                responder,
+            },
+        )?;
+        result.await.map_err(|_| Error::Shutdown)?
+    }
+
     /// The Dynamic Workers built on this runtime.
     pub fn dynamic_workers(&self) -> Arc<crate::loader::DynamicWorkers> {
         Arc::clone(&self.dynamic)
@@ -707,6 +744,26 @@ fn js_thread(index: usize, services: (Runtime, Option<Arc<dyn ObjectStore>>)) {
 async fn run_job(state: Rc<ThreadState>, job: Job) {
     let _active = ActiveJob::new(&state);
     match job {
+        Job::Target {
+            route,
+            method,
+            args,
+            responder,
+        } => {
+            let isolate = state.isolates.borrow().get(&route.worker).and_then(|slot| {
+                slot.cell
+                    .get()
+                    .filter(|isolate| isolate.shared.serial == route.isolate)
+                    .cloned()
+            });
+            let Some(isolate) = isolate else {
+                let _ = responder.send(Err(crate::service::targets::disconnected()));
+                return;
+            };
+            let result = event::target::call(Rc::clone(&isolate), route.export, method, args).await;
+            after_event(&state, &isolate);
+            let _ = responder.send(result);
+        }
         Job::Call {
             worker,
             entrypoint,

@@ -53,6 +53,8 @@ impl Termination {
 /// State of an isolate shared by its Rust-side tasks (not reachable from JavaScript).
 #[derive(Debug)]
 pub struct IsolateShared {
+    /// Unique among the isolates of this process: RPC stubs name the isolate they call by it.
+    pub serial: u64,
     pub cpu: Rc<CpuMeter>,
     pub heap: Arc<HeapAccount>,
     /// Set when the isolate is given its worker.
@@ -126,6 +128,8 @@ pub struct IsolateData {
     /// WebSocket ends this isolate holds (not hibernatable ones, which belong to their
     /// object): closed when the isolate goes away.
     pub sockets: RefCell<std::collections::HashSet<u64>>,
+    /// The isolate's [`IsolateShared::serial`].
+    pub serial: u64,
     /// SQL databases of this isolate's live Durable Objects (`ctx.storage.sql`).
     pub sql: RefCell<crate::sql::Databases>,
 }
@@ -201,7 +205,9 @@ impl Blank {
         let runtime = AsyncRuntime::new_with_alloc(CappedAllocator::new(Arc::clone(&heap)))
             .map_err(|err| Error::Startup(format!("cannot create isolate: {err}")))?;
         let (termination, _) = watch::channel(None);
+        static NEXT_SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let shared = Rc::new(IsolateShared {
+            serial: NEXT_SERIAL.fetch_add(1, Ordering::Relaxed),
             cpu: Rc::new(CpuMeter::default()),
             heap,
             cpu_limit: Cell::new(Duration::from_millis(limits::REQUEST_CPU_MS_DEFAULT)),
@@ -286,6 +292,7 @@ impl Isolate {
                 Arc::clone(&worker),
                 services,
                 Rc::clone(&shared.cpu),
+                shared.serial,
                 internals,
             ))
             .await;
@@ -376,13 +383,14 @@ async fn initialize(
     worker: Arc<Worker>,
     services: Rc<Services>,
     meter: Rc<CpuMeter>,
+    serial: u64,
     internals: Persistent<Object<'static>>,
 ) -> Result<(), Error> {
     {
         async_with!(context => |ctx| {
             let result: Result<(), Error> = async {
                 let internals = internals.restore(&ctx).map_err(|e| startup_error(&ctx, e))?;
-                web::install_worker(&ctx, internals, Arc::clone(&worker), Rc::clone(&services), Rc::clone(&meter)).map_err(|e| startup_error(&ctx, e))?;
+                web::install_worker(&ctx, internals, Arc::clone(&worker), Rc::clone(&services), Rc::clone(&meter), serial).map_err(|e| startup_error(&ctx, e))?;
                 let namespace = match worker.format() {
                     ScriptFormat::Modules => {
                         let main = worker.script().main_module.clone();

@@ -3,6 +3,7 @@
 //! reachable; the runtime's registry maps names to the running version.
 
 pub mod ops;
+pub mod targets;
 
 /// A `services` binding.
 #[derive(Debug, Clone)]

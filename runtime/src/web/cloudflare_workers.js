@@ -1,5 +1,5 @@
 // The built-in `cloudflare:workers` module.
-import { env } from "kiln:internal";
+import { env, RpcTarget } from "kiln:internal";
 
 export class WorkerEntrypoint {
   constructor(ctx, env) {
@@ -22,7 +22,7 @@ export class WorkflowEntrypoint {
   }
 }
 
-export class RpcTarget {}
+export { RpcTarget };
 
 export class RpcStub {
   constructor() {
@@ -32,8 +32,10 @@ export class RpcStub {
 
 export { env };
 
-export function waitUntil() {
-  throw new Error("waitUntil() from cloudflare:workers needs a request context; use ctx.waitUntil().");
+// Kiln keeps isolates alive between requests, so the promise runs to its end whichever request
+// is in flight; its failure is logged like an unhandled rejection.
+export function waitUntil(promise) {
+  Promise.resolve(promise).catch((err) => console.error(err));
 }
 
 export default { WorkerEntrypoint, DurableObject, WorkflowEntrypoint, RpcTarget, RpcStub, env, waitUntil };

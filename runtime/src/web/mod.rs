@@ -45,6 +45,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("clone/14_structured_clone.js"),
     include_str!("dispatch/15_dispatch.js"),
     include_str!("durable_object/16_serialize.js"),
+    include_str!("rpc/16_rpc.js"),
     include_str!("durable_object/17_storage.js"),
     include_str!("durable_object/17_sql.js"),
     include_str!("durable_object/18_actor.js"),
@@ -94,6 +95,7 @@ pub fn install_globals<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     crate::socket::ops::register(ctx, &ops)?;
     crate::kv::ops::register(ctx, &ops)?;
     crate::service::ops::register(ctx, &ops)?;
+    crate::service::targets::register(ctx, &ops)?;
     crate::loader::ops::register(ctx, &ops)?;
     crate::dispatch::ops::register(ctx, &ops)?;
     crate::cf::register(ctx, &ops)?;
@@ -113,6 +115,7 @@ pub fn install_worker<'js>(
     worker: Arc<Worker>,
     services: Rc<Services>,
     meter: Rc<crate::isolate::cpu_meter::CpuMeter>,
+    serial: u64,
 ) -> Result<()> {
     let env_json = serde_json::Value::Object(worker.script().env.clone()).to_string();
     let env: Object = ctx
@@ -177,6 +180,7 @@ pub fn install_worker<'js>(
         next_timer_id: Default::default(),
         sockets: Default::default(),
         sql: Default::default(),
+        serial,
     };
     if ctx.store_userdata(data).is_err() {
         return Err(Exception::throw_internal(
@@ -257,6 +261,7 @@ impl ModuleDef for InternalModule {
         declare.declare("moduleData")?;
         declare.declare("env")?;
         declare.declare("nodeModules")?;
+        declare.declare("RpcTarget")?;
         Ok(())
     }
 
@@ -271,6 +276,8 @@ impl ModuleDef for InternalModule {
         // A function, so importing `kiln:internal` does not make Node's modules.
         let node_modules: rquickjs::Value = internals.get("nodeModules")?;
         exports.export("nodeModules", node_modules)?;
+        let rpc_target: rquickjs::Value = internals.get("RpcTarget")?;
+        exports.export("RpcTarget", rpc_target)?;
         Ok(())
     }
 }

@@ -20,7 +20,9 @@ function base64ToBytes(text) {
   return bytes;
 }
 
-function serializeValue(value) {
+// `exporter` (RPC messages only): turns a function, RpcTarget or stub into a reference, or
+// returns undefined for anything else.
+function serializeValue(value, exporter = undefined) {
   const seen = new Map();
   let next = 0;
   function fail(v) {
@@ -38,10 +40,18 @@ function serializeValue(value) {
       case "bigint":
         return ["b", v.toString()];
       case "symbol":
-      case "function":
         throw fail(v);
+      case "function": {
+        const reference = exporter?.(v);
+        if (reference !== undefined) return reference;
+        throw fail(v);
+      }
     }
     if (v === null) return null;
+    if (exporter !== undefined) {
+      const reference = exporter(v);
+      if (reference !== undefined) return reference;
+    }
     if (seen.has(v)) return ["@", seen.get(v)];
     const id = next++;
     seen.set(v, id);
@@ -83,7 +93,8 @@ function serializeValue(value) {
   return JSON.stringify(enc(value));
 }
 
-function deserializeValue(text) {
+// `importer` (RPC messages only): makes the stub of a reference `serializeValue`'s exporter wrote.
+function deserializeValue(text, importer = undefined) {
   const refs = [];
   function dec(x) {
     if (x === null || typeof x !== "object") return x;
@@ -130,6 +141,9 @@ function deserializeValue(text) {
         return (refs[x[1]] = out);
       }
       case "B": return (refs[x[1]] = Object(dec(x[2])));
+      case "x":
+        if (importer === undefined) break;
+        return importer(x[1], x[2]);
       case "o": {
         const out = {};
         refs[x[1]] = out;

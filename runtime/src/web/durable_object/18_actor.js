@@ -27,6 +27,8 @@ class DurableObjectState {
   get id() { return this.#id; }
   get storage() { return this.#storage; }
   get props() { return {}; }
+  // ctx.exports: stubs for the worker's own entrypoints, as a WorkerEntrypoint's ctx has.
+  get exports() { return selfExports(this.#actor.exports); }
   waitUntil(promise) {
     Promise.resolve(promise).catch((err) => reportError(err));
   }
@@ -96,6 +98,7 @@ class Actor {
       this.storageOps--;
       this.maybeRelease();
     };
+    this.exports = exports;
     this.state = new DurableObjectState(this);
     const cls = exports[className];
     if (typeof cls !== "function") {
@@ -230,7 +233,7 @@ async function dispatchObjectFetch(exports, env, address, id, parts) {
 async function dispatchObjectCall(exports, env, address, packed) {
   const split = packed.indexOf("\u0000");
   const method = packed.slice(0, split);
-  const args = deserializeValue(packed.slice(split + 1));
+  const args = deserializeRpc(packed.slice(split + 1));
   const actor = actorFor(exports, env, address);
   if (method === ADMIN_DELETE) {
     // The admin API's delete: through the object, so a live instance is reset, not left stale.
@@ -260,9 +263,9 @@ async function dispatchObjectCall(exports, env, address, packed) {
     }
     await actor.outputGate();
     try {
-      return serializeValue(outcome);
+      return serializeRpc(outcome, actor);
     } catch (err) {
-      return serializeValue([false, err]);
+      return serializeRpc([false, err]);
     }
   });
 }

@@ -70,9 +70,9 @@ async function stubFetch(index, id, input, init) {
 }
 
 async function stubCall(index, id, method, args) {
-  const message = serializeValue(args);
+  const message = serializeRpc(args);
   await waitForOutputGates();
-  const [ok, value] = deserializeValue(await ops.op_do_call(index, id.toString(), id.name, method, message));
+  const [ok, value] = deserializeRpc(await ops.op_do_call(index, id.toString(), id.name, method, message));
   if (ok) return value;
   throw value;
 }
@@ -83,14 +83,16 @@ function durableObjectStub(index, id) {
     name: id.name,
     fetch: (input, init) => stubFetch(index, id, input, init),
   };
-  return new Proxy(target, {
+  const stub = new Proxy(target, {
     get(object, property) {
       if (Object.prototype.hasOwnProperty.call(object, property)) return object[property];
       if (typeof property === "symbol" || property === "then" || property === "toJSON") return undefined;
       if (RESERVED_RPC_METHODS.has(property) || property.startsWith("__kiln")) return undefined;
-      return (...args) => stubCall(index, id, property, args);
+      return (...args) => rpcPromise(stubCall(index, id, property, args));
     },
   });
+  rpcStubs.add(stub);
+  return stub;
 }
 
 // Called once per isolate: puts the worker's Durable Object namespaces into env.

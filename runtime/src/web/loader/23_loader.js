@@ -133,21 +133,23 @@ function dynamicFetcher(loaded, entrypoint, props) {
       throw new Error("connect() to a Dynamic Worker is not supported by Kiln yet.");
     },
   };
-  return new Proxy(target, {
+  const stub = new Proxy(target, {
     get(object, property) {
       if (Object.prototype.hasOwnProperty.call(object, property)) return object[property];
       if (typeof property === "symbol" || property === "then" || property === "toJSON") return undefined;
       if (RPC_NOT_CALLABLE.has(property)) return undefined;
-      return async (...args) => {
+      return (...args) => rpcPromise((async () => {
         const handle = await loaded();
-        const message = serializeValue(args);
+        const message = serializeRpc(args);
         await waitForOutputGates();
-        const [ok, value] = deserializeValue(await ops.op_loader_call(handle, entrypoint, props, property, message));
+        const [ok, value] = deserializeRpc(await ops.op_loader_call(handle, entrypoint, props, property, message));
         if (ok) return value;
         throw value;
-      };
+      })());
     },
   });
+  rpcStubs.add(stub);
+  return stub;
 }
 
 const kLoaderCreate = Symbol("loaderCreate");

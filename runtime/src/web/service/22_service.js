@@ -11,9 +11,9 @@ async function serviceFetch(index, input, init) {
 }
 
 async function serviceCall(index, method, args) {
-  const message = serializeValue(args);
+  const message = serializeRpc(args);
   await waitForOutputGates();
-  const [ok, value] = deserializeValue(await ops.op_service_call(index, method, message));
+  const [ok, value] = deserializeRpc(await ops.op_service_call(index, method, message));
   if (ok) return value;
   throw value;
 }
@@ -33,10 +33,11 @@ function serviceStub(index) {
       if (Object.prototype.hasOwnProperty.call(object, property)) return object[property];
       if (typeof property === "symbol" || property === "then" || property === "toJSON") return undefined;
       if (RPC_NOT_CALLABLE.has(property)) return undefined;
-      return (...args) => serviceCall(index, property, args);
+      return (...args) => rpcPromise(serviceCall(index, property, args));
     },
   });
   serviceStubIndexes.set(stub, index);
+  rpcStubs.add(stub);
   return stub;
 }
 
@@ -45,7 +46,7 @@ async function dispatchEntrypointCall(exports, env, entrypoint, props, method, p
   const ctx = new ExecutionContext(props ? JSON.parse(props) : undefined, exports);
   let outcome;
   try {
-    const args = deserializeValue(packed);
+    const args = deserializeRpc(packed);
     const name = entrypoint ?? "default";
     const target = exports[name];
     if (target === undefined || target === null) {
@@ -65,9 +66,9 @@ async function dispatchEntrypointCall(exports, env, entrypoint, props, method, p
   // waitUntil() work goes on after the result, as it does after a response.
   drainWaitUntil(ctx).catch((err) => reportError(err));
   try {
-    return serializeValue(outcome);
+    return serializeRpc(outcome);
   } catch (err) {
-    return serializeValue([false, err]);
+    return serializeRpc([false, err]);
   }
 }
 
@@ -94,16 +95,17 @@ function selfStub(entrypoint, props) {
       if (property === "fetch") return methods.fetch;
       if (typeof property === "symbol" || property === "then" || property === "toJSON") return undefined;
       if (RPC_NOT_CALLABLE.has(property)) return undefined;
-      return async (...args) => {
-        const message = serializeValue(args);
+      return (...args) => rpcPromise((async () => {
+        const message = serializeRpc(args);
         await waitForOutputGates();
-        const [ok, value] = deserializeValue(await ops.op_self_call(entrypoint, props, property, message));
+        const [ok, value] = deserializeRpc(await ops.op_self_call(entrypoint, props, property, message));
         if (ok) return value;
         throw value;
-      };
+      })());
     },
   });
   selfStubDescriptors.set(stub, [entrypoint, props]);
+  rpcStubs.add(stub);
   return stub;
 }
 

@@ -1,0 +1,160 @@
+// JS RPC beyond plain values: RpcTarget instances, functions and stubs travel by reference,
+// and calls return RpcPromises that can be pipelined (`stub.getCounter().increment()`).
+//
+// A message leaving an isolate keeps each such object in this isolate's export table and
+// carries its route (Rust: service/targets.rs) instead; the receiving isolate makes a stub
+// whose calls travel back along the route to dispatchTargetCall here. A target exported while
+// a Durable Object answered a call is called through that object's mailbox and output gate.
+class RpcTarget {}
+
+// Exports kept per isolate; past it the oldest is released (its stubs then fail).
+const RPC_EXPORTS_MAX = 10000;
+const rpcExports = new Map(); // export number -> { value, actor }
+let nextRpcExport = 1;
+// Every stub this isolate made (Durable Object, service, Dynamic Worker and target stubs):
+// passed on by RPC, a stub is exported like a target, so calls go through this isolate.
+const rpcStubs = new WeakSet();
+
+function exportTarget(value, actor) {
+  const id = nextRpcExport++;
+  rpcExports.set(id, { value, actor });
+  if (rpcExports.size > RPC_EXPORTS_MAX) rpcExports.delete(rpcExports.keys().next().value);
+  const callable = typeof value === "function" && !rpcStubs.has(value);
+  return ["x", ops.op_rpc_route(id), callable ? "f" : "o"];
+}
+
+function rpcExporter(actor) {
+  return (value) => {
+    if (typeof value === "function" || value instanceof RpcTarget || rpcStubs.has(value)) {
+      return exportTarget(value, actor);
+    }
+    return undefined;
+  };
+}
+
+// Serializes an RPC message; `actor` is the Durable Object answering, if any.
+function serializeRpc(value, actor = undefined) {
+  return serializeValue(value, rpcExporter(actor));
+}
+
+function deserializeRpc(text) {
+  return deserializeValue(text, (route, kind) => targetStub(route, kind));
+}
+
+// The thenable an RPC call returns: awaiting it gives the result; a property of it or a method
+// call on it applies to the result once it arrives.
+function rpcPromise(promise) {
+  return new Proxy(function rpcPromise() {}, {
+    get(_, property) {
+      if (property === "then" || property === "catch" || property === "finally") return promise[property].bind(promise);
+      if (typeof property === "symbol") return undefined;
+      return rpcMember(
+        (args) => rpcPromise(promise.then((value) => value[property](...args))),
+        () => promise.then((value) => value[property]),
+      );
+    },
+    apply() {
+      throw new TypeError("An RPC result is not a function.");
+    },
+  });
+}
+
+// A member of a stub or of a pending result: called, it is a method call; awaited, its value.
+function rpcMember(call, get) {
+  return new Proxy(function rpcMember() {}, {
+    apply(_, __, args) {
+      return call(args);
+    },
+    get(_, property) {
+      if (property === "then" || property === "catch" || property === "finally") {
+        const value = get();
+        return value[property].bind(value);
+      }
+      if (typeof property === "symbol") return undefined;
+      return rpcMember(
+        (args) => rpcPromise(get().then((value) => value[property](...args))),
+        () => get().then((value) => value[property]),
+      );
+    },
+  });
+}
+
+// A stub of a target another isolate exported. `kind` "f": the target is a function.
+function targetStub(route, kind) {
+  const call = (op, args) => rpcPromise((async () => {
+    const message = serializeRpc(args);
+    await waitForOutputGates();
+    const [ok, value] = deserializeRpc(await ops.op_rpc_target_call(route, op, message));
+    if (ok) return value;
+    throw value;
+  })());
+  let disposed = false;
+  const dispose = () => {
+    if (disposed) return;
+    disposed = true;
+    ops.op_rpc_target_call(route, "d", "[]").catch(() => {});
+  };
+  const stub = new Proxy(function rpcStub() {}, {
+    apply(_, __, args) {
+      if (kind !== "f") throw new TypeError("This RPC stub is not a function.");
+      return call("f", args);
+    },
+    get(_, property) {
+      if (property === Symbol.dispose) return dispose;
+      if (typeof property === "symbol" || property === "then" || property === "toJSON") return undefined;
+      if (property === "dup") return () => stub;
+      if (RPC_NOT_CALLABLE.has(property)) return undefined;
+      return rpcMember((args) => call("c" + property, args), () => call("g" + property, []));
+    },
+  });
+  rpcStubs.add(stub);
+  return stub;
+}
+
+// A call on one of this isolate's exports. `op`: "f" calls a function target, "c<name>" a
+// method, "g<name>" reads a property, "d" releases the export.
+async function dispatchTargetCall(id, op, packed) {
+  const entry = rpcExports.get(id);
+  const run = async () => {
+    if (entry === undefined) throw new Error("RPC stub is disconnected: its target was released.");
+    if (op === "d") {
+      rpcExports.delete(id);
+      return undefined;
+    }
+    const args = deserializeRpc(packed);
+    const target = entry.value;
+    if (op === "f") {
+      if (typeof target !== "function") throw new TypeError("This RPC stub is not a function.");
+      return await target(...args);
+    }
+    const name = op.slice(1);
+    // Only prototype methods and getters are exposed, never an instance's own fields.
+    const hidden = target instanceof RpcTarget && Object.prototype.hasOwnProperty.call(target, name);
+    if (hidden || RPC_NOT_CALLABLE.has(name) || Object.prototype.hasOwnProperty.call(Object.prototype, name)) {
+      throw new TypeError(`The RPC receiver does not implement the method "${name}".`);
+    }
+    if (op[0] === "g") return await target[name];
+    const member = target[name];
+    if (typeof member !== "function") {
+      throw new TypeError(`The RPC receiver does not implement the method "${name}".`);
+    }
+    return await Reflect.apply(member, target, args);
+  };
+  const settle = async () => {
+    let outcome;
+    try {
+      outcome = [true, await run()];
+    } catch (err) {
+      outcome = [false, err];
+    }
+    if (entry?.actor !== undefined) await entry.actor.outputGate();
+    try {
+      return serializeRpc(outcome, entry?.actor);
+    } catch (err) {
+      return serializeRpc([false, err]);
+    }
+  };
+  return entry?.actor !== undefined ? entry.actor.deliver(settle) : settle();
+}
+
+export { RpcTarget, dispatchTargetCall };

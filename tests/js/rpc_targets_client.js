@@ -1,0 +1,84 @@
+// Calls a service and a Durable Object (its own) whose methods return RpcTargets, take
+// callbacks and stubs, and pipeline; answers with the list of failed checks.
+import { DurableObject, RpcTarget } from "cloudflare:workers";
+
+function eq(actual, expected, what) {
+  const a = JSON.stringify(actual), e = JSON.stringify(expected);
+  if (a !== e) throw new Error(`${what}: expected ${e}, got ${a}`);
+}
+
+class Logger extends RpcTarget {
+  lines = [];
+  log(line) { this.lines.push(line); return this.lines.length; }
+}
+
+const checks = {
+  async targets(env) {
+    const counter = await env.MATH.newCounter(10);
+    eq(await counter.increment(), 11, "a method of a returned RpcTarget");
+    eq(await counter.increment(5), 16, "its state lives in the callee");
+    eq(await counter.value, 16, "a getter, awaited");
+    let threw = null;
+    try { await counter.secret; } catch (err) { threw = err.message; }
+    eq(threw, 'The RPC receiver does not implement the method "secret".', "instance fields stay private");
+    counter[Symbol.dispose]();
+  },
+  async pipelining(env) {
+    eq(await env.MATH.newCounter(1).increment(), 2, "a call on a result not yet awaited");
+    eq(await env.MATH.info().name, "math", "a property of a result not yet awaited");
+    eq(await env.MATH.info().nested.list, [1, 2], "a nested property");
+  },
+  async callbacks(env) {
+    const seen = [];
+    const total = await env.MATH.map([1, 2, 3], (x) => { seen.push(x); return x * 2; });
+    eq(total, [2, 4, 6], "a function passed as an argument is called back");
+    eq(seen, [1, 2, 3], "in the caller's isolate");
+    const logger = new Logger();
+    eq(await env.MATH.useLogger(logger), 2, "an RpcTarget passed as an argument");
+    eq(logger.lines, ["one", "two"], "its calls ran here");
+  },
+  async objects(env) {
+    const room = env.ROOMS.getByName("lobby");
+    const member = await room.join("ann");
+    eq(await member.say("hi"), 1, "an RpcTarget a Durable Object returned");
+    eq(await member.say("again"), 2, "keeps the object's state");
+    eq(await room.history(), ["ann: hi", "ann: again"], "the object saw both");
+    eq(await env.MATH.callRoom(room, "bob"), ["ann: hi", "ann: again", "bob: hello"], "a Durable Object stub passed by RPC");
+  },
+  async errors(env) {
+    let threw = null;
+    try { await env.MATH.newCounter(0).explode(); } catch (err) { threw = `${err.name}: ${err.message}`; }
+    eq(threw, "RangeError: too big", "errors thrown by a target keep their class");
+  },
+};
+
+class Member extends RpcTarget {
+  #room;
+  #name;
+  constructor(room, name) { super(); this.#room = room; this.#name = name; }
+  async say(text) {
+    const history = (await this.#room.ctx.storage.get("history")) ?? [];
+    history.push(`${this.#name}: ${text}`);
+    await this.#room.ctx.storage.put("history", history);
+    return history.length;
+  }
+}
+
+export class Room extends DurableObject {
+  join(name) { return new Member(this, name); }
+  async history() { return (await this.ctx.storage.get("history")) ?? []; }
+}
+
+export default {
+  async fetch(request, env) {
+    const failures = [];
+    for (const [name, check] of Object.entries(checks)) {
+      try {
+        await check(env);
+      } catch (err) {
+        failures.push(`${name}: ${err.message}`);
+      }
+    }
+    return Response.json(failures);
+  },
+};

@@ -1,0 +1,32 @@
+// A service whose RPC methods return RpcTargets, take callbacks and call stubs they are given.
+import { WorkerEntrypoint, RpcTarget } from "cloudflare:workers";
+
+class Counter extends RpcTarget {
+  #count;
+  secret = "instance fields are not exposed";
+  constructor(start) { super(); this.#count = start; }
+  increment(by = 1) { this.#count += by; return this.#count; }
+  get value() { return this.#count; }
+  explode() { throw new RangeError("too big"); }
+}
+
+export class Math extends WorkerEntrypoint {
+  newCounter(start) { return new Counter(start); }
+  info() { return { name: "math", nested: { list: [1, 2] } }; }
+  async map(list, fn) {
+    const out = [];
+    for (const x of list) out.push(await fn(x));
+    return out;
+  }
+  async useLogger(logger) {
+    await logger.log("one");
+    return await logger.log("two");
+  }
+  async callRoom(room, name) {
+    const member = await room.join(name);
+    await member.say("hello");
+    return await room.history();
+  }
+}
+
+export default { fetch() { return new Response("server"); } };
