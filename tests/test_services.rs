@@ -132,3 +132,59 @@ fn subrequests_past_the_limit_throw() {
         r#"["leaf","leaf","leaf","Error: Too many subrequests."]"#
     );
 }
+
+#[test]
+fn a_durable_object_binding_reaches_another_workers_class_through_script_name() {
+    let front = util::project(&[
+        (
+            "wrangler.jsonc",
+            r#"{ "name": "front", "main": "index.js", "compatibility_date": "2025-01-01",
+                 "durable_objects": { "bindings": [
+                   { "name": "TALLY", "class_name": "Tally", "script_name": "back" }
+                 ] } }"#,
+        ),
+        (
+            "index.js",
+            r#"export default {
+  async fetch(request, env) {
+    const stub = env.TALLY.getByName("shared");
+    const viaRpc = await stub.add(2);
+    const viaFetch = await (await stub.fetch("http://tally/")).text();
+    return Response.json([viaRpc, viaFetch, env.TALLY.idFromName("shared").toString().length]);
+  },
+};"#,
+        ),
+    ]);
+    let back = util::project(&[
+        (
+            "wrangler.jsonc",
+            r#"{ "name": "back", "main": "index.js", "compatibility_date": "2025-01-01",
+                 "migrations": [{ "tag": "v1", "new_sqlite_classes": ["Tally"] }] }"#,
+        ),
+        (
+            "index.js",
+            r#"import { DurableObject } from "cloudflare:workers";
+export class Tally extends DurableObject {
+  add(n) {
+    this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS t (n INTEGER)");
+    this.ctx.storage.sql.exec("INSERT INTO t VALUES (?)", n);
+    return this.ctx.storage.sql.exec("SELECT sum(n) AS s FROM t").one().s;
+  }
+  fetch() {
+    return new Response(String(this.ctx.storage.sql.exec("SELECT count(*) AS c FROM t").one().c));
+  }
+}
+export default { fetch() { return new Response("back"); } };"#,
+        ),
+    ]);
+    let back_dir = back.path().to_string_lossy().into_owned();
+    let node = util::dev(front.path(), &[&back_dir]);
+    assert_eq!(node.get("/"), (200, "[2,\"1\",64]".into()));
+    assert_eq!(node.get("/"), (200, "[4,\"2\",64]".into()));
+    drop(node);
+
+    // Without the other worker, the binding is a startup error naming what is missing.
+    let (ok, log) = util::dev_until_exit(front.path());
+    assert!(!ok);
+    assert!(log.contains("names the worker \"back\""), "{log}");
+}

@@ -446,19 +446,7 @@ pub fn worker_script(
     if let Some(subrequests) = config.limits.subrequests {
         limits.subrequests = subrequests;
     }
-    let durable_objects = durable_object_bindings(config)
-        .map_err(invalid)?
-        .into_iter()
-        .map(
-            |(binding, class_name, namespace, sql)| DurableObjectBinding {
-                binding,
-                class_name,
-                namespace,
-                key: [0; 32],
-                sql,
-            },
-        )
-        .collect();
+    let durable_objects = durable_object_bindings(config).map_err(invalid)?;
     let mut kv_namespaces: Vec<kiln_runtime::KvBinding> = Vec::new();
     for (i, kv) in config.kv_namespaces.iter().enumerate() {
         if kv.binding.is_empty() {
@@ -553,12 +541,10 @@ pub fn worker_script(
     })
 }
 
-/// The Durable Object bindings as `(binding, class, storage namespace, has SQL)`. A class's
-/// storage namespace is the name its first migration created it under, followed through
-/// renames, so a renamed class keeps its objects and ids; `new_sqlite_classes` gives it SQL.
-pub fn durable_object_bindings(
-    config: &WranglerConfig,
-) -> Result<Vec<(String, String, String, bool)>, String> {
+/// The Durable Object classes the worker's migrations create, by class name: their storage
+/// namespace (the name the first migration created them under, followed through renames, so a
+/// renamed class keeps its objects and ids) and whether they have SQL (`new_sqlite_classes`).
+pub fn object_classes(config: &WranglerConfig) -> Result<BTreeMap<String, (String, bool)>, String> {
     let mut classes: BTreeMap<String, (String, bool)> = BTreeMap::new();
     let mut tags = std::collections::BTreeSet::new();
     for (i, migration) in config.migrations.iter().enumerate() {
@@ -605,16 +591,33 @@ pub fn durable_object_bindings(
             }
         }
     }
+    Ok(classes)
+}
+
+/// The Durable Object bindings. A binding whose `script_name` names another worker gets that
+/// worker's name in `script`, and its namespace and SQL flag are the caller's to fill in from
+/// that worker's classes (`kiln dev a b` does; see `main.rs`).
+pub fn durable_object_bindings(
+    config: &WranglerConfig,
+) -> Result<Vec<DurableObjectBinding>, String> {
+    let classes = object_classes(config)?;
     let own_name = config.name.as_deref();
     let mut bindings = Vec::new();
     for (i, binding) in config.durable_objects.bindings.iter().enumerate() {
-        if let Some(script) = &binding.script_name {
-            if Some(script.as_str()) != own_name {
-                return Err(format!(
-                    "durable_objects.bindings[{i}] ({}): script_name \"{script}\" names another worker; kiln dev runs one worker, so its classes must be its own",
-                    binding.name
-                ));
-            }
+        let other = binding
+            .script_name
+            .as_ref()
+            .filter(|script| Some(script.as_str()) != own_name);
+        if let Some(script) = other {
+            bindings.push(DurableObjectBinding {
+                binding: binding.name.clone(),
+                class_name: binding.class_name.clone(),
+                namespace: binding.class_name.clone(),
+                key: [0; 32],
+                sql: false,
+                script: Some(script.clone()),
+            });
+            continue;
         }
         let Some((namespace, sql)) = classes.get(&binding.class_name) else {
             return Err(format!(
@@ -622,12 +625,14 @@ pub fn durable_object_bindings(
                 binding.name, binding.class_name
             ));
         };
-        bindings.push((
-            binding.name.clone(),
-            binding.class_name.clone(),
-            namespace.clone(),
-            *sql,
-        ));
+        bindings.push(DurableObjectBinding {
+            binding: binding.name.clone(),
+            class_name: binding.class_name.clone(),
+            namespace: namespace.clone(),
+            key: [0; 32],
+            sql: *sql,
+            script: None,
+        });
     }
     Ok(bindings)
 }

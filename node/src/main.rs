@@ -133,10 +133,16 @@ fn main() -> std::process::ExitCode {
 }
 
 /// Reads one worker's config, secrets and cron triggers from `dir`.
-fn load_worker(
-    dir: &std::path::Path,
-    vars: &[String],
-) -> anyhow::Result<(kiln_runtime::WorkerScript, Vec<(String, croner::Cron)>)> {
+/// A worker's classes: name -> (storage namespace, has SQL).
+type ObjectClasses = BTreeMap<String, (String, bool)>;
+/// A worker loaded from its directory: its script, cron triggers and classes.
+type LoadedWorker = (
+    kiln_runtime::WorkerScript,
+    Vec<(String, croner::Cron)>,
+    ObjectClasses,
+);
+
+fn load_worker(dir: &std::path::Path, vars: &[String]) -> anyhow::Result<LoadedWorker> {
     let loaded = config::load(dir)?;
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
@@ -156,7 +162,66 @@ fn load_worker(
     }
     let script = config::worker_script(&loaded, &secrets)?;
     let crons = cron::parse(&loaded.config.triggers.crons).map_err(anyhow::Error::msg)?;
-    Ok((script, crons))
+    let classes = config::object_classes(&loaded.config).map_err(anyhow::Error::msg)?;
+    Ok((script, crons, classes))
+}
+
+/// Points bindings with a `script_name` at the class of the worker they name: its namespace
+/// and SQL flag, and a hidden binding in that worker if it does not bind the class itself (so
+/// its isolates can run the objects).
+fn link_script_bindings(loaded: &mut [LoadedWorker]) -> anyhow::Result<()> {
+    let mut hidden = Vec::new();
+    let names: Vec<String> = loaded
+        .iter()
+        .map(|(script, _, _)| script.name.clone())
+        .collect();
+    let classes: Vec<ObjectClasses> = loaded.iter().map(|(_, _, c)| c.clone()).collect();
+    for (script, _, _) in loaded.iter_mut() {
+        for binding in &mut script.durable_objects {
+            let Some(other) = binding.script.clone() else {
+                continue;
+            };
+            let Some(at) = names.iter().position(|name| *name == other) else {
+                anyhow::bail!(
+                    "{}: durable_objects binding {:?} names the worker {other:?} (script_name), which is not running; pass its directory too: kiln dev {} <dir of {other}>",
+                    script.name,
+                    binding.binding,
+                    script.name
+                );
+            };
+            let Some((namespace, sql)) = classes[at].get(&binding.class_name) else {
+                anyhow::bail!(
+                    "{}: durable_objects binding {:?}: worker {other:?} has no migration that creates the class {:?}",
+                    script.name,
+                    binding.binding,
+                    binding.class_name
+                );
+            };
+            binding.namespace = namespace.clone();
+            binding.sql = *sql;
+            hidden.push((at, binding.class_name.clone(), namespace.clone(), *sql));
+        }
+    }
+    for (at, class_name, namespace, sql) in hidden {
+        let owner = &mut loaded[at].0;
+        let bound = owner
+            .durable_objects
+            .iter()
+            .any(|b| b.script.is_none() && b.namespace == namespace);
+        if !bound {
+            owner
+                .durable_objects
+                .push(kiln_runtime::DurableObjectBinding {
+                    binding: String::new(),
+                    class_name,
+                    namespace,
+                    key: [0; 32],
+                    sql,
+                    script: None,
+                });
+        }
+    }
+    Ok(())
 }
 
 fn dev(args: DevArgs) -> anyhow::Result<()> {
@@ -172,14 +237,14 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
     let mut loaded = Vec::new();
     let mut classes: BTreeMap<String, String> = BTreeMap::new();
     for dir in &args.dirs {
-        let (script, crons) = load_worker(dir, &args.vars)?;
+        let (script, crons, defined) = load_worker(dir, &args.vars)?;
         if loaded
             .iter()
-            .any(|(other, _): &(kiln_runtime::WorkerScript, _)| other.name == script.name)
+            .any(|(other, _, _): &LoadedWorker| other.name == script.name)
         {
             anyhow::bail!("two workers are named {:?}; names must differ", script.name);
         }
-        for binding in &script.durable_objects {
+        for binding in script.durable_objects.iter().filter(|b| b.script.is_none()) {
             if let Some(owner) = classes.insert(binding.namespace.clone(), script.name.clone()) {
                 if owner != script.name {
                     anyhow::bail!(
@@ -190,8 +255,9 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
                 }
             }
         }
-        loaded.push((script, crons));
+        loaded.push((script, crons, defined));
     }
+    link_script_bindings(&mut loaded)?;
     let store = kiln_storage::Store::open(kiln_storage::StoreOptions {
         dir: persist.clone(),
         flush_delay: std::time::Duration::from_millis(args.test_slow_flush_ms),
@@ -199,7 +265,7 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
     .with_context(|| format!("opening Durable Object storage in {}", persist.display()))?;
     let mut workers = Vec::new();
     let mut crons = Vec::new();
-    for (mut script, worker_crons) in loaded {
+    for (mut script, worker_crons, _) in loaded {
         for binding in &mut script.durable_objects {
             binding.key = store
                 .namespace_key(&binding.namespace)

@@ -88,6 +88,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         tracing::warn!("{warning}");
     }
     let mut script = config::worker_script(&loaded, &BTreeMap::new())?;
+    if let Some(binding) = script.durable_objects.iter().find(|b| b.script.is_some()) {
+        anyhow::bail!(
+            "durable_objects binding {:?}: script_name names another worker; kiln serve runs one worker, so its classes must be its own",
+            binding.binding
+        );
+    }
     for binding in &mut script.durable_objects {
         binding.key = namespace_key(&node.cluster_key, &binding.namespace);
     }

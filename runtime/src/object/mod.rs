@@ -27,6 +27,9 @@ pub struct DurableObjectBinding {
     pub key: [u8; 32],
     /// The class has SQL storage (created by a `new_sqlite_classes` migration).
     pub sql: bool,
+    /// The worker whose class it is, when not this one (wrangler's `script_name`). An empty
+    /// `binding` is a worker's hidden binding of its own class, which only others bind.
+    pub script: Option<String>,
 }
 
 /// Which object an event is for.

@@ -13,6 +13,7 @@ use super::{from_hex, id, to_hex, DurableObjectBinding, ObjectStore, ObjectTarge
 use crate::error::Error;
 use crate::isolate;
 use crate::web::fetch::{request_from_js, FetchResult};
+use crate::worker::Worker;
 
 pub fn register(_ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
     ops.set("op_do_id_from_name", Func::from(op_do_id_from_name))?;
@@ -101,6 +102,40 @@ pub(crate) fn target(
     })
 }
 
+/// The worker that runs namespace `index`'s objects and the namespace's index in it: this
+/// worker, or the one a `script_name` binding names.
+fn reach(ctx: &Ctx<'_>, index: u32) -> Result<(crate::Runtime, Arc<Worker>, u32)> {
+    let data = isolate::data(ctx)?;
+    let runtime = data.services.runtime.clone();
+    let binding = data
+        .worker
+        .script()
+        .durable_objects
+        .get(index as usize)
+        .cloned()
+        .ok_or_else(|| Exception::throw_internal(ctx, "unknown Durable Object namespace"))?;
+    let Some(script) = &binding.script else {
+        return Ok((runtime, Arc::clone(&data.worker), index));
+    };
+    let missing = || {
+        Exception::throw_message(
+            ctx,
+            &format!(
+                "Durable Object namespace {:?} belongs to the worker {script:?}, which this node is not running.",
+                binding.binding
+            ),
+        )
+    };
+    let worker = runtime.worker(script).ok_or_else(missing)?;
+    let position = worker
+        .script()
+        .durable_objects
+        .iter()
+        .position(|b| b.script.is_none() && b.namespace == binding.namespace)
+        .ok_or_else(missing)?;
+    Ok((runtime, worker, position as u32))
+}
+
 /// `request` is `[method, url, headers, body]`.
 fn op_do_fetch<'js>(
     ctx: Ctx<'js>,
@@ -110,11 +145,8 @@ fn op_do_fetch<'js>(
     request: rquickjs::Array<'js>,
 ) -> Result<Promised<impl std::future::Future<Output = Result<FetchResult>> + 'js>> {
     let (request, url) = request_from_js(&ctx, &request)?;
+    let (runtime, worker, index) = reach(&ctx, index)?;
     let target = target(&ctx, index, &id_hex, name.0)?;
-    let (runtime, worker) = {
-        let data = isolate::data(&ctx)?;
-        (data.services.runtime.clone(), Arc::clone(&data.worker))
-    };
     Ok(Promised(async move {
         let response = runtime
             .object_fetch(&worker, target, request)
@@ -132,11 +164,8 @@ fn op_do_call<'js>(
     method: String,
     args: String,
 ) -> Result<Promised<impl std::future::Future<Output = Result<String>> + 'js>> {
+    let (runtime, worker, index) = reach(&ctx, index)?;
     let target = target(&ctx, index, &id_hex, name.0)?;
-    let (runtime, worker) = {
-        let data = isolate::data(&ctx)?;
-        (data.services.runtime.clone(), Arc::clone(&data.worker))
-    };
     Ok(Promised(async move {
         runtime
             .object_call(&worker, target, method, args)

@@ -125,10 +125,13 @@ pub fn install_worker<'js>(
 
     let namespaces = rquickjs::Array::new(ctx.clone())?;
     for (index, binding) in worker.script().durable_objects.iter().enumerate() {
+        if binding.binding.is_empty() {
+            continue;
+        }
         let pair = rquickjs::Array::new(ctx.clone())?;
         pair.set(0, binding.binding.clone())?;
         pair.set(1, index as u32)?;
-        namespaces.set(index, pair)?;
+        namespaces.set(namespaces.len(), pair)?;
     }
     let kv_namespaces: Vec<String> = worker
         .script()
