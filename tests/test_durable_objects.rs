@@ -63,7 +63,9 @@ fn ids_are_unforgeable_and_carry_their_name() {
             true,
             "TypeError",
             "TypeError",
-            "TypeError"
+            "TypeError",
+            true,
+            true
         ])
     );
     let (_, who) = node.get("/suite/alpha/who");

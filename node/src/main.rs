@@ -107,6 +107,9 @@ struct DevArgs {
 }
 
 fn main() -> std::process::ExitCode {
+    // Workers see UTC as their local time zone, as on Cloudflare. Set before any thread starts
+    // (JavaScript's local-time functions read it through libc).
+    std::env::set_var("TZ", "UTC");
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

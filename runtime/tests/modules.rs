@@ -13,7 +13,10 @@ async fn relative_imports_and_module_rules() {
                import text from "../assets/hello.txt";
                import data from "../assets/blob.bin";
                import config from "./config.json";
+               import { greet as bare } from "./lib/greet";
+               import { name } from "./lib";
                export default { fetch() {
+                 if (bare !== greet || name !== "lib index") throw new Error("bundler-style specifiers");
                  return new Response([greet("kiln"), text.trim(), new Uint8Array(data).join("-"), config.answer].join("|"));
                } };"#,
         ),
@@ -21,6 +24,11 @@ async fn relative_imports_and_module_rules() {
             "src/lib/greet.js",
             ModuleKind::EsModule,
             "export const greet = (n) => `hi ${n}`;",
+        ),
+        (
+            "src/lib/index.js",
+            ModuleKind::EsModule,
+            "export const name = \"lib index\";",
         ),
         ("assets/hello.txt", ModuleKind::Text, "text module\n"),
         ("assets/blob.bin", ModuleKind::Data, "\u{1}\u{2}"),

@@ -248,6 +248,11 @@ export default {
           for (const bad of ["zz", id.toString().slice(0, 63) + (id.toString()[63] === "0" ? "1" : "0"), env.GATE.idFromName(name).toString()]) {
             try { env.SUITE.idFromString(bad); out.push("accepted"); } catch (err) { out.push(err.name); }
           }
+          // Objects addressed without a name: by a unique id, and by its string form.
+          const unique = env.SUITE.newUniqueId();
+          const viaUnique = await env.SUITE.get(unique).whoAmI();
+          const viaString = await env.SUITE.get(env.SUITE.idFromString(unique.toString())).whoAmI();
+          out.push(viaUnique.id === unique.toString() && viaUnique.name === null, viaString.id === unique.toString());
           return Response.json(out);
         }
       }

@@ -63,6 +63,9 @@ pub struct WorkerResolver {
     pub worker: Arc<Worker>,
 }
 
+/// What a bundler tries after a relative specifier that names no module as it is.
+const RESOLVE_SUFFIXES: [&str; 4] = [".js", ".mjs", "/index.js", "/index.mjs"];
+
 impl Resolver for WorkerResolver {
     fn resolve<'js>(&mut self, _ctx: &Ctx<'js>, base: &str, name: &str) -> Result<String> {
         if name == CLOUDFLARE_WORKERS || name == KILN_INTERNAL {
@@ -78,6 +81,13 @@ impl Resolver for WorkerResolver {
         };
         if self.worker.module(&candidate).is_some() {
             return Ok(candidate);
+        }
+        // As bundlers resolve them: a specifier without its extension, or a directory's index.
+        for suffix in RESOLVE_SUFFIXES {
+            let extended = format!("{}{suffix}", candidate.trim_end_matches('/'));
+            if self.worker.module(&extended).is_some() {
+                return Ok(extended);
+            }
         }
         Err(Error::new_resolving_message(
             base,

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use rquickjs::prelude::{Func, Opt, Promised};
+use rquickjs::prelude::{Func, Promised};
 use rquickjs::{Ctx, Exception, IntoJs, Object, Result, Value};
 
 use kiln_proto::storage::{mutation, Alarm, DeleteAll, Mutation, Put};
@@ -141,12 +141,12 @@ fn op_do_fetch<'js>(
     ctx: Ctx<'js>,
     index: u32,
     id_hex: String,
-    name: Opt<String>,
+    name: Option<String>,
     request: rquickjs::Array<'js>,
 ) -> Result<Promised<impl std::future::Future<Output = Result<FetchResult>> + 'js>> {
     let (request, url) = request_from_js(&ctx, &request)?;
     let (runtime, worker, index) = reach(&ctx, index)?;
-    let target = target(&ctx, index, &id_hex, name.0)?;
+    let target = target(&ctx, index, &id_hex, name)?;
     Ok(Promised(async move {
         let response = runtime
             .object_fetch(&worker, target, request)
@@ -160,12 +160,12 @@ fn op_do_call<'js>(
     ctx: Ctx<'js>,
     index: u32,
     id_hex: String,
-    name: Opt<String>,
+    name: Option<String>,
     method: String,
     args: String,
 ) -> Result<Promised<impl std::future::Future<Output = Result<String>> + 'js>> {
     let (runtime, worker, index) = reach(&ctx, index)?;
-    let target = target(&ctx, index, &id_hex, name.0)?;
+    let target = target(&ctx, index, &id_hex, name)?;
     Ok(Promised(async move {
         runtime
             .object_call(&worker, target, method, args)

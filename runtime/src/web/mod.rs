@@ -28,6 +28,7 @@ use crate::worker::Worker;
 /// The prelude: every JavaScript Web API, in dependency order.
 pub const PRELUDE_JS: &str = concat!(
     "const ops = globalThis.__kiln_ops; delete globalThis.__kiln_ops;\n",
+    include_str!("engine/00_v8_compat.js"),
     include_str!("compat/00_compat.js"),
     include_str!("console/01_console.js"),
     include_str!("encoding/02_encoding.js"),
@@ -239,7 +240,13 @@ pub fn describe_value(value: &Value<'_>) -> String {
             }
         }
         if let Some(stack) = exception.stack() {
+            // The stack's own `Name: message` line (V8's format) repeats the one above.
             let stack = stack.trim_end();
+            let stack = if stack.starts_with("    at") || stack.is_empty() {
+                stack
+            } else {
+                stack.split_once('\n').map_or("", |(_, frames)| frames)
+            };
             if !stack.is_empty() {
                 text.push('\n');
                 text.push_str(stack);

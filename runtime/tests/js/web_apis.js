@@ -68,6 +68,19 @@ export const tests = {
     for (;;) { const { value, done } = await reader.read(); if (done) break; out += value; }
     eq(out, "XY");
   },
+  async v8Shapes() {
+    // What Workers code sees of V8 that QuickJS does differently (web/engine/00_v8_compat.js).
+    let stack;
+    try { throw new TypeError("boom"); } catch (err) { stack = err.stack; }
+    eq(stack.split("\n")[0], "TypeError: boom");
+    eq(stack.split("\n")[1].startsWith("    at "), true);
+    eq(new Error("").stack.split("\n")[0], "Error");
+    eq(typeof Symbol.dispose, "symbol");
+    eq(typeof Symbol.asyncDispose, "symbol");
+    // `kiln` runs workers in UTC (TZ=UTC); a test process keeps the machine's zone.
+    if (new Date(0).getTimezoneOffset() === 0) eq(String(new Date(0)), "Thu Jan 01 1970 00:00:00 GMT+0000 (Coordinated Universal Time)");
+    eq(String(new Date(NaN)), "Invalid Date");
+  },
   async url() {
     const u = new URL("https://user:pw@example.com:8080/p/a?q=1#h");
     eq(u.hostname, "example.com"); eq(u.port, "8080"); eq(u.pathname, "/p/a"); eq(u.search, "?q=1"); eq(u.hash, "#h");
@@ -88,6 +101,10 @@ export const tests = {
     throws(() => new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array([0xff])), TypeError, "fatal");
     const d = new TextDecoder();
     eq(d.decode(new Uint8Array([0xe2, 0x82]), { stream: true }) + d.decode(new Uint8Array([0xac])), "€");
+    // The end-of-stream flush takes no argument (or undefined), as streaming parsers call it.
+    eq(d.decode(new Uint8Array([0xe2, 0x82]), { stream: true }) + d.decode(), "\ufffd");
+    eq(d.decode(undefined), "");
+    eq(await new Response("héllo").body.pipeThrough(new TextDecoderStream()).getReader().read().then((r) => r.value), "héllo");
     const into = new Uint8Array(4);
     const res = new TextEncoder().encodeInto("a€b", into);
     eq(res.read, 2); eq(res.written, 4);

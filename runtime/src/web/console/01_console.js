@@ -12,7 +12,12 @@ const inspect = (() => {
     }
     if (value === null) return "null";
     if (seen.has(value)) return "[Circular]";
-    if (value instanceof Error) return value.stack ? `${value.name}: ${value.message}\n${value.stack}`.trimEnd() : `${value.name}: ${value.message}`;
+    if (value instanceof Error) {
+      // V8's stack starts with the `Name: message` line (see the prelude's prepareStackTrace).
+      const stack = typeof value.stack === "string" ? value.stack : "";
+      if (stack !== "" && !stack.startsWith("    at")) return stack.trimEnd();
+      return stack ? `${value.name}: ${value.message}\n${stack}`.trimEnd() : `${value.name}: ${value.message}`;
+    }
     if (value instanceof Date) return isNaN(value) ? "Invalid Date" : value.toISOString();
     if (value instanceof RegExp) return String(value);
     if (depth < 0) return Array.isArray(value) ? "[Array]" : "[Object]";

@@ -4,7 +4,7 @@
 use base64::Engine;
 use encoding_rs::{DecoderResult, Encoding, REPLACEMENT};
 use rquickjs::class::Trace;
-use rquickjs::prelude::{Func, Opt};
+use rquickjs::prelude::Func;
 use rquickjs::{Class, Ctx, Exception, JsLifetime, Object, Result, TypedArray};
 
 pub fn register(ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
@@ -51,11 +51,11 @@ impl Decoder {
     pub fn decode(
         &mut self,
         ctx: Ctx<'_>,
-        bytes: Opt<TypedArray<'_, u8>>,
-        stream: Opt<bool>,
+        bytes: Option<TypedArray<'_, u8>>,
+        stream: Option<bool>,
     ) -> Result<String> {
-        let stream = stream.0.unwrap_or(false);
-        let input: &[u8] = match &bytes.0 {
+        let stream = stream.unwrap_or(false);
+        let input: &[u8] = match &bytes {
             Some(array) => array.as_bytes().unwrap_or(&[]),
             None => &[],
         };
