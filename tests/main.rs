@@ -3,6 +3,7 @@
 mod cluster_util;
 mod util;
 
+mod test_assets;
 mod test_chaos;
 mod test_chat_browser;
 mod test_cluster;

@@ -395,6 +395,11 @@ pub fn worker_script(
         message,
     };
     let root = loaded.path.parent().unwrap_or(Path::new("."));
+    let assets = assets_config(config.assets.as_ref(), root).map_err(invalid)?;
+    if config.main.is_none() && assets.is_some() {
+        // An assets-only project: every request a file does not answer is a 404.
+        return assets_only(config, assets);
+    }
     let main = config.main.as_deref().ok_or_else(|| {
         invalid("\"main\" is required: the path of the worker's entry module".into())
     })?;
@@ -413,6 +418,15 @@ pub fn worker_script(
     let rules = RuleSet::new(&config.rules).map_err(invalid)?;
     let mut modules = Vec::new();
     collect_modules(&base, &base, &rules, &mut modules).map_err(|e| invalid(e.to_string()))?;
+    // Files of the assets directory are served, not imported.
+    if let Some(prefix) = assets
+        .as_ref()
+        .and_then(|a| relative_name(&base, &a.directory))
+        .filter(|p| !p.is_empty())
+    {
+        let prefix = format!("{}/", prefix.trim_end_matches('/'));
+        modules.retain(|m| !m.name.starts_with(&prefix));
+    }
     let main_name = relative_name(&base, &main_path).ok_or_else(|| {
         invalid(format!(
             "main module {} is outside {}",
@@ -531,6 +545,7 @@ pub fn worker_script(
         worker_loaders,
         dispatch_namespaces,
         outbound: kiln_runtime::Outbound::Network,
+        assets,
         name: config.name.clone().unwrap_or_else(|| "worker".into()),
         main_module: main_name,
         modules,
@@ -539,6 +554,105 @@ pub fn worker_script(
         compatibility_date: config.compatibility_date.clone().unwrap_or_default(),
         compatibility_flags: config.compatibility_flags.clone(),
     })
+}
+
+/// The module of a project with assets and no `main`.
+const ASSETS_ONLY_MODULE: &str = "__kiln_assets_only.js";
+
+fn assets_only(
+    config: &WranglerConfig,
+    assets: Option<kiln_runtime::assets::AssetsConfig>,
+) -> Result<WorkerScript, Error> {
+    Ok(WorkerScript {
+        durable_objects: Vec::new(),
+        kv_namespaces: Vec::new(),
+        services: Vec::new(),
+        worker_loaders: Vec::new(),
+        dispatch_namespaces: Vec::new(),
+        outbound: kiln_runtime::Outbound::Network,
+        assets,
+        name: config.name.clone().unwrap_or_else(|| "worker".into()),
+        main_module: ASSETS_ONLY_MODULE.into(),
+        modules: vec![ModuleSource {
+            name: ASSETS_ONLY_MODULE.into(),
+            kind: ModuleKind::EsModule,
+            content: bytes::Bytes::from_static(
+                b"export default { fetch() { return new Response(\"Not Found\", { status: 404 }); } };",
+            ),
+        }],
+        env: serde_json::Map::new(),
+        limits: WorkerLimits::default(),
+        compatibility_date: config.compatibility_date.clone().unwrap_or_default(),
+        compatibility_flags: config.compatibility_flags.clone(),
+    })
+}
+
+/// wrangler's `assets`: `directory` (required, relative to the config), `binding`,
+/// `html_handling`, `not_found_handling`, `run_worker_first` (a boolean or route patterns).
+fn assets_config(
+    value: Option<&serde_json::Value>,
+    root: &Path,
+) -> Result<Option<kiln_runtime::assets::AssetsConfig>, String> {
+    use kiln_runtime::assets::{AssetsConfig, HtmlHandling, NotFoundHandling, RunWorkerFirst};
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let table = value
+        .as_object()
+        .ok_or("\"assets\" must be a table with a \"directory\"")?;
+    let text = |key: &str| -> Result<Option<String>, String> {
+        match table.get(key) {
+            None => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(format!("assets.{key} must be a string")),
+        }
+    };
+    let directory = text("directory")?.ok_or("assets.directory is required")?;
+    let directory = root.join(directory);
+    if !directory.is_dir() {
+        return Err(format!(
+            "assets.directory {} is not a directory",
+            directory.display()
+        ));
+    }
+    let html_handling = match text("html_handling")?.as_deref() {
+        None | Some("auto-trailing-slash") => HtmlHandling::AutoTrailingSlash,
+        Some("force-trailing-slash") => HtmlHandling::ForceTrailingSlash,
+        Some("drop-trailing-slash") => HtmlHandling::DropTrailingSlash,
+        Some("none") => HtmlHandling::None,
+        Some(other) => return Err(format!("assets.html_handling: unknown value {other:?}")),
+    };
+    let not_found_handling = match text("not_found_handling")?.as_deref() {
+        None | Some("none") => NotFoundHandling::None,
+        Some("404-page") => NotFoundHandling::NotFoundPage,
+        Some("single-page-application") => NotFoundHandling::SinglePageApplication,
+        Some(other) => {
+            return Err(format!(
+                "assets.not_found_handling: unknown value {other:?}"
+            ))
+        }
+    };
+    let run_worker_first = match table.get("run_worker_first") {
+        None | Some(serde_json::Value::Bool(false)) => RunWorkerFirst::No,
+        Some(serde_json::Value::Bool(true)) => RunWorkerFirst::Always,
+        Some(serde_json::Value::Array(routes)) => RunWorkerFirst::Routes(
+            routes
+                .iter()
+                .map(|r| r.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .ok_or("assets.run_worker_first must hold strings")?,
+        ),
+        Some(_) => {
+            return Err("assets.run_worker_first must be a boolean or a list of routes".into())
+        }
+    };
+    Ok(Some(AssetsConfig {
+        directory,
+        binding: text("binding")?,
+        html_handling,
+        not_found_handling,
+        run_worker_first,
+    }))
 }
 
 /// The Durable Object classes the worker's migrations create, by class name: their storage

@@ -97,7 +97,19 @@ async fn respond(
         let mut request = request;
         let upgrade = crate::websocket::upgrade_request(&mut request);
         let request = edge_request(request, peer);
-        match site.runtime.fetch(&site.worker, request, None).await {
+        let (parts, body) = request.into_parts();
+        let asset = match &site.worker.script().assets {
+            Some(assets) => kiln_runtime::assets::at_edge(assets, &parts).await,
+            None => kiln_runtime::assets::EdgeDecision::Worker,
+        };
+        let request = http::Request::from_parts(parts, body);
+        let answer = match asset {
+            kiln_runtime::assets::EdgeDecision::Asset(response) => Ok(response),
+            kiln_runtime::assets::EdgeDecision::Worker => {
+                site.runtime.fetch(&site.worker, request, None).await
+            }
+        };
+        match answer {
             Ok(response) => crate::websocket::respond(response, upgrade, site.worker.name()),
             Err(err) => {
                 site.metrics.failed(&err);

@@ -4,6 +4,7 @@
 //! JS thread pool) and deliver events to it with `http` types and [`Body`]. No rquickjs type
 //! crosses this boundary, so another engine can sit behind the same API.
 
+pub mod assets;
 mod body;
 mod bytecode;
 pub mod cf;

@@ -82,6 +82,8 @@ pub struct WorkerScript {
     pub dispatch_namespaces: Vec<crate::dispatch::DispatchBinding>,
     /// Where the worker's own `fetch()` calls go.
     pub outbound: Outbound,
+    /// Static assets served before the worker (wrangler's `assets`).
+    pub assets: Option<crate::assets::AssetsConfig>,
 }
 
 /// Where a worker's global `fetch()` goes (a Dynamic Worker's `globalOutbound`, a dispatch

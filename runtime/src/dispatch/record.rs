@@ -206,6 +206,7 @@ impl ScriptRecord {
             worker_loaders: Vec::new(),
             dispatch_namespaces: Vec::new(),
             outbound: Outbound::Network,
+            assets: None,
         })
     }
 }

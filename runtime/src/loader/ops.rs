@@ -207,6 +207,7 @@ fn op_loader_load(ctx: Ctx<'_>, id: Option<String>, code: Object<'_>) -> Result<
         worker_loaders: Vec::new(),
         dispatch_namespaces: Vec::new(),
         outbound,
+        assets: None,
     };
     let worker = Worker::new(script).map_err(|err| {
         Exception::throw_type(&ctx, &format!("Dynamic Worker code is invalid: {err}"))

@@ -57,6 +57,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("loader/23_loader.js"),
     include_str!("dispatch/24_dispatcher.js"),
     include_str!("dispatch/25_service_worker.js"),
+    include_str!("assets/26_assets.js"),
     include_str!("cache/30_cache.js"),
     include_str!("html_rewriter/31_html_rewriter.js"),
     include_str!("compression/32_compression.js"),
@@ -97,6 +98,7 @@ pub fn install_globals<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     crate::kv::ops::register(ctx, &ops)?;
     crate::service::ops::register(ctx, &ops)?;
     crate::service::targets::register(ctx, &ops)?;
+    crate::assets::ops::register(ctx, &ops)?;
     crate::loader::ops::register(ctx, &ops)?;
     crate::dispatch::ops::register(ctx, &ops)?;
     crate::cf::register(ctx, &ops)?;
@@ -140,6 +142,15 @@ pub fn install_worker<'js>(
         .iter()
         .map(|kv| kv.binding.clone())
         .collect();
+    if let Some(name) = worker
+        .script()
+        .assets
+        .as_ref()
+        .and_then(|a| a.binding.clone())
+    {
+        let install_assets: Function = internals.get("installAssetsBinding")?;
+        install_assets.call::<_, ()>((env.clone(), name))?;
+    }
     let install_kv: Function = internals.get("installKvBindings")?;
     install_kv.call::<_, ()>((env.clone(), kv_namespaces))?;
     let service_bindings: Vec<String> = worker

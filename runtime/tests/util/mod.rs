@@ -34,6 +34,7 @@ pub fn worker_with(
         worker_loaders: Vec::new(),
         dispatch_namespaces: Vec::new(),
         outbound: Default::default(),
+        assets: None,
         name: "test".into(),
         main_module: modules[0].0.into(),
         modules: modules
