@@ -188,3 +188,43 @@ export default { fetch() { return new Response("back"); } };"#,
     assert!(!ok);
     assert!(log.contains("names the worker \"back\""), "{log}");
 }
+
+#[test]
+fn request_cf_travels_with_a_request_to_an_object_and_a_service() {
+    let dir = util::project(&[
+        (
+            "wrangler.jsonc",
+            r#"{ "name": "cf-fwd", "main": "index.js", "compatibility_date": "2025-01-01",
+                 "services": [{ "binding": "SELF", "service": "cf-fwd", "entrypoint": "Echo" }],
+                 "durable_objects": { "bindings": [{ "name": "OBJ", "class_name": "Obj" }] },
+                 "migrations": [{ "tag": "v1", "new_sqlite_classes": ["Obj"] }] }"#,
+        ),
+        (
+            "index.js",
+            r#"import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";
+const describe = (request) => [request.cf?.colo ?? null, request.cf?.httpProtocol ?? null, request.cf?.custom ?? null];
+export class Obj extends DurableObject { fetch(request) { return Response.json(describe(request)); } }
+export class Echo extends WorkerEntrypoint { fetch(request) { return Response.json(describe(request)); } }
+export default {
+  async fetch(request, env) {
+    const url = new URL(request.url);
+    if (url.pathname === "/object") return env.OBJ.getByName("a").fetch(request);
+    if (url.pathname === "/service") return env.SELF.fetch(request);
+    if (url.pathname === "/read-first") { request.cf.colo; return env.OBJ.getByName("a").fetch(request); }
+    if (url.pathname === "/own") return env.OBJ.getByName("a").fetch(new Request(request.url, { cf: { custom: 7 } }));
+    return env.OBJ.getByName("a").fetch("http://x/built");
+  },
+};"#,
+        ),
+    ]);
+    let node = util::dev(dir.path(), &[]);
+    for path in ["/object", "/service", "/read-first"] {
+        assert_eq!(
+            node.get(path),
+            (200, r#"["KLN","HTTP/1.1",null]"#.into()),
+            "{path}"
+        );
+    }
+    assert_eq!(node.get("/own"), (200, "[null,null,7]".into()));
+    assert_eq!(node.get("/built"), (200, "[null,null,null]".into()));
+}

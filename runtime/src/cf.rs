@@ -45,6 +45,14 @@ impl EdgeRequest {
     }
 }
 
+/// A `request.cf` a worker read or set, forwarded as JSON with its request to a Durable
+/// Object or a service (an `http::Request` extension).
+#[derive(Debug, Clone)]
+pub struct ForwardedCf(pub String);
+
+/// A forwarded `cf` larger than this is dropped rather than carried.
+pub const FORWARDED_CF_BYTES_MAX: usize = 64 * 1024;
+
 pub fn register(_ctx: &rquickjs::Ctx<'_>, ops: &rquickjs::Object<'_>) -> rquickjs::Result<()> {
     ops.set("op_cf_json", rquickjs::prelude::Func::from(op_cf_json))
 }

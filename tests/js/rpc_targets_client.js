@@ -45,6 +45,17 @@ const checks = {
     eq(await room.history(), ["ann: hi", "ann: again"], "the object saw both");
     eq(await env.MATH.callRoom(room, "bob"), ["ann: hi", "ann: again", "bob: hello"], "a Durable Object stub passed by RPC");
   },
+  async bodies(env) {
+    const response = await env.MATH.page("hi");
+    eq([response instanceof Response, response.status, response.headers.get("x-page"), await response.text()], [true, 201, "yes", "<p>hi</p>"], "a Response returned by RPC");
+    const echoed = await env.MATH.describe(new Request("https://example.com/x?y=1", { method: "POST", headers: { "x-a": "b" }, body: "payload" }));
+    eq(echoed, ["POST", "https://example.com/x?y=1", "b", "payload"], "a Request passed by RPC");
+    const stream = await env.MATH.numbers(3);
+    eq(stream instanceof ReadableStream, true, "a ReadableStream returned by RPC");
+    eq(await new Response(stream).text(), "0,1,2,", "its bytes");
+    const blob = await env.MATH.blob();
+    eq([blob instanceof Blob, blob.type, await blob.text()], [true, "text/plain", "blob body"], "a Blob");
+  },
   async errors(env) {
     let threw = null;
     try { await env.MATH.newCounter(0).explode(); } catch (err) { threw = `${err.name}: ${err.message}`; }

@@ -13,6 +13,14 @@ class Counter extends RpcTarget {
 export class Math extends WorkerEntrypoint {
   newCounter(start) { return new Counter(start); }
   info() { return { name: "math", nested: { list: [1, 2] } }; }
+  page(text) { return new Response(`<p>${text}</p>`, { status: 201, headers: { "x-page": "yes" } }); }
+  async describe(request) { return [request.method, request.url, request.headers.get("x-a"), await request.text()]; }
+  numbers(n) {
+    const encoder = new TextEncoder();
+    let i = 0;
+    return new ReadableStream({ pull(c) { if (i < n) c.enqueue(encoder.encode(`${i++},`)); else c.close(); } });
+  }
+  blob() { return new Blob(["blob body"], { type: "text/plain" }); }
   async map(list, fn) {
     const out = [];
     for (const x of list) out.push(await fn(x));

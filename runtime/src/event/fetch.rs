@@ -169,10 +169,14 @@ fn start<'js>(
     }
     // Serialized as WHATWG's href (the `url` crate is the one behind JavaScript's URL), so the
     // prelude need not parse it again; what does not parse is left for it to reject.
-    let cf = parts
+    let edge_cf = parts
         .extensions
         .get::<crate::cf::EdgeRequest>()
         .map(crate::cf::EdgeRequest::parts);
+    let forwarded_cf = parts
+        .extensions
+        .remove::<crate::cf::ForwardedCf>()
+        .map(|cf| cf.0);
     let (url, url_is_href) = match parts.extensions.remove::<crate::web::fetch::Href>() {
         Some(href) => (href.0, true),
         None => {
@@ -189,7 +193,11 @@ fn start<'js>(
     request.set(2, headers).map_err(internal)?;
     request.set(3, body_id).map_err(internal)?;
     request.set(4, url_is_href).map_err(internal)?;
-    request.set(5, cf).map_err(internal)?;
+    match (edge_cf, forwarded_cf) {
+        (Some(edge), _) => request.set(5, edge).map_err(internal)?,
+        (None, Some(json)) => request.set(5, json).map_err(internal)?,
+        (None, None) => {}
+    }
     match target {
         Target::Entrypoint { name, props } => {
             let dispatch = web::internal(ctx, "dispatchFetch").map_err(internal)?;

@@ -69,7 +69,7 @@ async function dispatchFetch(exports, env, entrypoint, id, parts, props) {
   try {
     const handler = serviceWorkerHandler(exports, entrypoint, ctx, "fetch") ?? handlerFor(exports, entrypoint, env, ctx, "fetch");
     if (!handler) throw new Error(`Handler does not export a fetch() function.`);
-    const cf = Array.isArray(parts[5]) ? new EdgeCf(parts[5]) : undefined;
+    const cf = cfFromWire(parts[5]);
     const request = incomingRequest(parts[0], parts[1], parts[2], parts[3], cf, abort, parts[4]);
     const response = await handler(request);
     if (!(response instanceof Response)) {

@@ -142,8 +142,12 @@ function deserializeValue(text, importer = undefined) {
       }
       case "B": return (refs[x[1]] = Object(dec(x[2])));
       case "x":
+      case "R":
+      case "P":
+      case "S":
+      case "F":
         if (importer === undefined) break;
-        return importer(x[1], x[2]);
+        return importer(x);
       case "o": {
         const out = {};
         refs[x[1]] = out;

@@ -217,7 +217,7 @@ function actorFor(exports, env, address) {
 async function dispatchObjectFetch(exports, env, address, id, parts) {
   const actor = actorFor(exports, env, address);
   return actor.deliver(async () => {
-    const request = incomingRequest(parts[0], parts[1], parts[2], parts[3], undefined, undefined, parts[4]);
+    const request = incomingRequest(parts[0], parts[1], parts[2], parts[3], cfFromWire(parts[5]), undefined, parts[4]);
     if (typeof actor.instance.fetch !== "function") {
       throw new TypeError("Handler does not export a fetch() function.");
     }
@@ -263,9 +263,9 @@ async function dispatchObjectCall(exports, env, address, packed) {
     }
     await actor.outputGate();
     try {
-      return serializeRpc(outcome, actor);
+      return await serializeRpc(outcome, actor);
     } catch (err) {
-      return serializeRpc([false, err]);
+      return await serializeRpc([false, err]);
     }
   });
 }

@@ -65,12 +65,12 @@ async function stubFetch(index, id, input, init) {
   }
   const body = await requestBodyForRust(request);
   await waitForOutputGates();
-  const result = await ops.op_do_fetch(index, id.toString(), id.name, [request.method, request.url, headersToList(request.headers), body]);
+  const result = await ops.op_do_fetch(index, id.toString(), id.name, [request.method, request.url, headersToList(request.headers), body, request[kCfWire]()]);
   return responseFromFetch(result[0], result[1], result[2], result[3], request.url, false, result[6]);
 }
 
 async function stubCall(index, id, method, args) {
-  const message = serializeRpc(args);
+  const message = await serializeRpc(args);
   await waitForOutputGates();
   const [ok, value] = deserializeRpc(await ops.op_do_call(index, id.toString(), id.name, method, message));
   if (ok) return value;

@@ -32,6 +32,18 @@ class EdgeCf {
   #parts;
   constructor(parts) { this.#parts = parts; }
   build() { return JSON.parse(ops.op_cf_json(this.#parts[0], this.#parts[1])); }
+  get parts() { return this.#parts; }
+}
+
+// `request.cf` as it travels with a request to a Durable Object or a service: the edge's parts
+// while nobody read it, JSON once a worker did (or set its own), undefined when there is none.
+const kCfWire = Symbol("cfWire");
+
+// The `cf` a request arriving from Rust carries (`cfWire`'s forms).
+function cfFromWire(wire) {
+  if (Array.isArray(wire)) return new EdgeCf(wire);
+  if (typeof wire === "string") return JSON.parse(wire);
+  return undefined;
 }
 
 function parseUrl(input) {
@@ -107,6 +119,11 @@ class Request {
   get cf() {
     const cf = this.#cf;
     return cf instanceof EdgeCf ? (this.#cf = cf.build()) : cf;
+  }
+  [kCfWire]() {
+    const cf = this.#cf;
+    if (cf === undefined || cf === null) return undefined;
+    return cf instanceof EdgeCf ? cf.parts : JSON.stringify(cf);
   }
   get fetcher() { return null; }
   get integrity() { return ""; }

@@ -249,6 +249,21 @@ pub fn request_from_js<'js>(
     // A Request's url is always WHATWG's serialization (its constructor parsed it with URL), so
     // a worker or object that receives this request need not parse it again.
     built.extensions_mut().insert(Href(url.clone()));
+    // `request.cf`, forwarded to a Durable Object or a service: the edge's parts, or JSON.
+    let cf: Value = request.get(4)?;
+    if let Some(parts) = cf.as_array() {
+        let protocol: String = parts.get(0)?;
+        let encoding: String = parts.get(1)?;
+        built.extensions_mut().insert(crate::cf::EdgeRequest {
+            http_protocol: protocol,
+            client_accept_encoding: encoding,
+        });
+    } else if let Some(json) = cf.as_string() {
+        let json = json.to_string()?;
+        if json.len() <= crate::cf::FORWARDED_CF_BYTES_MAX {
+            built.extensions_mut().insert(crate::cf::ForwardedCf(json));
+        }
+    }
     Ok((built, url))
 }
 

@@ -140,7 +140,7 @@ function dynamicFetcher(loaded, entrypoint, props) {
       if (RPC_NOT_CALLABLE.has(property)) return undefined;
       return (...args) => rpcPromise((async () => {
         const handle = await loaded();
-        const message = serializeRpc(args);
+        const message = await serializeRpc(args);
         await waitForOutputGates();
         const [ok, value] = deserializeRpc(await ops.op_loader_call(handle, entrypoint, props, property, message));
         if (ok) return value;

@@ -15,6 +15,59 @@ let nextRpcExport = 1;
 // passed on by RPC, a stub is exported like a target, so calls go through this isolate.
 const rpcStubs = new WeakSet();
 
+// Values found in a message beyond this many are not looked into for bodies.
+const RPC_WALK_NODES_MAX = 100000;
+
+// Request, Response, ReadableStream and Blob values inside `value` (a bounded walk of arrays,
+// Maps, Sets and plain objects), or null. They cross RPC with their bodies read whole.
+function bodyCarriers(value) {
+  let found = null;
+  let budget = RPC_WALK_NODES_MAX;
+  const seen = new Set();
+  const walk = (v) => {
+    if (v === null || typeof v !== "object" || budget-- <= 0 || seen.has(v)) return;
+    seen.add(v);
+    if (rpcStubs.has(v) || v instanceof RpcTarget || v instanceof ArrayBuffer || ArrayBuffer.isView(v)) return;
+    if (v instanceof Request || v instanceof Response || v instanceof ReadableStream || v instanceof Blob) {
+      (found ??= []).push(v);
+      return;
+    }
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) walk(v[i]);
+    } else if (v instanceof Map) {
+      v.forEach((item, key) => { walk(key); walk(item); });
+    } else if (v instanceof Set) {
+      v.forEach(walk);
+    } else {
+      const proto = Object.getPrototypeOf(v);
+      if (proto === Object.prototype || proto === null) for (const key of Object.keys(v)) walk(v[key]);
+    }
+  };
+  walk(value);
+  return found;
+}
+
+const bytesText = (buffer) => bytesToBase64(new Uint8Array(buffer));
+
+// The tagged form of a Request, Response, stream or Blob, its body read whole.
+async function encodeCarrier(v) {
+  if (v instanceof ReadableStream) return ["S", bytesText(await new Response(v).arrayBuffer())];
+  if (v instanceof Blob) return ["F", v.type, bytesText(await v.arrayBuffer())];
+  const body = v.body === null ? null : bytesText(await v.arrayBuffer());
+  if (v instanceof Request) return ["R", v.method, v.url, headersToList(v.headers).slice(), body];
+  return ["P", v.status, v.statusText, headersToList(v.headers).slice(), body];
+}
+
+function decodeCarrier(x) {
+  switch (x[0]) {
+    case "S": return new Response(base64ToBytes(x[1])).body;
+    case "F": return new Blob([base64ToBytes(x[2])], { type: x[1] });
+    case "R": return new Request(x[2], { method: x[1], headers: headersFromList(x[3]), body: x[4] === null ? null : base64ToBytes(x[4]) });
+    case "P": return new Response(x[4] === null ? null : base64ToBytes(x[4]), { status: x[1], statusText: x[2], headers: headersFromList(x[3]) });
+  }
+  throw new TypeError("Corrupt serialized value.");
+}
+
 function exportTarget(value, actor) {
   const id = nextRpcExport++;
   rpcExports.set(id, { value, actor });
@@ -23,8 +76,9 @@ function exportTarget(value, actor) {
   return ["x", ops.op_rpc_route(id), callable ? "f" : "o"];
 }
 
-function rpcExporter(actor) {
+function rpcExporter(actor, carriers) {
   return (value) => {
+    if (carriers !== null && carriers.has(value)) return carriers.get(value);
     if (typeof value === "function" || value instanceof RpcTarget || rpcStubs.has(value)) {
       return exportTarget(value, actor);
     }
@@ -32,13 +86,20 @@ function rpcExporter(actor) {
   };
 }
 
-// Serializes an RPC message; `actor` is the Durable Object answering, if any.
+// Serializes an RPC message; `actor` is the Durable Object answering, if any. A string, or a
+// promise of one when bodies must be read first.
 function serializeRpc(value, actor = undefined) {
-  return serializeValue(value, rpcExporter(actor));
+  const found = bodyCarriers(value);
+  if (found === null) return serializeValue(value, rpcExporter(actor, null));
+  return Promise.all(found.map(encodeCarrier)).then((encoded) => {
+    const carriers = new Map();
+    found.forEach((v, i) => carriers.set(v, encoded[i]));
+    return serializeValue(value, rpcExporter(actor, carriers));
+  });
 }
 
 function deserializeRpc(text) {
-  return deserializeValue(text, (route, kind) => targetStub(route, kind));
+  return deserializeValue(text, (x) => (x[0] === "x" ? targetStub(x[1], x[2]) : decodeCarrier(x)));
 }
 
 // The thenable an RPC call returns: awaiting it gives the result; a property of it or a method
@@ -82,7 +143,7 @@ function rpcMember(call, get) {
 // A stub of a target another isolate exported. `kind` "f": the target is a function.
 function targetStub(route, kind) {
   const call = (op, args) => rpcPromise((async () => {
-    const message = serializeRpc(args);
+    const message = await serializeRpc(args);
     await waitForOutputGates();
     const [ok, value] = deserializeRpc(await ops.op_rpc_target_call(route, op, message));
     if (ok) return value;
@@ -149,9 +210,9 @@ async function dispatchTargetCall(id, op, packed) {
     }
     if (entry?.actor !== undefined) await entry.actor.outputGate();
     try {
-      return serializeRpc(outcome, entry?.actor);
+      return await serializeRpc(outcome, entry?.actor);
     } catch (err) {
-      return serializeRpc([false, err]);
+      return await serializeRpc([false, err]);
     }
   };
   return entry?.actor !== undefined ? entry.actor.deliver(settle) : settle();

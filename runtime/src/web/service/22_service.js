@@ -6,12 +6,12 @@ async function serviceFetch(index, input, init) {
   const request = new Request(input, init);
   const body = await requestBodyForRust(request);
   await waitForOutputGates();
-  const result = await ops.op_service_fetch(index, [request.method, request.url, headersToList(request.headers), body]);
+  const result = await ops.op_service_fetch(index, [request.method, request.url, headersToList(request.headers), body, request[kCfWire]()]);
   return responseFromFetch(result[0], result[1], result[2], result[3], request.url, false, result[6]);
 }
 
 async function serviceCall(index, method, args) {
-  const message = serializeRpc(args);
+  const message = await serializeRpc(args);
   await waitForOutputGates();
   const [ok, value] = deserializeRpc(await ops.op_service_call(index, method, message));
   if (ok) return value;
@@ -66,9 +66,9 @@ async function dispatchEntrypointCall(exports, env, entrypoint, props, method, p
   // waitUntil() work goes on after the result, as it does after a response.
   drainWaitUntil(ctx).catch((err) => reportError(err));
   try {
-    return serializeRpc(outcome);
+    return await serializeRpc(outcome);
   } catch (err) {
-    return serializeRpc([false, err]);
+    return await serializeRpc([false, err]);
   }
 }
 
@@ -96,7 +96,7 @@ function selfStub(entrypoint, props) {
       if (typeof property === "symbol" || property === "then" || property === "toJSON") return undefined;
       if (RPC_NOT_CALLABLE.has(property)) return undefined;
       return (...args) => rpcPromise((async () => {
-        const message = serializeRpc(args);
+        const message = await serializeRpc(args);
         await waitForOutputGates();
         const [ok, value] = deserializeRpc(await ops.op_self_call(entrypoint, props, property, message));
         if (ok) return value;
