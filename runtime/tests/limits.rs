@@ -130,3 +130,32 @@ async fn syntax_error_at_startup_names_file_line_column() {
     assert!(text.contains("SyntaxError"), "{text}");
     assert!(text.contains("src/index.js:3:"), "{text}");
 }
+
+#[tokio::test]
+async fn a_loop_that_throws_and_catches_still_stops_at_the_cpu_limit() {
+    // Every throw formats a stack (Kiln's V8-shaped `Error.prepareStackTrace`); the interrupt
+    // that ends the isolate must not be lost inside it.
+    let thrower = limited(
+        r#"export default { async fetch() {
+            for (;;) { try { null.x; } catch (e) { } }
+        } }"#,
+        300,
+        64 << 20,
+    );
+    let started = Instant::now();
+    let err = util::get(&thrower, "http://t/")
+        .await
+        .expect_err("the loop is stopped");
+    assert!(matches!(err, Error::CpuLimit), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let failing = limited(
+        r#"export default { async fetch() { try { null.x; } catch (e) { return new Response(e.stack.split("\n")[0]); } } }"#,
+        300,
+        64 << 20,
+    );
+    let (status, body) = util::get(&failing, "http://t/").await.expect("answers");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "TypeError: cannot read property 'x' of null")
+    );
+}

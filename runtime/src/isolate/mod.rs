@@ -67,18 +67,25 @@ pub struct IsolateShared {
 impl IsolateShared {
     /// Called by QuickJS while JavaScript runs; `true` stops the script with an uncatchable error.
     fn interrupt(&self) -> bool {
-        if self.termination.borrow().is_some() {
-            return true;
-        }
-        let reason = if self.heap.exceeded.load(Ordering::Relaxed) {
-            Termination::Memory
-        } else if self.cpu.exhausted() || self.cpu.charged_now() > self.cpu_limit.get() {
-            Termination::Cpu
-        } else {
-            return false;
+        let stop = self.termination.borrow().is_some() || {
+            let reason = if self.heap.exceeded.load(Ordering::Relaxed) {
+                Some(Termination::Memory)
+            } else if self.cpu.exhausted() || self.cpu.charged_now() > self.cpu_limit.get() {
+                Some(Termination::Cpu)
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                self.termination.send_replace(Some(reason));
+            }
+            reason.is_some()
         };
-        self.termination.send_replace(Some(reason));
-        true
+        if stop {
+            self.cpu.mark_terminating();
+        }
+        // Inside native code whose exceptions QuickJS drops (see `web::engine`), stopping
+        // would be lost: that code sees `terminating` and gets out of the way instead.
+        stop && !self.cpu.interrupts_held()
     }
 
     pub fn terminated(&self) -> Option<Termination> {

@@ -10,6 +10,7 @@ pub mod compression;
 pub mod console;
 pub mod crypto;
 pub mod encoding;
+pub mod engine;
 pub mod fetch;
 pub mod html_rewriter;
 pub mod timers;
@@ -29,6 +30,7 @@ use crate::worker::Worker;
 pub const PRELUDE_JS: &str = concat!(
     "const ops = globalThis.__kiln_ops; delete globalThis.__kiln_ops;\n",
     include_str!("engine/00_v8_compat.js"),
+    include_str!("engine/01_intl.js"),
     include_str!("compat/00_compat.js"),
     include_str!("console/01_console.js"),
     include_str!("encoding/02_encoding.js"),
@@ -84,6 +86,7 @@ pub fn install_globals<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     llrt_stream_web::init(ctx)?;
 
     let ops = Object::new(ctx.clone())?;
+    engine::register(ctx, &ops)?;
     console::register(ctx, &ops)?;
     encoding::register(ctx, &ops)?;
     crypto::register(ctx, &ops)?;

@@ -81,6 +81,38 @@ export const tests = {
     if (new Date(0).getTimezoneOffset() === 0) eq(String(new Date(0)), "Thu Jan 01 1970 00:00:00 GMT+0000 (Coordinated Universal Time)");
     eq(String(new Date(NaN)), "Invalid Date");
   },
+  async intl() {
+    // Kiln's en-US Intl (web/engine/01_intl.js), checked against what V8 prints for en-US.
+    eq("a".localeCompare("B"), -1);
+    eq(JSON.stringify(["b", "a", "C", "é", "e", "A"].sort((x, y) => x.localeCompare(y))), JSON.stringify(["a", "A", "b", "C", "e", "é"]));
+    eq(JSON.stringify(["item10", "item2", "item1"].sort(new Intl.Collator(undefined, { numeric: true }).compare)), JSON.stringify(["item1", "item2", "item10"]));
+    eq("a".localeCompare("A", undefined, { sensitivity: "base" }), 0);
+    eq((1234567.891).toLocaleString(), "1,234,567.891");
+    eq((0.5).toLocaleString("en-US", { style: "percent" }), "50%");
+    eq(new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" }).format(-1234.5), "-$1,234.50");
+    eq(new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 }).format(2.5), "3");
+    eq(new Intl.NumberFormat("en-US", { minimumFractionDigits: 2 }).format(1.5), "1.50");
+    eq(new Intl.NumberFormat("en-US", { minimumFractionDigits: 2 }).format(1.0051), "1.005");
+    eq(new Intl.NumberFormat("en", { notation: "compact" }).format(1234), "1.2K");
+    eq(JSON.stringify(new Intl.NumberFormat().formatToParts(1000.5).map((p) => p.type)), JSON.stringify(["integer", "group", "integer", "decimal", "fraction"]));
+    const epoch = new Date(0);
+    eq(epoch.toLocaleDateString("en-US"), "1/1/1970");
+    eq(epoch.toLocaleTimeString("en-US"), "12:00:00 AM");
+    eq(epoch.toLocaleString(), "1/1/1970, 12:00:00 AM");
+    eq(new Intl.DateTimeFormat("en-US", { dateStyle: "full" }).format(epoch), "Thursday, January 1, 1970");
+    eq(new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeStyle: "short" }).format(epoch), "Jan 1, 1970, 12:00 AM");
+    eq(new Intl.DateTimeFormat("en-US", { month: "long", year: "numeric" }).format(epoch), "January 1970");
+    eq(new Intl.DateTimeFormat("en-US", { hour: "2-digit", minute: "2-digit", hour12: false }).format(epoch), "00:00");
+    eq(Intl.DateTimeFormat().resolvedOptions().timeZone, "UTC");
+    throws(() => new Intl.DateTimeFormat("en-US", { timeZone: "America/New_York" }), RangeError, "other time zones");
+    eq(new Intl.PluralRules("en-US").select(1), "one");
+    eq(new Intl.PluralRules("en-US", { type: "ordinal" }).select(22), "two");
+    eq(new Intl.RelativeTimeFormat("en", { numeric: "auto" }).format(-1, "day"), "yesterday");
+    eq(new Intl.RelativeTimeFormat("en").format(3, "hours"), "in 3 hours");
+    eq(new Intl.ListFormat("en", { type: "conjunction" }).format(["a", "b", "c"]), "a, b, and c");
+    eq(JSON.stringify([...new Intl.Segmenter("en", { granularity: "word" }).segment("hi there")].filter((s) => s.isWordLike).map((s) => s.segment)), JSON.stringify(["hi", "there"]));
+    eq(Object.prototype.toString.call(Intl), "[object Intl]");
+  },
   async url() {
     const u = new URL("https://user:pw@example.com:8080/p/a?q=1#h");
     eq(u.hostname, "example.com"); eq(u.port, "8080"); eq(u.pathname, "/p/a"); eq(u.search, "?q=1"); eq(u.hash, "#h");

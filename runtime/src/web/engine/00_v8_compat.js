@@ -4,25 +4,8 @@
 // - `Symbol.dispose` and `Symbol.asyncDispose` exist (RPC stubs and `using` lowered by bundlers
 //   call them);
 // - a Date's `toString()` names its time zone, as V8 does for UTC (workers run in UTC).
-Error.prepareStackTrace = (error, callsites) => {
-  let header;
-  try {
-    const name = error?.name === undefined ? "Error" : String(error.name);
-    const message = error?.message === undefined ? "" : String(error.message);
-    header = message === "" ? name : `${name}: ${message}`;
-  } catch {
-    header = "Error";
-  }
-  let text = header;
-  for (const site of callsites) {
-    const file = site.getFileName();
-    if (!file) continue;
-    const where = `${file}:${site.getLineNumber()}:${site.getColumnNumber()}`;
-    const name = site.getFunctionName();
-    text += name ? `\n    at ${name} (${where})` : `\n    at ${where}`;
-  }
-  return text;
-};
+// Native (runtime/src/web/engine/mod.rs says why).
+Error.prepareStackTrace = ops.op_format_stack;
 
 for (const name of ["dispose", "asyncDispose"]) {
   if (typeof Symbol[name] !== "symbol") {

@@ -1,0 +1,102 @@
+//! Where QuickJS-ng differs from V8 in ways Workers code sees, made to look like V8 (with
+//! `00_v8_compat.js` and `01_intl.js` beside this file).
+//!
+//! `Error.prepareStackTrace` is native (`op_format_stack`). QuickJS calls it while it builds an
+//! error's stack and drops any exception it throws, including the interrupt that ends an
+//! isolate over its CPU or memory limit: the check on entering the call, or on the calls it
+//! makes, can be where that interrupt fires, and with a loop that throws it can fire there
+//! every time (the checks come at a fixed period). So interrupts are held while it formats,
+//! and once the isolate is terminating it removes itself, so no later error calls it and the
+//! next check outside stops the isolate.
+
+use rquickjs::prelude::Func;
+use rquickjs::{Ctx, Function, Object, Result, Value};
+
+/// Frames an error's stack lists at most (V8's default `Error.stackTraceLimit` is 10; QuickJS
+/// gathers up to 64 when asked).
+const STACK_FRAMES_MAX: usize = 64;
+
+pub fn register(_ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
+    ops.set("op_format_stack", Func::from(op_format_stack))?;
+    Ok(())
+}
+
+fn text_of(value: &Value<'_>) -> Option<String> {
+    if value.is_undefined() || value.is_null() {
+        return None;
+    }
+    value
+        .as_string()
+        .and_then(|s| s.to_string().ok())
+        .or_else(|| value.as_number().map(|n| n.to_string()))
+}
+
+fn call_site_text<'js>(site: &Object<'js>, method: &str) -> Option<String> {
+    let function: Function = site.get(method).ok()?;
+    let value: Value = function
+        .call((rquickjs::prelude::This(site.clone()),))
+        .ok()?;
+    text_of(&value)
+}
+
+/// V8's stack: `Name: message`, then `    at function (file:line:column)` for each frame of the
+/// worker's own code (Kiln's prelude has no file name and is left out).
+fn op_format_stack<'js>(ctx: Ctx<'js>, error: Value<'js>, sites: Value<'js>) -> String {
+    let meter = match crate::isolate::data(&ctx) {
+        Ok(data) => std::rc::Rc::clone(&data.meter),
+        Err(_) => return format_stack(error, sites),
+    };
+    let text = if meter.terminating() {
+        String::new()
+    } else {
+        meter.without_interrupts(|| format_stack(error, sites))
+    };
+    if meter.terminating() {
+        // From now on errors get QuickJS's own stack, so interrupts fire where they count.
+        if let Ok(constructor) = ctx.globals().get::<_, Object>("Error") {
+            let _ = constructor.set("prepareStackTrace", rquickjs::Undefined);
+        }
+    }
+    text
+}
+
+fn format_stack<'js>(error: Value<'js>, sites: Value<'js>) -> String {
+    let mut text = String::new();
+    match error.as_object() {
+        Some(object) => {
+            let name = object
+                .get::<_, Value>("name")
+                .ok()
+                .and_then(|v| text_of(&v))
+                .unwrap_or_else(|| "Error".into());
+            let message = object
+                .get::<_, Value>("message")
+                .ok()
+                .and_then(|v| text_of(&v))
+                .unwrap_or_default();
+            text.push_str(&name);
+            if !message.is_empty() {
+                text.push_str(": ");
+                text.push_str(&message);
+            }
+        }
+        None => text.push_str("Error"),
+    }
+    let Some(sites) = sites.into_array() else {
+        return text;
+    };
+    for site in sites.iter::<Object>().take(STACK_FRAMES_MAX).flatten() {
+        let Some(file) = call_site_text(&site, "getFileName").filter(|f| !f.is_empty()) else {
+            continue;
+        };
+        let line = call_site_text(&site, "getLineNumber").unwrap_or_default();
+        let column = call_site_text(&site, "getColumnNumber").unwrap_or_default();
+        match call_site_text(&site, "getFunctionName").filter(|f| !f.is_empty()) {
+            Some(function) => {
+                text.push_str(&format!("\n    at {function} ({file}:{line}:{column})"))
+            }
+            None => text.push_str(&format!("\n    at {file}:{line}:{column}")),
+        }
+    }
+    text
+}
