@@ -12,7 +12,7 @@ async fn relative_imports_and_module_rules() {
             r#"import { greet } from "./lib/greet.js";
                import text from "../assets/hello.txt";
                import data from "../assets/blob.bin";
-               import config from "./config.json";
+               import config from "./config.json" with { type: "json" };
                import { greet as bare } from "./lib/greet";
                import { name } from "./lib";
                export default { fetch() {

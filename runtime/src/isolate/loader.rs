@@ -191,7 +191,8 @@ pub fn load_es_module<'js>(
         // process, and are immutable since.
         return unsafe { Module::load(ctx.clone(), &code) };
     }
-    let module = Module::declare(ctx.clone(), name, source.to_vec())?;
+    let source = super::import_attributes::strip(source).unwrap_or_else(|| source.to_vec());
+    let module = Module::declare(ctx.clone(), name, source)?;
     if let Ok(code) = module.write(rquickjs::module::WriteOptions::default()) {
         bytecode::put(key, code);
     }

@@ -9,6 +9,7 @@
 
 pub mod allocator;
 pub mod cpu_meter;
+mod import_attributes;
 pub mod loader;
 
 use std::cell::{Cell, RefCell};
