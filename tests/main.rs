@@ -16,4 +16,5 @@ mod test_platform_example;
 mod test_rpc_targets;
 mod test_services;
 mod test_sql_storage;
+mod test_tail;
 mod test_websockets;

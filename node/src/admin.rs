@@ -9,6 +9,8 @@
 //!   object itself so a live instance is reset rather than left with a stale cache.
 //!
 //! `<namespace>` is a class name, a binding name or a storage namespace.
+//!
+//! - `GET    {PREFIX}tail/<script>`: the script's trace items, live (`kiln tail`; see `tail.rs`).
 
 use std::sync::Arc;
 
@@ -69,6 +71,9 @@ pub async fn handle<B>(
     let [kind, namespace, rest @ ..] = parts.as_slice() else {
         return reply(404, &json!({ "error": "unknown admin path" }));
     };
+    if kind == "tail" && rest.is_empty() && request.method() == http::Method::GET {
+        return crate::tail::stream(runtime, namespace);
+    }
     if kind != "objects" {
         return reply(404, &json!({ "error": "unknown admin path" }));
     }

@@ -546,6 +546,9 @@ pub fn worker_script(
         dispatch_namespaces,
         outbound: kiln_runtime::Outbound::Network,
         assets,
+        tail_consumers: kiln_runtime::trace::consumers_from_json(config.tail_consumers.as_ref())
+            .map_err(invalid)?,
+        dispatch_namespace: None,
         name: config.name.clone().unwrap_or_else(|| "worker".into()),
         main_module: main_name,
         modules,
@@ -571,6 +574,8 @@ fn assets_only(
         dispatch_namespaces: Vec::new(),
         outbound: kiln_runtime::Outbound::Network,
         assets,
+        tail_consumers: Vec::new(),
+        dispatch_namespace: None,
         name: config.name.clone().unwrap_or_else(|| "worker".into()),
         main_module: ASSETS_ONLY_MODULE.into(),
         modules: vec![ModuleSource {

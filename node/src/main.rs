@@ -14,6 +14,7 @@ mod metrics;
 mod object_store;
 mod serve;
 mod server;
+mod tail;
 mod upload_api;
 mod websocket;
 
@@ -47,6 +48,8 @@ enum Command {
     Deploy(deploy::DeployArgs),
     /// Read and write a running node's Workers KV namespaces (its KV REST API).
     Kv(kv_cli::KvArgs),
+    /// Print a script's invocations live (outcome, request, console logs, exceptions) as JSON.
+    Tail(tail::TailArgs),
     /// Run one node of a cluster (see `kiln.toml`): Durable Objects replicated with Raft.
     Serve(serve::ServeArgs),
     /// Form a cluster, or show what a node knows of it.
@@ -124,6 +127,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve::serve(args),
         Command::Deploy(args) => deploy::deploy(args),
         Command::Kv(args) => kv_cli::run(args),
+        Command::Tail(args) => tail::run(args),
         Command::Cluster(args) => serve::cluster(args),
     };
     match result {
@@ -326,8 +330,10 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
         metrics.shards.set(1);
         metrics.shards_led.set(1);
         let sockets = runtime.sockets();
+        let counted = runtime.clone();
         metrics.probe(Box::new(move |m| {
             m.websockets_open.set(sockets.len() as i64);
+            m.sync_scripts(counted.stats());
         }));
         let site = Arc::new(server::Site {
             metrics,

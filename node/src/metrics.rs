@@ -1,8 +1,9 @@
 //! The node's Prometheus metrics, served as text at [`PATH`] on the HTTP port.
 //!
 //! Counters are bumped where things happen (the edge); gauges that mirror state (open
-//! WebSockets, shard leaderships) are read when scraped. Every label has a small, fixed set of
-//! values, so the series cannot grow with traffic.
+//! WebSockets, shard leaderships) are read when scraped. Labels have a small, fixed set of
+//! values, except the script and dispatch namespace of the per-script counters, which the
+//! runtime bounds (`kiln_runtime::trace::stats::SCRIPTS_MAX`, the rest counted as `(other)`).
 
 use std::sync::{Arc, Mutex};
 
@@ -22,6 +23,21 @@ pub struct StatusLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ScriptLabels {
+    /// `script` or `namespace` (a dispatch namespace, all its scripts together).
+    pub scope: &'static str,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct LimitLabels {
+    pub scope: &'static str,
+    pub name: String,
+    /// `cpu`, `memory` or `subrequests`.
+    pub limit: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct FailureLabels {
     /// `cpu`, `memory`, `exception`, `overloaded` or `other`.
     pub kind: &'static str,
@@ -38,6 +54,13 @@ pub struct Metrics {
     pub websockets_open: Gauge,
     pub shards_led: Gauge,
     pub shards: Gauge,
+    pub script_requests: Family<ScriptLabels, Counter>,
+    pub script_errors: Family<ScriptLabels, Counter>,
+    pub script_cpu_seconds: Family<ScriptLabels, Counter<f64, std::sync::atomic::AtomicU64>>,
+    pub script_limits: Family<LimitLabels, Counter>,
+    /// The runtime's totals at the last scrape, so each scrape adds what is new.
+    scripts_seen:
+        Mutex<std::collections::HashMap<(&'static str, String), kiln_runtime::trace::ScriptStats>>,
     probes: Mutex<Vec<Probe>>,
 }
 
@@ -80,8 +103,38 @@ impl Metrics {
             "Shards of the cluster (1 for kiln dev)",
             shards.clone(),
         );
+        let script_requests = Family::<ScriptLabels, Counter>::default();
+        registry.register(
+            "script_invocations",
+            "Invocations per script and per dispatch namespace",
+            script_requests.clone(),
+        );
+        let script_errors = Family::<ScriptLabels, Counter>::default();
+        registry.register(
+            "script_errors",
+            "Invocations that did not end ok (exception, a limit), per script and namespace",
+            script_errors.clone(),
+        );
+        let script_cpu_seconds =
+            Family::<ScriptLabels, Counter<f64, std::sync::atomic::AtomicU64>>::default();
+        registry.register(
+            "script_cpu_seconds",
+            "CPU time of invocations, per script and namespace",
+            script_cpu_seconds.clone(),
+        );
+        let script_limits = Family::<LimitLabels, Counter>::default();
+        registry.register(
+            "script_limit_exceeded",
+            "Invocations stopped by a limit (cpu, memory, subrequests), per script and namespace",
+            script_limits.clone(),
+        );
         Arc::new(Metrics {
             registry,
+            script_requests,
+            script_errors,
+            script_cpu_seconds,
+            script_limits,
+            scripts_seen: Mutex::default(),
             requests,
             request_seconds,
             failures,
@@ -121,6 +174,51 @@ impl Metrics {
             _ => "other",
         };
         self.failures.get_or_create(&FailureLabels { kind }).inc();
+    }
+
+    /// Brings the per-script counters up to the runtime's totals.
+    pub fn sync_scripts(&self, stats: &kiln_runtime::trace::Stats) {
+        let mut seen = self.scripts_seen.lock().unwrap_or_else(|p| p.into_inner());
+        let scopes = [
+            ("script", stats.scripts()),
+            ("namespace", stats.namespaces()),
+        ];
+        for (scope, entries) in scopes {
+            for (name, now) in entries {
+                let before = seen.entry((scope, name.clone())).or_default();
+                let labels = ScriptLabels {
+                    scope,
+                    name: name.clone(),
+                };
+                self.script_requests
+                    .get_or_create(&labels)
+                    .inc_by(now.requests.saturating_sub(before.requests));
+                self.script_errors
+                    .get_or_create(&labels)
+                    .inc_by(now.errors.saturating_sub(before.errors));
+                self.script_cpu_seconds
+                    .get_or_create(&labels)
+                    .inc_by((now.cpu_seconds - before.cpu_seconds).max(0.0));
+                for (limit, now_count, before_count) in [
+                    ("cpu", now.exceeded_cpu, before.exceeded_cpu),
+                    ("memory", now.exceeded_memory, before.exceeded_memory),
+                    (
+                        "subrequests",
+                        now.exceeded_subrequests,
+                        before.exceeded_subrequests,
+                    ),
+                ] {
+                    self.script_limits
+                        .get_or_create(&LimitLabels {
+                            scope,
+                            name: name.clone(),
+                            limit,
+                        })
+                        .inc_by(now_count.saturating_sub(before_count));
+                }
+                *before = now;
+            }
+        }
     }
 
     /// The text exposition format.

@@ -162,8 +162,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         metrics.shards.set(i64::from(node.shards));
         let sockets = runtime.sockets();
         let probed = Arc::clone(&groups);
+        let counted = runtime.clone();
         metrics.probe(Box::new(move |m| {
             m.websockets_open.set(sockets.len() as i64);
+            m.sync_scripts(counted.stats());
             let led = (0..probed.shard_count())
                 .filter(|shard| probed.is_ready_leader(*shard))
                 .count();

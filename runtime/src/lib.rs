@@ -22,6 +22,7 @@ pub mod script_format;
 pub mod service;
 mod socket;
 mod sql;
+pub mod trace;
 mod web;
 mod worker;
 

@@ -107,6 +107,12 @@ enum Job {
     },
     /// Resets every live object of `shard` (of `shards`) on this thread.
     Fence { shard: u32, shards: u32 },
+    /// Trace items for a Tail Worker's `tail()` handler (a JSON array).
+    Tail {
+        worker: Arc<Worker>,
+        events: String,
+        responder: oneshot::Sender<Result<(), Error>>,
+    },
     /// A call on an RPC target (an `RpcTarget` or function) an isolate on this thread exported.
     Target {
         route: crate::service::targets::Route,
@@ -198,6 +204,10 @@ pub struct Runtime {
     workers: Arc<std::sync::RwLock<HashMap<String, Arc<Worker>>>>,
     /// Dynamic Workers built by `env.LOADER`.
     dynamic: Arc<crate::loader::DynamicWorkers>,
+    /// Live tails of scripts (`kiln tail`).
+    tails: Arc<crate::trace::TailHub>,
+    /// Counters per script and dispatch namespace.
+    stats: Arc<crate::trace::Stats>,
 }
 
 impl Runtime {
@@ -214,6 +224,8 @@ impl Runtime {
             placement: options.placement.clone(),
             workers: Arc::default(),
             dynamic: Arc::default(),
+            tails: Arc::default(),
+            stats: Arc::default(),
         };
         for index in 0..options.threads {
             let services = (runtime.clone(), options.store.clone());
@@ -459,6 +471,58 @@ impl Runtime {
             responder,
         })?;
         result.await.map_err(|_| Error::Shutdown)?
+    }
+
+    /// Live tails: `kiln tail` subscribes to a script's trace items here.
+    pub fn tails(&self) -> &crate::trace::TailHub {
+        &self.tails
+    }
+
+    /// Requests, errors, CPU time and limits hit, per script and per dispatch namespace.
+    pub fn stats(&self) -> &crate::trace::Stats {
+        &self.stats
+    }
+
+    /// Whether invocations of `worker` are traced: it has Tail Workers or someone tails it.
+    pub(crate) fn traced(&self, worker: &Worker) -> bool {
+        !worker.script().tail_consumers.is_empty() || self.tails.watched(worker.name())
+    }
+
+    /// Hands a finished invocation's trace to `kiln tail` watchers and the worker's Tail
+    /// Workers (their `tail()` runs later, on any thread; a failing one is only logged).
+    pub(crate) fn publish_trace(&self, worker: &Worker, item: &crate::trace::TraceItem) {
+        let Ok(json) = serde_json::to_string(item) else {
+            return;
+        };
+        self.tails.publish(worker.name(), Arc::from(json.as_str()));
+        for consumer in &worker.script().tail_consumers {
+            let Some(tail_worker) = self.worker(consumer) else {
+                tracing::warn!(
+                    worker = worker.name(),
+                    consumer,
+                    "tail consumer is not running"
+                );
+                continue;
+            };
+            let (responder, done) = oneshot::channel();
+            let events = format!("[{json}]");
+            if self
+                .submit(Job::Tail {
+                    worker: tail_worker,
+                    events,
+                    responder,
+                })
+                .is_err()
+            {
+                continue;
+            }
+            let consumer = consumer.clone();
+            tokio::spawn(async move {
+                if let Ok(Err(err)) = done.await {
+                    tracing::warn!(consumer, %err, "tail() failed");
+                }
+            });
+        }
     }
 
     /// Calls `method` on the RPC target `route` names, in the isolate that exported it; the
@@ -744,6 +808,20 @@ fn js_thread(index: usize, services: (Runtime, Option<Arc<dyn ObjectStore>>)) {
 async fn run_job(state: Rc<ThreadState>, job: Job) {
     let _active = ActiveJob::new(&state);
     match job {
+        Job::Tail {
+            worker,
+            events,
+            responder,
+        } => match state.isolate(&worker).await {
+            Ok(isolate) => {
+                let result = event::tail::run(Rc::clone(&isolate), events).await;
+                after_event(&state, &isolate);
+                let _ = responder.send(result);
+            }
+            Err(err) => {
+                let _ = responder.send(Err(err));
+            }
+        },
         Job::Target {
             route,
             method,

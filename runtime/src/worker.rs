@@ -84,6 +84,10 @@ pub struct WorkerScript {
     pub outbound: Outbound,
     /// Static assets served before the worker (wrangler's `assets`).
     pub assets: Option<crate::assets::AssetsConfig>,
+    /// Workers whose `tail()` handler gets a trace of each invocation (`tail_consumers`).
+    pub tail_consumers: Vec<String>,
+    /// The dispatch namespace the worker was uploaded to, if any (for traces and metrics).
+    pub dispatch_namespace: Option<String>,
 }
 
 /// Where a worker's global `fetch()` goes (a Dynamic Worker's `globalOutbound`, a dispatch

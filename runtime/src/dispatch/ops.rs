@@ -75,6 +75,7 @@ fn op_dispatch_get(
     let mut script = record
         .script(&name, limits)
         .map_err(|err| Exception::throw_message(&ctx, &err.message))?;
+    script.dispatch_namespace = Some(binding.namespace.clone());
     if let Some(outbound) = &binding.outbound {
         let parameters: serde_json::Map<String, serde_json::Value> =
             match serde_json::from_str(&outbound_json) {

@@ -207,6 +207,9 @@ impl ScriptRecord {
             dispatch_namespaces: Vec::new(),
             outbound: Outbound::Network,
             assets: None,
+            tail_consumers: crate::trace::consumers_from_json(metadata.get("tail_consumers"))
+                .map_err(invalid)?,
+            dispatch_namespace: None,
         })
     }
 }

@@ -56,6 +56,7 @@ pub async fn run(
     responder: Responder,
 ) {
     let charge = isolate.shared.cpu.begin_request();
+    let invocation = Invocation::begin(&isolate, &request, &target);
     let id = NEXT_REQUEST_ID.with(|n| {
         let id = n.get().wrapping_add(1);
         n.set(id);
@@ -65,18 +66,110 @@ pub async fn run(
     let context = isolate.context.clone();
     let inner_slot = Arc::clone(&slot);
     let worker_name = isolate.worker.name().to_owned();
+    let recorder = invocation.recorder.clone();
     let outcome = isolate
         .run(async move {
             async_with!(context => |ctx| {
-                handle(&ctx, request, target, id, inner_slot, &worker_name).await
+                handle(&ctx, request, target, id, inner_slot, &worker_name, recorder).await
             })
             .await
         })
         .await;
+    invocation.end(&isolate, outcome.as_ref().map(|_| ()));
     if let Err(err) = outcome {
         answer(&slot, Err(err));
     }
     drop(charge);
+}
+
+/// What an invocation leaves behind: counters for `/metrics`, and when the worker is traced
+/// (Tail Workers, `kiln tail`) a trace item.
+struct Invocation {
+    recorder: Option<crate::trace::SharedRecorder>,
+    cpu_before: Duration,
+    started: std::time::Instant,
+}
+
+impl Invocation {
+    fn begin(isolate: &Isolate, request: &http::Request<Body>, target: &Target) -> Invocation {
+        let runtime = &isolate.services.runtime;
+        let recorder = runtime.traced(&isolate.worker).then(|| {
+            let mut headers = serde_json::Map::new();
+            for (name, value) in request.headers() {
+                headers.insert(
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes())
+                        .into_owned()
+                        .into(),
+                );
+            }
+            let event = crate::trace::TraceEvent::Fetch {
+                request: crate::trace::TraceRequest {
+                    url: request.uri().to_string(),
+                    method: request.method().as_str().to_owned(),
+                    headers,
+                },
+                response: None,
+            };
+            let script = isolate.worker.script();
+            let mut recorder = crate::trace::Recorder::new(
+                isolate.worker.name(),
+                script.dispatch_namespace.clone(),
+                event,
+            );
+            if matches!(target, Target::Object(_)) {
+                recorder.item.execution_model = "durableObject".into();
+            }
+            let recorder = std::rc::Rc::new(std::cell::RefCell::new(recorder));
+            isolate
+                .shared
+                .traces
+                .borrow_mut()
+                .push(std::rc::Rc::clone(&recorder));
+            recorder
+        });
+        Invocation {
+            recorder,
+            cpu_before: isolate.shared.cpu.used_now(),
+            started: std::time::Instant::now(),
+        }
+    }
+
+    fn end(self, isolate: &Isolate, result: Result<(), &Error>) {
+        let outcome = crate::trace::outcome(result);
+        let cpu = isolate
+            .shared
+            .cpu
+            .used_now()
+            .saturating_sub(self.cpu_before);
+        let script = isolate.worker.script();
+        let runtime = &isolate.services.runtime;
+        let exception = result.err().map(crate::trace::exception_of);
+        let messages: Vec<String> = exception.iter().map(|e| e.message.clone()).collect();
+        runtime.stats().record(
+            isolate.worker.name(),
+            script.dispatch_namespace.as_deref(),
+            outcome,
+            &messages,
+            cpu.as_secs_f64(),
+        );
+        let Some(recorder) = self.recorder else {
+            return;
+        };
+        isolate
+            .shared
+            .traces
+            .borrow_mut()
+            .retain(|other| !std::rc::Rc::ptr_eq(other, &recorder));
+        let mut recorder = recorder.borrow_mut();
+        if let Some(exception) = exception {
+            recorder.exception(exception);
+        }
+        recorder.item.outcome = outcome.into();
+        recorder.item.cpu_time = cpu.as_secs_f64() * 1000.0;
+        recorder.item.wall_time = self.started.elapsed().as_secs_f64() * 1000.0;
+        runtime.publish_trace(&isolate.worker, &recorder.item);
+    }
 }
 
 async fn handle(
@@ -86,6 +179,7 @@ async fn handle(
     id: u32,
     slot: ResponderSlot,
     worker_name: &str,
+    recorder: Option<crate::trace::SharedRecorder>,
 ) -> Result<(), Error> {
     let closed = {
         let guard = slot.lock().unwrap_or_else(|p| p.into_inner());
@@ -122,6 +216,16 @@ async fn handle(
         }
     };
     let (response, pump_done) = build_response(ctx, &result, worker_name)?;
+    if let Some(recorder) = &recorder {
+        if let Some(crate::trace::TraceEvent::Fetch {
+            response: traced, ..
+        }) = &mut recorder.borrow_mut().item.event
+        {
+            *traced = Some(crate::trace::TraceResponse {
+                status: response.status().as_u16(),
+            });
+        }
+    }
     answer(&slot, Ok(response));
     if let Some(done) = pump_done {
         let _ = done.await;

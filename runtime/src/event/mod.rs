@@ -5,6 +5,7 @@ pub mod entrypoint;
 pub mod fetch;
 pub mod object;
 pub mod scheduled;
+pub mod tail;
 pub mod target;
 
 use rquickjs::{Ctx, Object, Promise};

@@ -61,6 +61,8 @@ pub struct IsolateShared {
     /// Set when the isolate is given its worker.
     pub cpu_limit: Cell<Duration>,
     pub termination: watch::Sender<Option<Termination>>,
+    /// Invocations being traced (for Tail Workers and `kiln tail`); `console` writes to each.
+    pub traces: Rc<RefCell<Vec<crate::trace::SharedRecorder>>>,
     /// The waker of the task that drives the isolate's spawned futures (see [`drive`]).
     pub driver: RefCell<Option<std::task::Waker>>,
 }
@@ -138,6 +140,8 @@ pub struct IsolateData {
     pub sockets: RefCell<std::collections::HashSet<u64>>,
     /// The isolate's [`IsolateShared::serial`].
     pub serial: u64,
+    /// The isolate's [`IsolateShared::traces`].
+    pub traces: Rc<RefCell<Vec<crate::trace::SharedRecorder>>>,
     /// SQL databases of this isolate's live Durable Objects (`ctx.storage.sql`).
     pub sql: RefCell<crate::sql::Databases>,
 }
@@ -193,6 +197,8 @@ pub fn data<'a, 'js>(
 pub struct Isolate {
     pub worker: Arc<Worker>,
     pub shared: Rc<IsolateShared>,
+    /// The pool and storage this isolate's events reach.
+    pub services: Rc<Services>,
     pub runtime: AsyncRuntime,
     pub context: AsyncContext,
 }
@@ -220,6 +226,7 @@ impl Blank {
             heap,
             cpu_limit: Cell::new(Duration::from_millis(limits::REQUEST_CPU_MS_DEFAULT)),
             termination,
+            traces: Rc::default(),
             driver: RefCell::new(None),
         });
         runtime
@@ -285,6 +292,7 @@ impl Isolate {
         let isolate = Rc::new(Isolate {
             worker: Arc::clone(&worker),
             shared: Rc::clone(&shared),
+            services: Rc::clone(&services),
             runtime,
             context,
         });
@@ -300,7 +308,7 @@ impl Isolate {
                 Arc::clone(&worker),
                 services,
                 Rc::clone(&shared.cpu),
-                shared.serial,
+                (shared.serial, Rc::clone(&shared.traces)),
                 internals,
             ))
             .await;
@@ -391,14 +399,14 @@ async fn initialize(
     worker: Arc<Worker>,
     services: Rc<Services>,
     meter: Rc<CpuMeter>,
-    serial: u64,
+    (serial, traces): (u64, Rc<RefCell<Vec<crate::trace::SharedRecorder>>>),
     internals: Persistent<Object<'static>>,
 ) -> Result<(), Error> {
     {
         async_with!(context => |ctx| {
             let result: Result<(), Error> = async {
                 let internals = internals.restore(&ctx).map_err(|e| startup_error(&ctx, e))?;
-                web::install_worker(&ctx, internals, Arc::clone(&worker), Rc::clone(&services), Rc::clone(&meter), serial).map_err(|e| startup_error(&ctx, e))?;
+                web::install_worker(&ctx, internals, Arc::clone(&worker), Rc::clone(&services), Rc::clone(&meter), serial, traces).map_err(|e| startup_error(&ctx, e))?;
                 let namespace = match worker.format() {
                     ScriptFormat::Modules => {
                         let main = worker.script().main_module.clone();

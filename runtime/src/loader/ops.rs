@@ -208,6 +208,8 @@ fn op_loader_load(ctx: Ctx<'_>, id: Option<String>, code: Object<'_>) -> Result<
         dispatch_namespaces: Vec::new(),
         outbound,
         assets: None,
+        tail_consumers: Vec::new(),
+        dispatch_namespace: None,
     };
     let worker = Worker::new(script).map_err(|err| {
         Exception::throw_type(&ctx, &format!("Dynamic Worker code is invalid: {err}"))

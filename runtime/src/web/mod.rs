@@ -122,6 +122,7 @@ pub fn install_worker<'js>(
     services: Rc<Services>,
     meter: Rc<crate::isolate::cpu_meter::CpuMeter>,
     serial: u64,
+    traces: Rc<std::cell::RefCell<Vec<crate::trace::SharedRecorder>>>,
 ) -> Result<()> {
     let env_json = serde_json::Value::Object(worker.script().env.clone()).to_string();
     let env: Object = ctx
@@ -199,6 +200,7 @@ pub fn install_worker<'js>(
         sockets: Default::default(),
         sql: Default::default(),
         serial,
+        traces,
     };
     if ctx.store_userdata(data).is_err() {
         return Err(Exception::throw_internal(

@@ -35,6 +35,8 @@ pub fn worker_with(
         dispatch_namespaces: Vec::new(),
         outbound: Default::default(),
         assets: None,
+        tail_consumers: Vec::new(),
+        dispatch_namespace: None,
         name: "test".into(),
         main_module: modules[0].0.into(),
         modules: modules

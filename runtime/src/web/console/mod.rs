@@ -22,6 +22,9 @@ fn op_console_write(ctx: Ctx<'_>, level: String, mut line: String) -> Result<()>
         line.push_str("… (truncated)");
     }
     let data = isolate::data(&ctx)?;
+    for recorder in data.traces.borrow().iter() {
+        recorder.borrow_mut().log(&level, &line);
+    }
     let worker = data.worker.name();
     match level.as_str() {
         "error" => tracing::error!(target: "kiln::worker", worker, "{line}"),

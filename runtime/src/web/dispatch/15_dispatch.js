@@ -103,4 +103,13 @@ async function dispatchScheduled(exports, env, scheduledTime, cron) {
   return retry;
 }
 
-export { dispatchFetch, abortRequest, dispatchScheduled };
+// A Tail Worker's tail(events, env, ctx): the trace items of another worker's invocations.
+async function dispatchTail(exports, env, eventsJson) {
+  const ctx = new ExecutionContext(undefined, exports);
+  const handler = handlerFor(exports, null, env, ctx, "tail");
+  if (!handler) throw new Error("Handler does not export a tail() function.");
+  await handler(JSON.parse(eventsJson));
+  await drainWaitUntil(ctx);
+}
+
+export { dispatchFetch, abortRequest, dispatchScheduled, dispatchTail };
