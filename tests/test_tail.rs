@@ -187,3 +187,50 @@ fn tail_workers_kiln_tail_and_metrics_see_each_invocation() {
     let (status, _) = node.get("/__kiln/admin/tail/shop");
     assert_eq!(status, 401);
 }
+
+#[test]
+fn a_dynamic_workers_tails_get_its_invocations() {
+    let host = util::project(&[
+        (
+            "wrangler.jsonc",
+            r#"{ "name": "host", "main": "index.js", "compatibility_date": "2025-01-01",
+                 "worker_loaders": [{ "binding": "LOADER" }],
+                 "kv_namespaces": [{ "binding": "SEEN", "id": "seen" }] }"#,
+        ),
+        (
+            "index.js",
+            r#"export default {
+  async fetch(request, env, ctx) {
+    if (new URL(request.url).pathname === "/seen") {
+      const list = await env.SEEN.list();
+      const items = [];
+      for (const key of list.keys) items.push(await env.SEEN.get(key.name, "json"));
+      return Response.json(items);
+    }
+    const worker = env.LOADER.get("guest", () => ({
+      compatibilityDate: "2025-01-01",
+      mainModule: "guest.js",
+      modules: { "guest.js": "export default { fetch() { console.log('guest ran'); return new Response('guest'); } };" },
+      tails: [ctx.exports.default],
+    }));
+    return worker.getEntrypoint().fetch("http://guest/run");
+  },
+  async tail(events, env) {
+    for (const event of events) {
+      await env.SEEN.put(`${event.eventTimestamp}-${Math.random()}`, JSON.stringify({
+        scriptName: event.scriptName, outcome: event.outcome,
+        logs: event.logs.map((log) => log.message.join(" ")),
+      }));
+    }
+  },
+};"#,
+        ),
+    ]);
+    let node = util::dev(host.path(), &[]);
+    assert_eq!(node.get("/run"), (200, "guest".into()));
+    let items = seen(&node, 1);
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["scriptName"], "host/dynamic:guest");
+    assert_eq!(items[0]["outcome"], "ok");
+    assert_eq!(items[0]["logs"], serde_json::json!(["guest ran"]));
+}

@@ -177,6 +177,20 @@ fn op_loader_load(ctx: Ctx<'_>, id: Option<String>, code: Object<'_>) -> Result<
             }
         }
     };
+    // Tail Workers: a parent's service binding (its index), or the parent itself (-1).
+    let tail_indexes: Vec<i32> = code.get("tails")?;
+    let mut tail_consumers = Vec::with_capacity(tail_indexes.len());
+    for index in tail_indexes {
+        let consumer = match usize::try_from(index) {
+            Ok(index) => parent_script
+                .services
+                .get(index)
+                .map(|service| service.service.clone())
+                .ok_or_else(|| Exception::throw_internal(&ctx, "unknown service binding"))?,
+            Err(_) => parent.name().to_owned(),
+        };
+        tail_consumers.push(consumer);
+    }
     let mut limits = WorkerLimits {
         object_idle_evict_ms: parent_script.limits.object_idle_evict_ms,
         ..WorkerLimits::default()
@@ -208,7 +222,7 @@ fn op_loader_load(ctx: Ctx<'_>, id: Option<String>, code: Object<'_>) -> Result<
         dispatch_namespaces: Vec::new(),
         outbound,
         assets: None,
-        tail_consumers: Vec::new(),
+        tail_consumers,
         dispatch_namespace: None,
     };
     let worker = Worker::new(script).map_err(|err| {

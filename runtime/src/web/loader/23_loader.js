@@ -71,7 +71,15 @@ function describeCode(code) {
       throw new TypeError("WorkerCode.globalOutbound must be null, a service binding, or one of ctx.exports.");
     }
   }
+  // tails: Tail Workers, as the parent's service bindings (an index) or its own default export.
+  const tails = [];
+  for (const tail of code.tails ?? []) {
+    if (serviceStubIndexes.has(tail)) tails.push(serviceStubIndexes.get(tail));
+    else if (selfStubDescriptors.has(tail)) tails.push(-1);
+    else throw new TypeError("WorkerCode.tails must hold service bindings or ctx.exports entrypoints.");
+  }
   return {
+    tails,
     compatibilityDate: code.compatibilityDate,
     compatibilityFlags: (code.compatibilityFlags ?? []).map(String),
     mainModule: code.mainModule,
