@@ -182,3 +182,61 @@ async fn without_nodejs_compat_there_is_no_node_buffer() {
     let (_, body) = util::get(&old, "http://t/").await.expect("answers");
     assert_eq!(body, "function undefined");
 }
+
+#[tokio::test]
+async fn node_async_hooks_path_assert_and_string_decoder() {
+    let source = r#"import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
+import path from "node:path";
+import { join } from "path";
+import assert from "node:assert";
+import { strict as strictAssert } from "assert";
+import { StringDecoder } from "node:string_decoder";
+const als = new AsyncLocalStorage();
+export default { async fetch() {
+  const failures = [];
+  const eq = (got, want, what) => { if (JSON.stringify(got) !== JSON.stringify(want)) failures.push(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`); };
+  eq(als.getStore(), undefined, "no store outside run()");
+  const seen = await als.run({ id: 7 }, async () => {
+    const before = als.getStore()?.id;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const after = als.getStore()?.id;
+    const nested = als.run({ id: 8 }, () => als.getStore().id);
+    return [before, after, nested, als.getStore().id];
+  });
+  eq(seen, [7, 7, 8, 7], "the store across awaits and nested runs");
+  eq(als.getStore(), undefined, "gone once run() settled");
+  const bound = als.run({ id: 9 }, () => AsyncLocalStorage.bind(() => als.getStore().id));
+  eq(bound(), 9, "bind() keeps the store");
+  eq(new AsyncResource("x").runInAsyncScope((a) => a + 1, null, 1), 2, "AsyncResource");
+  eq(path.join("/a/b", "../c", "d.txt"), "/a/c/d.txt", "join");
+  eq(join("a", "", "b/"), "a/b/", "join keeps a trailing slash");
+  eq(path.resolve("/x", "y", "../z"), "/x/z", "resolve");
+  eq([path.dirname("/a/b/c.js"), path.basename("/a/b/c.js", ".js"), path.extname("x.tar.gz")], ["/a/b", "c", ".gz"], "parts");
+  eq(path.relative("/a/b/c", "/a/d"), "../../d", "relative");
+  eq(path.parse("/home/u/file.txt"), { root: "/", dir: "/home/u", base: "file.txt", ext: ".txt", name: "file" }, "parse");
+  assert.ok(true);
+  assert.deepStrictEqual({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] });
+  try { strictAssert.equal(1, "1"); failures.push("strict equal passed"); } catch (err) { eq([err.name, err.code], ["AssertionError", "ERR_ASSERTION"], "strict assert"); }
+  assert.equal(1, "1");
+  assert.throws(() => { throw new TypeError("x"); }, TypeError);
+  await assert.rejects(Promise.reject(new Error("no")), /no/);
+  const decoder = new StringDecoder("utf8");
+  const euro = new TextEncoder().encode("€");
+  eq(decoder.write(euro.subarray(0, 2)) + decoder.write(euro.subarray(2)) + decoder.end(), "€", "a character split across chunks");
+  return Response.json(failures);
+} };"#;
+    let (status, body) = node_answer(source).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "[]"),
+        "failed checks: {body}"
+    );
+    let als_only = util::js_dated(
+        r#"import { AsyncLocalStorage } from "node:async_hooks";
+           export default { fetch() { return new Response(typeof AsyncLocalStorage); } }"#,
+        "2025-01-01",
+        &["nodejs_als"],
+    );
+    let (_, body) = util::get(&als_only, "http://t/").await.expect("answers");
+    assert_eq!(body, "function");
+}

@@ -37,6 +37,30 @@ const NODE_MODULES: &[(&str, &str)] = &[
         "import { nodeModules } from \"kiln:internal\";\nconst { nodeEvents } = nodeModules();\nexport const { EventEmitter, errorMonitor, once } = nodeEvents;\nexport default nodeEvents.EventEmitter;\n",
     ),
     (
+        "node:async_hooks",
+        "import { nodeModules } from \"kiln:internal\";\nconst { nodeAsyncHooks } = nodeModules();\nexport const { AsyncLocalStorage, AsyncResource, executionAsyncId, triggerAsyncId, executionAsyncResource, createHook } = nodeAsyncHooks;\nexport default nodeAsyncHooks;\n",
+    ),
+    (
+        "node:path",
+        "import { nodeModules } from \"kiln:internal\";\nconst { nodePath } = nodeModules();\nexport const { sep, delimiter, normalize, join, resolve, isAbsolute, relative, dirname, basename, extname, parse, format, toNamespacedPath, posix } = nodePath;\nexport default nodePath;\n",
+    ),
+    (
+        "node:path/posix",
+        "import { nodeModules } from \"kiln:internal\";\nconst { nodePath } = nodeModules();\nexport const { sep, delimiter, normalize, join, resolve, isAbsolute, relative, dirname, basename, extname, parse, format } = nodePath;\nexport default nodePath;\n",
+    ),
+    (
+        "node:assert",
+        "import { nodeModules } from \"kiln:internal\";\nconst { nodeAssert } = nodeModules();\nexport const { AssertionError, ok, equal, notEqual, strictEqual, notStrictEqual, deepEqual, notDeepEqual, deepStrictEqual, notDeepStrictEqual, fail, match, doesNotMatch, throws, doesNotThrow, rejects, doesNotReject, ifError, strict } = nodeAssert;\nexport default nodeAssert;\n",
+    ),
+    (
+        "node:assert/strict",
+        "import { nodeModules } from \"kiln:internal\";\nconst { nodeAssert } = nodeModules();\nconst strict = nodeAssert.strict;\nexport const { AssertionError, ok, equal, notEqual, strictEqual, notStrictEqual, deepEqual, notDeepEqual, deepStrictEqual, notDeepStrictEqual, fail, match, doesNotMatch, throws, doesNotThrow, rejects, doesNotReject, ifError } = strict;\nexport default strict;\n",
+    ),
+    (
+        "node:string_decoder",
+        "import { nodeModules } from \"kiln:internal\";\nconst { nodeStringDecoder } = nodeModules();\nexport const { StringDecoder } = nodeStringDecoder;\nexport default nodeStringDecoder;\n",
+    ),
+    (
         "node:process",
         "import { nodeModules } from \"kiln:internal\";\nconst { nodeProcess } = nodeModules();\nexport const { env, argv, platform, arch, version, versions, nextTick, cwd, hrtime, emitWarning, exit, uptime, memoryUsage } = nodeProcess;\nexport default nodeProcess;\n",
     ),
@@ -50,13 +74,14 @@ fn node_module(name: &str) -> Option<(&'static str, &'static str)> {
         .find(|(full, _)| *full == name || full.strip_prefix("node:") == Some(name))
 }
 
-/// Whether `worker` may import Node's modules (the `nodejs_compat` flags).
-fn node_compat(worker: &Worker) -> bool {
-    worker
-        .script()
-        .compatibility_flags
-        .iter()
-        .any(|f| f == "nodejs_compat" || f == "nodejs_compat_v2")
+/// Whether `worker` may import Node's module `full` (the `nodejs_compat` flags; `nodejs_als`
+/// gives `node:async_hooks` alone).
+fn node_compat(worker: &Worker, full: &str) -> bool {
+    worker.script().compatibility_flags.iter().any(|f| {
+        f == "nodejs_compat"
+            || f == "nodejs_compat_v2"
+            || (f == "nodejs_als" && full == "node:async_hooks")
+    })
 }
 
 pub struct WorkerResolver {
@@ -71,7 +96,9 @@ impl Resolver for WorkerResolver {
         if name == CLOUDFLARE_WORKERS || name == KILN_INTERNAL {
             return Ok(name.to_owned());
         }
-        if let Some((full, _)) = node_module(name).filter(|_| node_compat(&self.worker)) {
+        if let Some((full, _)) =
+            node_module(name).filter(|(full, _)| node_compat(&self.worker, full))
+        {
             return Ok(full.to_owned());
         }
         let candidate = if name.starts_with("./") || name.starts_with("../") {

@@ -70,7 +70,11 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("node/42_events.js"),
     include_str!("node/43_crypto.js"),
     include_str!("node/44_util.js"),
-    "return { nodeBuffer, nodeProcess, nodeEvents, nodeCrypto, nodeUtil, installNodeGlobals, populateProcessEnv };\n}\n",
+    include_str!("node/46_async_hooks.js"),
+    include_str!("node/47_path.js"),
+    include_str!("node/48_assert.js"),
+    include_str!("node/49_string_decoder.js"),
+    "return { nodeBuffer, nodeProcess, nodeEvents, nodeCrypto, nodeUtil, nodeAsyncHooks, nodePath, nodeAssert, nodeStringDecoder, installNodeGlobals, populateProcessEnv };\n}\n",
     include_str!("node/45_node.js"),
 );
 
