@@ -4,6 +4,7 @@
 // zones other than UTC are refused with a RangeError rather than shown in UTC. Collation
 // approximates ICU's root order: letters by base letter, then accents, then lower case first;
 // punctuation before digits before letters; `numeric` compares digit runs by value.
+function makeIntl() {
 const IntlLocale = "en-US";
 
 function intlLocale(locales) {
@@ -436,7 +437,7 @@ class Segmenter {
   static supportedLocalesOf() { return [IntlLocale]; }
 }
 
-if (typeof globalThis.Intl === "undefined") {
+
   // V8's Intl constructors also work without `new` (the legacy call form many libraries use).
   const callable = (Class) => new Proxy(Class, { apply: (target, _, args) => new target(...args) });
   const Intl = {
@@ -446,21 +447,42 @@ if (typeof globalThis.Intl === "undefined") {
     supportedValuesOf(key) { return key === "timeZone" ? ["UTC"] : key === "currency" ? Object.keys(CURRENCY_SYMBOLS) : []; },
   };
   Object.defineProperty(Intl, Symbol.toStringTag, { value: "Intl" });
-  Object.defineProperty(globalThis, "Intl", { value: Intl, writable: true, configurable: true, enumerable: false });
+  return { Intl, Collator, NumberFormat, DateTimeFormat };
+}
 
+// Built on first use (most workers never touch Intl): the classes above live in makeIntl().
+let intlMade = null;
+function intl() {
+  if (intlMade === null) intlMade = makeIntl();
+  return intlMade;
+}
+
+if (typeof globalThis.Intl === "undefined") {
+  Object.defineProperty(globalThis, "Intl", {
+    get() {
+      const value = intl().Intl;
+      Object.defineProperty(globalThis, "Intl", { value, writable: true, configurable: true, enumerable: false });
+      return value;
+    },
+    set(value) {
+      Object.defineProperty(globalThis, "Intl", { value, writable: true, configurable: true, enumerable: false });
+    },
+    configurable: true,
+    enumerable: false,
+  });
   const define = (target, name, fn) => Object.defineProperty(target, name, { value: fn, writable: true, configurable: true, enumerable: false });
   define(String.prototype, "localeCompare", function localeCompare(that, locales = undefined, options = undefined) {
-    return new Collator(locales, options).compare(String(this), String(that));
+    return new (intl().Collator)(locales, options).compare(String(this), String(that));
   });
   define(Number.prototype, "toLocaleString", function toLocaleString(locales = undefined, options = undefined) {
-    return new NumberFormat(locales, options).format(Number(this));
+    return new (intl().NumberFormat)(locales, options).format(Number(this));
   });
   define(BigInt.prototype, "toLocaleString", function toLocaleString(locales = undefined, options = undefined) {
-    return new NumberFormat(locales, options).format(this.valueOf());
+    return new (intl().NumberFormat)(locales, options).format(this.valueOf());
   });
   const dateLocale = (kind) => function (locales = undefined, options = undefined) {
     if (Number.isNaN(this.getTime())) return "Invalid Date";
-    return new DateTimeFormat(locales, options, kind).format(this);
+    return new (intl().DateTimeFormat)(locales, options, kind).format(this);
   };
   define(Date.prototype, "toLocaleString", dateLocale("all"));
   define(Date.prototype, "toLocaleDateString", dateLocale("date"));
