@@ -231,6 +231,34 @@ export default { async fetch() {
         (200, "[]"),
         "failed checks: {body}"
     );
+    let more = r##"import { fileURLToPath, pathToFileURL, parse, format } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
+import timers from "node:timers";
+import diagnostics from "node:diagnostics_channel";
+export default { async fetch() {
+  const failures = [];
+  const eq = (got, want, what) => { if (JSON.stringify(got) !== JSON.stringify(want)) failures.push(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`); };
+  eq(fileURLToPath("file:///a/b%20c.txt"), "/a/b c.txt", "fileURLToPath");
+  eq(pathToFileURL("/a/b c.txt").href, "file:///a/b%20c.txt", "pathToFileURL");
+  const parsed = parse("https://u:p@example.com:8080/x?y=1#z", true);
+  eq([parsed.hostname, parsed.port, parsed.pathname, parsed.query.y, parsed.hash, parsed.auth], ["example.com", "8080", "/x", "1", "#z", "u:p"], "parse");
+  eq(format({ protocol: "https", hostname: "a.com", pathname: "/p", query: { q: "1" } }), "https://a.com/p?q=1", "format");
+  eq(await sleep(5, "slept"), "slept", "timers/promises");
+  eq(typeof timers.setImmediate, "function", "timers");
+  const seen = [];
+  const channel = diagnostics.channel("kiln:test");
+  eq(channel.hasSubscribers, false, "no subscribers yet");
+  channel.subscribe((message) => seen.push(message));
+  channel.publish({ n: 1 });
+  eq(seen, [{ n: 1 }], "publish");
+  return Response.json(failures);
+} };"##;
+    let (status, body) = node_answer(more).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "[]"),
+        "failed checks: {body}"
+    );
     let als_only = util::js_dated(
         r#"import { AsyncLocalStorage } from "node:async_hooks";
            export default { fetch() { return new Response(typeof AsyncLocalStorage); } }"#,

@@ -61,6 +61,22 @@ const NODE_MODULES: &[(&str, &str)] = &[
         "import { nodeModules } from \"kiln:internal\";\nconst { nodeStringDecoder } = nodeModules();\nexport const { StringDecoder } = nodeStringDecoder;\nexport default nodeStringDecoder;\n",
     ),
     (
+        "node:url",
+        "import { nodeModules } from \"kiln:internal\";\nconst { nodeUrl } = nodeModules();\nexport const { URL, URLSearchParams, fileURLToPath, pathToFileURL, parse, format, resolve, domainToASCII, domainToUnicode } = nodeUrl;\nexport default nodeUrl;\n",
+    ),
+    (
+        "node:timers",
+        "import { nodeModules } from \"kiln:internal\";\nconst { nodeTimers } = nodeModules();\nexport const { setTimeout, clearTimeout, setInterval, clearInterval, setImmediate, clearImmediate, promises } = nodeTimers;\nexport default nodeTimers;\n",
+    ),
+    (
+        "node:timers/promises",
+        "import { nodeModules } from \"kiln:internal\";\nconst { nodeTimersPromises } = nodeModules();\nexport const { setTimeout, setImmediate, setInterval, scheduler } = nodeTimersPromises;\nexport default nodeTimersPromises;\n",
+    ),
+    (
+        "node:diagnostics_channel",
+        "import { nodeModules } from \"kiln:internal\";\nconst { nodeDiagnosticsChannel } = nodeModules();\nexport const { channel, hasSubscribers, subscribe, unsubscribe, tracingChannel, Channel } = nodeDiagnosticsChannel;\nexport default nodeDiagnosticsChannel;\n",
+    ),
+    (
         "node:process",
         "import { nodeModules } from \"kiln:internal\";\nconst { nodeProcess } = nodeModules();\nexport const { env, argv, platform, arch, version, versions, nextTick, cwd, hrtime, emitWarning, exit, uptime, memoryUsage } = nodeProcess;\nexport default nodeProcess;\n",
     ),

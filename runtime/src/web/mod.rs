@@ -74,7 +74,9 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("node/47_path.js"),
     include_str!("node/48_assert.js"),
     include_str!("node/49_string_decoder.js"),
-    "return { nodeBuffer, nodeProcess, nodeEvents, nodeCrypto, nodeUtil, nodeAsyncHooks, nodePath, nodeAssert, nodeStringDecoder, installNodeGlobals, populateProcessEnv };\n}\n",
+    include_str!("node/50_url_timers.js"),
+    include_str!("node/51_diagnostics_channel.js"),
+    "return { nodeBuffer, nodeProcess, nodeEvents, nodeCrypto, nodeUtil, nodeAsyncHooks, nodePath, nodeAssert, nodeStringDecoder, nodeUrl, nodeTimers, nodeTimersPromises, nodeDiagnosticsChannel, installNodeGlobals, populateProcessEnv };\n}\n",
     include_str!("node/45_node.js"),
 );
 
