@@ -22,6 +22,7 @@ fn dynamic_workers_load_code_at_run_time() {
     ]);
     let node = util::dev(dir.path(), &["--threads", "1"]);
     assert_eq!(node.get("/load"), (200, "hello dyn".into()));
+    assert_eq!(node.get("/cjs"), (200, "CJS!".into()));
     assert_eq!(
         node.get("/exports"),
         (

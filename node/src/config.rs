@@ -779,6 +779,11 @@ impl RuleSet {
                 fallthrough: true,
             },
             Rule {
+                kind: "CommonJS".into(),
+                globs: vec!["**/*.cjs".into()],
+                fallthrough: true,
+            },
+            Rule {
                 kind: "Text".into(),
                 globs: vec!["**/*.txt".into(), "**/*.html".into(), "**/*.sql".into()],
                 fallthrough: true,
@@ -807,12 +812,7 @@ impl RuleSet {
                 "Data" => ModuleKind::Data,
                 "CompiledWasm" => ModuleKind::Wasm,
                 "JSON" => ModuleKind::Json,
-                "CommonJS" => {
-                    return Err(
-                        "rules: CommonJS modules are not supported by Kiln yet; use ES modules"
-                            .into(),
-                    )
-                }
+                "CommonJS" => ModuleKind::CommonJs,
                 "PythonModule" | "PythonRequirement" => {
                     return Err("rules: Python workers are not supported by Kiln".into())
                 }

@@ -24,6 +24,7 @@ fn content_type(kind: ModuleKind) -> &'static str {
         ModuleKind::Text => "text/plain",
         ModuleKind::Data => "application/octet-stream",
         ModuleKind::Json => "application/json",
+        ModuleKind::CommonJs => "application/javascript",
         ModuleKind::Wasm => "application/wasm",
     }
 }

@@ -24,6 +24,9 @@ pub enum ModuleKind {
     Data,
     /// A parsed JSON value.
     Json,
+    /// A CommonJS module (`CommonJS`): `module.exports` is its default export, and it may
+    /// `require()` other CommonJS, JSON, text and data modules and Node's built-ins.
+    CommonJs,
     /// A WebAssembly module (`CompiledWasm`): QuickJS has no WebAssembly, so importing one throws.
     Wasm,
 }

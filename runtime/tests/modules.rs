@@ -116,3 +116,50 @@ async fn passthrough_of_request_body() {
         .expect("answers");
     assert_eq!((status, body.as_str()), (200, "echo me"));
 }
+
+#[tokio::test]
+async fn commonjs_modules_require_and_are_imported() {
+    let worker = util::worker(&[
+        (
+            "src/index.js",
+            ModuleKind::EsModule,
+            r#"import lib from "./lib.cjs";
+               import main from "./cjs-main.js";
+               export default { fetch() {
+                 return Response.json([lib.greet("kiln"), lib.answer, lib.text.trim(), lib.same, main.kind, lib.missing, lib.esm]);
+               } };"#,
+        ),
+        (
+            "src/lib.cjs",
+            ModuleKind::CommonJs,
+            r#"const data = require("./data.json");
+               const helper = require("./helper");
+               exports.greet = (name) => `${helper.prefix} ${name}`;
+               exports.answer = data.answer;
+               exports.text = require("../assets/note.txt");
+               exports.same = require("./helper") === helper && module.exports === exports;
+               try { require("./nope"); } catch (err) { exports.missing = err.code; }
+               try { require("./index.js"); } catch (err) { exports.esm = err.code; }"#,
+        ),
+        (
+            "src/helper.cjs",
+            ModuleKind::CommonJs,
+            r#"module.exports = { prefix: "hello" };"#,
+        ),
+        (
+            "src/cjs-main.js",
+            ModuleKind::CommonJs,
+            r#"module.exports = { kind: typeof module + " " + typeof __dirname };"#,
+        ),
+        ("src/data.json", ModuleKind::Json, r#"{"answer": 42}"#),
+        ("assets/note.txt", ModuleKind::Text, "a note\n"),
+    ]);
+    let (status, body) = util::get(&worker, "http://t/").await.expect("answers");
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            200,
+            r#"["hello kiln",42,"a note",true,"object string","MODULE_NOT_FOUND","ERR_REQUIRE_ESM"]"#
+        )
+    );
+}

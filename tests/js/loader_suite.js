@@ -43,6 +43,18 @@ export default {
           ));
           return worker.getEntrypoint().fetch("http://dynamic/");
         }
+        case "/cjs": {
+          const worker = env.LOADER.load({
+            compatibilityDate: "2025-01-01",
+            mainModule: "index.js",
+            modules: {
+              "index.js": `import lib from "./lib.cjs"; export default { fetch() { return new Response(lib.shout("cjs")); } };`,
+              "lib.cjs": { cjs: `const { suffix } = require("./suffix.cjs"); module.exports = { shout: (s) => s.toUpperCase() + suffix };` },
+              "suffix.cjs": { cjs: `exports.suffix = "!";` },
+            },
+          });
+          return worker.getEntrypoint().fetch("http://dynamic/");
+        }
         case "/rpc": {
           const stub = env.LOADER.get("calc-v1", () => {
             getCodeCalls++;

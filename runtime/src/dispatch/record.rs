@@ -61,11 +61,7 @@ fn module_kind(content_type: &str, name: &str, body_part: bool) -> Result<Module
         "application/javascript" | "text/javascript" if name.ends_with(".mjs") || body_part => {
             ModuleKind::EsModule
         }
-        "application/javascript" | "text/javascript" => {
-            return Err(invalid(format!(
-                "module {name:?}: CommonJS modules are not supported by Kiln; upload ES modules or a service-worker script as metadata.body_part"
-            )))
-        }
+        "application/javascript" | "text/javascript" => ModuleKind::CommonJs,
         "text/plain" => ModuleKind::Text,
         "application/octet-stream" => ModuleKind::Data,
         "application/json" => ModuleKind::Json,

@@ -105,7 +105,31 @@ pub struct WorkerResolver {
 }
 
 /// What a bundler tries after a relative specifier that names no module as it is.
-const RESOLVE_SUFFIXES: [&str; 4] = [".js", ".mjs", "/index.js", "/index.mjs"];
+const RESOLVE_SUFFIXES: [&str; 6] = [
+    ".js",
+    ".mjs",
+    ".cjs",
+    "/index.js",
+    "/index.mjs",
+    "/index.cjs",
+];
+
+/// The module of `worker` that `name`, imported or required from module `base`, names: as
+/// written (relative to `base`, or from the root), then as a bundler would try it.
+pub fn resolve_module(worker: &Worker, base: &str, name: &str) -> Option<String> {
+    let candidate = if name.starts_with("./") || name.starts_with("../") {
+        join(base, name)
+    } else {
+        name.trim_start_matches('/').to_owned()
+    };
+    if worker.module(&candidate).is_some() {
+        return Some(candidate);
+    }
+    RESOLVE_SUFFIXES.iter().find_map(|suffix| {
+        let extended = format!("{}{suffix}", candidate.trim_end_matches('/'));
+        worker.module(&extended).is_some().then_some(extended)
+    })
+}
 
 impl Resolver for WorkerResolver {
     fn resolve<'js>(&mut self, _ctx: &Ctx<'js>, base: &str, name: &str) -> Result<String> {
@@ -117,21 +141,14 @@ impl Resolver for WorkerResolver {
         {
             return Ok(full.to_owned());
         }
+        if let Some(found) = resolve_module(&self.worker, base, name) {
+            return Ok(found);
+        }
         let candidate = if name.starts_with("./") || name.starts_with("../") {
             join(base, name)
         } else {
             name.trim_start_matches('/').to_owned()
         };
-        if self.worker.module(&candidate).is_some() {
-            return Ok(candidate);
-        }
-        // As bundlers resolve them: a specifier without its extension, or a directory's index.
-        for suffix in RESOLVE_SUFFIXES {
-            let extended = format!("{}{suffix}", candidate.trim_end_matches('/'));
-            if self.worker.module(&extended).is_some() {
-                return Ok(extended);
-            }
-        }
         Err(Error::new_resolving_message(
             base,
             name,
@@ -202,6 +219,14 @@ impl Loader for WorkerLoader {
             ModuleKind::Data => {
                 let source = format!(
                     "import {{ moduleData }} from \"{KILN_INTERNAL}\";\nexport default moduleData({});",
+                    json_string(name)
+                );
+                Module::declare(ctx.clone(), name, source)
+            }
+            ModuleKind::CommonJs => {
+                // Evaluated by the prelude (`commonJsExports`), which `require()` shares.
+                let source = format!(
+                    "import {{ commonJsExports }} from \"{KILN_INTERNAL}\";\nexport default commonJsExports({});",
                     json_string(name)
                 );
                 Module::declare(ctx.clone(), name, source)

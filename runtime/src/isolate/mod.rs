@@ -8,6 +8,7 @@
 //!   [`CpuMeter`].
 
 pub mod allocator;
+pub mod commonjs;
 pub mod cpu_meter;
 mod import_attributes;
 pub mod loader;

@@ -29,6 +29,7 @@ fn module_kind(ctx: &Ctx<'_>, kind: &str) -> Result<ModuleKind> {
         "text" => ModuleKind::Text,
         "data" => ModuleKind::Data,
         "json" => ModuleKind::Json,
+        "cjs" => ModuleKind::CommonJs,
         "wasm" => ModuleKind::Wasm,
         other => {
             return Err(Exception::throw_type(

@@ -60,6 +60,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("dispatch/24_dispatcher.js"),
     include_str!("dispatch/25_service_worker.js"),
     include_str!("assets/26_assets.js"),
+    include_str!("modules/27_commonjs.js"),
     include_str!("cache/30_cache.js"),
     include_str!("html_rewriter/31_html_rewriter.js"),
     include_str!("compression/32_compression.js"),
@@ -108,6 +109,7 @@ pub fn install_globals<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     crate::service::ops::register(ctx, &ops)?;
     crate::service::targets::register(ctx, &ops)?;
     crate::assets::ops::register(ctx, &ops)?;
+    crate::isolate::commonjs::register(ctx, &ops)?;
     crate::loader::ops::register(ctx, &ops)?;
     crate::dispatch::ops::register(ctx, &ops)?;
     crate::cf::register(ctx, &ops)?;
@@ -294,6 +296,7 @@ impl ModuleDef for InternalModule {
         declare.declare("env")?;
         declare.declare("nodeModules")?;
         declare.declare("RpcTarget")?;
+        declare.declare("commonJsExports")?;
         Ok(())
     }
 
@@ -310,6 +313,8 @@ impl ModuleDef for InternalModule {
         exports.export("nodeModules", node_modules)?;
         let rpc_target: rquickjs::Value = internals.get("RpcTarget")?;
         exports.export("RpcTarget", rpc_target)?;
+        let common_js: rquickjs::Value = internals.get("commonJsExports")?;
+        exports.export("commonJsExports", common_js)?;
         Ok(())
     }
 }

@@ -22,7 +22,6 @@ function describeModules(modules) {
       throw new TypeError(`Module "${name}" must have exactly one of ${LOADER_MODULE_KINDS.join(", ")}.`);
     }
     const [kind] = kinds;
-    if (kind === "cjs") throw new TypeError(`Module "${name}": CommonJS modules are not supported by Kiln yet.`);
     if (kind === "py") throw new TypeError("Python Workers are not supported by Kiln.");
     if (kind === "wasm") throw new TypeError(`Module "${name}": Kiln runs JavaScript on QuickJS, which has no WebAssembly.`);
     let content = value[kind];
