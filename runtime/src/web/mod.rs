@@ -14,6 +14,7 @@ pub mod engine;
 pub mod fetch;
 pub mod html_rewriter;
 pub mod timers;
+pub mod url_pattern;
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -64,6 +65,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("cache/30_cache.js"),
     include_str!("html_rewriter/31_html_rewriter.js"),
     include_str!("compression/32_compression.js"),
+    include_str!("url_pattern/33_url_pattern.js"),
     // Node's modules are one function's body, called only when a worker needs them.
     "function makeNodeModules() {\n",
     include_str!("node/40_buffer.js"),
@@ -102,6 +104,7 @@ pub fn install_globals<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     cache::register(ctx, &ops)?;
     html_rewriter::register(ctx, &ops)?;
     compression::register(ctx, &ops)?;
+    url_pattern::register(ctx, &ops)?;
     crate::object::ops::register(ctx, &ops)?;
     crate::sql::ops::register(ctx, &ops)?;
     crate::socket::ops::register(ctx, &ops)?;

@@ -113,6 +113,26 @@ export const tests = {
     eq(JSON.stringify([...new Intl.Segmenter("en", { granularity: "word" }).segment("hi there")].filter((s) => s.isWordLike).map((s) => s.segment)), JSON.stringify(["hi", "there"]));
     eq(Object.prototype.toString.call(Intl), "[object Intl]");
   },
+  async urlPattern() {
+    const pattern = new URLPattern({ pathname: "/books/:id" });
+    eq(pattern.test("https://example.com/books/123"), true);
+    eq(pattern.test("https://example.com/authors/1"), false);
+    const match = pattern.exec("https://example.com/books/123?x=1");
+    eq(match.pathname.groups.id, "123");
+    eq(match.pathname.input, "/books/123");
+    eq(match.search.input, "x=1");
+    const full = new URLPattern("https://:sub.example.com/files/*.:ext");
+    const found = full.exec("https://cdn.example.com/files/a/b.png");
+    eq(found.hostname.groups.sub, "cdn");
+    eq(found.pathname.groups[0], "a/b");
+    eq(found.pathname.groups.ext, "png");
+    eq(full.protocol, "https");
+    eq(new URLPattern("/api/*", "https://example.com").test("https://example.com/api/v1"), true);
+    eq(new URLPattern({ pathname: "/A" }, { ignoreCase: true }).test({ pathname: "/a" }), true);
+    eq(new URLPattern({ pathname: "/(\\d+)" }).hasRegExpGroups, true);
+    throws(() => new URLPattern("/no-base"), TypeError, "a relative pattern needs a base");
+    throws(() => new URLPattern({ pathname: "/(" }), TypeError, "a broken group");
+  },
   async url() {
     const u = new URL("https://user:pw@example.com:8080/p/a?q=1#h");
     eq(u.hostname, "example.com"); eq(u.port, "8080"); eq(u.pathname, "/p/a"); eq(u.search, "?q=1"); eq(u.hash, "#h");
