@@ -33,6 +33,44 @@ pub fn exports_and_env<'js>(ctx: &Ctx<'js>) -> Result<(Object<'js>, Object<'js>)
     Ok((exports, env))
 }
 
+/// Runs the prelude's dispatch function `function` as one event of the isolate (charged to its
+/// CPU like a request): `call` invokes it with the worker's exports and `env` and what else the
+/// event carries, and the promise it returns is awaited (a rejection is the worker's uncaught
+/// error).
+pub async fn dispatch<R, C>(
+    isolate: std::rc::Rc<isolate::Isolate>,
+    function: &'static str,
+    call: C,
+) -> Result<R, Error>
+where
+    R: for<'js> rquickjs::FromJs<'js> + 'static,
+    C: for<'js> FnOnce(
+            &Ctx<'js>,
+            rquickjs::Function<'js>,
+            Object<'js>,
+            Object<'js>,
+        ) -> rquickjs::Result<Promise<'js>>
+        + 'static,
+{
+    let charge = isolate.shared.cpu.begin_request();
+    let context = isolate.context.clone();
+    let worker = isolate.worker.name().to_owned();
+    let result = isolate
+        .run(async move {
+            rquickjs::async_with!(context => |ctx| {
+                let failed = |err: rquickjs::Error| Error::Exception(web::describe_error(&ctx, err));
+                let (exports, env) = exports_and_env(&ctx)?;
+                let dispatch = web::internal(&ctx, function).map_err(failed)?;
+                let promise = call(&ctx, dispatch, exports, env).map_err(failed)?;
+                settle::<R>(&ctx, promise, &worker).await
+            })
+            .await
+        })
+        .await;
+    drop(charge);
+    result
+}
+
 /// Awaits a dispatch promise; a rejection is logged as the worker's uncaught error.
 pub async fn settle<'js, R: rquickjs::FromJs<'js> + 'js>(
     ctx: &Ctx<'js>,

@@ -6,7 +6,7 @@
 
 use std::rc::Rc;
 
-use rquickjs::{async_with, Array, Ctx, Promise};
+use rquickjs::{async_with, Array, Ctx};
 
 use crate::error::Error;
 use crate::isolate::{self, Isolate};
@@ -57,31 +57,17 @@ async fn dispatch<R>(
 where
     R: for<'js> rquickjs::FromJs<'js> + Send + 'static,
 {
-    let charge = isolate.shared.cpu.begin_request();
-    let context = isolate.context.clone();
-    let worker = isolate.worker.name().to_owned();
-    let result = isolate
-        .run(async move {
-            async_with!(context => |ctx| {
-                let failed = |err: rquickjs::Error| Error::Exception(web::describe_error(&ctx, err));
-                let (exports, env) = super::exports_and_env(&ctx)?;
-                let address = address(&ctx, &target).map_err(failed)?;
-                let call = web::internal(&ctx, function).map_err(failed)?;
-                let promise: Promise = match args {
-                    Args::Plain(text, number) => call.call((exports, env, address, text, number)),
-                    Args::Socket(socket, event) => {
-                        let event = socket_event(&ctx, event).map_err(failed)?;
-                        call.call((exports, env, address, socket as f64, event))
-                    }
-                }
-                .map_err(failed)?;
-                super::settle::<R>(&ctx, promise, &worker).await
-            })
-            .await
-        })
-        .await;
-    drop(charge);
-    result
+    super::dispatch(isolate, function, move |ctx, call, exports, env| {
+        let address = address(ctx, &target)?;
+        match args {
+            Args::Plain(text, number) => call.call((exports, env, address, text, number)),
+            Args::Socket(socket, event) => {
+                let event = socket_event(ctx, event)?;
+                call.call((exports, env, address, socket as f64, event))
+            }
+        }
+    })
+    .await
 }
 
 /// A JS RPC call: the result is the prelude's serialization of `[ok, value or error]`.

@@ -80,7 +80,8 @@ fn op_module_text(ctx: Ctx<'_>, name: String) -> Result<String> {
     }
 }
 
-fn op_module_bytes<'js>(ctx: Ctx<'js>, name: String) -> Result<ArrayBuffer<'js>> {
+/// The bytes of a module (a `Data` module's `ArrayBuffer`), fresh each time.
+pub fn op_module_bytes<'js>(ctx: Ctx<'js>, name: String) -> Result<ArrayBuffer<'js>> {
     let bytes = {
         let data = isolate::data(&ctx)?;
         match data.worker.module(&name) {

@@ -342,6 +342,19 @@ impl SqlDatabase {
         Ok(conn)
     }
 
+    /// Whether a connection (and its page cache) is open.
+    pub fn connected(&self) -> bool {
+        self.conn.is_some()
+    }
+
+    /// Closes the connection to free its page cache; the next call reopens it from the page
+    /// file, which keeps every write (no transaction is open between calls).
+    pub fn disconnect(&mut self) {
+        if self.savepoint_depth == 0 {
+            self.conn = None;
+        }
+    }
+
     /// Forgets the connection (its page cache); the next call reopens it from the page file.
     fn reconnect(&mut self) {
         self.conn = None;

@@ -21,6 +21,8 @@ pub const VFS_NAME: &CStr = c"kiln";
 const PATHNAME_MAX: c_int = 512;
 /// A temporary file past this fails its write with SQLITE_FULL.
 const MEMORY_FILE_BYTES_MAX: usize = 256 * 1024 * 1024;
+/// SQLite's memory for the whole process, past which it sheds page cache.
+const SQLITE_HEAP_SOFT_LIMIT_BYTES: i64 = 256 * 1024 * 1024;
 
 pub type SharedPageFile = Arc<Mutex<PageFile>>;
 
@@ -71,6 +73,9 @@ pub fn register() -> bool {
                 xGetSystemCall: None,
                 xNextSystemCall: None,
             }));
+            // SQLite's own memory (page caches) across every database of the process: past
+            // this it frees cached pages rather than grow.
+            ffi::sqlite3_soft_heap_limit64(SQLITE_HEAP_SOFT_LIMIT_BYTES);
             ffi::sqlite3_vfs_register(vfs, 0) == ffi::SQLITE_OK
         }
     })

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use rquickjs::module::{Declarations, Exports, ModuleDef};
 use rquickjs::prelude::Func;
-use rquickjs::{ArrayBuffer, Ctx, Exception, Function, Object, Persistent, Result, Value};
+use rquickjs::{Ctx, Exception, Function, Object, Persistent, Result, Value};
 
 use crate::isolate::{self, IsolateData};
 use crate::pool::Services;
@@ -304,7 +304,10 @@ impl ModuleDef for InternalModule {
     }
 
     fn evaluate<'js>(ctx: &Ctx<'js>, exports: &Exports<'js>) -> Result<()> {
-        exports.export("moduleData", Func::from(module_data))?;
+        exports.export(
+            "moduleData",
+            Func::from(crate::isolate::commonjs::op_module_bytes),
+        )?;
         let (env, internals) = {
             let data = isolate::data(ctx)?;
             (data.env.clone(), data.internals.clone())
@@ -320,16 +323,4 @@ impl ModuleDef for InternalModule {
         exports.export("commonJsExports", common_js)?;
         Ok(())
     }
-}
-
-/// The bytes of a `Data` module, as a fresh `ArrayBuffer`.
-fn module_data<'js>(ctx: Ctx<'js>, name: String) -> Result<ArrayBuffer<'js>> {
-    let bytes = {
-        let data = isolate::data(&ctx)?;
-        match data.worker.module(&name) {
-            Some(module) => module.content.clone(),
-            None => return Err(Exception::throw_type(&ctx, &format!("no module {name:?}"))),
-        }
-    };
-    ArrayBuffer::new_copy(ctx, &bytes[..])
 }
