@@ -159,3 +159,22 @@ async fn a_loop_that_throws_and_catches_still_stops_at_the_cpu_limit() {
         (200, "TypeError: cannot read property 'x' of null")
     );
 }
+
+#[tokio::test]
+async fn code_the_stack_formatter_calls_is_still_stopped_at_the_cpu_limit() {
+    // A worker may call the formatter itself with call sites of its own making.
+    let sneaky = limited(
+        r#"export default { async fetch() {
+            Error.prepareStackTrace(new Error("x"), [{ getFileName() { for (;;) {} } }]);
+            return new Response("escaped");
+        } }"#,
+        300,
+        64 << 20,
+    );
+    let started = Instant::now();
+    let err = util::get(&sneaky, "http://t/")
+        .await
+        .expect_err("the loop is stopped");
+    assert!(matches!(err, Error::CpuLimit), "{err:?}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+}

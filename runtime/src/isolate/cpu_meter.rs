@@ -46,9 +46,6 @@ pub struct CpuMeter {
     subrequests: Cell<u32>,
     /// Native code (SQL) found the budget spent while QuickJS's interrupt handler could not run.
     exhausted: Cell<bool>,
-    /// Native code that QuickJS would drop an interrupt's exception in (an error's stack
-    /// formatter) runs: interrupts wait for the next check after it.
-    interrupts_held: Cell<u32>,
     /// The interrupt handler has asked QuickJS to stop the isolate.
     terminating: Cell<bool>,
 }
@@ -80,18 +77,6 @@ impl CpuMeter {
 
     pub fn exhausted(&self) -> bool {
         self.exhausted.get()
-    }
-
-    /// Holds interrupts while `work` runs.
-    pub fn without_interrupts<T>(&self, work: impl FnOnce() -> T) -> T {
-        self.interrupts_held.set(self.interrupts_held.get() + 1);
-        let result = work();
-        self.interrupts_held.set(self.interrupts_held.get() - 1);
-        result
-    }
-
-    pub fn interrupts_held(&self) -> bool {
-        self.interrupts_held.get() > 0
     }
 
     pub fn mark_terminating(&self) {

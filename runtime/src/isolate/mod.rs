@@ -85,11 +85,11 @@ impl IsolateShared {
             reason.is_some()
         };
         if stop {
+            // Native code whose exceptions QuickJS drops (see `web::engine`) sees this and gets
+            // out of the way, so a later check stops the isolate.
             self.cpu.mark_terminating();
         }
-        // Inside native code whose exceptions QuickJS drops (see `web::engine`), stopping
-        // would be lost: that code sees `terminating` and gets out of the way instead.
-        stop && !self.cpu.interrupts_held()
+        stop
     }
 
     pub fn terminated(&self) -> Option<Termination> {

@@ -5,9 +5,10 @@
 //! error's stack and drops any exception it throws, including the interrupt that ends an
 //! isolate over its CPU or memory limit: the check on entering the call, or on the calls it
 //! makes, can be where that interrupt fires, and with a loop that throws it can fire there
-//! every time (the checks come at a fixed period). So interrupts are held while it formats,
-//! and once the isolate is terminating it removes itself, so no later error calls it and the
-//! next check outside stops the isolate.
+//! every time (the checks come at a fixed period). So once the isolate is terminating the
+//! formatter removes itself: no later error calls it, and the next check outside stops the
+//! isolate. Interrupts are never held, so code the formatter calls (a page could pass it its
+//! own call sites) is stopped like any other.
 
 use rquickjs::prelude::Func;
 use rquickjs::{Ctx, Function, Object, Result, Value};
@@ -31,25 +32,27 @@ fn text_of(value: &Value<'_>) -> Option<String> {
         .or_else(|| value.as_number().map(|n| n.to_string()))
 }
 
-fn call_site_text<'js>(site: &Object<'js>, method: &str) -> Option<String> {
-    let function: Function = site.get(method).ok()?;
-    let value: Value = function
-        .call((rquickjs::prelude::This(site.clone()),))
-        .ok()?;
-    text_of(&value)
+/// What a call site's `method` answers, as text. A call that throws is passed on: an
+/// interrupt stopping the isolate must reach the code that called the formatter.
+fn call_site_text<'js>(site: &Object<'js>, method: &str) -> Result<Option<String>> {
+    let Ok(function) = site.get::<_, Function>(method) else {
+        return Ok(None);
+    };
+    let value: Value = function.call((rquickjs::prelude::This(site.clone()),))?;
+    Ok(text_of(&value))
 }
 
 /// V8's stack: `Name: message`, then `    at function (file:line:column)` for each frame of the
 /// worker's own code (Kiln's prelude has no file name and is left out).
-fn op_format_stack<'js>(ctx: Ctx<'js>, error: Value<'js>, sites: Value<'js>) -> String {
+fn op_format_stack<'js>(ctx: Ctx<'js>, error: Value<'js>, sites: Value<'js>) -> Result<String> {
     let meter = match crate::isolate::data(&ctx) {
         Ok(data) => std::rc::Rc::clone(&data.meter),
         Err(_) => return format_stack(error, sites),
     };
     let text = if meter.terminating() {
-        String::new()
+        Ok(String::new())
     } else {
-        meter.without_interrupts(|| format_stack(error, sites))
+        format_stack(error, sites)
     };
     if meter.terminating() {
         // From now on errors get QuickJS's own stack, so interrupts fire where they count.
@@ -60,7 +63,7 @@ fn op_format_stack<'js>(ctx: Ctx<'js>, error: Value<'js>, sites: Value<'js>) -> 
     text
 }
 
-fn format_stack<'js>(error: Value<'js>, sites: Value<'js>) -> String {
+fn format_stack<'js>(error: Value<'js>, sites: Value<'js>) -> Result<String> {
     let mut text = String::new();
     match error.as_object() {
         Some(object) => {
@@ -83,20 +86,20 @@ fn format_stack<'js>(error: Value<'js>, sites: Value<'js>) -> String {
         None => text.push_str("Error"),
     }
     let Some(sites) = sites.into_array() else {
-        return text;
+        return Ok(text);
     };
     for site in sites.iter::<Object>().take(STACK_FRAMES_MAX).flatten() {
-        let Some(file) = call_site_text(&site, "getFileName").filter(|f| !f.is_empty()) else {
+        let Some(file) = call_site_text(&site, "getFileName")?.filter(|f| !f.is_empty()) else {
             continue;
         };
-        let line = call_site_text(&site, "getLineNumber").unwrap_or_default();
-        let column = call_site_text(&site, "getColumnNumber").unwrap_or_default();
-        match call_site_text(&site, "getFunctionName").filter(|f| !f.is_empty()) {
+        let line = call_site_text(&site, "getLineNumber")?.unwrap_or_default();
+        let column = call_site_text(&site, "getColumnNumber")?.unwrap_or_default();
+        match call_site_text(&site, "getFunctionName")?.filter(|f| !f.is_empty()) {
             Some(function) => {
                 text.push_str(&format!("\n    at {function} ({file}:{line}:{column})"))
             }
             None => text.push_str(&format!("\n    at {file}:{line}:{column}")),
         }
     }
-    text
+    Ok(text)
 }
