@@ -169,8 +169,17 @@ fn tail_workers_kiln_tail_and_metrics_see_each_invocation() {
         4,
         "kiln tail printed every invocation: {streamed:?}"
     );
-    assert_eq!(streamed[0]["logs"][0]["message"][0], "serving /hello");
-    assert_eq!(streamed[0]["logs"][0]["level"], "log");
+    // Items arrive as invocations end, which need not be the order the responses were sent in.
+    let hello = streamed
+        .iter()
+        .find(|item| {
+            item["event"]["request"]["url"]
+                .as_str()
+                .is_some_and(|u| u.ends_with("/hello"))
+        })
+        .unwrap_or_else(|| panic!("no /hello item: {streamed:?}"));
+    assert_eq!(hello["logs"][0]["message"][0], "serving /hello");
+    assert_eq!(hello["logs"][0]["level"], "log");
 
     let (status, metrics) = node.get("/__kiln/metrics");
     assert_eq!(status, 200);
