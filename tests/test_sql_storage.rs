@@ -93,6 +93,29 @@ fn sql_writes_survive_kill_9_and_delete_all_empties_the_database() {
 }
 
 #[test]
+fn the_admin_api_shows_key_value_data_and_counts_sql_pages_apart() {
+    let dir = project();
+    let node = util::dev(dir.path(), &["--admin-token", "t0ken"]);
+    let (status, body) = node.get("/notes/shown/run");
+    assert_eq!((status, body.as_str()), (200, "[]"), "{body}");
+    let (status, shown) = util::request(
+        node.port,
+        "GET /__kiln/admin/objects/NOTES/shown HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer t0ken\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(status, 200, "{shown}");
+    let shown = json(&shown);
+    assert_eq!(
+        shown["entries"],
+        serde_json::json!({ "k1": { "a": 1 } }),
+        "only the key-value data, no page keys"
+    );
+    assert!(
+        shown["sqlPages"].as_u64().is_some_and(|pages| pages > 1),
+        "{shown}"
+    );
+}
+
+#[test]
 fn a_runaway_query_stops_at_the_cpu_limit() {
     let dir = project();
     let node = util::dev(dir.path(), &[]);
