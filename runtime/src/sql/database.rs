@@ -274,6 +274,11 @@ impl SqlDatabase {
         &self.pages
     }
 
+    /// Writes not yet taken into a batch.
+    pub fn has_dirty(&self) -> bool {
+        vfs::lock(&self.pages).has_dirty()
+    }
+
     fn connection(&mut self) -> Result<&Connection, SqlError> {
         if self.conn.is_none() {
             self.conn = Some(self.connect()?);

@@ -113,7 +113,7 @@ fn op_sql_exec<'js>(
     let budget = cpu_budget(&ctx)?;
     let (result, dirty) = with_database(&ctx, handle, |database| {
         let result = database.exec(&query, &values, budget);
-        let dirty = super::vfs::lock(database.pages()).has_dirty();
+        let dirty = database.has_dirty();
         Ok((result, dirty))
     })?;
     // On failure JavaScript asks `op_sql_dirty`: a multi-statement query may have written
@@ -146,9 +146,7 @@ fn op_sql_exec<'js>(
 }
 
 fn op_sql_dirty(ctx: Ctx<'_>, handle: u32) -> Result<bool> {
-    with_database(&ctx, handle, |database| {
-        Ok(super::vfs::lock(database.pages()).has_dirty())
-    })
+    with_database(&ctx, handle, |database| Ok(database.has_dirty()))
 }
 
 fn op_sql_size(ctx: Ctx<'_>, handle: u32) -> Result<f64> {
@@ -163,7 +161,7 @@ fn op_sql_savepoint(ctx: Ctx<'_>, handle: u32) -> Result<u32> {
 fn op_sql_release(ctx: Ctx<'_>, handle: u32, depth: u32, rollback: bool) -> Result<bool> {
     with_database(&ctx, handle, |database| {
         database.end_savepoint(depth, rollback)?;
-        Ok(super::vfs::lock(database.pages()).has_dirty())
+        Ok(database.has_dirty())
     })
 }
 

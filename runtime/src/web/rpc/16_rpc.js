@@ -105,19 +105,9 @@ function deserializeRpc(text) {
 // The thenable an RPC call returns: awaiting it gives the result; a property of it or a method
 // call on it applies to the result once it arrives.
 function rpcPromise(promise) {
-  return new Proxy(function rpcPromise() {}, {
-    get(_, property) {
-      if (property === "then" || property === "catch" || property === "finally") return promise[property].bind(promise);
-      if (typeof property === "symbol") return undefined;
-      return rpcMember(
-        (args) => rpcPromise(promise.then((value) => value[property](...args))),
-        () => promise.then((value) => value[property]),
-      );
-    },
-    apply() {
-      throw new TypeError("An RPC result is not a function.");
-    },
-  });
+  return rpcMember(() => {
+    throw new TypeError("An RPC result is not a function.");
+  }, () => promise);
 }
 
 // A member of a stub or of a pending result: called, it is a method call; awaited, its value.
