@@ -7,6 +7,7 @@ mod test_assets;
 mod test_chaos;
 mod test_chat_browser;
 mod test_cluster;
+mod test_deployments;
 mod test_dev_server;
 mod test_dispatch;
 mod test_durable_objects;

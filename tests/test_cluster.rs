@@ -529,3 +529,71 @@ fn a_script_uploaded_through_one_node_is_dispatched_on_every_node() {
         }
     }
 }
+
+#[test]
+fn a_worker_deployed_through_one_node_runs_on_every_node_with_one_state_per_object() {
+    let counter = util::project(&[
+        (
+            "wrangler.jsonc",
+            r#"{ "name": "tally", "main": "index.js", "compatibility_date": "2025-01-01",
+                 "durable_objects": { "bindings": [{ "name": "TALLY", "class_name": "Tally" }] },
+                 "migrations": [{ "tag": "v1", "new_sqlite_classes": ["Tally"] }] }"#,
+        ),
+        (
+            "index.js",
+            r#"import { DurableObject } from "cloudflare:workers";
+            export class Tally extends DurableObject {
+              add() {
+                const n = (this.ctx.storage.kv.get("n") ?? 0) + 1;
+                this.ctx.storage.kv.put("n", n);
+                return n;
+              }
+            }
+            export default {
+              async fetch(request, env) {
+                if (request.method === "GET") return new Response("ready");
+                return new Response(String(await env.TALLY.getByName("t").add()));
+              },
+            };"#,
+        ),
+    ]);
+    let cluster = Cluster::start(&counter_example(), 3, 4);
+    let (ok, output) = util::run_to_exit({
+        let mut command = util::kiln();
+        command
+            .arg("deploy")
+            .arg(counter.path())
+            .args([
+                "--url",
+                &format!("http://127.0.0.1:{}", cluster.http_port(1)),
+            ])
+            .args(["--token", crate::cluster_util::ADMIN_TOKEN]);
+        command
+    });
+    assert!(ok, "{output}");
+    let add = |node: u64| {
+        util::request(
+            cluster.http_port(node),
+            "POST / HTTP/1.1\r\nHost: tally.localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        )
+    };
+    // Every node builds the upload once its replica has it; until then the host is the
+    // node's own worker (the counter example).
+    for node in 1..=3 {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let answer = util::request(
+                cluster.http_port(node),
+                "GET / HTTP/1.1\r\nHost: tally.localhost\r\nConnection: close\r\n\r\n",
+            );
+            if answer == (200, "ready".to_owned()) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "node {node}: {answer:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let seen: Vec<(u16, String)> = (0..9u64).map(|round| add(round % 3 + 1)).collect();
+    let expected: Vec<(u16, String)> = (1..=9).map(|n| (200, n.to_string())).collect();
+    assert_eq!(seen, expected);
+}

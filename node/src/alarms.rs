@@ -93,17 +93,16 @@ pub async fn run(store: Arc<dyn AlarmSource>, runtime: Runtime, workers: Vec<Arc
                 continue;
             }
             let retry_count = attempt.failures;
-            // The worker that defines the object's class.
-            let Some(worker) = workers
-                .iter()
-                .find(|w| {
-                    w.script()
-                        .durable_objects
-                        .iter()
-                        .any(|b| b.namespace == alarm.namespace)
-                })
-                .cloned()
-            else {
+            // The worker that defines the object's class: one the node was started with, or
+            // an uploaded one (registered with the runtime).
+            let defines = |w: &Arc<Worker>| {
+                w.script()
+                    .durable_objects
+                    .iter()
+                    .any(|b| b.namespace == alarm.namespace && b.script.is_none())
+            };
+            let found = workers.iter().find(|w| defines(w)).cloned();
+            let Some(worker) = found.or_else(|| runtime.workers().into_iter().find(defines)) else {
                 attempt.failures = RETRIES_MAX + 1;
                 continue;
             };

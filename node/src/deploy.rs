@@ -1,5 +1,7 @@
 //! `kiln deploy`: uploads a wrangler project to a node's upload API (the Cloudflare-shaped one),
-//! into a dispatch namespace (created if it does not exist yet).
+//! as a script the node serves (with its Durable Objects and the migrations the node has not
+//! applied yet, as wrangler sends them), or into a dispatch namespace (created if it does not
+//! exist yet).
 
 use std::path::PathBuf;
 
@@ -11,9 +13,10 @@ pub struct DeployArgs {
     /// The worker's directory.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
-    /// The dispatch namespace to upload into.
+    /// The dispatch namespace to upload into (without it, the node serves the script itself,
+    /// at `<name>.<host>`).
     #[arg(long)]
-    pub dispatch_namespace: String,
+    pub dispatch_namespace: Option<String>,
     #[command(flatten)]
     pub node: crate::admin_client::NodeArgs,
 }
@@ -61,17 +64,33 @@ pub fn deploy(args: DeployArgs) -> anyhow::Result<()> {
     for service in &script.services {
         bindings.push(json!({ "type": "service", "name": service.binding, "service": service.service, "entrypoint": service.entrypoint }));
     }
-    if !script.durable_objects.is_empty() {
-        anyhow::bail!(
-            "Durable Object bindings cannot be uploaded to a dispatch namespace by Kiln yet"
-        );
-    }
-    let metadata = json!({
+    let mut metadata = json!({
         "main_module": script.main_module,
         "compatibility_date": script.compatibility_date,
         "compatibility_flags": script.compatibility_flags,
-        "bindings": bindings,
     });
+    match &args.dispatch_namespace {
+        Some(_) if !script.durable_objects.is_empty() => anyhow::bail!(
+            "Durable Object bindings cannot be uploaded to a dispatch namespace by Kiln yet"
+        ),
+        Some(_) => {}
+        None => {
+            for binding in &script.durable_objects {
+                if let Some(other) = &binding.script {
+                    anyhow::bail!(
+                        "durable_objects binding {:?}: script_name {other:?} names another worker; an uploaded script binds its own classes only",
+                        binding.binding
+                    );
+                }
+                bindings.push(json!({ "type": "durable_object_namespace", "name": binding.binding, "class_name": binding.class_name }));
+            }
+            let applied = migration_tag(&url, &token, &script.name)?;
+            if let Some(migrations) = pending_migrations(&loaded.config, applied.as_deref())? {
+                metadata["migrations"] = migrations;
+            }
+        }
+    }
+    metadata["bindings"] = Value::Array(bindings);
     let mut nonce = [0u8; 12];
     getrandom::fill(&mut nonce).map_err(|err| anyhow::anyhow!("no random source: {err}"))?;
     let boundary = format!("kiln-{}", kiln_runtime::object::to_hex(&nonce));
@@ -105,7 +124,26 @@ pub fn deploy(args: DeployArgs) -> anyhow::Result<()> {
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
 
-    let ns = &args.dispatch_namespace;
+    let Some(ns) = &args.dispatch_namespace else {
+        let path = format!("accounts/local/workers/scripts/{}", script.name);
+        let (status, answer) = upload_api(
+            &url,
+            "PUT",
+            &path,
+            &token,
+            &format!("multipart/form-data; boundary={boundary}"),
+            &body,
+        )?;
+        if status != 200 {
+            anyhow::bail!("upload failed: {status} {answer}");
+        }
+        tracing::info!(
+            script = script.name,
+            "uploaded; served at http://{}.<host of {url}>",
+            script.name
+        );
+        return Ok(());
+    };
     let (status, answer) = upload_api(
         &url,
         "GET",
@@ -147,4 +185,60 @@ pub fn deploy(args: DeployArgs) -> anyhow::Result<()> {
     }
     tracing::info!(script = script.name, namespace = ns.as_str(), "uploaded");
     Ok(())
+}
+
+/// The migration tag the node has applied to script `name` (none for a new script).
+fn migration_tag(url: &url::Url, token: &str, name: &str) -> anyhow::Result<Option<String>> {
+    let (status, answer) = upload_api(
+        url,
+        "GET",
+        "accounts/local/workers/scripts",
+        token,
+        "application/json",
+        b"",
+    )?;
+    if status != 200 {
+        anyhow::bail!("listing scripts: {status} {answer}");
+    }
+    let listing: Value = serde_json::from_str(&answer)?;
+    Ok(listing["result"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|script| script["id"] == name)
+        .and_then(|script| script["migration_tag"].as_str().map(str::to_owned)))
+}
+
+/// The migrations after tag `applied`, in Cloudflare's upload shape (`old_tag`, `new_tag`,
+/// `steps`), or none when every one is applied.
+fn pending_migrations(
+    config: &crate::config::WranglerConfig,
+    applied: Option<&str>,
+) -> anyhow::Result<Option<Value>> {
+    let start = match applied {
+        None => 0,
+        Some(tag) => match config.migrations.iter().position(|m| m.tag == tag) {
+            Some(at) => at + 1,
+            None => anyhow::bail!(
+                "the node's copy of this script has migration tag {tag:?}, which the wrangler config does not have"
+            ),
+        },
+    };
+    let steps: Vec<Value> = config.migrations[start..]
+        .iter()
+        .map(|m| {
+            json!({
+                "new_classes": m.new_classes,
+                "new_sqlite_classes": m.new_sqlite_classes,
+                "renamed_classes": m.renamed_classes.iter().map(|r| json!({ "from": r.from, "to": r.to })).collect::<Vec<_>>(),
+                "deleted_classes": m.deleted_classes,
+            })
+        })
+        .collect();
+    let Some(last) = config.migrations.last().filter(|_| !steps.is_empty()) else {
+        return Ok(None);
+    };
+    Ok(Some(
+        json!({ "old_tag": applied, "new_tag": last.tag, "steps": steps }),
+    ))
 }

@@ -8,6 +8,7 @@ mod cluster;
 mod config;
 mod cron;
 mod deploy;
+mod deployments;
 mod kv_api;
 mod kv_cli;
 mod metrics;
@@ -335,6 +336,17 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
             m.websockets_open.set(sockets.len() as i64);
             m.sync_scripts(counted.stats());
         }));
+        let keys = store.clone();
+        let deployments = deployments::Deployments::new(
+            runtime.clone(),
+            Arc::new(object_store::NodeStore(store.clone())),
+            Box::new(move |namespace| {
+                keys.namespace_key(namespace)
+                    .map_err(|err| format!("creating the key of namespace {namespace}: {err}"))
+            }),
+            workers.iter().map(|w| w.name().to_owned()),
+        );
+        tokio::spawn(Arc::clone(&deployments).run());
         let site = Arc::new(server::Site {
             metrics,
             runtime: runtime.clone(),
@@ -344,7 +356,9 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
                 token: admin_token.clone(),
                 store: Arc::new(object_store::NodeStore(store.clone())),
                 runtime: runtime.clone(),
+                deployments: Arc::clone(&deployments),
             }),
+            deployments: Some(deployments),
             admin: Some(admin::Admin {
                 token: admin_token,
                 store,

@@ -171,6 +171,14 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 .count();
             m.shards_led.set(led as i64);
         }));
+        let cluster_key = node.cluster_key.clone();
+        let deployments = crate::deployments::Deployments::new(
+            runtime.clone(),
+            Arc::clone(&upload_store),
+            Box::new(move |namespace| Ok(namespace_key(&cluster_key, namespace))),
+            [worker.name().to_owned()],
+        );
+        tokio::spawn(Arc::clone(&deployments).run());
         let site = Arc::new(server::Site {
             metrics,
             runtime: runtime.clone(),
@@ -182,7 +190,9 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 token,
                 store: Arc::clone(&upload_store),
                 runtime: runtime.clone(),
+                deployments: Arc::clone(&deployments),
             }),
+            deployments: Some(deployments),
         });
         tokio::select! {
             _ = server::serve(listener, site) => {}

@@ -22,6 +22,8 @@ pub struct Site {
     pub admin: Option<crate::admin::Admin>,
     /// The Cloudflare-shaped upload API (dispatch namespaces), when enabled.
     pub uploads: Option<crate::upload_api::UploadApi>,
+    /// Uploaded scripts, served at `<name>.<host>`.
+    pub deployments: Option<Arc<crate::deployments::Deployments>>,
     pub metrics: Arc<crate::metrics::Metrics>,
 }
 
@@ -54,17 +56,27 @@ async fn handle(
     peer: SocketAddr,
     request: http::Request<Incoming>,
 ) -> Result<http::Response<Body>, std::convert::Infallible> {
+    // An uploaded script named by the host's first label, else the node's own worker.
+    let worker = site
+        .deployments
+        .as_ref()
+        .and_then(|deployments| {
+            let host = request.headers().get(http::header::HOST)?.to_str().ok()?;
+            deployments.for_host(host)
+        })
+        .unwrap_or_else(|| Arc::clone(&site.worker));
     let span = tracing::info_span!(
         "request",
-        worker = site.worker.name(),
+        worker = worker.name(),
         method = %request.method(),
         path = request.uri().path()
     );
-    tracing::Instrument::instrument(respond(site, peer, request), span).await
+    tracing::Instrument::instrument(respond(site, worker, peer, request), span).await
 }
 
 async fn respond(
     site: Arc<Site>,
+    worker: Arc<Worker>,
     peer: SocketAddr,
     request: http::Request<Incoming>,
 ) -> Result<http::Response<Body>, std::convert::Infallible> {
@@ -98,7 +110,7 @@ async fn respond(
         let upgrade = crate::websocket::upgrade_request(&mut request);
         let request = edge_request(request, peer);
         let (parts, body) = request.into_parts();
-        let asset = match &site.worker.script().assets {
+        let asset = match &worker.script().assets {
             Some(assets) => kiln_runtime::assets::at_edge(assets, &parts).await,
             None => kiln_runtime::assets::EdgeDecision::Worker,
         };
@@ -106,11 +118,11 @@ async fn respond(
         let answer = match asset {
             kiln_runtime::assets::EdgeDecision::Asset(response) => Ok(response),
             kiln_runtime::assets::EdgeDecision::Worker => {
-                site.runtime.fetch(&site.worker, request, None).await
+                site.runtime.fetch(&worker, request, None).await
             }
         };
         match answer {
-            Ok(response) => crate::websocket::respond(response, upgrade, site.worker.name()),
+            Ok(response) => crate::websocket::respond(response, upgrade, worker.name()),
             Err(err) => {
                 site.metrics.failed(&err);
                 error_response(&err)
@@ -121,7 +133,7 @@ async fn respond(
         .observe(response.status().as_u16(), started.elapsed().as_secs_f64());
     tracing::info!(
         target: "kiln::request",
-        worker = site.worker.name(),
+        worker = worker.name(),
         %method,
         path,
         status = response.status().as_u16(),

@@ -8,6 +8,9 @@
 //!
 //! - `POST   .../workers/dispatch/namespaces` `{"name"}`, `GET` the list;
 //! - `GET|DELETE .../workers/dispatch/namespaces/{ns}`;
+//! - `PUT|GET|DELETE .../workers/scripts/{name}`, `GET .../workers/scripts`: scripts outside
+//!   any namespace, which the node serves ([`crate::deployments`]); `GET` of one gives its
+//!   modules as Cloudflare does (the content, or multipart for several modules);
 //! - `PUT    .../workers/dispatch/namespaces/{ns}/scripts/{name}` (multipart: a `metadata` part
 //!   with `main_module`, `compatibility_date`, `bindings`, `tags`; one part per module);
 //! - `GET|DELETE .../workers/dispatch/namespaces/{ns}/scripts/{name}`;
@@ -22,8 +25,10 @@ use futures_util::StreamExt;
 use http_body_util::BodyStream;
 use hyper::body::Incoming;
 use kiln_proto::storage::{mutation, Batch, Mutation, Put};
-use kiln_runtime::dispatch::record::{ScriptRecord, StoredModule};
-use kiln_runtime::dispatch::{self, namespaces_object, script_batch, scripts_object};
+use kiln_runtime::dispatch::record::{apply_migrations, ScriptRecord, StoredModule};
+use kiln_runtime::dispatch::{
+    self, namespaces_object, script_batch, scripts_object, ACCOUNT_SCRIPTS,
+};
 use kiln_runtime::{Body, ObjectStore};
 use serde_json::{json, Value};
 
@@ -42,6 +47,8 @@ pub struct UploadApi {
     /// Where an upload is started once before it is stored, so code that fails to load (a
     /// syntax error, a throw at startup) is refused with its file:line:col.
     pub runtime: kiln_runtime::Runtime,
+    /// Where scripts uploaded outside dispatch namespaces are served.
+    pub deployments: Arc<crate::deployments::Deployments>,
 }
 
 pub(crate) fn envelope(status: u16, result: Value) -> http::Response<Body> {
@@ -85,6 +92,22 @@ pub async fn handle(api: &UploadApi, request: http::Request<Incoming>) -> http::
     let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
     let method = request.method().clone();
     match parts.as_slice() {
+        ["accounts", _, "workers", "scripts"] => match method {
+            http::Method::GET => {
+                let tags = request.uri().query().map(str::to_owned);
+                list_scripts(api, ACCOUNT_SCRIPTS, tags.as_deref())
+            }
+            _ => failure(405, 10000, "method not allowed"),
+        },
+        ["accounts", _, "workers", "scripts", name] => {
+            let name = name.to_string();
+            match method {
+                http::Method::PUT => upload(api, ACCOUNT_SCRIPTS, &name, request).await,
+                http::Method::GET => download(api, &name),
+                http::Method::DELETE => delete_script(api, ACCOUNT_SCRIPTS, &name).await,
+                _ => failure(405, 10000, "method not allowed"),
+            }
+        }
         ["accounts", _, "workers", "dispatch", "namespaces"] => match method {
             http::Method::GET => list_namespaces(api),
             http::Method::POST => create_namespace(api, request).await,
@@ -114,6 +137,30 @@ pub async fn handle(api: &UploadApi, request: http::Request<Incoming>) -> http::
         }
         _ => failure(404, 10007, "no such API route"),
     }
+}
+
+/// Whether scripts can live in `ns` (the account's own space always exists).
+fn space_exists(api: &UploadApi, ns: &str) -> bool {
+    ns == ACCOUNT_SCRIPTS || namespace_record(api, ns).is_some()
+}
+
+fn no_namespace(ns: &str) -> http::Response<Body> {
+    failure(404, 100119, &format!("namespace {ns:?} not found"))
+}
+
+fn no_script(ns: &str, name: &str) -> http::Response<Body> {
+    if ns == ACCOUNT_SCRIPTS {
+        return failure(
+            404,
+            10007,
+            &format!("This Worker does not exist on your account: {name}"),
+        );
+    }
+    failure(
+        404,
+        10007,
+        &format!("This Worker does not exist in namespace {ns:?}: {name}"),
+    )
 }
 
 fn namespace_record(api: &UploadApi, ns: &str) -> Option<Value> {
@@ -238,13 +285,14 @@ fn script_info(name: &str, record: &ScriptRecord) -> Value {
         "modified_on": record.modified_on,
         "tags": record.metadata.get("tags").cloned().unwrap_or(json!([])),
         "compatibility_date": record.metadata.get("compatibility_date").cloned().unwrap_or(Value::Null),
+        "migration_tag": record.migration_tag,
         "handlers": ["fetch"],
     })
 }
 
 fn list_scripts(api: &UploadApi, ns: &str, query: Option<&str>) -> http::Response<Body> {
-    if namespace_record(api, ns).is_none() {
-        return failure(404, 100119, &format!("namespace {ns:?} not found"));
+    if !space_exists(api, ns) {
+        return no_namespace(ns);
     }
     // `tags=a:yes,b:no`: scripts with every "yes" tag and no "no" tag.
     let mut wanted = Vec::new();
@@ -288,25 +336,57 @@ fn list_scripts(api: &UploadApi, ns: &str, query: Option<&str>) -> http::Respons
 fn get_script(api: &UploadApi, ns: &str, name: &str) -> http::Response<Body> {
     match dispatch::read_script(api.store.as_ref(), ns, name) {
         Ok(Some(record)) => envelope(200, script_info(name, &record)),
-        Ok(None) => failure(
-            404,
-            10007,
-            &format!("This Worker does not exist in namespace {ns:?}: {name}"),
-        ),
+        Ok(None) => no_script(ns, name),
         Err(message) => failure(500, 10013, &message),
     }
+}
+
+/// A script's content as uploaded: the module itself when there is one, else every module as
+/// a part of a multipart body (what Cloudflare's "download worker" answers).
+fn download(api: &UploadApi, name: &str) -> http::Response<Body> {
+    let record = match dispatch::read_script(api.store.as_ref(), ACCOUNT_SCRIPTS, name) {
+        Ok(Some(record)) => record,
+        Ok(None) => return no_script(ACCOUNT_SCRIPTS, name),
+        Err(message) => return failure(500, 10013, &message),
+    };
+    let decode = |content: &str| {
+        base64::engine::general_purpose::STANDARD
+            .decode(content)
+            .unwrap_or_default()
+    };
+    let (content_type, body) = match record.modules.as_slice() {
+        [module] => (module.content_type.clone(), decode(&module.content)),
+        modules => {
+            let boundary = format!("kiln-{}", record.etag);
+            let mut body = Vec::new();
+            for module in modules {
+                body.extend_from_slice(
+                    format!(
+                        "--{boundary}\r\nContent-Disposition: form-data; name=\"{0}\"; filename=\"{0}\"\r\nContent-Type: {1}\r\n\r\n",
+                        module.name, module.content_type
+                    )
+                    .as_bytes(),
+                );
+                body.extend_from_slice(&decode(&module.content));
+                body.extend_from_slice(b"\r\n");
+            }
+            body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+            (format!("multipart/form-data; boundary={boundary}"), body)
+        }
+    };
+    let mut response = http::Response::new(kiln_runtime::full(body));
+    if let Ok(value) = http::HeaderValue::from_str(&content_type) {
+        response
+            .headers_mut()
+            .insert(http::header::CONTENT_TYPE, value);
+    }
+    response
 }
 
 async fn delete_script(api: &UploadApi, ns: &str, name: &str) -> http::Response<Body> {
     match dispatch::read_script(api.store.as_ref(), ns, name) {
         Ok(Some(_)) => {}
-        Ok(None) => {
-            return failure(
-                404,
-                10007,
-                &format!("This Worker does not exist in namespace {ns:?}: {name}"),
-            )
-        }
+        Ok(None) => return no_script(ns, name),
         Err(message) => return failure(500, 10013, &message),
     }
     match api
@@ -314,7 +394,12 @@ async fn delete_script(api: &UploadApi, ns: &str, name: &str) -> http::Response<
         .commit_anywhere(script_batch(ns, name, None))
         .await
     {
-        Ok(()) => envelope(200, Value::Null),
+        Ok(()) => {
+            if ns == ACCOUNT_SCRIPTS {
+                api.deployments.remove(name);
+            }
+            envelope(200, Value::Null)
+        }
         Err(err) => failure(500, 10013, &err.to_string()),
     }
 }
@@ -383,8 +468,16 @@ async fn upload(
             "script names are letters, digits, '-' and '_' (at most 63)",
         );
     }
-    if namespace_record(api, ns).is_none() {
-        return failure(404, 100119, &format!("namespace {ns:?} not found"));
+    if !space_exists(api, ns) {
+        return no_namespace(ns);
+    }
+    let account = ns == ACCOUNT_SCRIPTS;
+    if account && api.deployments.is_reserved(name) {
+        return failure(
+            409,
+            10021,
+            &format!("the node runs {name:?} from its configuration; an upload cannot replace it"),
+        );
     }
     let boundary = request
         .headers()
@@ -430,11 +523,25 @@ async fn upload(
             &format!("a script may have at most {TAGS_MAX} tags"),
         );
     }
-    let created_on = dispatch::read_script(api.store.as_ref(), ns, name)
-        .ok()
-        .flatten()
-        .map(|old| old.created_on)
-        .unwrap_or_else(now);
+    let previous = match dispatch::read_script(api.store.as_ref(), ns, name) {
+        Ok(previous) => previous,
+        Err(message) => return failure(500, 10013, &message),
+    };
+    let (classes, migration_tag) = if account {
+        match apply_migrations(name, previous.as_ref(), &metadata) {
+            Ok(applied) => applied,
+            Err(err) => return failure(400, err.code, &err.message),
+        }
+    } else if metadata.get("migrations").is_some_and(|m| !m.is_null()) {
+        return failure(
+            400,
+            10021,
+            "scripts in dispatch namespaces have no Durable Objects in Kiln; remove metadata.migrations",
+        );
+    } else {
+        Default::default()
+    };
+    let created_on = previous.map(|old| old.created_on).unwrap_or_else(now);
     let mut etag = [0u8; 16];
     let _ = getrandom::fill(&mut etag);
     let record = ScriptRecord {
@@ -443,14 +550,12 @@ async fn upload(
         created_on,
         modified_on: now(),
         etag: kiln_runtime::object::to_hex(&etag),
+        classes,
+        migration_tag,
     };
-    let script = match record.script(name, kiln_runtime::WorkerLimits::default()) {
-        Ok(script) => script,
-        Err(err) => return failure(400, err.code, &err.message),
-    };
-    let worker = match kiln_runtime::Worker::new(script) {
+    let worker = match api.deployments.build(name, &record) {
         Ok(worker) => worker,
-        Err(err) => return failure(400, 10021, &err.to_string()),
+        Err(message) => return failure(400, 10021, &message),
     };
     if let Err(err) = api.runtime.load(&worker).await {
         let message = match err {
@@ -468,7 +573,12 @@ async fn upload(
         .commit_anywhere(script_batch(ns, name, Some(&record)))
         .await
     {
-        Ok(()) => envelope(200, script_info(name, &record)),
+        Ok(()) => {
+            if account {
+                api.deployments.install(name, &record.etag, worker);
+            }
+            envelope(200, script_info(name, &record))
+        }
         Err(err) => failure(500, 10013, &err.to_string()),
     }
 }

@@ -571,6 +571,25 @@ impl Runtime {
             .insert(name.to_owned(), Arc::clone(worker));
     }
 
+    /// Makes the worker registered under `name` unreachable (a deleted upload). Its isolates
+    /// finish what they are running and age out of the threads' caches.
+    pub fn unregister(&self, name: &str) {
+        self.workers
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
+    }
+
+    /// Every registered worker.
+    pub fn workers(&self) -> Vec<Arc<Worker>> {
+        self.workers
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
     /// The worker registered under `name`.
     pub fn worker(&self, name: &str) -> Option<Arc<Worker>> {
         self.workers

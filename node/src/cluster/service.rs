@@ -120,35 +120,41 @@ impl RaftRpc for RaftService {
 
 struct ObjectsService(Arc<Services>);
 
+/// An object call this node may run: the object, and the worker that defines its class.
+type Admitted = (kiln_runtime::ObjectTarget, Arc<kiln_runtime::Worker>);
+
 impl ObjectsService {
     /// The object's target if this node may run it now; otherwise the answer to send.
     fn admit(
         &self,
         address: Option<&kiln_proto::cluster::ObjectAddress>,
-    ) -> Result<Result<kiln_runtime::ObjectTarget, kiln_proto::cluster::CallError>, Status> {
+    ) -> Result<Result<Admitted, kiln_proto::cluster::CallError>, Status> {
         let address = address.ok_or_else(|| Status::invalid_argument("no object address"))?;
-        if address.worker != self.0.worker.name() {
-            return Err(Status::not_found(format!(
-                "no worker {:?} on this node",
-                address.worker
-            )));
-        }
+        // The node's own worker, or an uploaded one (which this node may not have built yet:
+        // unavailable, so the caller retries within its deadline).
+        let worker = if address.worker == self.0.worker.name() {
+            Arc::clone(&self.0.worker)
+        } else {
+            self.0.runtime.worker(&address.worker).ok_or_else(|| {
+                Status::unavailable(format!("no worker {:?} on this node (yet)", address.worker))
+            })?
+        };
         let target = wire::target(address).map_err(Status::invalid_argument)?;
-        if target.binding >= self.0.worker.script().durable_objects.len() {
+        if target.binding >= worker.script().durable_objects.len() {
             return Err(Status::invalid_argument("no such Durable Object binding"));
         }
         let shard = self.0.groups.shard_of(&target.id);
         if !self.0.groups.is_ready_leader(shard) {
             return Ok(Err(wire::not_leader(self.0.groups.leader(shard))));
         }
-        Ok(Ok(target))
+        Ok(Ok((target, worker)))
     }
 
     /// Runs `stub.fetch()` for a peer: the reply, or for a WebSocket the reply's head and the
     /// socket's end.
     async fn run_fetch(&self, request: FetchRequest) -> Result<Fetched, Status> {
-        let target = match self.admit(request.object.as_ref())? {
-            Ok(target) => target,
+        let (target, worker) = match self.admit(request.object.as_ref())? {
+            Ok(admitted) => admitted,
             Err(error) => {
                 return Ok(Fetched::Reply(FetchReply {
                     error: Some(error),
@@ -169,7 +175,7 @@ impl ObjectsService {
         let result = self
             .0
             .runtime
-            .object_fetch_here(&self.0.worker, target, http_request)
+            .object_fetch_here(&worker, target, http_request)
             .await;
         let response = match result {
             Ok(response) => response,
@@ -287,8 +293,8 @@ impl Objects for ObjectsService {
 
     async fn call(&self, request: Request<CallRequest>) -> Result<Response<CallReply>, Status> {
         let request = request.into_inner();
-        let target = match self.admit(request.object.as_ref())? {
-            Ok(target) => target,
+        let (target, worker) = match self.admit(request.object.as_ref())? {
+            Ok(admitted) => admitted,
             Err(error) => {
                 return Ok(Response::new(CallReply {
                     error: Some(error),
@@ -299,7 +305,7 @@ impl Objects for ObjectsService {
         let result = self
             .0
             .runtime
-            .object_call_here(&self.0.worker, target, request.method, request.args)
+            .object_call_here(&worker, target, request.method, request.args)
             .await;
         Ok(Response::new(match result {
             Ok(result) => CallReply {

@@ -33,6 +33,11 @@ pub struct DispatchOutbound {
     pub parameters: Vec<String>,
 }
 
+/// The space of scripts uploaded outside any dispatch namespace (`PUT
+/// .../workers/scripts/{name}`): they are kept as a namespace's are, under a name no dispatch
+/// namespace can have (those are letters, digits, '-' and '_').
+pub const ACCOUNT_SCRIPTS: &str = "@account";
+
 /// The storage object holding namespace `namespace`'s scripts.
 pub fn scripts_object(namespace: &str) -> [u8; 32] {
     let mut hasher = Sha256::new();
@@ -48,6 +53,9 @@ pub fn namespaces_object() -> [u8; 32] {
 
 /// The storage namespace scripts are registered under (as `kiln objects` would list them).
 pub fn storage_namespace(namespace: &str) -> String {
+    if namespace == ACCOUNT_SCRIPTS {
+        return "workers".into();
+    }
     format!("dispatch:{namespace}")
 }
 

@@ -5,11 +5,14 @@
 //! again when it is built; bindings Kiln cannot honour are refused with a message, never
 //! silently dropped.
 
+use std::collections::BTreeMap;
+
 use base64::Engine as _;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::kv::KvBinding;
+use crate::object::DurableObjectBinding;
 use crate::service::ServiceBinding;
 use crate::worker::{ModuleKind, ModuleSource, Outbound, WorkerLimits, WorkerScript};
 
@@ -34,6 +37,23 @@ pub struct ScriptRecord {
     pub modified_on: String,
     /// Changes on every upload, so cached builds of an older upload are not used.
     pub etag: String,
+    /// The Durable Object classes the script's migrations created, by class name (scripts
+    /// outside dispatch namespaces only): what each upload's `metadata.migrations` did to the
+    /// classes of the one before it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub classes: BTreeMap<String, StoredClass>,
+    /// The tag of the last migration applied (Cloudflare's `migration_tag`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration_tag: Option<String>,
+}
+
+/// A Durable Object class of an uploaded script.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredClass {
+    /// The storage namespace its objects live in (kept through renames).
+    pub namespace: String,
+    /// Created by `new_sqlite_classes`.
+    pub sql: bool,
 }
 
 /// Why an upload or a stored script cannot become a worker (Cloudflare's API error codes).
@@ -132,6 +152,7 @@ impl ScriptRecord {
         let mut env = serde_json::Map::new();
         let mut kv_namespaces = Vec::new();
         let mut services = Vec::new();
+        let mut durable_objects = Vec::new();
         let bindings = metadata
             .get("bindings")
             .and_then(|v| v.as_array())
@@ -181,9 +202,35 @@ impl ScriptRecord {
                     props: None,
                     });
                 }
+                "durable_object_namespace" => {
+                    let class_name = field("class_name")?;
+                    if let Some(other) = binding
+                        .get("script_name")
+                        .and_then(|v| v.as_str())
+                        .filter(|script| *script != name)
+                    {
+                        return Err(invalid(format!(
+                            "binding {name:?}: script_name {other:?} names another script; Kiln binds an uploaded script's own classes only"
+                        )));
+                    }
+                    let class = self.classes.get(&class_name).ok_or_else(|| {
+                        invalid(format!(
+                            "binding {name:?}: class {class_name:?} was not created by any migration (scripts in dispatch namespaces have no Durable Objects in Kiln)"
+                        ))
+                    })?;
+                    durable_objects.push(DurableObjectBinding {
+                        binding: name,
+                        class_name,
+                        namespace: class.namespace.clone(),
+                        // The node fills in the namespace's key before it runs the script.
+                        key: [0; 32],
+                        sql: class.sql,
+                        script: None,
+                    });
+                }
                 other => {
                     return Err(invalid(format!(
-                        "binding {name:?}: type {other:?} is not supported for dispatch namespace scripts by Kiln"
+                        "binding {name:?}: type {other:?} is not supported for uploaded scripts by Kiln"
                     )))
                 }
             }
@@ -196,7 +243,7 @@ impl ScriptRecord {
             limits,
             compatibility_date,
             compatibility_flags,
-            durable_objects: Vec::new(),
+            durable_objects,
             kv_namespaces,
             services,
             worker_loaders: Vec::new(),
@@ -208,4 +255,103 @@ impl ScriptRecord {
             dispatch_namespace: None,
         })
     }
+}
+
+/// Applies an upload's `metadata.migrations` (Cloudflare's shape: `old_tag`, `new_tag`, and
+/// either the step's fields at the top level or a `steps` array) to the classes of the script's
+/// previous version. A script's classes live in namespaces named after it, so two scripts'
+/// classes of one name never share objects.
+pub fn apply_migrations(
+    script_name: &str,
+    previous: Option<&ScriptRecord>,
+    metadata: &serde_json::Value,
+) -> Result<(BTreeMap<String, StoredClass>, Option<String>), RecordError> {
+    let mut classes = previous.map(|p| p.classes.clone()).unwrap_or_default();
+    let old_tag = previous.and_then(|p| p.migration_tag.clone());
+    let Some(migrations) = metadata.get("migrations").filter(|m| !m.is_null()) else {
+        return Ok((classes, old_tag));
+    };
+    let precondition = migrations.get("old_tag").and_then(|v| v.as_str());
+    if precondition.is_some() && precondition != old_tag.as_deref() {
+        return Err(RecordError {
+            code: 10079,
+            message: format!(
+                "migration precondition failed: old_tag {:?} is not the script's current tag {:?}",
+                precondition.unwrap_or_default(),
+                old_tag.unwrap_or_default()
+            ),
+        });
+    }
+    let steps: Vec<serde_json::Value> = match migrations.get("steps").and_then(|v| v.as_array()) {
+        Some(steps) => steps.clone(),
+        None => vec![migrations.clone()],
+    };
+    let names = |step: &serde_json::Value, key: &str| -> Vec<String> {
+        step.get(key)
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for step in &steps {
+        let created = names(step, "new_classes")
+            .into_iter()
+            .map(|c| (c, false))
+            .chain(
+                names(step, "new_sqlite_classes")
+                    .into_iter()
+                    .map(|c| (c, true)),
+            );
+        for (class, sql) in created {
+            if classes.contains_key(&class) {
+                return Err(invalid(format!(
+                    "migrations: class {class:?} already exists"
+                )));
+            }
+            let namespace = format!("{script_name}/{class}");
+            classes.insert(class, StoredClass { namespace, sql });
+        }
+        let renames = step
+            .get("renamed_classes")
+            .and_then(|v| v.as_array())
+            .cloned()
+            .unwrap_or_default();
+        for rename in renames {
+            let from = rename
+                .get("from")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            let to = rename
+                .get("to")
+                .and_then(|v| v.as_str())
+                .unwrap_or_default();
+            let class = classes.remove(from).ok_or_else(|| {
+                invalid(format!(
+                    "migrations: cannot rename {from:?}: no migration created it"
+                ))
+            })?;
+            classes.insert(to.to_owned(), class);
+        }
+        for class in names(step, "deleted_classes") {
+            if classes.remove(&class).is_none() {
+                return Err(invalid(format!(
+                    "migrations: cannot delete {class:?}: no migration created it"
+                )));
+            }
+        }
+        if step.get("transferred_classes").is_some() {
+            return Err(invalid(
+                "migrations: transferred_classes is not supported by Kiln",
+            ));
+        }
+    }
+    let tag = migrations
+        .get("new_tag")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned)
+        .or(old_tag);
+    Ok((classes, tag))
 }
