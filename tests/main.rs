@@ -1,6 +1,8 @@
 //! Integration tests: real `kiln` processes on 127.0.0.1 ports, driven over real sockets.
 
 mod cluster_util;
+#[path = "../node/src/fuzz_mutator.rs"]
+mod fuzz_mutator;
 mod util;
 
 mod test_assets;
@@ -11,6 +13,7 @@ mod test_deployments;
 mod test_dev_server;
 mod test_dispatch;
 mod test_durable_objects;
+mod test_fuzz_inputs;
 mod test_kv;
 mod test_loader;
 mod test_platform_example;

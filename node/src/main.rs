@@ -9,6 +9,10 @@ mod config;
 mod cron;
 mod deploy;
 mod deployments;
+#[cfg(test)]
+mod fuzz_mutator;
+#[cfg(test)]
+mod fuzz_targets;
 mod kv_api;
 mod kv_cli;
 mod metrics;
