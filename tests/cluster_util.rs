@@ -178,6 +178,18 @@ impl Cluster {
         }
     }
 
+    /// Sends node `id` a signal by name (`STOP`, `CONT`), as `kill -NAME` does.
+    pub fn signal(&self, id: u64, name: &str) {
+        if let Some(node) = &self.nodes[(id - 1) as usize] {
+            let status = std::process::Command::new("kill")
+                .arg(format!("-{name}"))
+                .arg(node.pid().to_string())
+                .status()
+                .expect("run kill");
+            assert!(status.success(), "kill -{name} failed");
+        }
+    }
+
     pub fn restart(&mut self, id: u64) {
         let node = self.spawn(id);
         self.nodes[(id - 1) as usize] = Some(node);

@@ -3,6 +3,7 @@
 mod cluster_util;
 #[path = "../node/src/fuzz_mutator.rs"]
 mod fuzz_mutator;
+mod linearizability;
 mod util;
 
 mod test_assets;

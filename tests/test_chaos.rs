@@ -1,17 +1,27 @@
-//! The quick chaos run (fixed seed, about 20 s): a 3-node cluster takes unique adds to several
-//! objects through random nodes while nodes are killed with SIGKILL and restarted; after the
-//! cluster heals, every acknowledged add must be present and every replica of a shard must hold
-//! the same data. `KILN_CHAOS_SECONDS` lengthens the run and `KILN_CHAOS_SEED` picks the seed.
-//! It prints a report: operations attempted, acknowledged, unknown and failed, the faults
-//! injected, the time from each kill to the next acknowledged write, and the violations.
+//! The quick chaos run (fixed seed, about 20 s): a 3-node cluster serves three workloads through
+//! random nodes while faults hit it — kill -9 and restart, SIGSTOP for less than the leader
+//! lease and for more — and then heals. Checked afterwards:
+//!
+//! - **set**: every acknowledged unique add is present;
+//! - **register**: each hot register's history of reads, writes and compare-and-sets is
+//!   linearizable (`linearizability.rs`, a Wing–Gong search);
+//! - **counter**: the final value is at least the acknowledged increments and at most the
+//!   attempted ones;
+//! - every replica of a shard holds the same data (content hashes at the same applied index).
+//!
+//! `KILN_CHAOS_SECONDS` lengthens the run and `KILN_CHAOS_SEED` picks the seed. It prints a
+//! report: operations attempted, acknowledged, unknown and failed per workload, the faults
+//! injected, the time from each fault to the next acknowledged write by fault type, and the
+//! violations (which must be none).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::cluster_util::Cluster;
+use crate::linearizability::{self, Answer, Event, Op, Verdict};
 use crate::util;
 
 const SET_WORKER: &str = r#"
@@ -20,16 +30,50 @@ export class Set extends DurableObject {
   async add(item) { await this.ctx.storage.put(`item:${item}`, true); return true; }
   async items() { return [...(await this.ctx.storage.list({ prefix: "item:" })).keys()].map((k) => k.slice(5)); }
 }
+export class Register extends DurableObject {
+  async read() { return (await this.ctx.storage.get("v")) ?? null; }
+  async write(v) { await this.ctx.storage.put("v", v); return true; }
+  async cas(from, to) {
+    if ((await this.ctx.storage.get("v")) !== from) return false;
+    await this.ctx.storage.put("v", to);
+    return true;
+  }
+}
+export class Counter extends DurableObject {
+  async inc() { const n = ((await this.ctx.storage.get("n")) ?? 0) + 1; await this.ctx.storage.put("n", n); return n; }
+  async value() { return (await this.ctx.storage.get("n")) ?? 0; }
+}
 export default {
   async fetch(request, env) {
     const url = new URL(request.url);
     const [, name, action] = url.pathname.split("/");
+    const number = (key) => Number(url.searchParams.get(key));
+    if (name.startsWith("r")) {
+      const register = env.REGISTERS.getByName(name);
+      if (action === "write") return Response.json(await register.write(number("v")));
+      if (action === "cas") return Response.json(await register.cas(number("from"), number("to")));
+      return Response.json(await register.read());
+    }
+    if (name === "counter") {
+      const counter = env.COUNTERS.getByName(name);
+      return Response.json(action === "inc" ? await counter.inc() : await counter.value());
+    }
     const set = env.SETS.getByName(name);
     if (action === "add") return Response.json(await set.add(url.searchParams.get("item")));
     return Response.json(await set.items());
   },
 };
 "#;
+
+/// Hot registers, and clients per register (few, so the linearizability search stays small).
+const REGISTERS: usize = 2;
+const CLIENTS_PER_REGISTER: usize = 2;
+/// Steps the search of one register's history may take before it gives up.
+const CHECK_STEPS_MAX: u64 = 20_000_000;
+/// How long one fault of each kind lasts.
+const SHORT_PAUSE: Duration = Duration::from_millis(300);
+const LONG_PAUSE: Duration = Duration::from_millis(1500);
+const DOWN_TIME: Duration = Duration::from_millis(1000);
 
 /// Objects the adds spread over (so several shards and owners are involved).
 const SETS: usize = 4;
@@ -58,26 +102,116 @@ enum Outcome {
     Unknown,
 }
 
-fn add(port: u16, set: usize, item: &str) -> Outcome {
+/// POSTs `path`: the JSON body of a 200 answer, or what else it came to.
+fn call(port: u16, path: &str) -> Result<serde_json::Value, Outcome> {
     let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
-        return Outcome::Failed;
+        return Err(Outcome::Failed);
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(15)));
     let request = format!(
-        "POST /s{set}/add?item={item} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     );
     if stream.write_all(request.as_bytes()).is_err() {
-        return Outcome::Unknown;
+        return Err(Outcome::Unknown);
     }
     let mut response = String::new();
     if stream.read_to_string(&mut response).is_err() {
-        return Outcome::Unknown;
+        return Err(Outcome::Unknown);
     }
-    if response.starts_with("HTTP/1.1 200") && response.ends_with("true") {
-        Outcome::Acknowledged
-    } else {
-        Outcome::Unknown
+    if !response.starts_with("HTTP/1.1 200") {
+        return Err(Outcome::Unknown);
     }
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(body).map_err(|_| Outcome::Unknown)
+}
+
+fn add(port: u16, set: usize, item: &str) -> Outcome {
+    match call(port, &format!("/s{set}/add?item={item}")) {
+        Ok(serde_json::Value::Bool(true)) => Outcome::Acknowledged,
+        Ok(_) => Outcome::Unknown,
+        Err(outcome) => outcome,
+    }
+}
+
+/// One register client: reads, unique writes and compare-and-sets from the last value it saw.
+fn register_client(
+    ports: &[u16],
+    register: usize,
+    client: usize,
+    seed: u64,
+    deadline: Instant,
+    epoch: Instant,
+) -> (Vec<Event>, Counts) {
+    let mut rng = Rng(seed ^ ((register * 31 + client) as u64 + 7).wrapping_mul(0x9e37_79b9));
+    let mut history = Vec::new();
+    let mut counts = Counts::default();
+    let mut last_seen: Option<i64> = None;
+    let mut n = 0i64;
+    let micros = |at: Instant| at.duration_since(epoch).as_micros() as u64;
+    while Instant::now() < deadline {
+        n += 1;
+        let unique = ((register * CLIENTS_PER_REGISTER + client) as i64 + 1) * 1_000_000 + n;
+        let op = match rng.next() % 10 {
+            0..=3 => Op::Read,
+            4..=6 => Op::Write(unique),
+            _ => Op::Cas(last_seen.unwrap_or(0), unique),
+        };
+        let path = match &op {
+            Op::Read => format!("/r{register}/read"),
+            Op::Write(v) => format!("/r{register}/write?v={v}"),
+            Op::Cas(from, to) => format!("/r{register}/cas?from={from}&to={to}"),
+        };
+        let port = ports[(rng.next() % ports.len() as u64) as usize];
+        let invoked = micros(Instant::now());
+        let result = call(port, &path);
+        let returned = micros(Instant::now());
+        counts.attempted += 1;
+        let answer = match (&op, result) {
+            (_, Err(Outcome::Failed)) => {
+                counts.failed += 1;
+                continue;
+            }
+            (_, Err(_)) => None,
+            (Op::Read, Ok(serde_json::Value::Null)) => Some(Answer::Value(None)),
+            (Op::Read, Ok(value)) => value.as_i64().map(|v| Answer::Value(Some(v))),
+            (Op::Write(_), Ok(serde_json::Value::Bool(true))) => Some(Answer::Done),
+            (Op::Cas(..), Ok(serde_json::Value::Bool(swapped))) => Some(Answer::Swapped(swapped)),
+            (_, Ok(_)) => None,
+        };
+        match &answer {
+            Some(Answer::Value(value)) => last_seen = *value,
+            Some(Answer::Done) => {
+                if let Op::Write(v) = op {
+                    last_seen = Some(v);
+                }
+            }
+            Some(Answer::Swapped(true)) => {
+                if let Op::Cas(_, to) = op {
+                    last_seen = Some(to);
+                }
+            }
+            _ => {}
+        }
+        if answer.is_some() {
+            counts.acknowledged += 1;
+        } else {
+            counts.unknown += 1;
+        }
+        history.push(Event {
+            op,
+            invoked,
+            returned: answer.map(|a| (returned, a)),
+        });
+    }
+    (history, counts)
+}
+
+#[derive(Default, Debug, Clone, Copy)]
+struct Counts {
+    attempted: u64,
+    acknowledged: u64,
+    unknown: u64,
+    failed: u64,
 }
 
 #[derive(Default)]
@@ -92,7 +226,8 @@ struct Tally {
 
 #[test]
 #[allow(clippy::print_stderr)]
-fn acknowledged_writes_survive_repeated_kill_9_and_replicas_converge() {
+fn under_kills_and_pauses_no_acknowledged_write_is_lost_registers_stay_linearizable_and_replicas_converge(
+) {
     let seconds: u64 = std::env::var("KILN_CHAOS_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -105,8 +240,11 @@ fn acknowledged_writes_survive_repeated_kill_9_and_replicas_converge() {
         (
             "wrangler.jsonc",
             r#"{ "name": "chaos", "main": "index.js", "compatibility_date": "2025-01-01",
-                 "durable_objects": { "bindings": [{ "name": "SETS", "class_name": "Set" }] },
-                 "migrations": [{ "tag": "v1", "new_classes": ["Set"] }] }"#,
+                 "durable_objects": { "bindings": [
+                   { "name": "SETS", "class_name": "Set" },
+                   { "name": "REGISTERS", "class_name": "Register" },
+                   { "name": "COUNTERS", "class_name": "Counter" }] },
+                 "migrations": [{ "tag": "v1", "new_classes": ["Set", "Register", "Counter"] }] }"#,
         ),
         ("index.js", SET_WORKER),
     ]);
@@ -142,31 +280,101 @@ fn acknowledged_writes_survive_repeated_kill_9_and_replicas_converge() {
         })
         .collect();
 
-    // Faults: every couple of seconds kill -9 a random node, restart it a second later.
+    let epoch = Instant::now();
+    let registers: Vec<_> = (0..REGISTERS * CLIENTS_PER_REGISTER)
+        .map(|i| {
+            let ports = ports.clone();
+            std::thread::spawn(move || {
+                register_client(
+                    &ports,
+                    i / CLIENTS_PER_REGISTER,
+                    i % CLIENTS_PER_REGISTER,
+                    seed,
+                    deadline,
+                    epoch,
+                )
+            })
+        })
+        .collect();
+    let counter = {
+        let ports = ports.clone();
+        std::thread::spawn(move || {
+            let mut rng = Rng(seed ^ 0xc0c0);
+            let mut counts = Counts::default();
+            while Instant::now() < deadline {
+                let port = ports[(rng.next() % ports.len() as u64) as usize];
+                counts.attempted += 1;
+                match call(port, "/counter/inc") {
+                    Ok(value) if value.is_u64() => counts.acknowledged += 1,
+                    Ok(_) | Err(Outcome::Unknown | Outcome::Acknowledged) => counts.unknown += 1,
+                    Err(Outcome::Failed) => counts.failed += 1,
+                }
+            }
+            counts
+        })
+    };
+
+    // Faults, every couple of seconds on a random node, in turn: kill -9 (restarted a second
+    // later), SIGSTOP for less than the leader lease, SIGSTOP for more.
     let mut rng = Rng(seed);
-    let mut failovers = Vec::new();
-    let mut kills = 0;
+    let mut failovers: BTreeMap<&str, Vec<Option<Duration>>> = BTreeMap::new();
+    let mut faults = 0usize;
     while Instant::now() + Duration::from_secs(3) < deadline {
         std::thread::sleep(Duration::from_millis(1500 + rng.next() % 1000));
         let victim = rng.next() % 3 + 1;
-        cluster.kill9(victim);
-        kills += 1;
-        let killed_at = Instant::now();
-        std::thread::sleep(Duration::from_millis(1000));
-        // The first write acknowledged after the kill (through any surviving node).
+        let kind = ["kill -9", "pause 0.3 s", "pause 1.5 s"][faults % 3];
+        faults += 1;
+        let struck_at = Instant::now();
+        match kind {
+            "kill -9" => {
+                cluster.kill9(victim);
+                std::thread::sleep(DOWN_TIME);
+            }
+            _ => {
+                cluster.signal(victim, "STOP");
+                std::thread::sleep(if kind == "pause 0.3 s" {
+                    SHORT_PAUSE
+                } else {
+                    LONG_PAUSE
+                });
+                cluster.signal(victim, "CONT");
+                std::thread::sleep(DOWN_TIME);
+            }
+        }
+        // The first write acknowledged after the fault (through any node).
         let resumed = tally
             .lock()
             .expect("tally")
             .ack_times
             .iter()
-            .find(|at| **at > killed_at)
+            .find(|at| **at > struck_at)
             .copied();
-        failovers.push(resumed.map(|at| at - killed_at));
-        cluster.restart(victim);
+        failovers
+            .entry(kind)
+            .or_default()
+            .push(resumed.map(|at| at - struck_at));
+        if kind == "kill -9" {
+            cluster.restart(victim);
+        }
     }
     for writer in writers {
         writer.join().expect("writer");
     }
+    let mut histories = Vec::new();
+    let mut register_counts = Counts::default();
+    for (i, client) in registers.into_iter().enumerate() {
+        let (history, counts) = client.join().expect("register client");
+        let register = i / CLIENTS_PER_REGISTER;
+        if histories.len() <= register {
+            histories.push(Vec::new());
+        }
+        histories[register].extend(history);
+        register_counts.attempted += counts.attempted;
+        register_counts.acknowledged += counts.acknowledged;
+        register_counts.unknown += counts.unknown;
+        register_counts.failed += counts.failed;
+    }
+    let counter_counts = counter.join().expect("counter client");
 
     // Heal: everyone is up; every acknowledged add is there, seen through every node.
     let tally = tally.lock().expect("tally");
@@ -191,6 +399,28 @@ fn acknowledged_writes_survive_repeated_kill_9_and_replicas_converge() {
         .acknowledged
         .iter()
         .filter(|(set, item)| !present[*set].contains(item))
+        .collect();
+
+    // The counter: every acknowledged increment and none that was never attempted.
+    let counter_value = {
+        let heal_deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match call(ports[0], "/counter/value") {
+                Ok(value) if value.is_u64() => break value.as_u64().unwrap_or_default(),
+                other => assert!(
+                    Instant::now() < heal_deadline,
+                    "the counter is unreadable after heal: {:?}",
+                    other.ok()
+                ),
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let counter_ok = counter_value >= counter_counts.acknowledged
+        && counter_value <= counter_counts.attempted - counter_counts.failed;
+    let verdicts: Vec<Verdict> = histories
+        .iter()
+        .map(|history| linearizability::check(history, CHECK_STEPS_MAX))
         .collect();
 
     // Replicas converge: at the same applied index, a shard's replicas hold the same bytes.
@@ -225,17 +455,58 @@ fn acknowledged_writes_survive_repeated_kill_9_and_replicas_converge() {
         std::thread::sleep(Duration::from_millis(200));
     };
 
+    eprintln!("chaos report (seed {seed}, {seconds} s)");
     eprintln!(
-        "chaos report (seed {seed}, {seconds} s): attempted {}, acknowledged {}, unknown {}, failed {}; \
-         kills {kills}; first write acknowledged after each kill: {failovers:?}; lost acknowledged adds: {}; diverged shards: {diverged:?}",
+        "  set: attempted {}, acknowledged {}, unknown {}, failed {}; lost acknowledged adds: {}",
         tally.attempted,
         tally.acknowledged.len(),
         tally.unknown,
         tally.failed,
         lost.len()
     );
+    eprintln!(
+        "  register ({REGISTERS} registers, {CLIENTS_PER_REGISTER} clients each): {register_counts:?}; histories of {:?} operations; verdicts {verdicts:?}",
+        histories.iter().map(Vec::len).collect::<Vec<_>>()
+    );
+    eprintln!(
+        "  counter: {counter_counts:?}; final value {counter_value} (must be within [acknowledged, attempted - failed])"
+    );
+    eprintln!("  faults: {faults}; first write acknowledged after each, by kind: {failovers:?}");
+    for (kind, times) in &failovers {
+        let mut known: Vec<Duration> = times.iter().flatten().copied().collect();
+        known.sort();
+        let rank = |p: f64| known.get(((known.len() as f64 * p).ceil() as usize).saturating_sub(1));
+        eprintln!(
+            "  recovery after {kind}: {} faults, p50 {:?}, p99 {:?}, none within the window: {}",
+            times.len(),
+            rank(0.50),
+            rank(0.99),
+            times.len() - known.len()
+        );
+    }
+    eprintln!("  diverged shards: {diverged:?}");
+    let violations = lost.len()
+        + usize::from(!counter_ok)
+        + verdicts
+            .iter()
+            .filter(|v| **v == Verdict::Violation)
+            .count()
+        + diverged.len();
+    eprintln!("  violations: {violations}");
     assert!(tally.acknowledged.len() > 20, "the workload made progress");
+    assert!(
+        register_counts.acknowledged > 20,
+        "the registers made progress"
+    );
     assert!(lost.is_empty(), "acknowledged adds were lost: {lost:?}");
+    assert!(
+        counter_ok,
+        "counter {counter_value} outside {counter_counts:?}"
+    );
+    assert!(
+        !verdicts.contains(&Verdict::Violation),
+        "a register's history is not linearizable: {verdicts:?}"
+    );
     assert!(
         diverged.is_empty(),
         "replicas diverged (or never settled): {diverged:?}"

@@ -222,6 +222,11 @@ pub fn post(port: u16, path: &str) -> (u16, String) {
 }
 
 impl Node {
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Kills the process with SIGKILL, as a crash would, and waits for it to be gone.
     pub fn kill9(mut self) {
         let _ = self.child.kill();
