@@ -398,3 +398,28 @@ fn counter_example_counts_through_fetch_and_rpc() {
     assert_eq!(node.get("/visits").1, "3");
     assert_eq!(node.get("/other").1, "0");
 }
+
+#[test]
+fn exports_of_cloudflare_workers_and_ctx_exports_name_the_workers_own_object_classes() {
+    let dir = util::project(&[
+        (
+            "wrangler.toml",
+            "name = \"exp\"\nmain = \"index.js\"\ncompatibility_date = \"2025-04-01\"\n[[durable_objects.bindings]]\nname = \"C\"\nclass_name = \"Counter\"\n[[migrations]]\ntag = \"v1\"\nnew_classes = [\"Counter\"]\n",
+        ),
+        (
+            "index.js",
+            r#"import { DurableObject, exports } from "cloudflare:workers";
+            export class Counter extends DurableObject {
+              async inc() { const n = ((await this.ctx.storage.get("n")) ?? 0) + 1; await this.ctx.storage.put("n", n); return n; }
+            }
+            export default { async fetch(request, env, ctx) {
+              const a = await exports.Counter.getByName("x").inc();
+              const b = await ctx.exports.Counter.getByName("x").inc();
+              const c = await env.C.getByName("x").inc();
+              return Response.json([a, b, c, exports.Counter === ctx.exports.Counter]);
+            } };"#,
+        ),
+    ]);
+    let node = util::dev(dir.path(), &[]);
+    assert_eq!(node.get("/"), (200, "[1,2,3,true]".into()));
+}

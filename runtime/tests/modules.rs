@@ -163,3 +163,44 @@ async fn commonjs_modules_require_and_are_imported() {
         )
     );
 }
+
+#[tokio::test]
+async fn cloudflare_modules_a_bundle_imports_are_there_and_ctx_props_is_assignable() {
+    let worker = util::js(
+        r#"import { WorkerEntrypoint, exports } from "cloudflare:workers";
+           import { EmailMessage } from "cloudflare:email";
+           import { NonRetryableError } from "cloudflare:workflows";
+           import { connect } from "cloudflare:sockets";
+           export class Greeter extends WorkerEntrypoint {
+             hello(name) { return `hello ${name}`; }
+           }
+           export default { async fetch(request, env, ctx) {
+             ctx.props = { tag: "assigned" };
+             const out = [
+               await exports.Greeter.hello("x"),
+               typeof exports.default.fetch,
+               "Greeter" in exports,
+               ctx.props.tag,
+               new EmailMessage("a@example.com", "b@example.com", "raw").to,
+               new NonRetryableError("stop").name,
+             ];
+             try { connect("127.0.0.1:1"); } catch (err) { out.push(err.message); }
+             return Response.json(out);
+           } };"#,
+    );
+    let (status, body) = util::get(&worker, "http://t/").await.expect("answers");
+    assert_eq!(status, 200, "{body}");
+    let got: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(
+        got,
+        serde_json::json!([
+            "hello x",
+            "function",
+            true,
+            "assigned",
+            "b@example.com",
+            "NonRetryableError",
+            "connect() (cloudflare:sockets) is not supported by Kiln yet."
+        ])
+    );
+}

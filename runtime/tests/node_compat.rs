@@ -1,5 +1,6 @@
 //! Node.js APIs under the `nodejs_compat` flags, as on Cloudflare: `node:buffer`, `node:process`,
-//! `node:events`, `node:crypto`, `node:util`, and the globals of `nodejs_compat_v2`.
+//! `node:events`, `node:crypto`, `node:util`, streams, zlib, every other module a wrangler
+//! bundle imports, and the globals of `nodejs_compat_v2`.
 
 mod util;
 
@@ -267,4 +268,242 @@ export default { async fetch() {
     );
     let (_, body) = util::get(&als_only, "http://t/").await.expect("answers");
     assert_eq!(body, "function");
+}
+
+const STREAM_SUITE: &str = r##"import { Readable, Writable, Duplex, Transform, PassThrough, pipeline, finished } from "node:stream";
+import { pipeline as pipelinePromise } from "node:stream/promises";
+import { text } from "node:stream/consumers";
+import { ReadableStream as WebReadable } from "node:stream/web";
+import { Buffer } from "node:buffer";
+import streamDefault from "stream";
+export default { async fetch() {
+  const failures = [];
+  const eq = (got, want, what) => { if (JSON.stringify(got) !== JSON.stringify(want)) failures.push(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`); };
+  const collect = () => { const chunks = []; const w = new Writable({ write(chunk, enc, cb) { chunks.push(String(chunk)); cb(); } }); w.chunks = chunks; return w; };
+
+  // Flowing mode, 'data' and 'end'.
+  const seen = [];
+  await new Promise((resolve) => {
+    const r = Readable.from(["a", "b", "c"]);
+    r.on("data", (c) => seen.push(c));
+    r.on("end", resolve);
+  });
+  eq(seen, ["a", "b", "c"], "Readable.from flows");
+
+  // A custom Readable in paused mode with 'readable' and read().
+  let n = 0;
+  const counter = new Readable({ read() { n += 1; this.push(n <= 3 ? `n${n}` : null); } });
+  let paused = "";
+  await new Promise((resolve) => {
+    counter.on("readable", () => { let chunk; while ((chunk = counter.read()) !== null) paused += chunk; });
+    counter.on("end", resolve);
+  });
+  eq(paused, "n1n2n3", "paused mode");
+
+  // Async iteration.
+  const iterated = [];
+  for await (const chunk of Readable.from([1, 2, 3])) iterated.push(chunk);
+  eq(iterated, [1, 2, 3], "async iteration");
+
+  // pipeline through a Transform, with a callback.
+  const upper = new Transform({ transform(chunk, enc, cb) { cb(null, String(chunk).toUpperCase()); } });
+  const sink = collect();
+  await new Promise((resolve, reject) => pipeline(Readable.from(["x", "y"]), upper, sink, (err) => (err ? reject(err) : resolve())));
+  eq(sink.chunks, ["X", "Y"], "pipeline");
+
+  // stream/promises pipeline with an async generator stage, then consumers.
+  const through = new PassThrough();
+  const done = pipelinePromise(Readable.from(["p", "q"]), async function* (source) { for await (const c of source) yield `${c}!`; }, through);
+  eq(await text(through), "p!q!", "pipeline with a generator, consumers.text");
+  await done;
+
+  // Backpressure: write() returns false past the high-water mark, then 'drain'.
+  const slow = new Writable({ highWaterMark: 4, write(chunk, enc, cb) { setTimeout(cb, 1); } });
+  eq(slow.write("12345"), false, "write past highWaterMark");
+  await new Promise((resolve) => slow.once("drain", resolve));
+  eq(slow.writableLength, 0, "drained");
+
+  // Errors: write after end, destroy with an error, finished().
+  const ended = collect();
+  ended.end("last");
+  const afterEnd = await new Promise((resolve) => { ended.on("error", (e) => resolve(e.code)); ended.write("more"); });
+  eq(afterEnd, "ERR_STREAM_WRITE_AFTER_END", "write after end");
+  const broken = new Readable({ read() {} });
+  const finishedErr = new Promise((resolve) => finished(broken, (err) => resolve(err?.message)));
+  broken.destroy(new Error("boom"));
+  eq(await finishedErr, "boom", "finished reports the error");
+
+  // Web stream interop.
+  eq(await text(Readable.fromWeb(new WebReadable({ start(c) { c.enqueue(new TextEncoder().encode("web")); c.close(); } }))), "web", "fromWeb");
+  const web = Readable.toWeb(Readable.from([Buffer.from("to"), Buffer.from("web")], { objectMode: false }));
+  eq(await new Response(web).text(), "toweb", "toWeb");
+
+  // Duplex is a Writable too; the default export is Stream.
+  eq(new Duplex({ read() {}, write(c, e, cb) { cb(); } }) instanceof Writable, true, "Duplex instanceof Writable");
+  eq(streamDefault.Readable === Readable && typeof streamDefault === "function", true, "default export");
+  return Response.json(failures);
+} };"##;
+
+#[tokio::test]
+async fn node_streams_flow_pause_pipe_and_convert_to_web_streams() {
+    let (status, body) = node_answer(STREAM_SUITE).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "[]"),
+        "failed checks: {body}"
+    );
+}
+
+const ZLIB_SUITE: &str = r##"import zlib from "node:zlib";
+import { gzipSync, gunzipSync, deflateSync, inflateSync, deflateRawSync, inflateRawSync, unzipSync, crc32, constants } from "node:zlib";
+import { pipeline } from "node:stream/promises";
+import { Readable, Writable } from "node:stream";
+import { Buffer } from "node:buffer";
+export default { async fetch() {
+  const failures = [];
+  const eq = (got, want, what) => { if (JSON.stringify(got) !== JSON.stringify(want)) failures.push(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`); };
+  const input = Buffer.from("hello hello hello hello zlib");
+  eq(gunzipSync(gzipSync(input)).toString(), input.toString(), "gzip");
+  eq(inflateSync(deflateSync(input, { level: 9 })).toString(), input.toString(), "deflate");
+  eq(inflateRawSync(deflateRawSync(input)).toString(), input.toString(), "raw");
+  eq(unzipSync(gzipSync(input)).toString() + unzipSync(deflateSync(input)).toString(), input.toString() + input.toString(), "unzip detects the format");
+  eq(gzipSync(input)[0] === 0x1f && gzipSync(input)[1] === 0x8b, true, "gzip magic");
+  eq(await new Promise((resolve) => zlib.deflate(input, (err, out) => zlib.inflate(out, (e2, back) => resolve(back.toString())))), input.toString(), "callbacks");
+  try { inflateSync(Buffer.from("not zlib data")); failures.push("corrupt input did not throw"); }
+  catch (err) { eq(err.code, "Z_DATA_ERROR", "corrupt input code"); }
+  eq(crc32("hello"), 907060870, "crc32");
+  eq(constants.Z_BEST_COMPRESSION, 9, "constants");
+  const parts = [];
+  await pipeline(Readable.from([Buffer.from("stream "), Buffer.from("of "), Buffer.from("bytes")]), zlib.createGzip(),
+    new Writable({ write(chunk, enc, cb) { parts.push(chunk); cb(); } }));
+  eq(gunzipSync(Buffer.concat(parts)).toString(), "stream of bytes", "createGzip stream");
+  try { zlib.brotliCompressSync(input); failures.push("brotli did not throw"); } catch (err) { eq(err.code, "ERR_METHOD_NOT_IMPLEMENTED", "brotli"); }
+  return Response.json(failures);
+} };"##;
+
+#[tokio::test]
+async fn node_zlib_compresses_and_decompresses_like_node() {
+    let (status, body) = node_answer(ZLIB_SUITE).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "[]"),
+        "failed checks: {body}"
+    );
+}
+
+/// Every module wrangler's `nodejs_compat` bundles leave to the runtime.
+const NODE_MODULE_NAMES: &[&str] = &[
+    "_stream_duplex",
+    "_stream_passthrough",
+    "_stream_readable",
+    "_stream_transform",
+    "_stream_writable",
+    "assert",
+    "assert/strict",
+    "async_hooks",
+    "buffer",
+    "child_process",
+    "cluster",
+    "console",
+    "constants",
+    "crypto",
+    "dgram",
+    "diagnostics_channel",
+    "dns",
+    "dns/promises",
+    "domain",
+    "events",
+    "fs",
+    "fs/promises",
+    "http",
+    "http2",
+    "https",
+    "inspector",
+    "module",
+    "net",
+    "os",
+    "path",
+    "path/posix",
+    "path/win32",
+    "perf_hooks",
+    "process",
+    "punycode",
+    "querystring",
+    "readline",
+    "readline/promises",
+    "repl",
+    "stream",
+    "stream/consumers",
+    "stream/promises",
+    "stream/web",
+    "string_decoder",
+    "sys",
+    "timers",
+    "timers/promises",
+    "tls",
+    "trace_events",
+    "tty",
+    "url",
+    "util",
+    "util/types",
+    "v8",
+    "vm",
+    "wasi",
+    "worker_threads",
+    "zlib",
+];
+
+#[tokio::test]
+async fn every_node_module_a_wrangler_bundle_imports_is_there() {
+    let mut source = String::new();
+    for (i, name) in NODE_MODULE_NAMES.iter().enumerate() {
+        source.push_str(&format!("import * as m{i} from \"node:{name}\";\n"));
+    }
+    source.push_str(&format!(
+        "const all = [{}];\nconst names = {:?};\n",
+        (0..NODE_MODULE_NAMES.len())
+            .map(|i| format!("m{i}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        NODE_MODULE_NAMES
+    ));
+    source.push_str(r##"import qs from "node:querystring";
+import { types } from "node:util";
+import { isUint8Array } from "node:util/types";
+import os from "node:os";
+import punycode from "node:punycode";
+import { isIP } from "node:net";
+import fs, { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { STATUS_CODES } from "node:http";
+import { createRequire, isBuiltin } from "node:module";
+import { lookup } from "node:dns/promises";
+export default { async fetch() {
+  const failures = [];
+  const eq = (got, want, what) => { if (JSON.stringify(got) !== JSON.stringify(want)) failures.push(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`); };
+  all.forEach((m, i) => { if (m.default === undefined) failures.push(`${names[i]} has no default export`); });
+  names.forEach((name) => { if (process.getBuiltinModule(`node:${name}`) === undefined) failures.push(`getBuiltinModule(node:${name})`); });
+  eq(process.getBuiltinModule("node:events") === m19.default, true, "getBuiltinModule is the import's default");
+  eq(qs.parse("a=1&b=x%20y&a=2&c"), { a: ["1", "2"], b: "x y", c: "" }, "querystring.parse");
+  eq(qs.stringify({ a: [1, 2], b: "x y!" }), "a=1&a=2&b=x%20y%21", "querystring.stringify");
+  eq(isUint8Array(new Uint8Array(1)) && types.isUint8Array === isUint8Array, true, "util/types");
+  eq(os.EOL, "\n", "os.EOL");
+  eq(punycode.toASCII("mañana.com"), "xn--maana-pta.com", "punycode.toASCII");
+  eq(punycode.toUnicode("xn--maana-pta.com"), "mañana.com", "punycode.toUnicode");
+  eq([isIP("1.2.3.4"), isIP("::1"), isIP("x")], [4, 6, 0], "net.isIP");
+  eq(fs.existsSync("/etc/passwd"), false, "no files");
+  try { readFileSync("/etc/passwd"); failures.push("readFileSync read a file"); } catch (err) { eq(err.code, "ENOENT", "readFileSync"); }
+  eq(await readFile("/x").catch((err) => err.code), "ENOENT", "fs/promises");
+  eq(STATUS_CODES[404], "Not Found", "http.STATUS_CODES");
+  eq(createRequire(import.meta.url)("node:path").join("a", "b"), "a/b", "createRequire of a builtin");
+  eq(isBuiltin("node:zlib") && !isBuiltin("left-pad"), true, "isBuiltin");
+  eq(await lookup("example.com").catch((err) => err.code), "ENOTIMP", "dns is not implemented");
+  return Response.json(failures);
+} };"##);
+    let (status, body) = node_answer(&source).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "[]"),
+        "failed checks: {body}"
+    );
 }

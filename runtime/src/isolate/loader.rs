@@ -15,79 +15,90 @@ use crate::bytecode;
 use crate::web;
 use crate::worker::{ModuleKind, Worker};
 
-pub const CLOUDFLARE_WORKERS: &str = "cloudflare:workers";
 pub const KILN_INTERNAL: &str = "kiln:internal";
-/// Node's modules Kiln has, for workers with `nodejs_compat`: (name, source). Each is also
-/// reachable without its `node:` prefix.
+/// Node's modules Kiln has, for workers with `nodejs_compat`: (name without `node:`, its named
+/// exports). Each is reachable as `node:<name>` and as `<name>`; its source is made by
+/// [`node_module_source`]. A named export the module's object lacks is `undefined`, so a bundle
+/// that imports a name Kiln does not implement still links.
 const NODE_MODULES: &[(&str, &str)] = &[
-    (
-        "node:buffer",
-        "import { nodeModules } from \"kiln:internal\";\nconst { nodeBuffer } = nodeModules();\nexport const { Buffer, kMaxLength, kStringMaxLength, constants, SlowBuffer, atob, btoa, Blob, File } = nodeBuffer;\nexport default nodeBuffer;\n",
-    ),
-    (
-        "node:crypto",
-        "import { nodeModules } from \"kiln:internal\";\nconst { nodeCrypto } = nodeModules();\nexport const { createHash, createHmac, Hash, Hmac, randomBytes, randomInt, randomUUID, getRandomValues, timingSafeEqual, getHashes, webcrypto, subtle } = nodeCrypto;\nexport default nodeCrypto;\n",
-    ),
-    (
-        "node:util",
-        "import { nodeModules } from \"kiln:internal\";\nconst { nodeUtil } = nodeModules();\nexport const { promisify, callbackify, inherits, deprecate, format, inspect, isArray, isDeepStrictEqual, types, TextEncoder, TextDecoder } = nodeUtil;\nexport default nodeUtil;\n",
-    ),
-    (
-        "node:events",
-        "import { nodeModules } from \"kiln:internal\";\nconst { nodeEvents } = nodeModules();\nexport const { EventEmitter, errorMonitor, once } = nodeEvents;\nexport default nodeEvents.EventEmitter;\n",
-    ),
-    (
-        "node:async_hooks",
-        "import { nodeModules } from \"kiln:internal\";\nconst { nodeAsyncHooks } = nodeModules();\nexport const { AsyncLocalStorage, AsyncResource, executionAsyncId, triggerAsyncId, executionAsyncResource, createHook } = nodeAsyncHooks;\nexport default nodeAsyncHooks;\n",
-    ),
-    (
-        "node:path",
-        "import { nodeModules } from \"kiln:internal\";\nconst { nodePath } = nodeModules();\nexport const { sep, delimiter, normalize, join, resolve, isAbsolute, relative, dirname, basename, extname, parse, format, toNamespacedPath, posix } = nodePath;\nexport default nodePath;\n",
-    ),
-    (
-        "node:path/posix",
-        "import { nodeModules } from \"kiln:internal\";\nconst { nodePath } = nodeModules();\nexport const { sep, delimiter, normalize, join, resolve, isAbsolute, relative, dirname, basename, extname, parse, format } = nodePath;\nexport default nodePath;\n",
-    ),
-    (
-        "node:assert",
-        "import { nodeModules } from \"kiln:internal\";\nconst { nodeAssert } = nodeModules();\nexport const { AssertionError, ok, equal, notEqual, strictEqual, notStrictEqual, deepEqual, notDeepEqual, deepStrictEqual, notDeepStrictEqual, fail, match, doesNotMatch, throws, doesNotThrow, rejects, doesNotReject, ifError, strict } = nodeAssert;\nexport default nodeAssert;\n",
-    ),
-    (
-        "node:assert/strict",
-        "import { nodeModules } from \"kiln:internal\";\nconst { nodeAssert } = nodeModules();\nconst strict = nodeAssert.strict;\nexport const { AssertionError, ok, equal, notEqual, strictEqual, notStrictEqual, deepEqual, notDeepEqual, deepStrictEqual, notDeepStrictEqual, fail, match, doesNotMatch, throws, doesNotThrow, rejects, doesNotReject, ifError } = strict;\nexport default strict;\n",
-    ),
-    (
-        "node:string_decoder",
-        "import { nodeModules } from \"kiln:internal\";\nconst { nodeStringDecoder } = nodeModules();\nexport const { StringDecoder } = nodeStringDecoder;\nexport default nodeStringDecoder;\n",
-    ),
-    (
-        "node:url",
-        "import { nodeModules } from \"kiln:internal\";\nconst { nodeUrl } = nodeModules();\nexport const { URL, URLSearchParams, fileURLToPath, pathToFileURL, parse, format, resolve, domainToASCII, domainToUnicode } = nodeUrl;\nexport default nodeUrl;\n",
-    ),
-    (
-        "node:timers",
-        "import { nodeModules } from \"kiln:internal\";\nconst { nodeTimers } = nodeModules();\nexport const { setTimeout, clearTimeout, setInterval, clearInterval, setImmediate, clearImmediate, promises } = nodeTimers;\nexport default nodeTimers;\n",
-    ),
-    (
-        "node:timers/promises",
-        "import { nodeModules } from \"kiln:internal\";\nconst { nodeTimersPromises } = nodeModules();\nexport const { setTimeout, setImmediate, setInterval, scheduler } = nodeTimersPromises;\nexport default nodeTimersPromises;\n",
-    ),
-    (
-        "node:diagnostics_channel",
-        "import { nodeModules } from \"kiln:internal\";\nconst { nodeDiagnosticsChannel } = nodeModules();\nexport const { channel, hasSubscribers, subscribe, unsubscribe, tracingChannel, Channel } = nodeDiagnosticsChannel;\nexport default nodeDiagnosticsChannel;\n",
-    ),
-    (
-        "node:process",
-        "import { nodeModules } from \"kiln:internal\";\nconst { nodeProcess } = nodeModules();\nexport const { env, argv, platform, arch, version, versions, nextTick, cwd, hrtime, emitWarning, exit, uptime, memoryUsage } = nodeProcess;\nexport default nodeProcess;\n",
-    ),
+    ("_stream_duplex", ""),
+    ("_stream_passthrough", ""),
+    ("_stream_readable", ""),
+    ("_stream_transform", ""),
+    ("_stream_writable", ""),
+    ("assert", "AssertionError ok equal notEqual strictEqual notStrictEqual deepEqual notDeepEqual deepStrictEqual notDeepStrictEqual fail match doesNotMatch throws doesNotThrow rejects doesNotReject ifError strict"),
+    ("assert/strict", "AssertionError ok equal notEqual strictEqual notStrictEqual deepEqual notDeepEqual deepStrictEqual notDeepStrictEqual fail match doesNotMatch throws doesNotThrow rejects doesNotReject ifError strict"),
+    ("async_hooks", "AsyncLocalStorage AsyncResource executionAsyncId triggerAsyncId executionAsyncResource createHook"),
+    ("buffer", "Buffer kMaxLength kStringMaxLength constants SlowBuffer atob btoa Blob File isUtf8 isAscii transcode INSPECT_MAX_BYTES"),
+    ("child_process", "exec execFile execFileSync execSync fork spawn spawnSync ChildProcess"),
+    ("cluster", "fork setupPrimary setupMaster disconnect isMaster isPrimary isWorker workers settings"),
+    ("console", "log info warn error debug trace dir dirxml table time timeEnd timeLog assert count countReset group groupEnd groupCollapsed"),
+    ("constants", ""),
+    ("crypto", "createHash createHmac Hash Hmac randomBytes randomInt randomUUID randomFillSync randomFill getRandomValues timingSafeEqual getHashes getCiphers getCurves webcrypto subtle pbkdf2 pbkdf2Sync hkdf hkdfSync scrypt scryptSync createCipheriv createDecipheriv createSign createVerify createPublicKey createPrivateKey createSecretKey generateKeyPair generateKeyPairSync KeyObject constants"),
+    ("dgram", "createSocket Socket"),
+    ("diagnostics_channel", "channel hasSubscribers subscribe unsubscribe tracingChannel Channel"),
+    ("dns", "lookup lookupService resolve resolve4 resolve6 resolveAny resolveCaa resolveCname resolveMx resolveNaptr resolveNs resolvePtr resolveSoa resolveSrv resolveTxt reverse promises getServers setServers setDefaultResultOrder getDefaultResultOrder Resolver"),
+    ("dns/promises", "lookup lookupService resolve resolve4 resolve6 resolveAny resolveCaa resolveCname resolveMx resolveNaptr resolveNs resolvePtr resolveSoa resolveSrv resolveTxt reverse Resolver"),
+    ("domain", "create createDomain active"),
+    ("events", "EventEmitter errorMonitor once on getEventListeners getMaxListeners setMaxListeners listenerCount addAbortListener captureRejectionSymbol EventEmitterAsyncResource defaultMaxListeners captureRejections"),
+    ("fs", "access appendFile chmod chown copyFile cp lchown link lstat mkdir mkdtemp open opendir readdir readFile readlink realpath rename rm rmdir stat statfs symlink truncate unlink utimes writeFile close read write fstat fsync accessSync appendFileSync chmodSync chownSync copyFileSync cpSync lchownSync linkSync lstatSync mkdirSync mkdtempSync openSync opendirSync readdirSync readFileSync readlinkSync realpathSync renameSync rmSync rmdirSync statSync statfsSync symlinkSync truncateSync unlinkSync utimesSync writeFileSync closeSync readSync writeSync fstatSync fsyncSync constants existsSync exists createReadStream createWriteStream watch watchFile unwatchFile promises"),
+    ("fs/promises", "access appendFile chmod chown copyFile cp lchown link lstat mkdir mkdtemp open opendir readdir readFile readlink realpath rename rm rmdir stat statfs symlink truncate unlink utimes writeFile close read write fstat fsync constants"),
+    ("http", "request get createServer STATUS_CODES METHODS Agent globalAgent maxHeaderSize validateHeaderName validateHeaderValue Server ClientRequest IncomingMessage ServerResponse OutgoingMessage"),
+    ("https", "request get createServer STATUS_CODES METHODS Agent globalAgent maxHeaderSize validateHeaderName validateHeaderValue Server ClientRequest IncomingMessage ServerResponse OutgoingMessage"),
+    ("http2", "connect createServer createSecureServer getDefaultSettings getPackedSettings getUnpackedSettings constants sensitiveHeaders"),
+    ("inspector", "open close waitForDebugger url console Session"),
+    ("module", "Module builtinModules createRequire isBuiltin register syncBuiltinESMExports findSourceMap"),
+    ("net", "connect createConnection createServer isIP isIPv4 isIPv6 Socket Server BlockList SocketAddress getDefaultAutoSelectFamily setDefaultAutoSelectFamily"),
+    ("os", "EOL devNull availableParallelism arch cpus endianness freemem totalmem getPriority setPriority homedir hostname loadavg machine networkInterfaces platform release tmpdir type uptime userInfo version constants"),
+    ("path", "sep delimiter normalize join resolve isAbsolute relative dirname basename extname parse format toNamespacedPath matchesGlob posix win32"),
+    ("path/posix", "sep delimiter normalize join resolve isAbsolute relative dirname basename extname parse format toNamespacedPath matchesGlob posix win32"),
+    ("path/win32", "sep delimiter normalize join resolve isAbsolute relative dirname basename extname parse format toNamespacedPath matchesGlob posix win32"),
+    ("perf_hooks", "performance PerformanceObserver PerformanceEntry PerformanceMark PerformanceMeasure monitorEventLoopDelay createHistogram constants"),
+    ("process", "env argv argv0 execArgv execPath platform arch version versions release pid ppid title nextTick cwd chdir hrtime emitWarning exit abort uptime memoryUsage cpuUsage resourceUsage features config exitCode getBuiltinModule umask on once off emit addListener removeListener removeAllListeners listeners listenerCount stdout stderr stdin"),
+    ("punycode", "version encode decode toASCII toUnicode ucs2"),
+    ("querystring", "escape unescape stringify parse encode decode"),
+    ("readline", "createInterface clearLine clearScreenDown cursorTo moveCursor emitKeypressEvents Interface promises"),
+    ("readline/promises", "createInterface Interface Readline"),
+    ("repl", "start builtinModules"),
+    ("stream", "Stream Readable Writable Duplex Transform PassThrough pipeline finished addAbortSignal promises isReadable isWritable isErrored isDisturbed getDefaultHighWaterMark setDefaultHighWaterMark duplexPair"),
+    ("stream/consumers", "arrayBuffer blob buffer text json"),
+    ("stream/promises", "pipeline finished"),
+    ("stream/web", "ReadableStream ReadableStreamDefaultReader ReadableStreamBYOBReader ReadableByteStreamController ReadableStreamDefaultController ReadableStreamBYOBRequest TransformStream TransformStreamDefaultController WritableStream WritableStreamDefaultWriter WritableStreamDefaultController ByteLengthQueuingStrategy CountQueuingStrategy TextEncoderStream TextDecoderStream CompressionStream DecompressionStream"),
+    ("string_decoder", "StringDecoder"),
+    ("sys", "promisify callbackify inherits deprecate format formatWithOptions inspect isArray isDeepStrictEqual types TextEncoder TextDecoder debuglog debug stripVTControlCharacters toUSVString parseArgs styleText getSystemErrorName getSystemErrorMap MIMEType MIMEParams aborted transferableAbortSignal transferableAbortController"),
+    ("timers", "setTimeout clearTimeout setInterval clearInterval setImmediate clearImmediate promises"),
+    ("timers/promises", "setTimeout setImmediate setInterval scheduler"),
+    ("tls", "connect createServer createSecureContext createSecurePair TLSSocket Server SecureContext rootCertificates DEFAULT_ECDH_CURVE DEFAULT_MIN_VERSION DEFAULT_MAX_VERSION checkServerIdentity getCiphers"),
+    ("trace_events", "createTracing getEnabledCategories"),
+    ("tty", "isatty ReadStream WriteStream"),
+    ("url", "URL URLSearchParams fileURLToPath pathToFileURL parse format resolve resolveObject domainToASCII domainToUnicode urlToHttpOptions Url"),
+    ("util", "promisify callbackify inherits deprecate format formatWithOptions inspect isArray isDeepStrictEqual types TextEncoder TextDecoder debuglog debug stripVTControlCharacters toUSVString parseArgs styleText getSystemErrorName getSystemErrorMap MIMEType MIMEParams aborted transferableAbortSignal transferableAbortController"),
+    ("util/types", "isAnyArrayBuffer isArrayBuffer isArrayBufferView isAsyncFunction isBigInt64Array isBigUint64Array isBooleanObject isBoxedPrimitive isDataView isDate isExternal isFloat32Array isFloat64Array isGeneratorFunction isGeneratorObject isInt8Array isInt16Array isInt32Array isMap isMapIterator isModuleNamespaceObject isNativeError isNumberObject isPromise isProxy isRegExp isSet isSetIterator isSharedArrayBuffer isStringObject isSymbolObject isTypedArray isUint8Array isUint8ClampedArray isUint16Array isUint32Array isWeakMap isWeakSet isKeyObject isCryptoKey"),
+    ("v8", "serialize deserialize writeHeapSnapshot getHeapSnapshot takeCoverage stopCoverage cachedDataVersionTag getHeapStatistics getHeapSpaceStatistics setFlagsFromString"),
+    ("vm", "runInContext runInNewContext runInThisContext compileFunction createContext measureMemory isContext Script"),
+    ("wasi", "WASI"),
+    ("worker_threads", "isMainThread parentPort threadId workerData resourceLimits SHARE_ENV Worker MessageChannel MessagePort BroadcastChannel getEnvironmentData setEnvironmentData receiveMessageOnPort markAsUntransferable moveMessagePortToContext"),
+    ("zlib", "constants crc32 Deflate Inflate Gzip Gunzip DeflateRaw InflateRaw Unzip createDeflate createInflate createGzip createGunzip createDeflateRaw createInflateRaw createUnzip deflateSync inflateSync gzipSync gunzipSync deflateRawSync inflateRawSync unzipSync deflate inflate gzip gunzip deflateRaw inflateRaw unzip BrotliCompress BrotliDecompress createBrotliCompress createBrotliDecompress brotliCompress brotliDecompress brotliCompressSync brotliDecompressSync"),
 ];
 
-/// The `node:` module `name` (or its bare alias) stands for, if Kiln has it.
+/// The bare name of Node's module `name` (`node:fs`, `fs`) and its named exports, if Kiln has it.
 fn node_module(name: &str) -> Option<(&'static str, &'static str)> {
-    NODE_MODULES
-        .iter()
-        .copied()
-        .find(|(full, _)| *full == name || full.strip_prefix("node:") == Some(name))
+    let bare = name.strip_prefix("node:").unwrap_or(name);
+    NODE_MODULES.iter().copied().find(|(n, _)| *n == bare)
+}
+
+/// The ES module that stands for Node's module `bare`: its default export is what `require()`
+/// gives (`nodeBuiltin`), its named exports that object's properties.
+fn node_module_source(bare: &str, exports: &str) -> String {
+    let mut source = format!(
+        "import {{ nodeBuiltin }} from \"kiln:internal\";\nconst m = nodeBuiltin(\"node:{bare}\", false);\n"
+    );
+    let names: Vec<&str> = exports.split_whitespace().collect();
+    if !names.is_empty() {
+        source.push_str(&format!("export const {{ {} }} = m;\n", names.join(", ")));
+    }
+    source.push_str("export default m;\n");
+    source
 }
 
 /// Whether `worker` may import Node's module `full` (the `nodejs_compat` flags; `nodejs_als`
@@ -133,13 +144,14 @@ pub fn resolve_module(worker: &Worker, base: &str, name: &str) -> Option<String>
 
 impl Resolver for WorkerResolver {
     fn resolve<'js>(&mut self, _ctx: &Ctx<'js>, base: &str, name: &str) -> Result<String> {
-        if name == CLOUDFLARE_WORKERS || name == KILN_INTERNAL {
+        if name == KILN_INTERNAL || web::CLOUDFLARE_MODULES.iter().any(|(n, _)| *n == name) {
             return Ok(name.to_owned());
         }
-        if let Some((full, _)) =
-            node_module(name).filter(|(full, _)| node_compat(&self.worker, full))
-        {
-            return Ok(full.to_owned());
+        if let Some((bare, _)) = node_module(name) {
+            let full = format!("node:{bare}");
+            if node_compat(&self.worker, &full) {
+                return Ok(full);
+            }
         }
         if let Some(found) = resolve_module(&self.worker, base, name) {
             return Ok(found);
@@ -180,17 +192,17 @@ pub struct WorkerLoader {
 impl Loader for WorkerLoader {
     fn load<'js>(&mut self, ctx: &Ctx<'js>, name: &str) -> Result<Module<'js, Declared>> {
         match name {
-            CLOUDFLARE_WORKERS => {
-                return load_builtin(ctx, CLOUDFLARE_WORKERS, web::CLOUDFLARE_WORKERS_JS)
-            }
             KILN_INTERNAL => {
                 return Module::declare_def::<web::InternalModule, _>(ctx.clone(), name)
             }
 
             _ => {}
         }
-        if let Some((full, source)) = node_module(name).filter(|(full, _)| *full == name) {
-            return load_builtin(ctx, full, source);
+        if let Some((_, source)) = web::CLOUDFLARE_MODULES.iter().find(|(n, _)| *n == name) {
+            return load_builtin(ctx, name, source);
+        }
+        if let Some((bare, exports)) = node_module(name).filter(|_| name.starts_with("node:")) {
+            return load_builtin(ctx, name, &node_module_source(bare, exports));
         }
         let Some(module) = self.worker.module(name) else {
             return Err(Error::new_loading_message(name, "module not found"));
@@ -268,15 +280,15 @@ pub fn load_es_module<'js>(
 }
 
 /// Compiled builtins, by module name.
-type BuiltinCode = HashMap<&'static str, Arc<[u8]>>;
+type BuiltinCode = HashMap<String, Arc<[u8]>>;
 
 /// Declares one of Kiln's own modules (the prelude, `cloudflare:workers`). Each is compiled
 /// once per process, without source text or debug information, which makes every isolate
 /// smaller and faster to start; builtins are few and never evicted.
 pub fn load_builtin<'js>(
     ctx: &Ctx<'js>,
-    name: &'static str,
-    source: &'static str,
+    name: &str,
+    source: &str,
 ) -> Result<Module<'js, Declared>> {
     static BUILTINS: std::sync::OnceLock<Mutex<BuiltinCode>> = std::sync::OnceLock::new();
     let builtins = BUILTINS.get_or_init(Mutex::default);
@@ -294,7 +306,7 @@ pub fn load_builtin<'js>(
             builtins
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .insert(name, Arc::clone(&code));
+                .insert(name.to_owned(), Arc::clone(&code));
             code
         }
     };

@@ -13,6 +13,7 @@ use crate::worker::Worker;
 
 pub fn register(_ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
     ops.set("op_service_fetch", Func::from(op_service_fetch))?;
+    ops.set("op_worker_exports", Func::from(op_worker_exports))?;
     ops.set("op_service_call", Func::from(op_service_call))?;
     ops.set("op_self_fetch", Func::from(op_self_fetch))?;
     ops.set("op_self_call", Func::from(op_self_call))?;
@@ -158,4 +159,12 @@ fn op_self_call<'js>(
     args: String,
 ) -> Result<Promised<impl std::future::Future<Output = Result<String>> + 'js>> {
     call_entrypoint(ctx, method, args, move |ctx| own(ctx, entrypoint, props))
+}
+
+/// The worker's main module's exports, once it has been evaluated (`exports` of
+/// cloudflare:workers); undefined before.
+fn op_worker_exports<'js>(ctx: Ctx<'js>) -> Result<Option<rquickjs::Object<'js>>> {
+    let data = isolate::data(&ctx)?;
+    let exports = data.exports.borrow().clone();
+    exports.map(|e| e.restore(&ctx)).transpose()
 }

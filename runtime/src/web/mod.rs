@@ -79,12 +79,23 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("node/49_string_decoder.js"),
     include_str!("node/50_url_timers.js"),
     include_str!("node/51_diagnostics_channel.js"),
-    "return { nodeBuffer, nodeProcess, nodeEvents, nodeCrypto, nodeUtil, nodeAsyncHooks, nodePath, nodeAssert, nodeStringDecoder, nodeUrl, nodeTimers, nodeTimersPromises, nodeDiagnosticsChannel, installNodeGlobals, populateProcessEnv };\n}\n",
+    include_str!("node/52_stream.js"),
+    include_str!("node/53_zlib.js"),
+    include_str!("node/54_node_more.js"),
+    "return { nodeBuiltinValues, nodeBuffer, nodeProcess, nodeEvents, nodeCrypto, nodeUtil, nodeAsyncHooks, nodePath, nodeAssert, nodeStringDecoder, nodeUrl, nodeTimers, nodeTimersPromises, nodeDiagnosticsChannel, installNodeGlobals, populateProcessEnv };\n}\n",
     include_str!("node/45_node.js"),
 );
 
-/// Source of the built-in `cloudflare:workers` module.
-pub const CLOUDFLARE_WORKERS_JS: &str = include_str!("cloudflare_workers.js");
+/// Kiln's `cloudflare:` modules: (name, source).
+pub const CLOUDFLARE_MODULES: &[(&str, &str)] = &[
+    ("cloudflare:workers", include_str!("cloudflare/workers.js")),
+    ("cloudflare:email", include_str!("cloudflare/email.js")),
+    (
+        "cloudflare:workflows",
+        include_str!("cloudflare/workflows.js"),
+    ),
+    ("cloudflare:sockets", include_str!("cloudflare/sockets.js")),
+];
 
 const PRELUDE_NAME: &str = "kiln:prelude";
 
@@ -141,15 +152,18 @@ pub fn install_worker<'js>(
         .into_object()
         .ok_or_else(|| Exception::throw_internal(ctx, "env is not an object"))?;
 
+    // [binding name (empty for a hidden one), index, class name when the class is this
+    // worker's own].
     let namespaces = rquickjs::Array::new(ctx.clone())?;
     for (index, binding) in worker.script().durable_objects.iter().enumerate() {
-        if binding.binding.is_empty() {
-            continue;
-        }
-        let pair = rquickjs::Array::new(ctx.clone())?;
-        pair.set(0, binding.binding.clone())?;
-        pair.set(1, index as u32)?;
-        namespaces.set(namespaces.len(), pair)?;
+        let entry = rquickjs::Array::new(ctx.clone())?;
+        entry.set(0, binding.binding.clone())?;
+        entry.set(1, index as u32)?;
+        entry.set(
+            2,
+            binding.script.is_none().then(|| binding.class_name.clone()),
+        )?;
+        namespaces.set(namespaces.len(), entry)?;
     }
     let kv_namespaces: Vec<String> = worker
         .script()
@@ -298,6 +312,8 @@ impl ModuleDef for InternalModule {
         declare.declare("moduleData")?;
         declare.declare("env")?;
         declare.declare("nodeModules")?;
+        declare.declare("nodeBuiltin")?;
+        declare.declare("workerExports")?;
         declare.declare("RpcTarget")?;
         declare.declare("commonJsExports")?;
         Ok(())
@@ -317,6 +333,10 @@ impl ModuleDef for InternalModule {
         // A function, so importing `kiln:internal` does not make Node's modules.
         let node_modules: rquickjs::Value = internals.get("nodeModules")?;
         exports.export("nodeModules", node_modules)?;
+        let node_builtin: rquickjs::Value = internals.get("nodeBuiltin")?;
+        exports.export("nodeBuiltin", node_builtin)?;
+        let worker_exports: rquickjs::Value = internals.get("workerExports")?;
+        exports.export("workerExports", worker_exports)?;
         let rpc_target: rquickjs::Value = internals.get("RpcTarget")?;
         exports.export("RpcTarget", rpc_target)?;
         let common_js: rquickjs::Value = internals.get("commonJsExports")?;

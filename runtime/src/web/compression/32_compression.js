@@ -7,7 +7,7 @@ function codecStream(decompress, format, name) {
   if (!COMPRESSION_FORMATS.includes(format)) {
     throw new TypeError(`Failed to construct '${name}': Unsupported compression format: '${format}'`);
   }
-  const codec = ops.op_compression_new(decompress, format);
+  const codec = ops.op_compression_new(decompress, format, undefined);
   return new TransformStream({
     transform(chunk, controller) {
       const bytes = bufferSourceBytes(chunk);

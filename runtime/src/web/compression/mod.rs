@@ -43,11 +43,15 @@ pub struct Codec {
     state: State,
 }
 
-/// A codec for `format` ("gzip", "deflate", "deflate-raw"); `decompress` picks the direction.
-/// `None` for an unknown format (the JavaScript side has checked it already).
-fn op_compression_new(decompress: bool, format: String) -> Option<Codec> {
+/// A codec for `format` ("gzip", "deflate", "deflate-raw"); `decompress` picks the direction
+/// and `level` (0 to 9, `node:zlib`'s option) the compression level. `None` for an unknown
+/// format (the JavaScript side has checked it already).
+fn op_compression_new(decompress: bool, format: String, level: Option<i32>) -> Option<Codec> {
     let out = Vec::new();
-    let level = Compression::default();
+    let level = match level {
+        Some(level @ 0..=9) => Compression::new(level as u32),
+        _ => Compression::default(),
+    };
     let state = match (decompress, format.as_str()) {
         (false, "gzip") => State::GzipEncode(GzEncoder::new(out, level)),
         (false, "deflate") => State::DeflateEncode(ZlibEncoder::new(out, level)),

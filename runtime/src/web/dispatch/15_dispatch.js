@@ -18,6 +18,8 @@ class ExecutionContext {
   }
   passThroughOnException() { this.#passThrough = true; }
   get props() { return this.#props; }
+  // Assignable, as on Cloudflare (libraries such as workers-oauth-provider set it).
+  set props(value) { this.#props = value; }
   get passingThrough() { return this.#passThrough; }
 }
 

@@ -95,10 +95,29 @@ function durableObjectStub(index, id) {
   return stub;
 }
 
+// The worker's own Durable Object classes by name: the binding index their namespace uses
+// (for `ctx.exports` and `exports` of cloudflare:workers).
+const ownObjectClasses = new Map();
+const ownObjectNamespaces = new Map();
+
+function ownObjectNamespace(className) {
+  const index = ownObjectClasses.get(className);
+  if (index === undefined) return undefined;
+  let namespace = ownObjectNamespaces.get(className);
+  if (namespace === undefined) {
+    namespace = new DurableObjectNamespace(index);
+    ownObjectNamespaces.set(className, namespace);
+  }
+  return namespace;
+}
+
 // Called once per isolate: puts the worker's Durable Object namespaces into env.
 function installBindings(env, namespaces, idleEvictMs) {
-  for (const [binding, index] of namespaces) {
-    Object.defineProperty(env, binding, { value: new DurableObjectNamespace(index), enumerable: true, configurable: true, writable: true });
+  for (const [binding, index, ownClass] of namespaces) {
+    if (binding !== "") {
+      Object.defineProperty(env, binding, { value: new DurableObjectNamespace(index), enumerable: true, configurable: true, writable: true });
+    }
+    if (ownClass !== null && ownClass !== undefined && !ownObjectClasses.has(ownClass)) ownObjectClasses.set(ownClass, index);
   }
   if (idleEvictMs > 0) objectIdleEvictMs = idleEvictMs;
 }

@@ -2,24 +2,15 @@
 // (and of Node's built-ins under nodejs_compat), each evaluated once and cached. An ES module
 // that imports a CommonJS one gets `module.exports` as its default export.
 const commonJsCache = new Map(); // module name -> module
-const COMMONJS_BUILTINS = {
-  buffer: "nodeBuffer", crypto: "nodeCrypto", util: "nodeUtil", process: "nodeProcess",
-  async_hooks: "nodeAsyncHooks", path: "nodePath", "path/posix": "nodePath", assert: "nodeAssert",
-  "assert/strict": "nodeAssert", string_decoder: "nodeStringDecoder", url: "nodeUrl",
-  timers: "nodeTimers", "timers/promises": "nodeTimersPromises", diagnostics_channel: "nodeDiagnosticsChannel",
-  events: "nodeEvents",
-};
-
-function nodeBuiltin(spec) {
+// Node's built-in module `spec` (with or without `node:`) for a worker whose flags allow it:
+// Node's `module.exports` of it (see `nodeBuiltinValues`), or undefined. `checked` is false for
+// an import, which the module resolver has allowed already.
+function nodeBuiltin(spec, checked = true) {
   const name = spec.startsWith("node:") ? spec.slice(5) : spec;
-  const key = COMMONJS_BUILTINS[name];
-  if (key === undefined) return undefined;
   const allowed = compatFlags.has("nodejs_compat") || compatFlags.has("nodejs_compat_v2") || (name === "async_hooks" && compatFlags.has("nodejs_als"));
-  if (!allowed) return undefined;
-  const modules = nodeModules();
-  if (name === "events") return modules.nodeEvents.EventEmitter;
-  if (name === "assert/strict") return modules.nodeAssert.strict;
-  return modules[key];
+  if (checked && !allowed) return undefined;
+  const values = nodeModules().nodeBuiltinValues;
+  return Object.prototype.hasOwnProperty.call(values, name) ? values[name] : undefined;
 }
 
 function requireFrom(base) {

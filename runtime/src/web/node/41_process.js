@@ -47,7 +47,7 @@ const nodeProcess = {
   emit() { return false; },
   listeners() { return []; },
   listenerCount() { return 0; },
-  getBuiltinModule() { return undefined; },
+  getBuiltinModule(id) { return nodeBuiltin(String(id)); },
   features: {},
 };
 

@@ -99,6 +99,49 @@ EventEmitter.once = function once(emitter, name) {
 };
 EventEmitter.listenerCount = (emitter, name) => emitter.listenerCount(name);
 EventEmitter.EventEmitter = EventEmitter;
+EventEmitter.captureRejectionSymbol = Symbol.for("nodejs.rejection");
+EventEmitter.getEventListeners = (emitter, name) =>
+  typeof emitter?.listeners === "function" ? emitter.listeners(name) : [];
+EventEmitter.getMaxListeners = (emitter) => emitter?.getMaxListeners?.() ?? EventEmitter.defaultMaxListeners;
+EventEmitter.setMaxListeners = (n = EventEmitter.defaultMaxListeners, ...emitters) => {
+  if (emitters.length === 0) EventEmitter.defaultMaxListeners = n;
+  for (const emitter of emitters) emitter?.setMaxListeners?.(n);
+};
+EventEmitter.addAbortListener = (signal, listener) => {
+  signal.addEventListener("abort", listener, { once: true });
+  return { [Symbol.dispose ?? Symbol.for("Symbol.dispose")]() { signal.removeEventListener("abort", listener); } };
+};
+// `for await (const args of on(emitter, name))`: every `name` event's arguments, until an
+// "error" event (thrown) or the signal aborts.
+EventEmitter.on = function on(emitter, name, options = {}) {
+  const queue = [];
+  const waiting = [];
+  let error = null;
+  let done = false;
+  const push = (item) => { const w = waiting.shift(); if (w) w(item); else queue.push(item); };
+  const onEvent = (...args) => push({ value: args, done: false });
+  const onError = (err) => { error = err; push(null); };
+  emitter.on(name, onEvent);
+  if (name !== "error") emitter.on("error", onError);
+  const stop = () => {
+    done = true;
+    emitter.removeListener(name, onEvent);
+    emitter.removeListener("error", onError);
+    while (waiting.length) waiting.shift()({ value: undefined, done: true });
+  };
+  options.signal?.addEventListener("abort", () => { error = options.signal.reason ?? new Error("The operation was aborted"); push(null); }, { once: true });
+  return {
+    [Symbol.asyncIterator]() { return this; },
+    async next() {
+      const item = queue.length ? queue.shift() : done ? { value: undefined, done: true } : await new Promise((r) => waiting.push(r));
+      if (item === null || error) { const err = error; stop(); throw err; }
+      return item;
+    },
+    async return() { stop(); return { value: undefined, done: true }; },
+    async throw(err) { stop(); throw err; },
+  };
+};
+EventEmitter.EventEmitterAsyncResource = EventEmitter;
 
 const nodeEvents = { EventEmitter, errorMonitor, once: EventEmitter.once, default: EventEmitter };
 

@@ -17,4 +17,4 @@ function populateProcessEnv(env) {
   nodeModules().populateProcessEnv(env);
 }
 
-export { nodeModules, populateProcessEnv };
+export { nodeModules, nodeBuiltin, populateProcessEnv };

@@ -109,16 +109,47 @@ function selfStub(entrypoint, props) {
   return stub;
 }
 
+// ctx.exports: a Durable Object namespace for each of the worker's own object classes, a
+// loopback service stub for each other entrypoint. Made once per exports object.
+let selfExportsMade = null;
 function selfExports(exports) {
+  if (selfExportsMade !== null && selfExportsMade[0] === exports) return selfExportsMade[1];
   const result = {};
   for (const name of Object.keys(exports)) {
     const value = exports[name];
-    if (typeof value === "function" || (name === "default" && value !== null && typeof value === "object")) {
+    const namespace = typeof value === "function" ? ownObjectNamespace(name) : undefined;
+    if (namespace !== undefined) {
+      result[name] = namespace;
+    } else if (typeof value === "function" || (name === "default" && value !== null && typeof value === "object")) {
       result[name] = selfStub(name === "default" ? undefined : name, undefined);
     }
   }
+  selfExportsMade = [exports, result];
   return result;
 }
+
+// `exports` of cloudflare:workers: ctx.exports without a ctx, read when used (the worker's
+// module has been evaluated by then; at its top level it is still empty).
+const workerExports = new Proxy({}, {
+  get(_, name) {
+    const exports = ops.op_worker_exports();
+    return exports === undefined ? undefined : selfExports(exports)[name];
+  },
+  has(_, name) {
+    const exports = ops.op_worker_exports();
+    return exports !== undefined && name in selfExports(exports);
+  },
+  ownKeys() {
+    const exports = ops.op_worker_exports();
+    return exports === undefined ? [] : Reflect.ownKeys(selfExports(exports));
+  },
+  getOwnPropertyDescriptor(_, name) {
+    const exports = ops.op_worker_exports();
+    if (exports === undefined) return undefined;
+    const made = selfExports(exports);
+    return name in made ? { value: made[name], enumerable: true, configurable: true, writable: false } : undefined;
+  },
+});
 
 function installServiceBindings(env, names) {
   names.forEach((name, index) => {
@@ -126,4 +157,4 @@ function installServiceBindings(env, names) {
   });
 }
 
-export { dispatchEntrypointCall, installServiceBindings };
+export { dispatchEntrypointCall, installServiceBindings, workerExports };

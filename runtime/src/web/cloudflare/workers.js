@@ -1,5 +1,5 @@
 // The built-in `cloudflare:workers` module.
-import { env, RpcTarget } from "kiln:internal";
+import { env, RpcTarget, workerExports as exports } from "kiln:internal";
 
 export class WorkerEntrypoint {
   constructor(ctx, env) {
@@ -30,7 +30,7 @@ export class RpcStub {
   }
 }
 
-export { env };
+export { env, exports };
 
 // Kiln keeps isolates alive between requests, so the promise runs to its end whichever request
 // is in flight; its failure is logged like an unhandled rejection.
@@ -38,4 +38,4 @@ export function waitUntil(promise) {
   Promise.resolve(promise).catch((err) => console.error(err));
 }
 
-export default { WorkerEntrypoint, DurableObject, WorkflowEntrypoint, RpcTarget, RpcStub, env, waitUntil };
+export default { WorkerEntrypoint, DurableObject, WorkflowEntrypoint, RpcTarget, RpcStub, env, exports, waitUntil };

@@ -1,0 +1,12 @@
+// The built-in `cloudflare:email` module: `EmailMessage`, the message a `send_email` binding
+// sends. Kiln has no `send_email` binding yet; the class exists so code that imports it starts.
+export class EmailMessage {
+  constructor(from, to, raw) {
+    if (arguments.length < 3) throw new TypeError("EmailMessage: from, to and raw are required");
+    this.from = String(from);
+    this.to = String(to);
+    this.raw = raw;
+  }
+}
+
+export default { EmailMessage };
