@@ -191,12 +191,8 @@ pub struct WorkerLoader {
 
 impl Loader for WorkerLoader {
     fn load<'js>(&mut self, ctx: &Ctx<'js>, name: &str) -> Result<Module<'js, Declared>> {
-        match name {
-            KILN_INTERNAL => {
-                return Module::declare_def::<web::InternalModule, _>(ctx.clone(), name)
-            }
-
-            _ => {}
+        if name == KILN_INTERNAL {
+            return Module::declare_def::<web::InternalModule, _>(ctx.clone(), name);
         }
         if let Some((_, source)) = web::CLOUDFLARE_MODULES.iter().find(|(n, _)| *n == name) {
             return load_builtin(ctx, name, source);
