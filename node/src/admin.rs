@@ -11,6 +11,8 @@
 //! `<namespace>` is a class name, a binding name or a storage namespace.
 //!
 //! - `GET    {PREFIX}tail/<script>`: the script's trace items, live (`kiln tail`; see `tail.rs`).
+//! - `POST   {PREFIX}d1/<database id>`: runs the body's SQL on a D1 database in one transaction
+//!   and answers the last statement's rows (`kiln d1 execute`, `kiln d1 migrations apply`).
 
 use std::sync::Arc;
 
@@ -222,5 +224,81 @@ fn plain_pair(pair: &Value) -> Value {
     match pair {
         Value::Array(kv) => Value::Array(kv.iter().map(plain).collect()),
         other => plain(other),
+    }
+}
+
+/// Where D1 requests of the admin API start.
+pub const D1_PREFIX: &str = "/__kiln/admin/d1/";
+/// The most SQL one admin request may carry.
+const D1_SQL_BYTES_MAX: usize = 16 * 1024 * 1024;
+
+/// `POST {D1_PREFIX}<database id>`: the body's SQL, run by the database's object.
+pub async fn d1(
+    token: &str,
+    runtime: &Runtime,
+    request: http::Request<hyper::body::Incoming>,
+) -> http::Response<Body> {
+    let given = request
+        .headers()
+        .get(http::header::AUTHORIZATION)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    if !same(given, format!("Bearer {token}").as_bytes()) {
+        return reply(401, &json!({ "error": "missing or wrong admin token" }));
+    }
+    if request.method() != http::Method::POST {
+        return reply(405, &json!({ "error": "POST the SQL" }));
+    }
+    let database = request
+        .uri()
+        .path()
+        .trim_start_matches(D1_PREFIX)
+        .to_owned();
+    let namespace = kiln_runtime::d1_namespace(&database);
+    let owner = runtime.workers().into_iter().find_map(|worker| {
+        let index = worker
+            .script()
+            .durable_objects
+            .iter()
+            .position(|b| b.namespace == namespace && b.script.is_none())?;
+        Some((worker, index))
+    });
+    let Some((worker, index)) = owner else {
+        return reply(
+            404,
+            &json!({ "error": format!("no worker binds the D1 database {database:?}") }),
+        );
+    };
+    let sql = match crate::upload_api::read_body(request.into_body(), D1_SQL_BYTES_MAX).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(message) => return reply(400, &json!({ "error": message })),
+    };
+    let key = worker.script().durable_objects[index].key;
+    let target = ObjectTarget {
+        binding: index,
+        id: id::from_name(&key, kiln_runtime::D1_OBJECT_NAME),
+        name: Some(kiln_runtime::D1_OBJECT_NAME.to_owned()),
+    };
+    let args = format!("[\"a\",0,[{}]]", Value::String(sql));
+    let answer = match runtime
+        .object_call(&worker, target, "adminQuery".into(), args)
+        .await
+    {
+        Ok(answer) => answer,
+        Err(err) => return reply(500, &json!({ "error": err.to_string() })),
+    };
+    // The outcome is `[ok, value]` in the runtime's tagged form: a JSON string when ok, an
+    // error (`["e", slot, name, message, stack]`) when not.
+    let outcome: Value = serde_json::from_str(&answer).unwrap_or(Value::Null);
+    let pair = &outcome[2];
+    match (&pair[0], &pair[1]) {
+        (Value::Bool(true), Value::String(text)) => {
+            let value: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+            reply(200, &value)
+        }
+        (_, error) => reply(
+            400,
+            &json!({ "error": error.get(3).and_then(Value::as_str).unwrap_or("the query failed") }),
+        ),
     }
 }

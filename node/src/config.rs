@@ -86,6 +86,36 @@ pub struct WorkerLoaderConfig {
     pub binding: String,
 }
 
+/// A `d1_databases` entry.
+#[derive(Debug, Clone, Deserialize)]
+pub struct D1DatabaseConfig {
+    pub binding: String,
+    #[serde(default)]
+    pub database_name: Option<String>,
+    /// The database's id; locally any string names the data (default: the name, then the
+    /// binding).
+    #[serde(default)]
+    pub database_id: Option<String>,
+    #[serde(default)]
+    pub preview_database_id: Option<String>,
+    /// Where `kiln d1 migrations apply` finds the migration files (wrangler: `migrations`).
+    #[serde(default)]
+    pub migrations_dir: Option<String>,
+    #[serde(default)]
+    pub migrations_table: Option<String>,
+}
+
+impl D1DatabaseConfig {
+    /// The id the database's data is kept under.
+    pub fn id(&self) -> String {
+        self.database_id
+            .clone()
+            .or_else(|| self.preview_database_id.clone())
+            .or_else(|| self.database_name.clone())
+            .unwrap_or_else(|| self.binding.clone())
+    }
+}
+
 /// A `kv_namespaces` entry.
 #[derive(Debug, Clone, Deserialize)]
 pub struct KvNamespaceConfig {
@@ -185,6 +215,8 @@ pub struct WranglerConfig {
     pub migrations: Vec<Migration>,
     #[serde(default)]
     pub kv_namespaces: Vec<KvNamespaceConfig>,
+    #[serde(default)]
+    pub d1_databases: Vec<D1DatabaseConfig>,
     #[serde(default)]
     pub services: Vec<ServiceConfig>,
     #[serde(default)]
@@ -460,7 +492,30 @@ pub fn worker_script(
     if let Some(subrequests) = config.limits.subrequests {
         limits.subrequests = subrequests;
     }
-    let durable_objects = durable_object_bindings(config).map_err(invalid)?;
+    let mut durable_objects = durable_object_bindings(config).map_err(invalid)?;
+    // A D1 database is a SQLite-backed object of Kiln's own class, one per database id, bound
+    // under the D1 binding's name (the runtime installs a D1Database for it).
+    for (i, d1) in config.d1_databases.iter().enumerate() {
+        if d1.binding.is_empty() {
+            return Err(invalid(format!(
+                "d1_databases[{i}]: \"binding\" must not be empty"
+            )));
+        }
+        if durable_objects.iter().any(|b| b.binding == d1.binding) {
+            return Err(invalid(format!(
+                "d1_databases[{i}]: the binding \"{}\" is already used",
+                d1.binding
+            )));
+        }
+        durable_objects.push(DurableObjectBinding {
+            binding: d1.binding.clone(),
+            class_name: kiln_runtime::D1_CLASS.to_owned(),
+            namespace: kiln_runtime::d1_namespace(&d1.id()),
+            key: [0; 32],
+            sql: true,
+            script: None,
+        });
+    }
     let mut kv_namespaces: Vec<kiln_runtime::KvBinding> = Vec::new();
     for (i, kv) in config.kv_namespaces.iter().enumerate() {
         if kv.binding.is_empty() {

@@ -71,11 +71,16 @@ pub fn deploy(args: DeployArgs) -> anyhow::Result<()> {
     });
     match &args.dispatch_namespace {
         Some(_) if !script.durable_objects.is_empty() => anyhow::bail!(
-            "Durable Object bindings cannot be uploaded to a dispatch namespace by Kiln yet"
+            "Durable Object and D1 bindings cannot be uploaded to a dispatch namespace by Kiln yet"
         ),
         Some(_) => {}
         None => {
             for binding in &script.durable_objects {
+                if binding.class_name == kiln_runtime::D1_CLASS {
+                    let id = binding.namespace.trim_start_matches("d1:");
+                    bindings.push(json!({ "type": "d1", "name": binding.binding, "id": id }));
+                    continue;
+                }
                 if let Some(other) = &binding.script {
                     anyhow::bail!(
                         "durable_objects binding {:?}: script_name {other:?} names another worker; an uploaded script binds its own classes only",

@@ -7,6 +7,7 @@ mod alarms;
 mod cluster;
 mod config;
 mod cron;
+mod d1_cli;
 mod deploy;
 mod deployments;
 #[cfg(test)]
@@ -49,8 +50,10 @@ enum Command {
     Dev(DevArgs),
     /// List, inspect and delete Durable Objects of a running node (its admin API).
     Objects(ObjectsArgs),
-    /// Upload a wrangler project into a dispatch namespace of a running node.
+    /// Upload a wrangler project to a running node (served at <name>.<host>), or into a dispatch namespace.
     Deploy(deploy::DeployArgs),
+    /// Run SQL and migrations on a running node's D1 databases, as `wrangler d1` does.
+    D1(d1_cli::D1Args),
     /// Read and write a running node's Workers KV namespaces (its KV REST API).
     Kv(kv_cli::KvArgs),
     /// Print a script's invocations live (outcome, request, console logs, exceptions) as JSON.
@@ -132,6 +135,7 @@ fn main() -> std::process::ExitCode {
         Command::Serve(args) => serve::serve(args),
         Command::Deploy(args) => deploy::deploy(args),
         Command::Kv(args) => kv_cli::run(args),
+        Command::D1(args) => d1_cli::run(args),
         Command::Tail(args) => tail::run(args),
         Command::Cluster(args) => serve::cluster(args),
     };
@@ -193,6 +197,10 @@ fn link_script_bindings(loaded: &mut [LoadedWorker]) -> anyhow::Result<()> {
             let Some(other) = binding.script.clone() else {
                 continue;
             };
+            if binding.class_name == kiln_runtime::D1_CLASS {
+                // Resolved when the workers were loaded: the owner binds the database itself.
+                continue;
+            }
             let Some(at) = names.iter().position(|name| *name == other) else {
                 anyhow::bail!(
                     "{}: durable_objects binding {:?} names the worker {other:?} (script_name), which is not running; pass its directory too: kiln dev {} <dir of {other}>",
@@ -249,7 +257,16 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
     let mut loaded = Vec::new();
     let mut classes: BTreeMap<String, String> = BTreeMap::new();
     for dir in &args.dirs {
-        let (script, crons, defined) = load_worker(dir, &args.vars)?;
+        let (mut script, crons, defined) = load_worker(dir, &args.vars)?;
+        // A D1 database bound by several workers lives in the first one's isolate; the others
+        // reach it as a `script_name` binding would.
+        for binding in &mut script.durable_objects {
+            if binding.class_name == kiln_runtime::D1_CLASS {
+                if let Some(owner) = classes.get(&binding.namespace) {
+                    binding.script = Some(owner.clone());
+                }
+            }
+        }
         if loaded
             .iter()
             .any(|(other, _, _): &LoadedWorker| other.name == script.name)

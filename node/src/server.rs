@@ -100,6 +100,15 @@ async fn respond(
         request.uri().path().starts_with(crate::upload_api::PREFIX),
     ) {
         crate::upload_api::handle(uploads, request).await
+    } else if let (Some(token), true) = (
+        // `kiln dev`'s admin token, or a cluster node's (its upload API's).
+        site.admin
+            .as_ref()
+            .map(|a| &a.token)
+            .or(site.uploads.as_ref().map(|u| &u.token)),
+        request.uri().path().starts_with(crate::admin::D1_PREFIX),
+    ) {
+        crate::admin::d1(token, &site.runtime, request).await
     } else if let (Some(admin), true) = (
         &site.admin,
         request.uri().path().starts_with(crate::admin::PREFIX),

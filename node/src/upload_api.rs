@@ -532,6 +532,20 @@ async fn upload(
             Ok(applied) => applied,
             Err(err) => return failure(400, err.code, &err.message),
         }
+    } else if metadata
+        .get("bindings")
+        .and_then(Value::as_array)
+        .is_some_and(|bindings| {
+            bindings
+                .iter()
+                .any(|b| b.get("type").and_then(Value::as_str) == Some("d1"))
+        })
+    {
+        return failure(
+            400,
+            10021,
+            "scripts in dispatch namespaces have no D1 bindings in Kiln",
+        );
     } else if metadata.get("migrations").is_some_and(|m| !m.is_null()) {
         return failure(
             400,

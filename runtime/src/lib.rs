@@ -31,7 +31,8 @@ pub use error::Error;
 pub use isolate::allocator::configure_mimalloc;
 pub use kv::KvBinding;
 pub use object::{
-    DurableObjectBinding, ObjectPlacement, ObjectStore, ObjectTarget, PlacedFuture, StoreError,
+    d1_namespace, DurableObjectBinding, ObjectPlacement, ObjectStore, ObjectTarget, PlacedFuture,
+    StoreError, D1_CLASS, D1_OBJECT_NAME,
 };
 pub use pool::{Runtime, RuntimeOptions};
 pub use service::ServiceBinding;

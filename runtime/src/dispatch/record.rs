@@ -202,6 +202,17 @@ impl ScriptRecord {
                     props: None,
                     });
                 }
+                "d1" => {
+                    let id = field("id").or_else(|_| field("database_id"))?;
+                    durable_objects.push(DurableObjectBinding {
+                        binding: name,
+                        class_name: crate::object::D1_CLASS.to_owned(),
+                        namespace: crate::object::d1_namespace(&id),
+                        key: [0; 32],
+                        sql: true,
+                        script: None,
+                    });
+                }
                 "durable_object_namespace" => {
                     let class_name = field("class_name")?;
                     if let Some(other) = binding

@@ -14,6 +14,17 @@ pub mod store;
 pub use placement::{ObjectPlacement, PlacedFuture};
 pub use store::{ObjectStore, StoreError};
 
+/// The class of the objects behind D1 bindings: Kiln's own (in the prelude), never a worker's.
+pub const D1_CLASS: &str = "__kiln_d1";
+
+/// The name of the one object of a D1 database's namespace.
+pub const D1_OBJECT_NAME: &str = "database";
+
+/// The storage namespace of the D1 database with id `id`: one object holds it.
+pub fn d1_namespace(id: &str) -> String {
+    format!("d1:{id}")
+}
+
 /// A Durable Object namespace bound into a worker's `env`.
 #[derive(Debug, Clone)]
 pub struct DurableObjectBinding {

@@ -54,6 +54,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("durable_object/17_sql.js"),
     include_str!("durable_object/18_actor.js"),
     include_str!("durable_object/19_namespace.js"),
+    include_str!("d1/28_d1.js"),
     include_str!("websocket/20_websocket.js"),
     include_str!("kv/21_kv.js"),
     include_str!("service/22_service.js"),
@@ -153,7 +154,7 @@ pub fn install_worker<'js>(
         .ok_or_else(|| Exception::throw_internal(ctx, "env is not an object"))?;
 
     // [binding name (empty for a hidden one), index, class name when the class is this
-    // worker's own].
+    // worker's own, class name].
     let namespaces = rquickjs::Array::new(ctx.clone())?;
     for (index, binding) in worker.script().durable_objects.iter().enumerate() {
         let entry = rquickjs::Array::new(ctx.clone())?;
@@ -163,6 +164,7 @@ pub fn install_worker<'js>(
             2,
             binding.script.is_none().then(|| binding.class_name.clone()),
         )?;
+        entry.set(3, binding.class_name.clone())?;
         namespaces.set(namespaces.len(), entry)?;
     }
     let kv_namespaces: Vec<String> = worker

@@ -100,7 +100,7 @@ class Actor {
     };
     this.exports = exports;
     this.state = new DurableObjectState(this);
-    const cls = exports[className];
+    const cls = className === D1_CLASS ? D1DatabaseObject : exports[className];
     if (typeof cls !== "function") {
       throw new TypeError(`Durable Object class "${className}" is not exported by the worker.`);
     }

@@ -113,11 +113,12 @@ function ownObjectNamespace(className) {
 
 // Called once per isolate: puts the worker's Durable Object namespaces into env.
 function installBindings(env, namespaces, idleEvictMs) {
-  for (const [binding, index, ownClass] of namespaces) {
+  for (const [binding, index, ownClass, className] of namespaces) {
     if (binding !== "") {
-      Object.defineProperty(env, binding, { value: new DurableObjectNamespace(index), enumerable: true, configurable: true, writable: true });
+      const value = className === D1_CLASS ? new D1Database(index) : new DurableObjectNamespace(index);
+      Object.defineProperty(env, binding, { value, enumerable: true, configurable: true, writable: true });
     }
-    if (ownClass !== null && ownClass !== undefined && !ownObjectClasses.has(ownClass)) ownObjectClasses.set(ownClass, index);
+    if (ownClass !== null && ownClass !== undefined && ownClass !== D1_CLASS && !ownObjectClasses.has(ownClass)) ownObjectClasses.set(ownClass, index);
   }
   if (idleEvictMs > 0) objectIdleEvictMs = idleEvictMs;
 }
