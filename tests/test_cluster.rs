@@ -106,7 +106,8 @@ fn kill_9_of_the_owner_loses_no_acknowledged_write_and_the_node_catches_up() {
     let (status, body) = util::get_port(cluster.http_port(owner), "/visits");
     assert_eq!(
         (status, body.trim().parse::<u64>().ok()),
-        (200, Some(final_count))
+        (200, Some(final_count)),
+        "the restarted node answered: {body}"
     );
 }
 

@@ -116,6 +116,19 @@ impl D1DatabaseConfig {
     }
 }
 
+/// An `r2_buckets` entry.
+#[derive(Debug, Clone, Deserialize)]
+pub struct R2BucketConfig {
+    pub binding: String,
+    /// The bucket; locally any string names the data (default: the binding).
+    #[serde(default)]
+    pub bucket_name: Option<String>,
+    #[serde(default)]
+    pub preview_bucket_name: Option<String>,
+    #[serde(default)]
+    pub jurisdiction: Option<String>,
+}
+
 /// A `kv_namespaces` entry.
 #[derive(Debug, Clone, Deserialize)]
 pub struct KvNamespaceConfig {
@@ -217,6 +230,8 @@ pub struct WranglerConfig {
     pub kv_namespaces: Vec<KvNamespaceConfig>,
     #[serde(default)]
     pub d1_databases: Vec<D1DatabaseConfig>,
+    #[serde(default)]
+    pub r2_buckets: Vec<R2BucketConfig>,
     #[serde(default)]
     pub services: Vec<ServiceConfig>,
     #[serde(default)]
@@ -541,6 +556,32 @@ pub fn worker_script(
                 .unwrap_or_else(|| kv.binding.clone()),
         });
     }
+    let mut r2_buckets: Vec<kiln_runtime::r2::R2Binding> = Vec::new();
+    for (i, r2) in config.r2_buckets.iter().enumerate() {
+        if r2.binding.is_empty() {
+            return Err(invalid(format!(
+                "r2_buckets[{i}]: \"binding\" must not be empty"
+            )));
+        }
+        let taken = r2_buckets.iter().any(|b| b.binding == r2.binding)
+            || kv_namespaces.iter().any(|kv| kv.binding == r2.binding)
+            || durable_objects.iter().any(|d| d.binding == r2.binding);
+        if taken {
+            return Err(invalid(format!(
+                "r2_buckets[{i}]: the binding \"{}\" is already used",
+                r2.binding
+            )));
+        }
+        let _ = &r2.jurisdiction;
+        r2_buckets.push(kiln_runtime::r2::R2Binding {
+            binding: r2.binding.clone(),
+            bucket: r2
+                .bucket_name
+                .clone()
+                .or_else(|| r2.preview_bucket_name.clone())
+                .unwrap_or_else(|| r2.binding.clone()),
+        });
+    }
     let mut services: Vec<kiln_runtime::ServiceBinding> = Vec::new();
     for (i, service) in config.services.iter().enumerate() {
         if service.binding.is_empty() || service.service.is_empty() {
@@ -596,6 +637,7 @@ pub fn worker_script(
     Ok(WorkerScript {
         durable_objects,
         kv_namespaces,
+        r2_buckets,
         services,
         worker_loaders,
         dispatch_namespaces,
@@ -624,6 +666,7 @@ fn assets_only(
     Ok(WorkerScript {
         durable_objects: Vec::new(),
         kv_namespaces: Vec::new(),
+        r2_buckets: Vec::new(),
         services: Vec::new(),
         worker_loaders: Vec::new(),
         dispatch_namespaces: Vec::new(),

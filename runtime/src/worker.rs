@@ -77,6 +77,8 @@ pub struct WorkerScript {
     pub durable_objects: Vec<DurableObjectBinding>,
     /// KV namespaces bound into `env`.
     pub kv_namespaces: Vec<crate::kv::KvBinding>,
+    /// R2 buckets bound into `env`.
+    pub r2_buckets: Vec<crate::r2::R2Binding>,
     /// Service bindings: other workers (or this one) reachable from `env`.
     pub services: Vec<crate::service::ServiceBinding>,
     /// `worker_loaders` bindings (their names in `env`).

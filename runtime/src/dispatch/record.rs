@@ -256,6 +256,7 @@ impl ScriptRecord {
             compatibility_flags,
             durable_objects,
             kv_namespaces,
+            r2_buckets: Vec::new(),
             services,
             worker_loaders: Vec::new(),
             dispatch_namespaces: Vec::new(),

@@ -227,7 +227,7 @@ pub fn list(
 }
 
 /// The smallest key greater than every key starting with `prefix`; `None` for no bound.
-fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+pub(crate) fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
     let mut end = prefix.to_vec();
     while let Some(last) = end.pop() {
         if last < u8::MAX {

@@ -218,6 +218,7 @@ fn op_loader_load(ctx: Ctx<'_>, id: Option<String>, code: Object<'_>) -> Result<
         compatibility_flags,
         durable_objects: Vec::new(),
         kv_namespaces,
+        r2_buckets: Vec::new(),
         services,
         worker_loaders: Vec::new(),
         dispatch_namespaces: Vec::new(),

@@ -55,6 +55,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("durable_object/18_actor.js"),
     include_str!("durable_object/19_namespace.js"),
     include_str!("d1/28_d1.js"),
+    include_str!("r2/29_r2.js"),
     include_str!("websocket/20_websocket.js"),
     include_str!("kv/21_kv.js"),
     include_str!("service/22_service.js"),
@@ -121,6 +122,7 @@ pub fn install_globals<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     crate::sql::ops::register(ctx, &ops)?;
     crate::socket::ops::register(ctx, &ops)?;
     crate::kv::ops::register(ctx, &ops)?;
+    crate::r2::ops::register(ctx, &ops)?;
     crate::service::ops::register(ctx, &ops)?;
     crate::service::targets::register(ctx, &ops)?;
     crate::assets::ops::register(ctx, &ops)?;
@@ -184,6 +186,14 @@ pub fn install_worker<'js>(
     }
     let install_kv: Function = internals.get("installKvBindings")?;
     install_kv.call::<_, ()>((env.clone(), kv_namespaces))?;
+    let r2_buckets: Vec<String> = worker
+        .script()
+        .r2_buckets
+        .iter()
+        .map(|r2| r2.binding.clone())
+        .collect();
+    let install_r2: Function = internals.get("installR2Bindings")?;
+    install_r2.call::<_, ()>((env.clone(), r2_buckets))?;
     let service_bindings: Vec<String> = worker
         .script()
         .services

@@ -30,6 +30,7 @@ pub fn worker_with(
 ) -> Arc<Worker> {
     let script = WorkerScript {
         kv_namespaces: Vec::new(),
+        r2_buckets: Vec::new(),
         services: Vec::new(),
         worker_loaders: Vec::new(),
         dispatch_namespaces: Vec::new(),
