@@ -19,6 +19,7 @@ mod test_fuzz_inputs;
 mod test_kv;
 mod test_loader;
 mod test_platform_example;
+mod test_queues;
 mod test_r2;
 mod test_rpc_targets;
 mod test_services;

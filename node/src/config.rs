@@ -116,6 +116,43 @@ impl D1DatabaseConfig {
     }
 }
 
+/// The `queues` section: producers bound into `env`, and the queues the worker consumes.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct QueuesConfig {
+    #[serde(default)]
+    pub producers: Vec<QueueProducerConfig>,
+    #[serde(default)]
+    pub consumers: Vec<QueueConsumerConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct QueueProducerConfig {
+    pub binding: String,
+    pub queue: String,
+    /// Seconds.
+    #[serde(default)]
+    pub delivery_delay: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct QueueConsumerConfig {
+    pub queue: String,
+    #[serde(default)]
+    pub max_batch_size: Option<usize>,
+    /// Seconds.
+    #[serde(default)]
+    pub max_batch_timeout: Option<f64>,
+    #[serde(default)]
+    pub max_retries: Option<u32>,
+    #[serde(default)]
+    pub dead_letter_queue: Option<String>,
+    /// Seconds.
+    #[serde(default)]
+    pub retry_delay: Option<u32>,
+    #[serde(default)]
+    pub max_concurrency: Option<u32>,
+}
+
 /// An `r2_buckets` entry.
 #[derive(Debug, Clone, Deserialize)]
 pub struct R2BucketConfig {
@@ -232,6 +269,8 @@ pub struct WranglerConfig {
     pub d1_databases: Vec<D1DatabaseConfig>,
     #[serde(default)]
     pub r2_buckets: Vec<R2BucketConfig>,
+    #[serde(default)]
+    pub queues: QueuesConfig,
     #[serde(default)]
     pub services: Vec<ServiceConfig>,
     #[serde(default)]
@@ -582,6 +621,40 @@ pub fn worker_script(
                 .unwrap_or_else(|| r2.binding.clone()),
         });
     }
+    let mut queues: Vec<kiln_runtime::queue::QueueBinding> = Vec::new();
+    for (i, producer) in config.queues.producers.iter().enumerate() {
+        if producer.binding.is_empty() || producer.queue.is_empty() {
+            return Err(invalid(format!(
+                "queues.producers[{i}]: \"binding\" and \"queue\" are required"
+            )));
+        }
+        queues.push(kiln_runtime::queue::QueueBinding {
+            binding: producer.binding.clone(),
+            queue: producer.queue.clone(),
+            delivery_delay_s: producer.delivery_delay.unwrap_or(0),
+        });
+    }
+    let mut queue_consumers: Vec<kiln_runtime::queue::QueueConsumer> = Vec::new();
+    for (i, consumer) in config.queues.consumers.iter().enumerate() {
+        if consumer.queue.is_empty() {
+            return Err(invalid(format!(
+                "queues.consumers[{i}]: \"queue\" is required"
+            )));
+        }
+        let _ = consumer.max_concurrency;
+        queue_consumers.push(kiln_runtime::queue::QueueConsumer {
+            queue: consumer.queue.clone(),
+            max_batch_size: consumer
+                .max_batch_size
+                .unwrap_or(10)
+                .clamp(1, kiln_runtime::queue::QUEUE_CONSUMER_BATCH_MAX),
+            max_batch_timeout_ms: (consumer.max_batch_timeout.unwrap_or(5.0).clamp(0.0, 60.0)
+                * 1000.0) as u64,
+            max_retries: consumer.max_retries.unwrap_or(3).min(100),
+            dead_letter_queue: consumer.dead_letter_queue.clone(),
+            retry_delay_s: consumer.retry_delay.unwrap_or(0),
+        });
+    }
     let mut services: Vec<kiln_runtime::ServiceBinding> = Vec::new();
     for (i, service) in config.services.iter().enumerate() {
         if service.binding.is_empty() || service.service.is_empty() {
@@ -638,6 +711,8 @@ pub fn worker_script(
         durable_objects,
         kv_namespaces,
         r2_buckets,
+        queues,
+        queue_consumers,
         services,
         worker_loaders,
         dispatch_namespaces,
@@ -667,6 +742,8 @@ fn assets_only(
         durable_objects: Vec::new(),
         kv_namespaces: Vec::new(),
         r2_buckets: Vec::new(),
+        queues: Vec::new(),
+        queue_consumers: Vec::new(),
         services: Vec::new(),
         worker_loaders: Vec::new(),
         dispatch_namespaces: Vec::new(),

@@ -18,6 +18,7 @@ mod kv_api;
 mod kv_cli;
 mod metrics;
 mod object_store;
+mod queues;
 mod serve;
 mod server;
 mod tail;
@@ -347,6 +348,17 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
         ));
         for (owner, text, cron) in crons {
             tokio::spawn(cron::run(runtime.clone(), owner, text, cron));
+        }
+        for each in &workers {
+            for consumer in &each.script().queue_consumers {
+                tokio::spawn(queues::run(
+                    runtime.clone(),
+                    Arc::new(object_store::NodeStore(store.clone())),
+                    Arc::clone(each),
+                    consumer.clone(),
+                    Arc::new(|_: &[u8; 32]| true),
+                ));
+            }
         }
         let metrics = metrics::Metrics::new();
         metrics.shards.set(1);

@@ -136,6 +136,16 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             runtime.clone(),
             vec![Arc::clone(&worker)],
         ));
+        for consumer in &worker.script().queue_consumers {
+            let owner = Arc::clone(&groups);
+            tokio::spawn(crate::queues::run(
+                runtime.clone(),
+                Arc::clone(&upload_store),
+                Arc::clone(&worker),
+                consumer.clone(),
+                Arc::new(move |id: &[u8; 32]| owner.is_ready_leader(owner.shard_of(id))),
+            ));
+        }
         let services = Arc::new(Services {
             groups: Arc::clone(&groups),
             peers,

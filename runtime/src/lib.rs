@@ -18,6 +18,7 @@ pub mod limits;
 mod loader;
 pub mod object;
 mod pool;
+pub mod queue;
 pub mod r2;
 pub mod script_format;
 pub mod service;

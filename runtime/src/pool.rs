@@ -105,6 +105,13 @@ enum Job {
         worker: Arc<Worker>,
         responder: oneshot::Sender<Result<(), Error>>,
     },
+    /// A batch of a queue's messages for the worker's `queue()` handler.
+    Queue {
+        worker: Arc<Worker>,
+        queue: String,
+        messages: String,
+        responder: oneshot::Sender<Result<String, Error>>,
+    },
     /// Resets every live object of `shard` (of `shards`) on this thread.
     Fence { shard: u32, shards: u32 },
     /// Trace items for a Tail Worker's `tail()` handler (a JSON array).
@@ -599,6 +606,24 @@ impl Runtime {
             .cloned()
     }
 
+    /// Delivers a batch of `queue`'s messages (a JSON array of stored messages) to the worker's
+    /// `queue()` handler; the answer is each message's outcome, as JSON.
+    pub async fn queue(
+        &self,
+        worker: &Arc<Worker>,
+        queue: String,
+        messages: String,
+    ) -> Result<String, Error> {
+        let (responder, done) = oneshot::channel();
+        self.submit(Job::Queue {
+            worker: Arc::clone(worker),
+            queue,
+            messages,
+            responder,
+        })?;
+        done.await.map_err(|_| Error::Shutdown)?
+    }
+
     /// Delivers a `scheduled` event, as a cron trigger does.
     pub async fn scheduled(
         &self,
@@ -908,6 +933,21 @@ async fn run_job(state: Rc<ThreadState>, job: Job) {
             Ok(isolate) => {
                 let result =
                     event::scheduled::run(Rc::clone(&isolate), cron, scheduled_time_ms).await;
+                after_event(&state, &isolate);
+                let _ = responder.send(result);
+            }
+            Err(err) => {
+                let _ = responder.send(Err(err));
+            }
+        },
+        Job::Queue {
+            worker,
+            queue,
+            messages,
+            responder,
+        } => match state.isolate(&worker).await {
+            Ok(isolate) => {
+                let result = event::queue::run(Rc::clone(&isolate), queue, messages).await;
                 after_event(&state, &isolate);
                 let _ = responder.send(result);
             }

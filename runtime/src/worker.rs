@@ -79,6 +79,10 @@ pub struct WorkerScript {
     pub kv_namespaces: Vec<crate::kv::KvBinding>,
     /// R2 buckets bound into `env`.
     pub r2_buckets: Vec<crate::r2::R2Binding>,
+    /// Queue producers bound into `env`.
+    pub queues: Vec<crate::queue::QueueBinding>,
+    /// The queues this worker consumes (the node's consumer loop reads these).
+    pub queue_consumers: Vec<crate::queue::QueueConsumer>,
     /// Service bindings: other workers (or this one) reachable from `env`.
     pub services: Vec<crate::service::ServiceBinding>,
     /// `worker_loaders` bindings (their names in `env`).

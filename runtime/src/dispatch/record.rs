@@ -257,6 +257,8 @@ impl ScriptRecord {
             durable_objects,
             kv_namespaces,
             r2_buckets: Vec::new(),
+            queues: Vec::new(),
+            queue_consumers: Vec::new(),
             services,
             worker_loaders: Vec::new(),
             dispatch_namespaces: Vec::new(),

@@ -4,6 +4,7 @@
 pub mod entrypoint;
 pub mod fetch;
 pub mod object;
+pub mod queue;
 pub mod scheduled;
 pub mod tail;
 pub mod target;

@@ -219,6 +219,8 @@ fn op_loader_load(ctx: Ctx<'_>, id: Option<String>, code: Object<'_>) -> Result<
         durable_objects: Vec::new(),
         kv_namespaces,
         r2_buckets: Vec::new(),
+        queues: Vec::new(),
+        queue_consumers: Vec::new(),
         services,
         worker_loaders: Vec::new(),
         dispatch_namespaces: Vec::new(),

@@ -68,6 +68,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("html_rewriter/31_html_rewriter.js"),
     include_str!("compression/32_compression.js"),
     include_str!("url_pattern/33_url_pattern.js"),
+    include_str!("queue/34_queue.js"),
     // Node's modules are one function's body, called only when a worker needs them.
     "function makeNodeModules() {\n",
     include_str!("node/40_buffer.js"),
@@ -123,6 +124,7 @@ pub fn install_globals<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     crate::socket::ops::register(ctx, &ops)?;
     crate::kv::ops::register(ctx, &ops)?;
     crate::r2::ops::register(ctx, &ops)?;
+    crate::queue::ops::register(ctx, &ops)?;
     crate::service::ops::register(ctx, &ops)?;
     crate::service::targets::register(ctx, &ops)?;
     crate::assets::ops::register(ctx, &ops)?;
@@ -194,6 +196,14 @@ pub fn install_worker<'js>(
         .collect();
     let install_r2: Function = internals.get("installR2Bindings")?;
     install_r2.call::<_, ()>((env.clone(), r2_buckets))?;
+    let queues: Vec<String> = worker
+        .script()
+        .queues
+        .iter()
+        .map(|q| q.binding.clone())
+        .collect();
+    let install_queues: Function = internals.get("installQueueBindings")?;
+    install_queues.call::<_, ()>((env.clone(), queues))?;
     let service_bindings: Vec<String> = worker
         .script()
         .services

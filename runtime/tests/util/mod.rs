@@ -31,6 +31,8 @@ pub fn worker_with(
     let script = WorkerScript {
         kv_namespaces: Vec::new(),
         r2_buckets: Vec::new(),
+        queues: Vec::new(),
+        queue_consumers: Vec::new(),
         services: Vec::new(),
         worker_loaders: Vec::new(),
         dispatch_namespaces: Vec::new(),
