@@ -135,9 +135,13 @@ pub fn visible(
         .collect())
 }
 
-/// The batch that moves `messages` (found by [`visible`]) to a new visible time each, with the
-/// attempts they carry, or deletes them (`None`).
-pub fn move_batch(queue: &str, moves: &[(Vec<u8>, Option<(QueueMessage, i64)>)]) -> Batch {
+/// Where a stored message goes: (its storage key, the message and its new visible time, or
+/// `None` to delete it).
+pub type MessageMove = (Vec<u8>, Option<(QueueMessage, i64)>);
+
+/// The batch that moves messages (found by [`visible`]) to a new visible time each, with the
+/// attempts they carry, or deletes them.
+pub fn move_batch(queue: &str, moves: &[MessageMove]) -> Batch {
     let mut mutations = Vec::with_capacity(moves.len() * 2);
     for (old_key, next) in moves {
         mutations.push(delete(old_key.clone()));
