@@ -321,6 +321,7 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
         threads,
         store: Some(Arc::new(object_store::NodeStore(store.clone()))),
         placement: None,
+        ..RuntimeOptions::default()
     });
     let io = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads.clamp(1, 4))

@@ -13,6 +13,9 @@ pub const ISOLATE_STACK_BYTES_MAX: usize = 1024 * 1024;
 pub const JOB_QUEUE_DEPTH_MAX: usize = 4096;
 /// Isolates one JS thread keeps alive; the least recently used one is dropped past this.
 pub const ISOLATES_PER_THREAD_MAX: usize = 4096;
+/// The heap bytes one JS thread's cached isolates may hold together before idle ones are
+/// dropped, least recently used first (Dynamic Workers' "LRU under a memory budget").
+pub const ISOLATE_CACHE_BYTES_PER_THREAD: usize = 512 * 1024 * 1024;
 /// Chunks of a streamed response body buffered between the isolate and the HTTP connection.
 pub const BODY_CHANNEL_CHUNKS_MAX: usize = 16;
 /// A body read whole with `text()`, `json()`, `arrayBuffer()` and friends.

@@ -36,6 +36,9 @@ pub struct RuntimeOptions {
     pub store: Option<Arc<dyn ObjectStore>>,
     /// Where objects run; `None` runs every object here.
     pub placement: Option<Arc<dyn ObjectPlacement>>,
+    /// The heap bytes a JS thread's cached isolates may hold together before idle ones are
+    /// dropped, least recently used first (see `ThreadState::shed`).
+    pub isolate_cache_bytes: usize,
 }
 
 impl Default for RuntimeOptions {
@@ -44,6 +47,7 @@ impl Default for RuntimeOptions {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             store: None,
             placement: None,
+            isolate_cache_bytes: crate::limits::ISOLATE_CACHE_BYTES_PER_THREAD,
         }
     }
 }
@@ -235,7 +239,11 @@ impl Runtime {
             stats: Arc::default(),
         };
         for index in 0..options.threads {
-            let services = (runtime.clone(), options.store.clone());
+            let services = (
+                runtime.clone(),
+                options.store.clone(),
+                options.isolate_cache_bytes,
+            );
             std::thread::Builder::new()
                 .name(format!("kiln-js-{index}"))
                 .spawn(move || js_thread(index, services))
@@ -660,6 +668,8 @@ struct Slot {
 /// The isolates one JS thread holds, by worker id.
 struct ThreadState {
     isolates: RefCell<HashMap<u64, Slot>>,
+    /// The heap bytes the cached isolates may hold together (`RuntimeOptions`).
+    cache_bytes: usize,
     services: Rc<Services>,
     spare: Spare,
     /// Jobs started on this thread and not yet finished.
@@ -763,9 +773,46 @@ impl ThreadState {
                 return Box::pin(self.isolate(worker)).await;
             }
             Err(_) => self.forget(worker.id(), &cell),
-            Ok(_) => {}
+            Ok(_) => self.shed(worker.id()),
         }
         result
+    }
+
+    /// Keeps the cached isolates' heaps within `cache_bytes`: while they hold more, drops idle
+    /// ones (no event holds them) of workers without Durable Objects (whose objects live in
+    /// their isolate and evict themselves), least recently used first, never `keep`'s.
+    fn shed(&self, keep: u64) {
+        let mut isolates = self.isolates.borrow_mut();
+        let bytes = |slot: &Slot| {
+            slot.cell.get().map_or(0, |i| {
+                i.shared
+                    .heap
+                    .used_bytes
+                    .load(std::sync::atomic::Ordering::Relaxed)
+            })
+        };
+        let mut total: usize = isolates.values().map(bytes).sum();
+        if total <= self.cache_bytes {
+            return;
+        }
+        let mut idle: Vec<(Instant, u64, usize)> = isolates
+            .iter()
+            .filter(|(id, _)| **id != keep)
+            .filter_map(|(id, slot)| {
+                let isolate = slot.cell.get()?;
+                let evictable = Rc::strong_count(isolate) == 1
+                    && isolate.worker.script().durable_objects.is_empty();
+                evictable.then(|| (slot.last_used, *id, bytes(slot)))
+            })
+            .collect();
+        idle.sort_unstable();
+        for (_, id, held) in idle {
+            if total <= self.cache_bytes {
+                break;
+            }
+            isolates.remove(&id);
+            total -= held;
+        }
     }
 
     /// Drops the isolate in `cell` if it is still the one registered for `worker_id`.
@@ -792,8 +839,8 @@ impl ThreadState {
     }
 }
 
-fn js_thread(index: usize, services: (Runtime, Option<Arc<dyn ObjectStore>>)) {
-    let (pool, store) = services;
+fn js_thread(index: usize, services: (Runtime, Option<Arc<dyn ObjectStore>>, usize)) {
+    let (pool, store, cache_bytes) = services;
     JS_THREAD.set(Some((pool.pool_id(), index)));
     let shared = Arc::clone(&pool.queue);
     let own = Arc::clone(&pool.threads[index]);
@@ -811,6 +858,7 @@ fn js_thread(index: usize, services: (Runtime, Option<Arc<dyn ObjectStore>>)) {
     let local = tokio::task::LocalSet::new();
     let state = Rc::new(ThreadState {
         isolates: RefCell::default(),
+        cache_bytes,
         services: Rc::new(Services {
             runtime: pool,
             store,
