@@ -598,3 +598,45 @@ fn a_worker_deployed_through_one_node_runs_on_every_node_with_one_state_per_obje
     let expected: Vec<(u16, String)> = (1..=9).map(|n| (200, n.to_string())).collect();
     assert_eq!(seen, expected);
 }
+
+#[test]
+fn rpc_stubs_and_callbacks_cross_nodes_to_the_isolate_that_made_them() {
+    let dir = util::project(&[
+        (
+            "wrangler.jsonc",
+            r#"{ "name": "stubs", "main": "index.js", "compatibility_date": "2025-01-01",
+                 "durable_objects": { "bindings": [{ "name": "HOME", "class_name": "Home" }] },
+                 "migrations": [{ "tag": "v1", "new_classes": ["Home"] }] }"#,
+        ),
+        (
+            "index.js",
+            r#"import { DurableObject, RpcTarget } from "cloudflare:workers";
+            class Tally extends RpcTarget {
+              #n = 0;
+              add(k) { this.#n += k; return this.#n; }
+            }
+            export class Home extends DurableObject {
+              open() { return new Tally(); }
+              async twice(fn) { return (await fn(21)) + (await fn(0)); }
+            }
+            export default {
+              async fetch(request, env) {
+                const home = env.HOME.getByName("h");
+                const tally = await home.open();
+                const a = await tally.add(1);
+                const b = await tally.add(2);
+                const c = await home.twice((x) => x * 2);
+                return new Response(`${a},${b},${c}`);
+              },
+            };"#,
+        ),
+    ]);
+    let cluster = Cluster::start(dir.path(), 3, 4);
+    for node in 1..=3 {
+        assert_eq!(
+            util::get_port(cluster.http_port(node), "/"),
+            (200, "1,3,42".into()),
+            "through node {node}"
+        );
+    }
+}

@@ -129,54 +129,16 @@ pub fn deploy(args: DeployArgs) -> anyhow::Result<()> {
     }
     body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
 
-    let Some(ns) = &args.dispatch_namespace else {
-        let path = format!("accounts/local/workers/scripts/{}", script.name);
-        let (status, answer) = upload_api(
-            &url,
-            "PUT",
-            &path,
-            &token,
-            &format!("multipart/form-data; boundary={boundary}"),
-            &body,
-        )?;
-        if status != 200 {
-            anyhow::bail!("upload failed: {status} {answer}");
+    let path = match &args.dispatch_namespace {
+        None => format!("accounts/local/workers/scripts/{}", script.name),
+        Some(ns) => {
+            ensure_namespace(&url, &token, ns)?;
+            format!(
+                "accounts/local/workers/dispatch/namespaces/{ns}/scripts/{}",
+                script.name
+            )
         }
-        tracing::info!(
-            script = script.name,
-            "uploaded; served at http://{}.<host of {url}>",
-            script.name
-        );
-        return Ok(());
     };
-    let (status, answer) = upload_api(
-        &url,
-        "GET",
-        &format!("accounts/local/workers/dispatch/namespaces/{ns}"),
-        &token,
-        "application/json",
-        b"",
-    )?;
-    if status == 404 {
-        let create = json!({ "name": ns }).to_string();
-        let (status, answer) = upload_api(
-            &url,
-            "POST",
-            "accounts/local/workers/dispatch/namespaces",
-            &token,
-            "application/json",
-            create.as_bytes(),
-        )?;
-        if status != 200 {
-            anyhow::bail!("creating namespace {ns}: {status} {answer}");
-        }
-    } else if status != 200 {
-        anyhow::bail!("namespace {ns}: {status} {answer}");
-    }
-    let path = format!(
-        "accounts/local/workers/dispatch/namespaces/{ns}/scripts/{}",
-        script.name
-    );
     let (status, answer) = upload_api(
         &url,
         "PUT",
@@ -188,7 +150,43 @@ pub fn deploy(args: DeployArgs) -> anyhow::Result<()> {
     if status != 200 {
         anyhow::bail!("upload failed: {status} {answer}");
     }
-    tracing::info!(script = script.name, namespace = ns.as_str(), "uploaded");
+    match &args.dispatch_namespace {
+        Some(ns) => tracing::info!(script = script.name, namespace = ns.as_str(), "uploaded"),
+        None => tracing::info!(
+            script = script.name,
+            "uploaded; served at http://{}.<host of {url}>",
+            script.name
+        ),
+    }
+    Ok(())
+}
+
+/// Creates dispatch namespace `ns` unless it exists.
+fn ensure_namespace(url: &url::Url, token: &str, ns: &str) -> anyhow::Result<()> {
+    let (status, answer) = upload_api(
+        url,
+        "GET",
+        &format!("accounts/local/workers/dispatch/namespaces/{ns}"),
+        token,
+        "application/json",
+        b"",
+    )?;
+    if status == 404 {
+        let create = json!({ "name": ns }).to_string();
+        let (status, answer) = upload_api(
+            url,
+            "POST",
+            "accounts/local/workers/dispatch/namespaces",
+            token,
+            "application/json",
+            create.as_bytes(),
+        )?;
+        if status != 200 {
+            anyhow::bail!("creating namespace {ns}: {status} {answer}");
+        }
+    } else if status != 200 {
+        anyhow::bail!("namespace {ns}: {status} {answer}");
+    }
     Ok(())
 }
 

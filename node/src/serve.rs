@@ -117,6 +117,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 peers: Arc::clone(&peers),
             })),
             placement: Some(Arc::clone(&placement) as Arc<dyn kiln_runtime::ObjectPlacement>),
+            node_id: node.node_id,
             ..RuntimeOptions::default()
         });
         let upload_store: Arc<dyn kiln_runtime::ObjectStore> = Arc::new(ClusterStore {

@@ -36,6 +36,8 @@ pub struct RuntimeOptions {
     pub store: Option<Arc<dyn ObjectStore>>,
     /// Where objects run; `None` runs every object here.
     pub placement: Option<Arc<dyn ObjectPlacement>>,
+    /// This node's id in its cluster (0 for `kiln dev`); RPC routes name it.
+    pub node_id: u64,
     /// The heap bytes a JS thread's cached isolates may hold together before idle ones are
     /// dropped, least recently used first (see `ThreadState::shed`).
     pub isolate_cache_bytes: usize,
@@ -47,6 +49,7 @@ impl Default for RuntimeOptions {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             store: None,
             placement: None,
+            node_id: 0,
             isolate_cache_bytes: crate::limits::ISOLATE_CACHE_BYTES_PER_THREAD,
         }
     }
@@ -211,6 +214,8 @@ pub struct Runtime {
     /// The WebSocket ends JavaScript holds, shared by every thread.
     sockets: Arc<SocketTable>,
     placement: Option<Arc<dyn ObjectPlacement>>,
+    /// This node's id in its cluster (0 for `kiln dev`).
+    node_id: u64,
     /// Workers reachable through service bindings, by name.
     workers: Arc<std::sync::RwLock<HashMap<String, Arc<Worker>>>>,
     /// Dynamic Workers built by `env.LOADER`.
@@ -233,6 +238,7 @@ impl Runtime {
             idle: Arc::default(),
             sockets: Arc::default(),
             placement: options.placement.clone(),
+            node_id: options.node_id,
             workers: Arc::default(),
             dynamic: Arc::default(),
             tails: Arc::default(),
@@ -542,12 +548,43 @@ impl Runtime {
 
     /// Calls `method` on the RPC target `route` names, in the isolate that exported it; the
     /// arguments and the result are serialized values.
-    pub(crate) async fn target_call(
+    /// This node's id in its cluster (0 for `kiln dev`).
+    pub fn node_id(&self) -> u64 {
+        self.node_id
+    }
+
+    /// A call on an RPC stub: here when its route names this node, else through the placement.
+    pub(crate) async fn target_call_anywhere(
         &self,
         route: crate::service::targets::Route,
+        encoded: String,
         method: String,
         args: String,
     ) -> Result<String, Error> {
+        if route.node != self.node_id {
+            return match &self.placement {
+                Some(placement) => {
+                    placement
+                        .target_call(route.node, encoded, method, args)
+                        .await
+                }
+                None => Err(crate::service::targets::disconnected()),
+            };
+        }
+        self.target_call(encoded, method, args).await
+    }
+
+    /// A call on an RPC stub whose target lives on this node (`route` as encoded); a route of
+    /// another process (this node before a restart) or a malformed one is disconnected.
+    pub async fn target_call(
+        &self,
+        route: String,
+        method: String,
+        args: String,
+    ) -> Result<String, Error> {
+        let route = crate::service::targets::Route::decode(&route)
+            .filter(crate::service::targets::is_ours)
+            .ok_or_else(crate::service::targets::disconnected)?;
         let Some(_) = self.threads.get(route.thread) else {
             return Err(crate::service::targets::disconnected());
         };

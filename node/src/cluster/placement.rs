@@ -196,6 +196,42 @@ impl ObjectPlacement for ClusterPlacement {
             }
         })
     }
+
+    /// One attempt: the target lives in one process on `node`, so there is nobody else to try.
+    fn target_call(
+        &self,
+        node: u64,
+        route: String,
+        method: String,
+        args: String,
+    ) -> PlacedFuture<String> {
+        let handle = self.peers_handle();
+        Box::pin(async move {
+            let Some(mut client) = handle.peers.objects(node) else {
+                return Err(Error::Exception(format!(
+                    "Error: RPC stub is disconnected: node {node} is not a known peer."
+                )));
+            };
+            let request = kiln_proto::cluster::TargetRequest {
+                route,
+                method,
+                args,
+            };
+            match client.target(request).await {
+                Ok(reply) => {
+                    let reply = reply.into_inner();
+                    match reply.error {
+                        Some(err) => Err(wire::runtime_error(&err)),
+                        None => Ok(reply.result),
+                    }
+                }
+                Err(status) => Err(Error::Exception(format!(
+                    "Error: RPC stub is disconnected: node {node} did not answer ({})",
+                    status.message()
+                ))),
+            }
+        })
+    }
 }
 
 /// The retry state of one call: its deadline, backoff and the owner a peer hinted at.

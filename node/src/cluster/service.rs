@@ -291,6 +291,28 @@ impl Objects for ObjectsService {
         Ok(Response::new(Box::pin(stream)))
     }
 
+    async fn target(
+        &self,
+        request: Request<kiln_proto::cluster::TargetRequest>,
+    ) -> Result<Response<CallReply>, Status> {
+        let request = request.into_inner();
+        let result = self
+            .0
+            .runtime
+            .target_call(request.route, request.method, request.args)
+            .await;
+        Ok(Response::new(match result {
+            Ok(result) => CallReply {
+                error: None,
+                result,
+            },
+            Err(err) => CallReply {
+                error: Some(wire::call_error(&err)),
+                result: String::new(),
+            },
+        }))
+    }
+
     async fn call(&self, request: Request<CallRequest>) -> Result<Response<CallReply>, Status> {
         let request = request.into_inner();
         let (target, worker) = match self.admit(request.object.as_ref())? {

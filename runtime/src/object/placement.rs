@@ -34,4 +34,12 @@ pub trait ObjectPlacement: Send + Sync + 'static {
         method: String,
         args: String,
     ) -> PlacedFuture<String>;
+    /// A call on an RPC stub whose target lives on node `node` (`route` is its encoded route).
+    fn target_call(
+        &self,
+        node: u64,
+        route: String,
+        method: String,
+        args: String,
+    ) -> PlacedFuture<String>;
 }

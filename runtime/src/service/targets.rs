@@ -1,11 +1,12 @@
 //! Stubs of RPC targets. When an RPC message carries an `RpcTarget`, a function or a stub, the
-//! sending isolate keeps the object in its export table and sends a route instead: this
-//! process, the JS thread, the worker and the isolate's serial, and the export's number. A call
-//! on the stub travels back along the route to that isolate (`op_rpc_target_call`).
+//! sending isolate keeps the object in its export table and sends a route instead: the node
+//! (its cluster id; 0 under `kiln dev`), this process, the JS thread, the worker and the
+//! isolate's serial, and the export's number. A call on the stub travels back along the route
+//! to that isolate (`op_rpc_target_call`), through the node's placement (gRPC) when the route
+//! names another node.
 //!
-//! Guarantees: a route is honoured only by the isolate that made it (a restarted worker or a
-//! discarded isolate answers "disconnected", never another object); a route made by another
-//! process (another node of a cluster) is refused with a clear error rather than misdelivered.
+//! Guarantees: a route is honoured only by the isolate that made it (a restarted worker, a
+//! discarded isolate or a restarted node answers "disconnected", never another object).
 
 use std::sync::OnceLock;
 
@@ -19,6 +20,7 @@ use crate::object::ops::throw_call_error;
 /// Where an exported RPC target lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
+    pub node: u64,
     pub process: u64,
     pub thread: usize,
     pub worker: u64,
@@ -43,17 +45,18 @@ fn process_nonce() -> u64 {
 }
 
 impl Route {
-    /// `process.thread.worker.isolate.export`, in hex.
+    /// `node.process.thread.worker.isolate.export`, in hex.
     pub fn encode(&self) -> String {
         format!(
-            "{:x}.{:x}.{:x}.{:x}.{:x}",
-            self.process, self.thread, self.worker, self.isolate, self.export
+            "{:x}.{:x}.{:x}.{:x}.{:x}.{:x}",
+            self.node, self.process, self.thread, self.worker, self.isolate, self.export
         )
     }
 
     pub fn decode(text: &str) -> Option<Route> {
         let mut parts = text.split('.').map(|part| u64::from_str_radix(part, 16));
         let route = Route {
+            node: parts.next()?.ok()?,
             process: parts.next()?.ok()?,
             thread: usize::try_from(parts.next()?.ok()?).ok()?,
             worker: parts.next()?.ok()?,
@@ -85,6 +88,7 @@ fn op_rpc_route(ctx: Ctx<'_>, export: f64) -> Result<String> {
     };
     let data = isolate::data(&ctx)?;
     Ok(Route {
+        node: data.services.runtime.node_id(),
         process: process_nonce(),
         thread,
         worker: data.worker.id(),
@@ -100,22 +104,21 @@ fn op_rpc_target_call<'js>(
     method: String,
     args: String,
 ) -> Result<Promised<impl std::future::Future<Output = Result<String>> + 'js>> {
-    let Some(route) = Route::decode(&route) else {
+    let Some(decoded) = Route::decode(&route) else {
         return Err(Exception::throw_type(&ctx, "malformed RPC stub"));
     };
-    if route.process != process_nonce() {
-        return Err(Exception::throw_message(
-            &ctx,
-            "This RPC stub was made on another node; Kiln cannot pass RPC targets between nodes yet.",
-        ));
-    }
     let runtime = isolate::data(&ctx)?.services.runtime.clone();
     Ok(Promised(async move {
         runtime
-            .target_call(route, method, args)
+            .target_call_anywhere(decoded, route, method, args)
             .await
             .map_err(|err| throw_call_error(&ctx, err))
     }))
+}
+
+/// Whether a route names this process (else its target is gone: its node restarted).
+pub fn is_ours(route: &Route) -> bool {
+    route.process == process_nonce()
 }
 
 #[cfg(test)]
@@ -125,6 +128,7 @@ mod tests {
     #[test]
     fn routes_round_trip_and_garbage_is_refused() {
         let route = Route {
+            node: 7,
             process: u64::MAX,
             thread: 3,
             worker: 17,
@@ -132,7 +136,13 @@ mod tests {
             export: 12345,
         };
         assert_eq!(Route::decode(&route.encode()), Some(route));
-        for bad in ["", "1.2.3.4", "1.2.3.4.5.6", "x.2.3.4.5", "1.2.3.4.-5"] {
+        for bad in [
+            "",
+            "1.2.3.4.5",
+            "1.2.3.4.5.6.7",
+            "x.2.3.4.5.6",
+            "1.2.3.4.5.-6",
+        ] {
             assert_eq!(Route::decode(bad), None, "{bad:?}");
         }
     }

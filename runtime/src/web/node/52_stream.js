@@ -149,7 +149,7 @@ function readableAddChunk(stream, chunk, encoding, addToFront) {
         if (rest && rest.length) { state.buffer.push(rest); state.length += chunkLength(state, rest); }
       }
       state.ended = true;
-      if (state.sync) emitReadableSoon(stream); else emitReadable(stream);
+      emitReadable(stream);
     }
     return false;
   }
@@ -287,15 +287,6 @@ Readable.prototype.read = function read(n) {
   if (state.ended && state.length === 0) endReadable(this);
   return out;
 };
-
-function emitReadableSoon(stream) {
-  const state = stream._readableState;
-  state.needReadable = false;
-  if (!state.emittedReadable) {
-    state.emittedReadable = true;
-    streamTick(emitReadableNow, stream);
-  }
-}
 
 function emitReadable(stream) {
   const state = stream._readableState;
