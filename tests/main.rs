@@ -23,6 +23,7 @@ mod test_queues;
 mod test_r2;
 mod test_rpc_targets;
 mod test_services;
+mod test_sockets;
 mod test_sql_storage;
 mod test_tail;
 mod test_websockets;

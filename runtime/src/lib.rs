@@ -9,6 +9,7 @@ mod body;
 mod bytecode;
 pub mod cf;
 pub mod compat;
+mod connect;
 pub mod dispatch;
 mod error;
 mod event;

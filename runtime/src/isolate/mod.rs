@@ -145,6 +145,8 @@ pub struct IsolateData {
     pub traces: Rc<RefCell<Vec<crate::trace::SharedRecorder>>>,
     /// SQL databases of this isolate's live Durable Objects (`ctx.storage.sql`).
     pub sql: RefCell<crate::sql::Databases>,
+    /// Outbound TCP sockets (`connect()`).
+    pub tcp: RefCell<crate::connect::TcpSockets>,
 }
 
 impl Drop for IsolateData {

@@ -69,6 +69,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("compression/32_compression.js"),
     include_str!("url_pattern/33_url_pattern.js"),
     include_str!("queue/34_queue.js"),
+    include_str!("connect/35_connect.js"),
     // Node's modules are one function's body, called only when a worker needs them.
     "function makeNodeModules() {\n",
     include_str!("node/40_buffer.js"),
@@ -125,6 +126,7 @@ pub fn install_globals<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     crate::kv::ops::register(ctx, &ops)?;
     crate::r2::ops::register(ctx, &ops)?;
     crate::queue::ops::register(ctx, &ops)?;
+    crate::connect::register(ctx, &ops)?;
     crate::service::ops::register(ctx, &ops)?;
     crate::service::targets::register(ctx, &ops)?;
     crate::assets::ops::register(ctx, &ops)?;
@@ -246,6 +248,7 @@ pub fn install_worker<'js>(
         next_timer_id: Default::default(),
         sockets: Default::default(),
         sql: Default::default(),
+        tcp: Default::default(),
         serial,
         traces,
     };
@@ -336,6 +339,7 @@ impl ModuleDef for InternalModule {
         declare.declare("nodeModules")?;
         declare.declare("nodeBuiltin")?;
         declare.declare("workerExports")?;
+        declare.declare("tcpConnect")?;
         declare.declare("RpcTarget")?;
         declare.declare("commonJsExports")?;
         Ok(())
@@ -359,6 +363,8 @@ impl ModuleDef for InternalModule {
         exports.export("nodeBuiltin", node_builtin)?;
         let worker_exports: rquickjs::Value = internals.get("workerExports")?;
         exports.export("workerExports", worker_exports)?;
+        let tcp_connect: rquickjs::Value = internals.get("tcpConnect")?;
+        exports.export("tcpConnect", tcp_connect)?;
         let rpc_target: rquickjs::Value = internals.get("RpcTarget")?;
         exports.export("RpcTarget", rpc_target)?;
         let common_js: rquickjs::Value = internals.get("commonJsExports")?;

@@ -1,7 +1,9 @@
-// The built-in `cloudflare:sockets` module. Kiln has no outbound TCP sockets yet: `connect()`
-// throws, so code that imports the module starts and fails only where it opens a socket.
-export function connect() {
-  throw new Error("connect() (cloudflare:sockets) is not supported by Kiln yet.");
+// The built-in `cloudflare:sockets` module: `connect()` opens a TCP (or TLS) connection
+// (web/connect/35_connect.js).
+import { tcpConnect } from "kiln:internal";
+
+export function connect(address, options) {
+  return tcpConnect(address, options);
 }
 
 export default { connect };
