@@ -507,3 +507,28 @@ export default { async fetch() {
         "failed checks: {body}"
     );
 }
+
+#[tokio::test]
+async fn node_crypto_derives_keys_and_node_globals_are_there() {
+    let source = r##"import { scryptSync, pbkdf2Sync, hkdfSync, randomFillSync, scrypt } from "node:crypto";
+export default { async fetch() {
+  const failures = [];
+  const eq = (got, want, what) => { if (JSON.stringify(got) !== JSON.stringify(want)) failures.push(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`); };
+  // RFC 7914's second test vector.
+  eq(scryptSync("password", "NaCl", 64, { N: 1024, r: 8, p: 16 }).toString("hex").slice(0, 16), "fdbabe1c9d347200", "scryptSync");
+  eq(await new Promise((resolve) => scrypt("password", "NaCl", 64, { N: 1024, r: 8, p: 16 }, (err, key) => resolve(key.toString("hex").slice(-8)))), "a2cc0640", "scrypt callback");
+  // RFC 6070: PBKDF2-HMAC-SHA1, 2 iterations.
+  eq(pbkdf2Sync("password", "salt", 2, 20, "sha1").toString("hex"), "ea6c014dc72d6f8ccd1ed92ace1d41f0d8de8957", "pbkdf2Sync");
+  eq(new Uint8Array(hkdfSync("sha256", "key", "salt", "info", 4)).length, 4, "hkdfSync");
+  eq(randomFillSync(new Uint8Array(8)).length, 8, "randomFillSync");
+  try { scryptSync("p", "s", 64, { N: 3 }); failures.push("N = 3 accepted"); } catch (err) { eq(err instanceof RangeError, true, "a bad N"); }
+  eq([typeof global, global === globalThis, typeof setImmediate, typeof clearImmediate], ["object", true, "function", "function"], "node globals");
+  return Response.json(failures);
+} };"##;
+    let (status, body) = node_answer(source).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "[]"),
+        "failed checks: {body}"
+    );
+}

@@ -34,7 +34,7 @@ const NODE_MODULES: &[(&str, &str)] = &[
     ("cluster", "fork setupPrimary setupMaster disconnect isMaster isPrimary isWorker workers settings"),
     ("console", "log info warn error debug trace dir dirxml table time timeEnd timeLog assert count countReset group groupEnd groupCollapsed"),
     ("constants", ""),
-    ("crypto", "createHash createHmac Hash Hmac randomBytes randomInt randomUUID randomFillSync randomFill getRandomValues timingSafeEqual getHashes getCiphers getCurves webcrypto subtle pbkdf2 pbkdf2Sync hkdf hkdfSync scrypt scryptSync createCipheriv createDecipheriv createSign createVerify createPublicKey createPrivateKey createSecretKey generateKeyPair generateKeyPairSync KeyObject constants"),
+    ("crypto", "createHash createHmac Hash Hmac randomBytes randomInt randomUUID randomFillSync randomFill getRandomValues timingSafeEqual getHashes getCiphers getCurves webcrypto subtle pbkdf2 pbkdf2Sync hkdf hkdfSync scrypt scryptSync createCipheriv createDecipheriv createSign createVerify createPublicKey createPrivateKey createSecretKey generateKeyPair generateKeyPairSync KeyObject constants sign verify X509Certificate createECDH createDiffieHellman getDiffieHellman diffieHellman publicEncrypt privateDecrypt privateEncrypt publicDecrypt generatePrime generatePrimeSync checkPrime checkPrimeSync hash generateKey generateKeySync Certificate Cipher Decipher Sign Verify DiffieHellman ECDH secureHeapUsed getFips setFips"),
     ("dgram", "createSocket Socket"),
     ("diagnostics_channel", "channel hasSubscribers subscribe unsubscribe tracingChannel Channel"),
     ("dns", "lookup lookupService resolve resolve4 resolve6 resolveAny resolveCaa resolveCname resolveMx resolveNaptr resolveNs resolvePtr resolveSoa resolveSrv resolveTxt reverse promises getServers setServers setDefaultResultOrder getDefaultResultOrder Resolver"),
@@ -362,5 +362,20 @@ mod tests {
         assert_eq!(join("src/index.js", "../data.txt"), "data.txt");
         assert_eq!(join("index.js", "./a.js"), "a.js");
         assert_eq!(join("a/b/c.js", "../../d.js"), "d.js");
+    }
+}
+
+#[cfg(test)]
+mod node_module_tests {
+    use super::NODE_MODULES;
+
+    #[test]
+    fn no_node_module_names_an_export_twice() {
+        for (name, exports) in NODE_MODULES {
+            let mut seen = std::collections::HashSet::new();
+            for export in exports.split_whitespace() {
+                assert!(seen.insert(export), "node:{name} names {export} twice");
+            }
+        }
     }
 }

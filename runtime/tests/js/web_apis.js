@@ -258,6 +258,17 @@ export const tests = {
     console.error("%s=%d", "x", 5);
     eq(navigator.userAgent, "Cloudflare-Workers");
   },
+  async url_object_bases_wasm_and_websocket_names() {
+    eq(new URL("/x?y=1", new URL("http://h/a/b")).href, "http://h/x?y=1", "a URL object as the base");
+    eq(new URL("c", { toString: () => "http://h/a/" }).href, "http://h/a/c", "any object as the base");
+    assert(new URL("http://h/") instanceof URL, "instanceof survives");
+    eq(URL.canParse("/x", new URL("http://h/")), true, "canParse with a URL base");
+    eq(typeof WebAssembly, "object", "WebAssembly exists");
+    await throwsAsync(() => WebAssembly.compile(new Uint8Array([0, 97, 115, 109])), Error, "compile rejects");
+    eq(WebAssembly.validate(new Uint8Array(0)), false, "validate");
+    eq(WebSocket.READY_STATE_OPEN, 1, "READY_STATE_OPEN");
+    eq(WebSocket.READY_STATE_CLOSED, 3, "READY_STATE_CLOSED");
+  },
 };
 
 export default {

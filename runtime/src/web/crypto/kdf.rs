@@ -18,6 +18,7 @@ pub const PBKDF2_ITERATIONS_MAX: u32 = 100_000;
 pub fn register(ops: &Object<'_>) -> Result<()> {
     ops.set("op_crypto_pbkdf2", Func::from(op_crypto_pbkdf2))?;
     ops.set("op_crypto_hkdf", Func::from(op_crypto_hkdf))?;
+    ops.set("op_crypto_scrypt", Func::from(op_crypto_scrypt))?;
     Ok(())
 }
 
@@ -124,5 +125,60 @@ fn op_crypto_hkdf<'js>(
     let result = Hash::parse(&hash)
         .and_then(|hash| hkdf(hash, bytes(&key), bytes(&salt), bytes(&info), length_bits));
     let out = check(&ctx, result)?;
+    ArrayBuffer::new_copy(ctx, out)
+}
+
+/// The most memory one scrypt call may use (Node's default `maxmem`: 32 MiB).
+pub const SCRYPT_MEMORY_BYTES_MAX: u64 = 32 * 1024 * 1024;
+/// The longest key scrypt derives here.
+pub const SCRYPT_KEY_BYTES_MAX: u32 = 64 * 1024;
+
+/// `node:crypto`'s scrypt; `params` is `[key bytes, cost (N, a power of two), block size (r),
+/// parallelization (p), max memory bytes]` (128 * N * r bytes must fit).
+fn op_crypto_scrypt<'js>(
+    ctx: Ctx<'js>,
+    password: TypedArray<'js, u8>,
+    salt: TypedArray<'js, u8>,
+    params: Vec<f64>,
+) -> Result<ArrayBuffer<'js>> {
+    let [key_bytes, cost, block_size, parallelization, max_memory] = params[..] else {
+        return Err(rquickjs::Exception::throw_type(
+            &ctx,
+            "scrypt: five parameters",
+        ));
+    };
+    let whole = |v: f64| {
+        if v.is_finite() && v >= 0.0 {
+            v.min(f64::from(u32::MAX)) as u32
+        } else {
+            0
+        }
+    };
+    let (key_bytes, block_size, parallelization) =
+        (whole(key_bytes), whole(block_size), whole(parallelization));
+    let invalid = |what: &str| {
+        rquickjs::Exception::throw_range(&ctx, &format!("Invalid scrypt params: {what}"))
+    };
+    if !(cost >= 2.0 && cost.log2().fract() == 0.0 && cost <= f64::from(u32::MAX)) {
+        return Err(invalid("N must be a power of two greater than 1"));
+    }
+    let log_n = cost.log2() as u8;
+    let memory = 128u64 * cost as u64 * u64::from(block_size);
+    let limit = if max_memory.is_finite() && max_memory > 0.0 {
+        (max_memory as u64).min(SCRYPT_MEMORY_BYTES_MAX * 32)
+    } else {
+        SCRYPT_MEMORY_BYTES_MAX
+    };
+    if memory > limit {
+        return Err(invalid("memory limit exceeded"));
+    }
+    if key_bytes == 0 || key_bytes > SCRYPT_KEY_BYTES_MAX {
+        return Err(invalid("key length out of range"));
+    }
+    let params = scrypt::Params::new(log_n, block_size, parallelization, key_bytes as usize)
+        .map_err(|err| invalid(&err.to_string()))?;
+    let mut out = vec![0u8; key_bytes as usize];
+    scrypt::scrypt(bytes(&password), bytes(&salt), &params, &mut out)
+        .map_err(|err| invalid(&err.to_string()))?;
     ArrayBuffer::new_copy(ctx, out)
 }

@@ -7,6 +7,47 @@
 // Native (runtime/src/web/engine/mod.rs says why).
 Error.prepareStackTrace = ops.op_format_stack;
 
+// QuickJS-ng has no WebAssembly. Cloudflare refuses to compile WebAssembly from bytes at run
+// time, so code that tries gets a rejected promise there; here every entry point says why.
+if (typeof globalThis.WebAssembly === "undefined") {
+  const unsupported = () => new Error("WebAssembly is not supported by Kiln: its JavaScript engine (QuickJS-ng) has no WebAssembly.");
+  const rejecting = () => Promise.reject(unsupported());
+  const throwing = function () { throw unsupported(); };
+  const errorClass = (name) => ({ [name]: class extends Error { constructor(message) { super(message); this.name = name; } } })[name];
+  const WebAssembly = {
+    compile: rejecting, compileStreaming: rejecting, instantiate: rejecting, instantiateStreaming: rejecting,
+    validate: () => false,
+    Module: throwing, Instance: throwing, Memory: throwing, Table: throwing, Global: throwing, Tag: throwing, Exception: throwing,
+    CompileError: errorClass("CompileError"), LinkError: errorClass("LinkError"), RuntimeError: errorClass("RuntimeError"),
+  };
+  Object.defineProperty(WebAssembly, Symbol.toStringTag, { value: "WebAssembly" });
+  Object.defineProperty(globalThis, "WebAssembly", { value: WebAssembly, writable: true, configurable: true, enumerable: false });
+}
+
+// llrt_url's URL and URL.canParse take only a string base; WHATWG URL converts any base (a
+// URL object, anything with toString) to a string first.
+{
+  const NativeURL = globalThis.URL;
+  const stringBase = (args) => {
+    if (args.length > 1 && args[1] !== undefined && typeof args[1] !== "string") args[1] = String(args[1]);
+    if (args.length > 0 && typeof args[0] !== "string" && !(args[0] instanceof NativeURL)) args[0] = String(args[0]);
+    return args;
+  };
+  const canParse = NativeURL.canParse;
+  const parse = NativeURL.parse;
+  const URL = new Proxy(NativeURL, {
+    construct(target, args, newTarget) {
+      return Reflect.construct(target, stringBase(args), newTarget === URL ? target : newTarget);
+    },
+    get(target, name, receiver) {
+      if (name === "canParse" && typeof canParse === "function") return (...args) => canParse.apply(target, stringBase(args));
+      if (name === "parse" && typeof parse === "function") return (...args) => parse.apply(target, stringBase(args));
+      return Reflect.get(target, name, receiver);
+    },
+  });
+  Object.defineProperty(globalThis, "URL", { value: URL, writable: true, configurable: true, enumerable: false });
+}
+
 for (const name of ["dispose", "asyncDispose"]) {
   if (typeof Symbol[name] !== "symbol") {
     Object.defineProperty(Symbol, name, { value: Symbol(`Symbol.${name}`), writable: false, enumerable: false, configurable: false });

@@ -262,5 +262,10 @@ const nodeBuffer = {
 function installNodeGlobals() {
   Object.defineProperty(globalThis, "Buffer", { value: Buffer, writable: true, configurable: true, enumerable: false });
   installProcessGlobal();
+  // As workerd does under nodejs_compat (wrangler's unenv preset leaves them to the runtime).
+  Object.defineProperty(globalThis, "global", { value: globalThis, writable: true, configurable: true, enumerable: false });
+  for (const name of ["setImmediate", "clearImmediate"]) {
+    Object.defineProperty(globalThis, name, { value: nodeTimers[name], writable: true, configurable: true, enumerable: false });
+  }
 }
 

@@ -100,6 +100,56 @@ function timingSafeEqual(a, b) {
   return ops.op_crypto_timing_safe_equal(x, y);
 }
 
+function webHashName(digest) {
+  const name = nodeHashName(digest);
+  if (name === "MD5") throw new Error(`Digest method not supported: ${digest}`);
+  return name;
+}
+
+// Runs `sync` and hands its result (or error) to `callback` in a later microtask.
+function nodeCallbackOf(sync) {
+  return (...args) => {
+    const callback = args.pop();
+    if (typeof callback !== "function") throw new TypeError("The \"callback\" argument must be of type function.");
+    let result;
+    let error = null;
+    try { result = sync(...args); } catch (err) { error = err; }
+    queueMicrotask(() => (error ? callback(error) : callback(null, result)));
+  };
+}
+
+function pbkdf2Sync(password, salt, iterations, keylen, digest) {
+  return Buffer.from(ops.op_crypto_pbkdf2(webHashName(digest), nodeBytes(password), nodeBytes(salt), Number(iterations), Number(keylen) * 8));
+}
+
+function hkdfSync(digest, ikm, salt, info, keylen) {
+  return ops.op_crypto_hkdf(webHashName(digest), nodeBytes(ikm), nodeBytes(salt), nodeBytes(info), Number(keylen) * 8);
+}
+
+function scryptSync(password, salt, keylen, options = {}) {
+  const cost = options.N ?? options.cost ?? 16384;
+  const blockSize = options.r ?? options.blockSize ?? 8;
+  const parallelization = options.p ?? options.parallelization ?? 1;
+  const maxmem = options.maxmem ?? 32 * 1024 * 1024;
+  return Buffer.from(ops.op_crypto_scrypt(nodeBytes(password), nodeBytes(salt), [Number(keylen), cost, blockSize, parallelization, maxmem]));
+}
+
+function randomFillSync(buffer, offset = 0, size = undefined) {
+  const view = buffer instanceof ArrayBuffer ? new Uint8Array(buffer) : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+  const end = size === undefined ? view.length : offset + size;
+  if (offset < 0 || end > view.length || offset > end) throw new RangeError("The value of \"offset\" or \"size\" is out of range.");
+  for (let at = offset; at < end; at += 65536) crypto.getRandomValues(view.subarray(at, Math.min(end, at + 65536)));
+  return buffer;
+}
+
+function nodeCryptoMissing(name) {
+  return () => {
+    const err = new Error(`crypto.${name} is not implemented in Kiln`);
+    err.code = "ERR_METHOD_NOT_IMPLEMENTED";
+    throw err;
+  };
+}
+
 const nodeCrypto = {
   createHash: (algorithm) => new Hash(algorithm),
   createHmac: (algorithm, key) => new Hmac(algorithm, key),
@@ -113,5 +163,31 @@ const nodeCrypto = {
   getHashes: () => ["md5", "sha1", "sha256", "sha384", "sha512"],
   webcrypto: globalThis.crypto,
   subtle: globalThis.crypto.subtle,
+  pbkdf2Sync,
+  pbkdf2: nodeCallbackOf(pbkdf2Sync),
+  hkdfSync,
+  hkdf: nodeCallbackOf(hkdfSync),
+  scryptSync,
+  scrypt: (password, salt, keylen, options, callback) => nodeCallbackOf(scryptSync)(password, salt, keylen, typeof options === "function" ? {} : options, typeof options === "function" ? options : callback),
+  randomFillSync,
+  randomFill: (buffer, ...rest) => {
+    const callback = rest.pop();
+    nodeCallbackOf(randomFillSync)(buffer, ...rest, callback);
+  },
+  getCiphers: () => [],
+  hash: (algorithm, data, encoding = "hex") => new Hash(algorithm).update(data).digest(encoding),
+  secureHeapUsed: () => ({ total: 0, min: 0, used: 0, utilization: 0 }),
+  getFips: () => 0,
+  setFips() {},
+  getCurves: () => ["prime256v1", "secp384r1", "secp521r1"],
+  constants: {},
 };
+for (const name of ["createCipheriv", "createDecipheriv", "createSign", "createVerify", "createPublicKey",
+  "createPrivateKey", "createSecretKey", "generateKeyPair", "generateKeyPairSync", "createECDH",
+  "createDiffieHellman", "getDiffieHellman", "diffieHellman", "publicEncrypt", "privateDecrypt",
+  "privateEncrypt", "publicDecrypt", "sign", "verify", "generatePrime", "generatePrimeSync",
+  "checkPrime", "checkPrimeSync", "generateKey", "generateKeySync", "KeyObject", "X509Certificate",
+  "Certificate", "Cipher", "Decipher", "Sign", "Verify", "DiffieHellman", "ECDH"]) {
+  nodeCrypto[name] = nodeCryptoMissing(name);
+}
 

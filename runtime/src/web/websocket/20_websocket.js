@@ -279,6 +279,9 @@ class WebSocket extends EventTarget {
 for (const [name, value] of [["CONNECTING", WS_CONNECTING], ["OPEN", WS_OPEN], ["CLOSING", WS_CLOSING], ["CLOSED", WS_CLOSED]]) {
   Object.defineProperty(WebSocket, name, { value, enumerable: true });
   Object.defineProperty(WebSocket.prototype, name, { value, enumerable: true });
+  // workerd's names too (partyserver compares readyState with READY_STATE_OPEN).
+  Object.defineProperty(WebSocket, `READY_STATE_${name}`, { value, enumerable: true });
+  Object.defineProperty(WebSocket.prototype, `READY_STATE_${name}`, { value, enumerable: true });
 }
 const socketIdOf = WebSocket._id;
 const socketModeOf = WebSocket._mode;
