@@ -147,3 +147,70 @@ fn a_single_page_application_gets_its_index_for_navigations_and_a_project_may_ha
     assert_eq!(raw(node.port, "/", "").2, "static home");
     assert_eq!(raw(node.port, "/missing", "").0, 404);
 }
+
+#[test]
+fn headers_redirects_and_assetsignore_shape_what_the_assets_serve() {
+    let dir = util::project(&[
+        (
+            "wrangler.jsonc",
+            r#"{ "name": "rules", "main": "src/index.js", "compatibility_date": "2025-01-01",
+                 "assets": { "directory": "./public" } }"#,
+        ),
+        ("src/index.js", WORKER),
+        ("public/index.html", "<h1>home</h1>"),
+        ("public/new.html", "<h1>new</h1>"),
+        ("public/app/index.html", "<h1>app shell</h1>"),
+        ("public/_app/immutable/entry.js", "export {}"),
+        ("public/_worker.js/index.js", "server source"),
+        ("public/private/notes.txt", "secret"),
+        (
+            "public/_headers",
+            "# caching\n/_app/immutable/*\n  Cache-Control: public, max-age=31536000, immutable\n/*\n  X-Frame-Options: DENY\n  ! ETag\n",
+        ),
+        (
+            "public/_redirects",
+            "/old /new 301\n/blog/* /posts/:splat\n/app/* /app/index.html 200\n",
+        ),
+        ("public/.assetsignore", "_worker.js\nprivate/\n"),
+    ]);
+    let node = util::dev(dir.path(), &[]);
+    let (status, head, _) = raw(node.port, "/_app/immutable/entry.js", "");
+    assert_eq!(status, 200);
+    assert_eq!(
+        header(&head, "cache-control").as_deref(),
+        Some("public, max-age=31536000, immutable")
+    );
+    assert_eq!(header(&head, "x-frame-options").as_deref(), Some("deny"));
+    assert_eq!(header(&head, "etag"), None, "`! ETag` removed it");
+    let (status, head, _) = raw(node.port, "/old", "");
+    assert_eq!(
+        (status, header(&head, "location").as_deref()),
+        (301, Some("/new"))
+    );
+    let (status, head, _) = raw(node.port, "/blog/2024/hello", "");
+    assert_eq!(
+        (status, header(&head, "location").as_deref()),
+        (302, Some("/posts/2024/hello"))
+    );
+    let (status, _, body) = raw(node.port, "/app/settings/profile", "");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "<h1>app shell</h1>"),
+        "a 200 rewrite"
+    );
+    // The rule files and ignored files are never served: the worker answers instead.
+    for hidden in [
+        "/_headers",
+        "/_redirects",
+        "/.assetsignore",
+        "/_worker.js/index.js",
+        "/private/notes.txt",
+    ] {
+        let (status, _, body) = raw(node.port, hidden, "");
+        assert_eq!(
+            (status, body.as_str()),
+            (200, format!("worker saw {hidden}").as_str()),
+            "{hidden}"
+        );
+    }
+}

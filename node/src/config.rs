@@ -826,12 +826,17 @@ fn assets_config(
             return Err("assets.run_worker_first must be a boolean or a list of routes".into())
         }
     };
+    let (rules, problems) = kiln_runtime::assets::rules::AssetRules::load(&directory);
+    for problem in problems {
+        tracing::warn!("{}: {problem}", directory.display());
+    }
     Ok(Some(AssetsConfig {
         directory,
         binding: text("binding")?,
         html_handling,
         not_found_handling,
         run_worker_first,
+        rules: std::sync::Arc::new(rules),
     }))
 }
 

@@ -9,6 +9,7 @@
 
 pub mod ops;
 mod resolve;
+pub mod rules;
 
 use std::path::{Path, PathBuf};
 
@@ -49,6 +50,8 @@ pub struct AssetsConfig {
     /// `run_worker_first`: `true`, or route patterns (`/api/*`, `!/api/docs`) that go to the
     /// worker before assets are looked at.
     pub run_worker_first: RunWorkerFirst,
+    /// The directory's `_headers`, `_redirects` and `.assetsignore`.
+    pub rules: std::sync::Arc<rules::AssetRules>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -119,8 +122,16 @@ pub async fn at_edge(config: &AssetsConfig, parts: &http::request::Parts) -> Edg
     if parts.method != http::Method::GET && parts.method != http::Method::HEAD {
         return EdgeDecision::Worker;
     }
-    match resolve::lookup(config, path).await {
-        resolve::Found::File(file) => EdgeDecision::Asset(respond(&file, parts, 200).await),
+    let (path, redirected) = match config.rules.redirect(path) {
+        Some((to, 200)) => (to, true),
+        Some((to, status)) => return EdgeDecision::Asset(redirect_to(&to, status)),
+        None => (path.to_owned(), false),
+    };
+    let path = path.as_str();
+    match rewrite_lookup(config, path, redirected).await {
+        resolve::Found::File(file) => {
+            EdgeDecision::Asset(respond(config, path, &file, parts, 200).await)
+        }
         resolve::Found::Redirect(location) => EdgeDecision::Asset(redirect(&location, parts)),
         resolve::Found::Nothing => {
             let navigation = parts
@@ -129,8 +140,11 @@ pub async fn at_edge(config: &AssetsConfig, parts: &http::request::Parts) -> Edg
                 .is_some_and(|mode| mode.as_bytes() == b"navigate");
             if config.not_found_handling == NotFoundHandling::SinglePageApplication && navigation {
                 if let Some((file, status)) = resolve::not_found(config, path).await {
-                    return EdgeDecision::Asset(respond(&file, parts, status).await);
+                    return EdgeDecision::Asset(respond(config, path, &file, parts, status).await);
                 }
+            }
+            if redirected {
+                return EdgeDecision::Asset(plain(404, "Not Found"));
             }
             EdgeDecision::Worker
         }
@@ -143,14 +157,44 @@ pub async fn fetch(config: &AssetsConfig, parts: &http::request::Parts) -> http:
     if parts.method != http::Method::GET && parts.method != http::Method::HEAD {
         return plain(405, "Method Not Allowed");
     }
-    match resolve::lookup(config, parts.uri.path()).await {
-        resolve::Found::File(file) => respond(&file, parts, 200).await,
+    let path = match config.rules.redirect(parts.uri.path()) {
+        Some((to, 200)) => to,
+        Some((to, status)) => return redirect_to(&to, status),
+        None => parts.uri.path().to_owned(),
+    };
+    let rewritten = path != parts.uri.path();
+    match rewrite_lookup(config, &path, rewritten).await {
+        resolve::Found::File(file) => respond(config, &path, &file, parts, 200).await,
         resolve::Found::Redirect(location) => redirect(&location, parts),
-        resolve::Found::Nothing => match resolve::not_found(config, parts.uri.path()).await {
-            Some((file, status)) => respond(&file, parts, status).await,
+        resolve::Found::Nothing => match resolve::not_found(config, &path).await {
+            Some((file, status)) => respond(config, &path, &file, parts, status).await,
             None => plain(404, "Not Found"),
         },
     }
+}
+
+/// The asset for `path`; a path a `_redirects` 200 rule rewrote to is served as its file even
+/// where HTML handling would redirect it (`/app/index.html` serves `app/index.html`).
+async fn rewrite_lookup(config: &AssetsConfig, path: &str, rewritten: bool) -> resolve::Found {
+    match resolve::lookup(config, path).await {
+        resolve::Found::Redirect(location) if rewritten => {
+            match resolve::lookup(config, &location).await {
+                resolve::Found::Redirect(_) => resolve::Found::Nothing,
+                found => found,
+            }
+        }
+        found => found,
+    }
+}
+
+/// A `_redirects` redirect.
+fn redirect_to(location: &str, status: u16) -> http::Response<Body> {
+    let mut response = http::Response::new(empty());
+    *response.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::FOUND);
+    if let Ok(value) = http::HeaderValue::from_str(location) {
+        response.headers_mut().insert(http::header::LOCATION, value);
+    }
+    response
 }
 
 fn plain(status: u16, text: &'static str) -> http::Response<Body> {
@@ -173,7 +217,13 @@ fn redirect(location: &str, parts: &http::request::Parts) -> http::Response<Body
     response
 }
 
-async fn respond(file: &Path, parts: &http::request::Parts, status: u16) -> http::Response<Body> {
+async fn respond(
+    config: &AssetsConfig,
+    path: &str,
+    file: &Path,
+    parts: &http::request::Parts,
+    status: u16,
+) -> http::Response<Body> {
     let bytes = match tokio::fs::read(file).await {
         Ok(bytes) => bytes,
         Err(err) => {
@@ -221,6 +271,7 @@ async fn respond(file: &Path, parts: &http::request::Parts, status: u16) -> http
             http::HeaderValue::from(length),
         );
     }
+    config.rules.apply_headers(path, headers);
     response
 }
 

@@ -32,7 +32,7 @@ fn clean(path: &str) -> Option<String> {
 /// The file `path` (already clean) names, if it exists inside the directory.
 async fn file(config: &AssetsConfig, path: &str) -> Option<PathBuf> {
     let relative = path.trim_start_matches('/');
-    if relative.is_empty() || relative.ends_with('/') {
+    if relative.is_empty() || relative.ends_with('/') || config.rules.ignored(relative) {
         return None;
     }
     let candidate = config.directory.join(relative);
