@@ -78,3 +78,40 @@ fn connect_exchanges_bytes_over_tcp_and_respects_a_blocked_outbound() {
     );
     server.join().expect("server");
 }
+
+#[test]
+fn a_hyperdrive_binding_describes_its_local_database_and_connects_to_it() {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let server = std::thread::spawn(move || {
+        let (mut stream, _) = listener.accept().expect("accept");
+        stream.write_all(b"db says hi").expect("greet");
+    });
+    let dir = util::project(&[
+        (
+            "wrangler.jsonc",
+            &format!(
+                r#"{{ "name": "hd", "main": "index.js", "compatibility_date": "2025-04-01",
+                     "hyperdrive": [{{ "binding": "HD", "id": "abc",
+                       "localConnectionString": "postgres://ann:s%40cret@127.0.0.1:{port}/shop" }}] }}"#
+            ),
+        ),
+        (
+            "index.js",
+            r#"export default { async fetch(request, env) {
+                 const socket = env.HD.connect();
+                 const greeting = await new Response(socket.readable).text();
+                 return Response.json([env.HD.host, env.HD.port, env.HD.user, env.HD.password, env.HD.database, greeting]);
+               } };"#,
+        ),
+    ]);
+    let node = util::dev(dir.path(), &[]);
+    let (status, body) = node.get("/");
+    assert_eq!(status, 200, "{body}");
+    let got: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(
+        got,
+        serde_json::json!(["127.0.0.1", port, "ann", "s@cret", "shop", "db says hi"])
+    );
+    server.join().expect("server");
+}

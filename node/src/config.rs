@@ -153,6 +153,17 @@ pub struct QueueConsumerConfig {
     pub max_concurrency: Option<u32>,
 }
 
+/// A `hyperdrive` entry. Locally there is no pool: the binding points at the database given by
+/// `localConnectionString` (or `CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_<BINDING>`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct HyperdriveConfig {
+    pub binding: String,
+    #[serde(default)]
+    pub id: Option<String>,
+    #[serde(default, rename = "localConnectionString")]
+    pub local_connection_string: Option<String>,
+}
+
 /// An `r2_buckets` entry.
 #[derive(Debug, Clone, Deserialize)]
 pub struct R2BucketConfig {
@@ -271,6 +282,8 @@ pub struct WranglerConfig {
     pub r2_buckets: Vec<R2BucketConfig>,
     #[serde(default)]
     pub queues: QueuesConfig,
+    #[serde(default)]
+    pub hyperdrive: Vec<HyperdriveConfig>,
     #[serde(default)]
     pub services: Vec<ServiceConfig>,
     #[serde(default)]
@@ -655,6 +668,22 @@ pub fn worker_script(
             retry_delay_s: consumer.retry_delay.unwrap_or(0),
         });
     }
+    let mut hyperdrive = Vec::new();
+    for (i, entry) in config.hyperdrive.iter().enumerate() {
+        let from_env = std::env::var(format!(
+            "CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_{}",
+            entry.binding
+        ))
+        .ok();
+        let Some(connection) = from_env.or_else(|| entry.local_connection_string.clone()) else {
+            return Err(invalid(format!(
+                "hyperdrive[{i}] ({}): set \"localConnectionString\" (or CLOUDFLARE_HYPERDRIVE_LOCAL_CONNECTION_STRING_{}) to the database Kiln should connect to",
+                entry.binding, entry.binding
+            )));
+        };
+        let _ = &entry.id;
+        hyperdrive.push((entry.binding.clone(), connection));
+    }
     let mut services: Vec<kiln_runtime::ServiceBinding> = Vec::new();
     for (i, service) in config.services.iter().enumerate() {
         if service.binding.is_empty() || service.service.is_empty() {
@@ -713,6 +742,7 @@ pub fn worker_script(
         r2_buckets,
         queues,
         queue_consumers,
+        hyperdrive,
         services,
         worker_loaders,
         dispatch_namespaces,
@@ -744,6 +774,7 @@ fn assets_only(
         r2_buckets: Vec::new(),
         queues: Vec::new(),
         queue_consumers: Vec::new(),
+        hyperdrive: Vec::new(),
         services: Vec::new(),
         worker_loaders: Vec::new(),
         dispatch_namespaces: Vec::new(),

@@ -83,6 +83,8 @@ pub struct WorkerScript {
     pub queues: Vec<crate::queue::QueueBinding>,
     /// The queues this worker consumes (the node's consumer loop reads these).
     pub queue_consumers: Vec<crate::queue::QueueConsumer>,
+    /// Hyperdrive bindings: (name in `env`, the database's connection string).
+    pub hyperdrive: Vec<(String, String)>,
     /// Service bindings: other workers (or this one) reachable from `env`.
     pub services: Vec<crate::service::ServiceBinding>,
     /// `worker_loaders` bindings (their names in `env`).

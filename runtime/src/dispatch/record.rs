@@ -259,6 +259,7 @@ impl ScriptRecord {
             r2_buckets: Vec::new(),
             queues: Vec::new(),
             queue_consumers: Vec::new(),
+            hyperdrive: Vec::new(),
             services,
             worker_loaders: Vec::new(),
             dispatch_namespaces: Vec::new(),

@@ -221,6 +221,7 @@ fn op_loader_load(ctx: Ctx<'_>, id: Option<String>, code: Object<'_>) -> Result<
         r2_buckets: Vec::new(),
         queues: Vec::new(),
         queue_consumers: Vec::new(),
+        hyperdrive: Vec::new(),
         services,
         worker_loaders: Vec::new(),
         dispatch_namespaces: Vec::new(),

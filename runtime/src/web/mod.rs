@@ -206,6 +206,14 @@ pub fn install_worker<'js>(
         .collect();
     let install_queues: Function = internals.get("installQueueBindings")?;
     install_queues.call::<_, ()>((env.clone(), queues))?;
+    let hyperdrive: Vec<Vec<String>> = worker
+        .script()
+        .hyperdrive
+        .iter()
+        .map(|(binding, connection)| vec![binding.clone(), connection.clone()])
+        .collect();
+    let install_hyperdrive: Function = internals.get("installHyperdriveBindings")?;
+    install_hyperdrive.call::<_, ()>((env.clone(), hyperdrive))?;
     let service_bindings: Vec<String> = worker
         .script()
         .services

@@ -33,6 +33,7 @@ pub fn worker_with(
         r2_buckets: Vec::new(),
         queues: Vec::new(),
         queue_consumers: Vec::new(),
+        hyperdrive: Vec::new(),
         services: Vec::new(),
         worker_loaders: Vec::new(),
         dispatch_namespaces: Vec::new(),

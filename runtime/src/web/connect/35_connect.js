@@ -124,4 +124,27 @@ function tcpConnect(address, options = {}) {
   return new Socket(connecting, hostname, secureTransport, options?.allowHalfOpen === true);
 }
 
-export { tcpConnect };
+// Hyperdrive: the binding describes a database (a local one: Kiln has no connection pool) and
+// connects to it, as drivers expect (`connectionString`, `host`, `port`, `user`, `password`,
+// `database`, `connect()`).
+class Hyperdrive {
+  #url;
+  constructor(connectionString) {
+    this.#url = new URL(connectionString);
+    this.connectionString = connectionString;
+  }
+  get host() { return this.#url.hostname; }
+  get port() { return Number(this.#url.port || 5432); }
+  get user() { return decodeURIComponent(this.#url.username); }
+  get password() { return decodeURIComponent(this.#url.password); }
+  get database() { return decodeURIComponent(this.#url.pathname.slice(1)); }
+  connect() { return tcpConnect({ hostname: this.host, port: this.port }); }
+}
+
+function installHyperdriveBindings(env, entries) {
+  for (const [name, connectionString] of entries) {
+    Object.defineProperty(env, name, { value: new Hyperdrive(connectionString), enumerable: true, configurable: true, writable: true });
+  }
+}
+
+export { installHyperdriveBindings, tcpConnect };
