@@ -380,6 +380,10 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
             }),
             workers.iter().map(|w| w.name().to_owned()),
         );
+        // Uploads kept from before a restart are served from the first request on.
+        if let Err(err) = deployments.sync() {
+            tracing::debug!(%err, "reading uploaded scripts at startup");
+        }
         tokio::spawn(Arc::clone(&deployments).run());
         let site = Arc::new(server::Site {
             metrics,

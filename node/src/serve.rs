@@ -190,6 +190,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             Box::new(move |namespace| Ok(namespace_key(&cluster_key, namespace))),
             [worker.name().to_owned()],
         );
+        // Uploads kept from before a restart are served from the first request on.
+        if let Err(err) = deployments.sync() {
+            tracing::debug!(%err, "reading uploaded scripts at startup");
+        }
         tokio::spawn(Arc::clone(&deployments).run());
         let site = Arc::new(server::Site {
             metrics,

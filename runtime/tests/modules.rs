@@ -184,7 +184,7 @@ async fn cloudflare_modules_a_bundle_imports_are_there_and_ctx_props_is_assignab
                new EmailMessage("a@example.com", "b@example.com", "raw").to,
                new NonRetryableError("stop").name,
              ];
-             try { connect("127.0.0.1:1"); } catch (err) { out.push(err.message); }
+             try { await connect("127.0.0.1:1").opened; } catch (err) { out.push(err.message); }
              return Response.json(out);
            } };"#,
     );
@@ -200,7 +200,7 @@ async fn cloudflare_modules_a_bundle_imports_are_there_and_ctx_props_is_assignab
             "assigned",
             "b@example.com",
             "NonRetryableError",
-            "connect() (cloudflare:sockets) is not supported by Kiln yet."
+            "proxy request failed, cannot connect to the specified address"
         ])
     );
 }
