@@ -301,16 +301,7 @@ impl Objects for ObjectsService {
             .runtime
             .target_call(request.route, request.method, request.args)
             .await;
-        Ok(Response::new(match result {
-            Ok(result) => CallReply {
-                error: None,
-                result,
-            },
-            Err(err) => CallReply {
-                error: Some(wire::call_error(&err)),
-                result: String::new(),
-            },
-        }))
+        Ok(Response::new(call_reply(result)))
     }
 
     async fn call(&self, request: Request<CallRequest>) -> Result<Response<CallReply>, Status> {
@@ -329,16 +320,21 @@ impl Objects for ObjectsService {
             .runtime
             .object_call_here(&worker, target, request.method, request.args)
             .await;
-        Ok(Response::new(match result {
-            Ok(result) => CallReply {
-                error: None,
-                result,
-            },
-            Err(err) => CallReply {
-                error: Some(wire::call_error(&err)),
-                result: String::new(),
-            },
-        }))
+        Ok(Response::new(call_reply(result)))
+    }
+}
+
+/// A call's outcome as the peer that made it reads it.
+fn call_reply(result: Result<String, kiln_runtime::Error>) -> CallReply {
+    match result {
+        Ok(result) => CallReply {
+            error: None,
+            result,
+        },
+        Err(err) => CallReply {
+            error: Some(wire::call_error(&err)),
+            result: String::new(),
+        },
     }
 }
 

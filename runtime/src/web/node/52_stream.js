@@ -521,11 +521,13 @@ for (const [name, get] of Object.entries({
 })) {
   Object.defineProperty(Readable.prototype, name, { get, configurable: true, enumerable: false });
 }
-Object.defineProperty(Readable.prototype, "destroyed", {
+// `destroyed` of both sides: one accessor, set once destroy() has begun.
+const destroyedAccessor = {
   get() { return !!this[kDestroyed]; },
   set(value) { this[kDestroyed] = !!value; },
   configurable: true,
-});
+};
+Object.defineProperty(Readable.prototype, "destroyed", destroyedAccessor);
 Object.defineProperty(Readable.prototype, "readable", {
   get() { const s = this._readableState; return !!s && s.readable !== false && !s.destroyed && !s.errored && !s.endEmitted; },
   set(value) { if (this._readableState) this._readableState.readable = !!value; },
@@ -873,11 +875,7 @@ for (const [name, get] of Object.entries({
 })) {
   Object.defineProperty(Writable.prototype, name, { get, configurable: true, enumerable: false });
 }
-Object.defineProperty(Writable.prototype, "destroyed", {
-  get() { return !!this[kDestroyed]; },
-  set(value) { this[kDestroyed] = !!value; },
-  configurable: true,
-});
+Object.defineProperty(Writable.prototype, "destroyed", destroyedAccessor);
 Object.defineProperty(Writable.prototype, "writable", {
   get() { const s = this._writableState; return !!s && s.writable !== false && !s.destroyed && !s.errored && !s.ending; },
   set(value) { if (this._writableState) this._writableState.writable = !!value; },
