@@ -66,11 +66,26 @@ Stream.prototype.pipe = function pipe(dest, options) {
   return Readable.prototype.pipe.call(this, dest, options);
 };
 
-class ReadableState {
-  constructor(options = {}, stream, isDuplex) {
-    this.objectMode = !!(options.objectMode || (isDuplex && options.readableObjectMode));
-    const hwm = options.readableHighWaterMark ?? options.highWaterMark;
+// What both sides of a stream keep: the mode, the high-water mark and the ending of the side.
+// `side` is "readable" or "writable" (a Duplex's own options for that side win).
+class StreamSideState {
+  constructor(options, isDuplex, side) {
+    this.objectMode = !!(options.objectMode || (isDuplex && options[`${side}ObjectMode`]));
+    const hwm = options[`${side}HighWaterMark`] ?? options.highWaterMark;
     this.highWaterMark = hwm ?? (this.objectMode ? streamObjectHighWaterMark : streamDefaultHighWaterMark);
+    this.errorEmitted = false;
+    this.emitClose = options.emitClose !== false;
+    this.autoDestroy = options.autoDestroy !== false;
+    this.destroyed = false;
+    this.errored = null;
+    this.closed = false;
+    this.defaultEncoding = options.defaultEncoding || "utf8";
+  }
+}
+
+class ReadableState extends StreamSideState {
+  constructor(options = {}, stream, isDuplex) {
+    super(options, isDuplex, "readable");
     this.buffer = [];
     this.length = 0;
     this.pipes = [];
@@ -84,13 +99,6 @@ class ReadableState {
     this.emittedReadable = false;
     this.readableListening = false;
     this.resumeScheduled = false;
-    this.errorEmitted = false;
-    this.emitClose = options.emitClose !== false;
-    this.autoDestroy = options.autoDestroy !== false;
-    this.destroyed = false;
-    this.errored = null;
-    this.closed = false;
-    this.defaultEncoding = options.defaultEncoding || "utf8";
     this.decoder = null;
     this.encoding = null;
     this.dataEmitted = false;
@@ -618,13 +626,10 @@ Readable.isDisturbed = function isDisturbed(stream) {
 
 // Writable ---------------------------------------------------------------------------------
 
-class WritableState {
+class WritableState extends StreamSideState {
   constructor(options = {}, stream, isDuplex) {
-    this.objectMode = !!(options.objectMode || (isDuplex && options.writableObjectMode));
-    const hwm = options.writableHighWaterMark ?? options.highWaterMark;
-    this.highWaterMark = hwm ?? (this.objectMode ? streamObjectHighWaterMark : streamDefaultHighWaterMark);
+    super(options, isDuplex, "writable");
     this.decodeStrings = options.decodeStrings !== false;
-    this.defaultEncoding = options.defaultEncoding || "utf8";
     this.length = 0;
     this.writing = false;
     this.corked = 0;
@@ -636,12 +641,6 @@ class WritableState {
     this.pendingcb = 0;
     this.prefinished = false;
     this.finalCalled = false;
-    this.errorEmitted = false;
-    this.emitClose = options.emitClose !== false;
-    this.autoDestroy = options.autoDestroy !== false;
-    this.destroyed = false;
-    this.errored = null;
-    this.closed = false;
     this.constructed = true;
   }
 }
