@@ -293,3 +293,56 @@ fn a_request_body_can_be_read_as_a_stream() {
         "the JS thread survived"
     );
 }
+
+#[test]
+fn version_metadata_analytics_rate_limits_email_and_missing_services_are_bound() {
+    let dir = util::project(&[
+        (
+            "wrangler.toml",
+            r#"name = "bindings"
+main = "index.js"
+compatibility_date = "2025-04-01"
+version_metadata = { binding = "CF_VERSION_METADATA" }
+ai = { binding = "AI" }
+[[analytics_engine_datasets]]
+binding = "STATS"
+dataset = "requests"
+[[ratelimits]]
+name = "LIMITER"
+namespace_id = "1001"
+simple = { limit = 2, period = 60 }
+[[send_email]]
+name = "MAIL"
+destination_address = "ops@example.com"
+"#,
+        ),
+        (
+            "index.js",
+            r#"export default { async fetch(request, env) {
+                 env.STATS.writeDataPoint({ blobs: ["/"], doubles: [1], indexes: ["k"] });
+                 const limits = [];
+                 for (let i = 0; i < 3; i++) limits.push((await env.LIMITER.limit({ key: "ip" })).success);
+                 await env.MAIL.send({ from: "a@example.com", to: "ops@example.com" });
+                 let refused = "";
+                 try { await env.MAIL.send({ from: "a@example.com", to: "x@example.com" }); } catch (err) { refused = err.message; }
+                 let ai = "";
+                 try { await env.AI.run("@cf/model", {}); } catch (err) { ai = err.message; }
+                 return Response.json({ id: typeof env.CF_VERSION_METADATA.id, limits, refused, ai });
+               } };"#,
+        ),
+    ]);
+    let node = util::dev(dir.path(), &[]);
+    let (status, body) = node.get("/");
+    assert_eq!(status, 200, "{body}");
+    let got: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(got["id"], "string");
+    assert_eq!(got["limits"], serde_json::json!([true, true, false]));
+    assert_eq!(got["refused"], "email to x@example.com not allowed");
+    assert!(
+        got["ai"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not available in Kiln"),
+        "{body}"
+    );
+}

@@ -285,6 +285,20 @@ pub struct WranglerConfig {
     #[serde(default)]
     pub hyperdrive: Vec<HyperdriveConfig>,
     #[serde(default)]
+    pub version_metadata: Option<serde_json::Value>,
+    #[serde(default)]
+    pub analytics_engine_datasets: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub ratelimits: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub send_email: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub ai: Option<serde_json::Value>,
+    #[serde(default)]
+    pub browser: Option<serde_json::Value>,
+    #[serde(default)]
+    pub vectorize: Vec<serde_json::Value>,
+    #[serde(default)]
     pub services: Vec<ServiceConfig>,
     #[serde(default)]
     pub worker_loaders: Vec<WorkerLoaderConfig>,
@@ -684,6 +698,7 @@ pub fn worker_script(
         let _ = &entry.id;
         hyperdrive.push((entry.binding.clone(), connection));
     }
+    let simple_bindings = simple_bindings(config).map_err(invalid)?;
     let mut services: Vec<kiln_runtime::ServiceBinding> = Vec::new();
     for (i, service) in config.services.iter().enumerate() {
         if service.binding.is_empty() || service.service.is_empty() {
@@ -743,6 +758,7 @@ pub fn worker_script(
         queues,
         queue_consumers,
         hyperdrive,
+        simple_bindings,
         services,
         worker_loaders,
         dispatch_namespaces,
@@ -775,6 +791,7 @@ fn assets_only(
         queues: Vec::new(),
         queue_consumers: Vec::new(),
         hyperdrive: Vec::new(),
+        simple_bindings: Vec::new(),
         services: Vec::new(),
         worker_loaders: Vec::new(),
         dispatch_namespaces: Vec::new(),
@@ -869,6 +886,53 @@ fn assets_config(
         run_worker_first,
         rules: std::sync::Arc::new(rules),
     }))
+}
+
+/// The bindings the prelude makes from a description alone (see `WorkerScript::simple_bindings`):
+/// each config entry, its binding name checked and its type added.
+fn simple_bindings(config: &WranglerConfig) -> Result<Vec<serde_json::Value>, String> {
+    let mut out = Vec::new();
+    let mut add = |kind: &str, key: &str, name_field: &str, entry: &serde_json::Value| {
+        let name = entry
+            .get(name_field)
+            .and_then(|v| v.as_str())
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| format!("{key}: every entry needs a \"{name_field}\""))?;
+        let mut described = entry.clone();
+        if let Some(fields) = described.as_object_mut() {
+            fields.insert("type".into(), kind.into());
+            fields.insert("name".into(), name.into());
+        }
+        out.push(described);
+        Ok::<(), String>(())
+    };
+    if let Some(entry) = &config.version_metadata {
+        add("version_metadata", "version_metadata", "binding", entry)?;
+    }
+    for entry in &config.analytics_engine_datasets {
+        add(
+            "analytics_engine",
+            "analytics_engine_datasets",
+            "binding",
+            entry,
+        )?;
+    }
+    for entry in &config.ratelimits {
+        add("ratelimit", "ratelimits", "name", entry)?;
+    }
+    for entry in &config.send_email {
+        add("send_email", "send_email", "name", entry)?;
+    }
+    if let Some(entry) = &config.ai {
+        add("unavailable", "ai", "binding", entry)?;
+    }
+    if let Some(entry) = &config.browser {
+        add("unavailable", "browser", "binding", entry)?;
+    }
+    for entry in &config.vectorize {
+        add("unavailable", "vectorize", "binding", entry)?;
+    }
+    Ok(out)
 }
 
 /// The Durable Object classes the worker's migrations create, by class name: their storage

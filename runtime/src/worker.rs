@@ -85,6 +85,10 @@ pub struct WorkerScript {
     pub queue_consumers: Vec<crate::queue::QueueConsumer>,
     /// Hyperdrive bindings: (name in `env`, the database's connection string).
     pub hyperdrive: Vec<(String, String)>,
+    /// Bindings the prelude makes from a description alone (`version_metadata`,
+    /// `analytics_engine_datasets`, `ratelimits`, `send_email`, and stand-ins for services Kiln
+    /// lacks): a JSON array of `{ "type", "name", ... }`.
+    pub simple_bindings: Vec<serde_json::Value>,
     /// Service bindings: other workers (or this one) reachable from `env`.
     pub services: Vec<crate::service::ServiceBinding>,
     /// `worker_loaders` bindings (their names in `env`).

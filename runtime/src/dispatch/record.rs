@@ -260,6 +260,7 @@ impl ScriptRecord {
             queues: Vec::new(),
             queue_consumers: Vec::new(),
             hyperdrive: Vec::new(),
+            simple_bindings: Vec::new(),
             services,
             worker_loaders: Vec::new(),
             dispatch_namespaces: Vec::new(),

@@ -222,6 +222,7 @@ fn op_loader_load(ctx: Ctx<'_>, id: Option<String>, code: Object<'_>) -> Result<
         queues: Vec::new(),
         queue_consumers: Vec::new(),
         hyperdrive: Vec::new(),
+        simple_bindings: Vec::new(),
         services,
         worker_loaders: Vec::new(),
         dispatch_namespaces: Vec::new(),

@@ -70,6 +70,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("url_pattern/33_url_pattern.js"),
     include_str!("queue/34_queue.js"),
     include_str!("connect/35_connect.js"),
+    include_str!("bindings/36_simple_bindings.js"),
     // Node's modules are one function's body, called only when a worker needs them.
     "function makeNodeModules() {\n",
     include_str!("node/40_buffer.js"),
@@ -214,6 +215,9 @@ pub fn install_worker<'js>(
         .collect();
     let install_hyperdrive: Function = internals.get("installHyperdriveBindings")?;
     install_hyperdrive.call::<_, ()>((env.clone(), hyperdrive))?;
+    let simple = serde_json::Value::Array(worker.script().simple_bindings.clone()).to_string();
+    let install_simple: Function = internals.get("installSimpleBindings")?;
+    install_simple.call::<_, ()>((env.clone(), simple))?;
     let service_bindings: Vec<String> = worker
         .script()
         .services

@@ -34,6 +34,7 @@ pub fn worker_with(
         queues: Vec::new(),
         queue_consumers: Vec::new(),
         hyperdrive: Vec::new(),
+        simple_bindings: Vec::new(),
         services: Vec::new(),
         worker_loaders: Vec::new(),
         dispatch_namespaces: Vec::new(),
