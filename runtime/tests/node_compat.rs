@@ -532,3 +532,20 @@ export default { async fetch() {
         "failed checks: {body}"
     );
 }
+
+#[tokio::test]
+async fn a_response_body_is_pulled_with_the_stores_current_when_it_was_made() {
+    let source = r##"import { AsyncLocalStorage } from "node:async_hooks";
+const als = new AsyncLocalStorage();
+export default { fetch() {
+  return als.run("request-1", () => new Response(new ReadableStream({
+    async pull(controller) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      controller.enqueue(new TextEncoder().encode(String(als.getStore())));
+      controller.close();
+    },
+  })));
+} };"##;
+    let (status, body) = node_answer(source).await;
+    assert_eq!((status, body.as_str()), (200, "request-1"));
+}

@@ -75,9 +75,40 @@ const AsyncLocalStorageTracked = new Proxy(AsyncLocalStorage, {
   construct(target, args, newTarget) {
     const storage = Reflect.construct(target, args, newTarget);
     if (liveStorages.size < 1024) liveStorages.add(storage);
+    carryContextIntoStreams();
     return storage;
   },
 });
+
+// A ReadableStream's source callbacks run later than the code that made the stream (a
+// response body is pulled after the handler returned), so they run with the stores that were
+// current when it was made, as workerd does. Installed with the first AsyncLocalStorage.
+let streamsCarryContext = false;
+function carryContextIntoStreams() {
+  if (streamsCarryContext) return;
+  streamsCarryContext = true;
+  const NativeReadableStream = globalThis.ReadableStream;
+  const ReadableStreamWithContext = new Proxy(NativeReadableStream, {
+    construct(target, args, newTarget) {
+      const source = args[0];
+      const current = [...liveStorages].some((storage) => storage.getStore() !== undefined);
+      if (current && source !== null && typeof source === "object") {
+        const snapshot = AsyncLocalStorage.snapshot();
+        const wrapped = Object.create(source);
+        for (const name of ["start", "pull", "cancel"]) {
+          if (typeof source[name] === "function") {
+            wrapped[name] = (...callArgs) => snapshot(() => source[name].apply(source, callArgs));
+          }
+        }
+        if (source.type !== undefined) wrapped.type = source.type;
+        if (source.autoAllocateChunkSize !== undefined) wrapped.autoAllocateChunkSize = source.autoAllocateChunkSize;
+        args = [wrapped, ...args.slice(1)];
+      }
+      return Reflect.construct(target, args, newTarget === ReadableStreamWithContext ? target : newTarget);
+    },
+  });
+  Object.defineProperty(globalThis, "ReadableStream", { value: ReadableStreamWithContext, writable: true, configurable: true, enumerable: false });
+}
 
 class AsyncResource {
   #type;
