@@ -785,20 +785,7 @@ fn assets_only(
     assets: Option<kiln_runtime::assets::AssetsConfig>,
 ) -> Result<WorkerScript, Error> {
     Ok(WorkerScript {
-        durable_objects: Vec::new(),
-        kv_namespaces: Vec::new(),
-        r2_buckets: Vec::new(),
-        queues: Vec::new(),
-        queue_consumers: Vec::new(),
-        hyperdrive: Vec::new(),
-        simple_bindings: Vec::new(),
-        services: Vec::new(),
-        worker_loaders: Vec::new(),
-        dispatch_namespaces: Vec::new(),
-        outbound: kiln_runtime::Outbound::Network,
         assets,
-        tail_consumers: Vec::new(),
-        dispatch_namespace: None,
         name: config.name.clone().unwrap_or_else(|| "worker".into()),
         main_module: ASSETS_ONLY_MODULE.into(),
         modules: vec![ModuleSource {
@@ -812,6 +799,7 @@ fn assets_only(
         limits: WorkerLimits::default(),
         compatibility_date: config.compatibility_date.clone().unwrap_or_default(),
         compatibility_flags: config.compatibility_flags.clone(),
+        ..WorkerScript::default()
     })
 }
 

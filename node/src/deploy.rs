@@ -76,8 +76,10 @@ pub fn deploy(args: DeployArgs) -> anyhow::Result<()> {
         Some(_) => {}
         None => {
             for binding in &script.durable_objects {
-                if binding.class_name == kiln_runtime::D1_CLASS {
-                    let id = binding.namespace.trim_start_matches("d1:");
+                if let (true, Some(id)) = (
+                    binding.class_name == kiln_runtime::D1_CLASS,
+                    kiln_runtime::d1_id(&binding.namespace),
+                ) {
                     bindings.push(json!({ "type": "d1", "name": binding.binding, "id": id }));
                     continue;
                 }

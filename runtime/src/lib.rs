@@ -34,8 +34,8 @@ pub use error::Error;
 pub use isolate::allocator::configure_mimalloc;
 pub use kv::KvBinding;
 pub use object::{
-    d1_namespace, DurableObjectBinding, ObjectPlacement, ObjectStore, ObjectTarget, PlacedFuture,
-    StoreError, D1_CLASS, D1_OBJECT_NAME,
+    d1_id, d1_namespace, DurableObjectBinding, ObjectPlacement, ObjectStore, ObjectTarget,
+    PlacedFuture, StoreError, D1_CLASS, D1_OBJECT_NAME,
 };
 pub use pool::{Runtime, RuntimeOptions};
 pub use service::ServiceBinding;

@@ -60,8 +60,9 @@ impl Default for WorkerLimits {
     }
 }
 
-/// Everything needed to run a worker.
-#[derive(Debug, Clone)]
+/// Everything needed to run a worker. `Default` is a worker with no modules and no bindings,
+/// for building one with `..WorkerScript::default()`.
+#[derive(Debug, Clone, Default)]
 pub struct WorkerScript {
     /// The worker's name, as logs and `console.log` lines show it.
     pub name: String,

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::kv::KvBinding;
 use crate::object::DurableObjectBinding;
 use crate::service::ServiceBinding;
-use crate::worker::{ModuleKind, ModuleSource, Outbound, WorkerLimits, WorkerScript};
+use crate::worker::{ModuleKind, ModuleSource, WorkerLimits, WorkerScript};
 
 /// One module of an upload.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -256,19 +256,10 @@ impl ScriptRecord {
             compatibility_flags,
             durable_objects,
             kv_namespaces,
-            r2_buckets: Vec::new(),
-            queues: Vec::new(),
-            queue_consumers: Vec::new(),
-            hyperdrive: Vec::new(),
-            simple_bindings: Vec::new(),
             services,
-            worker_loaders: Vec::new(),
-            dispatch_namespaces: Vec::new(),
-            outbound: Outbound::Network,
-            assets: None,
             tail_consumers: crate::trace::consumers_from_json(metadata.get("tail_consumers"))
                 .map_err(invalid)?,
-            dispatch_namespace: None,
+            ..WorkerScript::default()
         })
     }
 }

@@ -216,20 +216,11 @@ fn op_loader_load(ctx: Ctx<'_>, id: Option<String>, code: Object<'_>) -> Result<
         limits,
         compatibility_date,
         compatibility_flags,
-        durable_objects: Vec::new(),
         kv_namespaces,
-        r2_buckets: Vec::new(),
-        queues: Vec::new(),
-        queue_consumers: Vec::new(),
-        hyperdrive: Vec::new(),
-        simple_bindings: Vec::new(),
         services,
-        worker_loaders: Vec::new(),
-        dispatch_namespaces: Vec::new(),
         outbound,
-        assets: None,
         tail_consumers,
-        dispatch_namespace: None,
+        ..WorkerScript::default()
     };
     let worker = Worker::new(script).map_err(|err| {
         Exception::throw_type(&ctx, &format!("Dynamic Worker code is invalid: {err}"))

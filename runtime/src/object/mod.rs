@@ -25,6 +25,11 @@ pub fn d1_namespace(id: &str) -> String {
     format!("d1:{id}")
 }
 
+/// The database id of a D1 namespace made by [`d1_namespace`].
+pub fn d1_id(namespace: &str) -> Option<&str> {
+    namespace.strip_prefix("d1:")
+}
+
 /// A Durable Object namespace bound into a worker's `env`.
 #[derive(Debug, Clone)]
 pub struct DurableObjectBinding {

@@ -29,19 +29,6 @@ pub fn worker_with(
     env: serde_json::Map<String, serde_json::Value>,
 ) -> Arc<Worker> {
     let script = WorkerScript {
-        kv_namespaces: Vec::new(),
-        r2_buckets: Vec::new(),
-        queues: Vec::new(),
-        queue_consumers: Vec::new(),
-        hyperdrive: Vec::new(),
-        simple_bindings: Vec::new(),
-        services: Vec::new(),
-        worker_loaders: Vec::new(),
-        dispatch_namespaces: Vec::new(),
-        outbound: Default::default(),
-        assets: None,
-        tail_consumers: Vec::new(),
-        dispatch_namespace: None,
         name: "test".into(),
         main_module: modules[0].0.into(),
         modules: modules
@@ -56,7 +43,7 @@ pub fn worker_with(
         limits,
         compatibility_date: "2025-01-01".into(),
         compatibility_flags: vec![],
-        durable_objects: vec![],
+        ..WorkerScript::default()
     };
     Worker::new(script).expect("valid worker")
 }
