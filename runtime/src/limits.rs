@@ -24,6 +24,9 @@ pub const BODY_READ_ALL_BYTES_MAX: usize = 128 * 1024 * 1024;
 pub const SCRIPT_BYTES_MAX: usize = 64 * 1024 * 1024;
 /// Grace period for `ctx.waitUntil()` work after the response is sent (Cloudflare: 30 s).
 pub const WAIT_UNTIL_GRACE_MS: u64 = 30_000;
+/// How often an unanswered stateless request checks whether its isolate has gone quiescent
+/// ("The script will never generate a response"); two idle checks in a row end it.
+pub const HANG_CHECK_INTERVAL_MS: u64 = 50;
 /// Timers one isolate may have pending at once.
 pub const TIMERS_PER_ISOLATE_MAX: usize = 100_000;
 /// Bytes `crypto.getRandomValues` fills in one call (Web Crypto: 65,536).

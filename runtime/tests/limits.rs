@@ -178,3 +178,46 @@ async fn code_the_stack_formatter_calls_is_still_stopped_at_the_cpu_limit() {
     assert!(matches!(err, Error::CpuLimit), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(20));
 }
+
+#[tokio::test]
+async fn a_promise_nothing_can_settle_ends_with_never_generate_a_response() {
+    let stuck = util::js(
+        r#"export default { async fetch(req) {
+            const path = new URL(req.url).pathname;
+            if (path === "/timer") {
+                // Settled by a timer well after the hang checks start: not a hang.
+                return new Promise((resolve) => setTimeout(() => resolve(new Response("late")), 400));
+            }
+            if (path === "/chained") {
+                await new Promise((resolve) => setTimeout(resolve, 120));
+                await new Promise((resolve) => setTimeout(resolve, 120));
+                return new Response("chained");
+            }
+            return new Promise(() => {});
+        } }"#,
+    );
+    let started = Instant::now();
+    let err = tokio::time::timeout(Duration::from_secs(10), util::get(&stuck, "http://t/"))
+        .await
+        .expect("answered, not hung")
+        .expect_err("a request whose promise never settles fails");
+    assert!(
+        err.to_string()
+            .ends_with("Error: The script will never generate a response."),
+        "{err}"
+    );
+    assert_eq!(err.http_status(), 500);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    let (status, body) = util::get(&stuck, "http://t/timer")
+        .await
+        .expect("a timer settles it");
+    assert_eq!((status, body.as_str()), (200, "late"));
+    let (status, body) = util::get(&stuck, "http://t/chained")
+        .await
+        .expect("timers settle it");
+    assert_eq!((status, body.as_str()), (200, "chained"));
+}

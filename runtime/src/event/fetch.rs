@@ -3,7 +3,9 @@
 //! Guarantees: the response is sent as soon as the handler's promise resolves; its body streams
 //! from the isolate through a bounded channel; if the client goes away before the response,
 //! the request's `signal` is aborted and the handler's result is dropped; `ctx.waitUntil()`
-//! work runs on after the response for at most [`WAIT_UNTIL_GRACE_MS`].
+//! work runs on after the response for at most [`WAIT_UNTIL_GRACE_MS`]; a stateless handler
+//! whose promise can no longer settle (nothing pending in its isolate) gets workerd's "The
+//! script will never generate a response." instead of hanging.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -15,7 +17,7 @@ use tokio::sync::oneshot;
 use crate::body::{self, Body, ChannelBody};
 use crate::error::Error;
 use crate::isolate::{self, Isolate};
-use crate::limits::{BODY_CHANNEL_CHUNKS_MAX, WAIT_UNTIL_GRACE_MS};
+use crate::limits::{BODY_CHANNEL_CHUNKS_MAX, HANG_CHECK_INTERVAL_MS, WAIT_UNTIL_GRACE_MS};
 use crate::object::ObjectTarget;
 use crate::socket::WebSocketUpgrade;
 use crate::web;
@@ -67,19 +69,58 @@ pub async fn run(
     let inner_slot = Arc::clone(&slot);
     let worker_name = isolate.worker.name().to_owned();
     let recorder = invocation.recorder.clone();
-    let outcome = isolate
-        .run(async move {
-            async_with!(context => |ctx| {
-                handle(&ctx, request, target, id, inner_slot, &worker_name, recorder).await
-            })
-            .await
+    let watched = matches!(target, Target::Entrypoint { .. });
+    let work = isolate.run(async move {
+        async_with!(context => |ctx| {
+            handle(&ctx, request, target, id, inner_slot, &worker_name, recorder).await
         })
-        .await;
+        .await
+    });
+    let outcome = if watched {
+        tokio::select! {
+            outcome = work => outcome,
+            () = never_answers(&isolate, &slot) => {
+                tracing::error!(target: "kiln::worker", worker = isolate.worker.name(), "Uncaught {NEVER_RESPONDS}");
+                Err(Error::Exception(NEVER_RESPONDS.to_owned()))
+            }
+        }
+    } else {
+        work.await
+    };
     invocation.end(&isolate, outcome.as_ref().map(|_| ()));
     if let Err(err) = outcome {
         answer(&slot, Err(err));
     }
     drop(charge);
+}
+
+/// What workerd answers when a handler's promise is still pending and nothing is left that
+/// could settle it.
+const NEVER_RESPONDS: &str = "Error: The script will never generate a response.";
+
+/// Resolves when the request is still unanswered and the isolate is quiescent: no JavaScript
+/// job queued and no task of its own (timer, subrequest, body read, socket) pending, checked
+/// twice [`HANG_CHECK_INTERVAL_MS`] apart. Nothing but such a task can settle a handler's
+/// promise, so the request would otherwise hang until the client gives up. Stateless requests
+/// only: a Durable Object's request may legitimately wait for another event to the object.
+async fn never_answers(isolate: &Isolate, slot: &ResponderSlot) {
+    let answered = || slot.lock().unwrap_or_else(|p| p.into_inner()).is_none();
+    let mut idle_checks = 0;
+    loop {
+        tokio::time::sleep(Duration::from_millis(HANG_CHECK_INTERVAL_MS)).await;
+        if answered() {
+            // The response is out; the body pump and waitUntil() have limits of their own.
+            return std::future::pending().await;
+        }
+        if isolate.runtime.is_job_pending().await {
+            idle_checks = 0;
+        } else {
+            idle_checks += 1;
+            if idle_checks >= 2 {
+                return;
+            }
+        }
+    }
 }
 
 /// What an invocation leaves behind: counters for `/metrics`, and when the worker is traced
