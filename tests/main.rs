@@ -27,3 +27,4 @@ mod test_sockets;
 mod test_sql_storage;
 mod test_tail;
 mod test_websockets;
+mod test_workflows;

@@ -309,6 +309,23 @@ fn alarms_fire_and_retry_with_backoff() {
 }
 
 #[test]
+fn an_alarm_set_by_the_alarm_handler_stays_set_after_it_awaits() {
+    let dir = suite_project();
+    let node = start(dir.path(), &[]);
+    assert_eq!(node.get("/alarm/rearmed/set?ms=50&rearm=2").1, "true");
+    let state = wait_for_seen(&node, "rearmed", 3, Duration::from_secs(10));
+    assert_eq!(state["seen"], serde_json::json!([0, 0, 0]), "{state}");
+    std::thread::sleep(Duration::from_millis(300));
+    let state = wait_for_seen(&node, "rearmed", 4, Duration::ZERO);
+    assert_eq!(
+        state["seen"],
+        serde_json::json!([0, 0, 0]),
+        "fires no more: {state}"
+    );
+    assert_eq!(state["alarm"], serde_json::Value::Null, "{state}");
+}
+
+#[test]
 fn alarms_survive_kill_9_and_fire_after_restart() {
     let dir = suite_project();
     let node = start(dir.path(), &[]);

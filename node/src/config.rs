@@ -14,6 +14,8 @@ use serde::Deserialize;
 
 /// Files `kiln dev` reads from a worker's directory at most.
 pub const MODULE_FILES_MAX: usize = 10_000;
+/// The longest workflow name Cloudflare accepts.
+pub const WORKFLOW_NAME_LENGTH_MAX: usize = 64;
 /// Wrangler's config file names, in the order wrangler prefers them.
 pub const CONFIG_FILES: [&str; 3] = ["wrangler.jsonc", "wrangler.json", "wrangler.toml"];
 
@@ -114,6 +116,17 @@ impl D1DatabaseConfig {
             .or_else(|| self.database_name.clone())
             .unwrap_or_else(|| self.binding.clone())
     }
+}
+
+/// A `workflows` entry: a Workflow bound into `env`, run by the class `class_name` of this
+/// worker (or of `script_name`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct WorkflowConfig {
+    pub name: String,
+    pub binding: String,
+    pub class_name: String,
+    #[serde(default)]
+    pub script_name: Option<String>,
 }
 
 /// The `queues` section: producers bound into `env`, and the queues the worker consumes.
@@ -278,6 +291,8 @@ pub struct WranglerConfig {
     pub kv_namespaces: Vec<KvNamespaceConfig>,
     #[serde(default)]
     pub d1_databases: Vec<D1DatabaseConfig>,
+    #[serde(default)]
+    pub workflows: Vec<WorkflowConfig>,
     #[serde(default)]
     pub r2_buckets: Vec<R2BucketConfig>,
     #[serde(default)]
@@ -595,6 +610,55 @@ pub fn worker_script(
             key: [0; 32],
             sql: true,
             script: None,
+        });
+    }
+    // A workflow instance is a SQLite-backed object of Kiln's own engine class, which runs the
+    // worker's WorkflowEntrypoint class; one namespace per workflow name.
+    for (i, workflow) in config.workflows.iter().enumerate() {
+        let field = |what: &str, value: &str| {
+            if value.is_empty() {
+                Err(invalid(format!(
+                    "workflows[{i}]: \"{what}\" must not be empty"
+                )))
+            } else {
+                Ok(())
+            }
+        };
+        field("name", &workflow.name)?;
+        field("binding", &workflow.binding)?;
+        field("class_name", &workflow.class_name)?;
+        let valid_name = workflow.name.len() <= WORKFLOW_NAME_LENGTH_MAX
+            && workflow
+                .name
+                .chars()
+                .enumerate()
+                .all(|(at, c)| c.is_ascii_alphanumeric() || c == '_' || (at > 0 && c == '-'));
+        if !valid_name {
+            return Err(invalid(format!(
+                "workflows[{i}]: name {:?} must be at most {WORKFLOW_NAME_LENGTH_MAX} letters, digits, '-' and '_', not starting with '-'",
+                workflow.name
+            )));
+        }
+        if durable_objects
+            .iter()
+            .any(|b| b.binding == workflow.binding)
+        {
+            return Err(invalid(format!(
+                "workflows[{i}]: the binding \"{}\" is already used",
+                workflow.binding
+            )));
+        }
+        let elsewhere = workflow
+            .script_name
+            .clone()
+            .filter(|script| Some(script) != config.name.as_ref());
+        durable_objects.push(DurableObjectBinding {
+            binding: workflow.binding.clone(),
+            class_name: kiln_runtime::workflow_class(&workflow.class_name),
+            namespace: kiln_runtime::workflow_namespace(&workflow.name),
+            key: [0; 32],
+            sql: true,
+            script: elsewhere,
         });
     }
     let mut kv_namespaces: Vec<kiln_runtime::KvBinding> = Vec::new();

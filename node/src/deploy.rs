@@ -83,6 +83,21 @@ pub fn deploy(args: DeployArgs) -> anyhow::Result<()> {
                     bindings.push(json!({ "type": "d1", "name": binding.binding, "id": id }));
                     continue;
                 }
+                if let (Some(class), Some(name)) = (
+                    binding
+                        .class_name
+                        .strip_prefix(kiln_runtime::WORKFLOW_CLASS_PREFIX),
+                    binding.namespace.strip_prefix("workflow:"),
+                ) {
+                    if binding.script.is_some() {
+                        anyhow::bail!(
+                            "workflows binding {:?}: script_name names another worker; an uploaded script runs its own workflows only",
+                            binding.binding
+                        );
+                    }
+                    bindings.push(json!({ "type": "workflow", "name": binding.binding, "workflow_name": name, "class_name": class }));
+                    continue;
+                }
                 if let Some(other) = &binding.script {
                     anyhow::bail!(
                         "durable_objects binding {:?}: script_name {other:?} names another worker; an uploaded script binds its own classes only",

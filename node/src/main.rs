@@ -203,6 +203,17 @@ fn link_script_bindings(loaded: &mut [LoadedWorker]) -> anyhow::Result<()> {
                 continue;
             }
             let Some(at) = names.iter().position(|name| *name == other) else {
+                if binding
+                    .class_name
+                    .starts_with(kiln_runtime::WORKFLOW_CLASS_PREFIX)
+                {
+                    anyhow::bail!(
+                        "{}: workflows binding {:?} names the worker {other:?} (script_name), which is not running; pass its directory too: kiln dev {} <dir of {other}>",
+                        script.name,
+                        binding.binding,
+                        script.name
+                    );
+                }
                 anyhow::bail!(
                     "{}: durable_objects binding {:?} names the worker {other:?} (script_name), which is not running; pass its directory too: kiln dev {} <dir of {other}>",
                     script.name,
@@ -210,6 +221,20 @@ fn link_script_bindings(loaded: &mut [LoadedWorker]) -> anyhow::Result<()> {
                     script.name
                 );
             };
+            if binding
+                .class_name
+                .starts_with(kiln_runtime::WORKFLOW_CLASS_PREFIX)
+            {
+                // The other worker runs the instances (its class), whether or not it binds the
+                // workflow itself.
+                hidden.push((
+                    at,
+                    binding.class_name.clone(),
+                    binding.namespace.clone(),
+                    true,
+                ));
+                continue;
+            }
             let Some((namespace, sql)) = classes[at].get(&binding.class_name) else {
                 anyhow::bail!(
                     "{}: durable_objects binding {:?}: worker {other:?} has no migration that creates the class {:?}",

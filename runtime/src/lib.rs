@@ -34,8 +34,9 @@ pub use error::Error;
 pub use isolate::allocator::configure_mimalloc;
 pub use kv::KvBinding;
 pub use object::{
-    d1_id, d1_namespace, DurableObjectBinding, ObjectPlacement, ObjectStore, ObjectTarget,
-    PlacedFuture, StoreError, D1_CLASS, D1_OBJECT_NAME,
+    d1_id, d1_namespace, workflow_class, workflow_namespace, DurableObjectBinding, ObjectPlacement,
+    ObjectStore, ObjectTarget, PlacedFuture, StoreError, D1_CLASS, D1_OBJECT_NAME,
+    WORKFLOW_CLASS_PREFIX,
 };
 pub use pool::{Runtime, RuntimeOptions};
 pub use service::ServiceBinding;

@@ -207,8 +207,9 @@ export class Counter extends DurableObject {
 }
 
 export class Alarmed extends DurableObject {
-  async set(delayMs, failures) {
+  async set(delayMs, failures, rearm) {
     await this.ctx.storage.put("failures", failures);
+    await this.ctx.storage.put("rearm", rearm);
     await this.ctx.storage.setAlarm(Date.now() + delayMs);
     return true;
   }
@@ -218,6 +219,12 @@ export class Alarmed extends DurableObject {
     await this.ctx.storage.put("seen", seen);
     const failures = (await this.ctx.storage.get("failures")) ?? 0;
     if (seen.length <= failures) throw new Error("alarm failure on purpose");
+    if (seen.length <= ((await this.ctx.storage.get("rearm")) ?? 0)) {
+      // Sets the next alarm first, then waits: the write buffer commits before the handler ends.
+      await this.ctx.storage.setAlarm(Date.now() + 50);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      if ((await this.ctx.storage.getAlarm()) === null) throw new Error("getAlarm() lost the alarm this handler set");
+    }
   }
   async seen() {
     return { seen: (await this.ctx.storage.get("seen")) ?? [], alarm: await this.ctx.storage.getAlarm() };
@@ -275,7 +282,7 @@ export default {
       if (kind === "counter") return env.COUNTER.getByName(name).fetch(request);
       if (kind === "alarm") {
         const stub = env.ALARMED.getByName(name);
-        if (action === "set") return Response.json(await stub.set(Number(url.searchParams.get("ms")), Number(url.searchParams.get("failures") ?? 0)));
+        if (action === "set") return Response.json(await stub.set(Number(url.searchParams.get("ms")), Number(url.searchParams.get("failures") ?? 0), Number(url.searchParams.get("rearm") ?? 0)));
         return Response.json(await stub.seen());
       }
       return new Response("not found", { status: 404 });

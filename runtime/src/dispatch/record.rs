@@ -202,6 +202,18 @@ impl ScriptRecord {
                     props: None,
                     });
                 }
+                "workflow" => {
+                    let workflow = field("workflow_name")?;
+                    let class = field("class_name")?;
+                    durable_objects.push(DurableObjectBinding {
+                        binding: name,
+                        class_name: crate::object::workflow_class(&class),
+                        namespace: crate::object::workflow_namespace(&workflow),
+                        key: [0; 32],
+                        sql: true,
+                        script: None,
+                    });
+                }
                 "d1" => {
                     let id = field("id").or_else(|_| field("database_id"))?;
                     durable_objects.push(DurableObjectBinding {

@@ -30,6 +30,22 @@ pub fn d1_id(namespace: &str) -> Option<&str> {
     namespace.strip_prefix("d1:")
 }
 
+/// The class of the objects behind `workflows` bindings starts with this, followed by the
+/// worker's WorkflowEntrypoint class: Kiln's workflow engine (in the prelude) runs one instance
+/// per object and calls that class's `run()`.
+pub const WORKFLOW_CLASS_PREFIX: &str = "__kiln_workflow:";
+
+/// The object class of the workflow whose WorkflowEntrypoint class is `class_name`.
+pub fn workflow_class(class_name: &str) -> String {
+    format!("{WORKFLOW_CLASS_PREFIX}{class_name}")
+}
+
+/// The storage namespace of the workflow named `name`: one object per instance, named by the
+/// instance id.
+pub fn workflow_namespace(name: &str) -> String {
+    format!("workflow:{name}")
+}
+
 /// A Durable Object namespace bound into a worker's `env`.
 #[derive(Debug, Clone)]
 pub struct DurableObjectBinding {

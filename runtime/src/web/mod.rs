@@ -71,6 +71,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("queue/34_queue.js"),
     include_str!("connect/35_connect.js"),
     include_str!("bindings/36_simple_bindings.js"),
+    include_str!("workflows/37_workflows.js"),
     // Node's modules are one function's body, called only when a worker needs them.
     "function makeNodeModules() {\n",
     include_str!("node/40_buffer.js"),

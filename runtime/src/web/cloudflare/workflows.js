@@ -1,5 +1,5 @@
-// The built-in `cloudflare:workflows` module: the error a Workflow step throws to stop retries.
-// Kiln does not run Workflows yet; the class exists so code that imports it starts.
+// The built-in `cloudflare:workflows` module: the error a Workflow step throws to stop retries
+// (the engine, web/workflows/37_workflows.js, recognizes it by its name).
 export class NonRetryableError extends Error {
   constructor(message, name = "NonRetryableError") {
     super(message);

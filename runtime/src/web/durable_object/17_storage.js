@@ -298,7 +298,7 @@ class DurableObjectStorage {
     for (let i = this.#inflight.length - 1; i >= 0; i--) {
       if (this.#inflight[i].alarm !== undefined) return this.#inflight[i].alarm;
     }
-    if (this.#alarmFiring) return null;
+    if (this.#alarmFiring && !this.#alarmTouched) return null;
     if (this.#alarm === undefined) this.#alarm = ops.op_storage_get_alarm(this.#actor.idHex) ?? null;
     return this.#alarm;
   }
@@ -306,6 +306,7 @@ class DurableObjectStorage {
   setAlarm(time, options = {}) {
     return storageOp(this.#actor, () => {
       this.#dirtyAlarm = alarmTime(time);
+      this.#alarmTouched = true;
       this.#scheduleFlush();
     });
   }
@@ -313,20 +314,23 @@ class DurableObjectStorage {
   deleteAlarm(options = {}) {
     return storageOp(this.#actor, () => {
       this.#dirtyAlarm = null;
+      this.#alarmTouched = true;
       this.#scheduleFlush();
     });
   }
 
   // The alarm handler is running: the alarm reads as unset, and unless the handler sets a new
   // one, it is deleted when the handler succeeds.
+  // "Sets" counts whatever batch carried it: the write buffer may have been committed before the
+  // handler returns (it awaited something), and that alarm must stay.
   beginAlarm() {
     this.#alarmFiring = true;
-    this.#dirtyAlarmAtStart = this.#dirtyAlarm;
+    this.#alarmTouched = false;
   }
-  #dirtyAlarmAtStart = undefined;
+  #alarmTouched = false; // setAlarm()/deleteAlarm() ran since the alarm handler began
   endAlarm(succeeded) {
     this.#alarmFiring = false;
-    if (succeeded && this.#dirtyAlarm === this.#dirtyAlarmAtStart) {
+    if (succeeded && !this.#alarmTouched) {
       this.#dirtyAlarm = null;
       this.#scheduleFlush();
     }
@@ -402,7 +406,10 @@ class DurableObjectStorage {
       this.#dirtyDeleteAll = true;
     }
     for (const [key, text] of writes) this.#dirty.set(key, text);
-    if (alarm !== undefined) this.#dirtyAlarm = alarm;
+    if (alarm !== undefined) {
+      this.#dirtyAlarm = alarm;
+      this.#alarmTouched = true;
+    }
     this.#scheduleFlush();
   }
 

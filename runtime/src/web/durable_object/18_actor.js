@@ -100,6 +100,10 @@ class Actor {
     };
     this.exports = exports;
     this.state = new DurableObjectState(this);
+    if (className.startsWith(WORKFLOW_CLASS_PREFIX)) {
+      this.instance = new WorkflowEngine(this.state, env, exports, className.slice(WORKFLOW_CLASS_PREFIX.length));
+      return;
+    }
     const cls = className === D1_CLASS ? D1DatabaseObject : exports[className];
     if (typeof cls !== "function") {
       throw new TypeError(`Durable Object class "${className}" is not exported by the worker.`);

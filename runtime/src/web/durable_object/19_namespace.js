@@ -115,10 +115,13 @@ function ownObjectNamespace(className) {
 function installBindings(env, namespaces, idleEvictMs) {
   for (const [binding, index, ownClass, className] of namespaces) {
     if (binding !== "") {
-      const value = className === D1_CLASS ? new D1Database(index) : new DurableObjectNamespace(index);
+      const value = className === D1_CLASS ? new D1Database(index)
+        : className.startsWith(WORKFLOW_CLASS_PREFIX) ? new Workflow(index)
+        : new DurableObjectNamespace(index);
       Object.defineProperty(env, binding, { value, enumerable: true, configurable: true, writable: true });
     }
-    if (ownClass !== null && ownClass !== undefined && ownClass !== D1_CLASS && !ownObjectClasses.has(ownClass)) ownObjectClasses.set(ownClass, index);
+    const kilns = ownClass === D1_CLASS || String(ownClass).startsWith(WORKFLOW_CLASS_PREFIX);
+    if (ownClass !== null && ownClass !== undefined && !kilns && !ownObjectClasses.has(ownClass)) ownObjectClasses.set(ownClass, index);
   }
   if (idleEvictMs > 0) objectIdleEvictMs = idleEvictMs;
 }
