@@ -51,6 +51,25 @@ fn request_context_headers_and_vars() {
 }
 
 #[test]
+fn dot_env_files_give_secrets_when_there_is_no_dev_vars() {
+    let config = "name = \"dotenv\"\nmain = \"index.js\"\ncompatibility_date = \"2025-01-01\"\n";
+    let worker = "export default { fetch(req, env) { return new Response([env.A, env.B, env.C].join('|')); } };";
+    let dir = util::project(&[
+        ("wrangler.toml", config),
+        (".env", "A=env\nB=env\n"),
+        (".env.local", "B=local\n"),
+        ("index.js", worker),
+    ]);
+    let node = util::dev(dir.path(), &[]);
+    assert_eq!(node.get("/"), (200, "env|local|".to_owned()));
+    drop(node);
+    // With a .dev.vars file, wrangler reads it alone.
+    std::fs::write(dir.path().join(".dev.vars"), "C=devvars\n").expect("write .dev.vars");
+    let node = util::dev(dir.path(), &[]);
+    assert_eq!(node.get("/"), (200, "||devvars".to_owned()));
+}
+
+#[test]
 fn service_worker_syntax_runs_with_bindings_as_globals() {
     let dir = util::project(&[
         ("wrangler.toml", "name = \"sw\"\nmain = \"worker.js\"\ncompatibility_date = \"2025-01-01\"\nkv_namespaces = [{ binding = \"STORE\", id = \"sw-store\" }]\n[vars]\nGREETING = \"hi\"\n"),

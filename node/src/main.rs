@@ -165,11 +165,19 @@ fn load_worker(dir: &std::path::Path, vars: &[String]) -> anyhow::Result<LoadedW
         tracing::warn!("{warning}");
     }
     let mut secrets = BTreeMap::new();
-    let dev_vars = dir.join(".dev.vars");
-    if dev_vars.is_file() {
-        let text = std::fs::read_to_string(&dev_vars)
-            .with_context(|| format!("reading {}", dev_vars.display()))?;
-        secrets.extend(config::parse_dev_vars(&text));
+    // As wrangler: `.dev.vars` when it exists, else `.env` overridden by `.env.local`.
+    let files = if dir.join(".dev.vars").is_file() {
+        &[".dev.vars"][..]
+    } else {
+        &[".env", ".env.local"][..]
+    };
+    for file in files {
+        let path = dir.join(file);
+        if path.is_file() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            secrets.extend(config::parse_dev_vars(&text));
+        }
     }
     for var in vars {
         let (key, value) = var
