@@ -44,8 +44,8 @@ const _: () = assert!(BODY_READ_ALL_BYTES_MAX <= ISOLATE_MEMORY_BYTES_DEFAULT);
 const _: () = assert!(BODY_CHANNEL_CHUNKS_MAX > 0 && JOB_QUEUE_DEPTH_MAX > 0);
 /// Frames queued from one WebSocket end to the other before `send()` fails.
 pub const WEBSOCKET_QUEUE_FRAMES_MAX: usize = 1024;
-/// One WebSocket message (Cloudflare: 1 MiB).
-pub const WEBSOCKET_MESSAGE_BYTES_MAX: usize = 1024 * 1024;
+/// One WebSocket message, either way (Cloudflare: 32 MiB).
+pub const WEBSOCKET_MESSAGE_BYTES_MAX: usize = 32 * 1024 * 1024;
 /// WebSocket ends JavaScript may hold across a node's isolates.
 pub const WEBSOCKETS_PER_NODE_MAX: usize = 100_000;
 /// Hibernatable WebSockets one Durable Object may accept (Cloudflare: 32,768).

@@ -86,6 +86,12 @@ const checks = {
     await throwsWith(() => s.put("k".repeat(2049), 1), "RangeError", "2048", "key size");
     await s.put("k".repeat(2048), 1);
     await throwsWith(() => s.put("big", "x".repeat(130 * 1024)), "RangeError", "131072", "value size");
+    // Sizes as V8 measures them: bytes as bytes, CJK text two bytes a character.
+    await s.put("binary", new ArrayBuffer(120 * 1024));
+    eq((await s.get("binary")).byteLength, 120 * 1024, "a 120 KiB ArrayBuffer fits");
+    await s.put("cjk", "漢".repeat(60000));
+    eq((await s.get("cjk")).length, 60000, "60,000 CJK characters fit");
+    await throwsWith(() => s.put("big", new Uint8Array(130 * 1024)), "RangeError", "131072", "binary value size");
     const keys = Array.from({ length: 129 }, (_, i) => `k${i}`);
     await throwsWith(() => s.get(keys), "RangeError", "128", "keys per get");
     await throwsWith(() => s.delete(keys), "RangeError", "128", "keys per delete");

@@ -56,6 +56,33 @@ const checks = {
     const blob = await env.MATH.blob();
     eq([blob instanceof Blob, blob.type, await blob.text()], [true, "text/plain", "blob body"], "a Blob");
   },
+  async getters(env) {
+    eq(await env.MATH.version, "1.2", "a getter of a service entrypoint, awaited");
+    const room = env.ROOMS.getByName("getters");
+    eq(await room.kind, "room", "a getter of a Durable Object, awaited");
+    let threw = null;
+    try { await room.ctx; } catch (err) { threw = err.message; }
+    eq(threw, 'The RPC receiver does not implement the method "ctx".', "an object's own fields stay private");
+  },
+  async fetchThroughPassedStubs(env) {
+    const room = env.ROOMS.getByName("fetched");
+    eq(await env.MATH.fetchThrough(room, "/hello"), [200, "room saw /hello"], "fetch() on a Durable Object stub passed by RPC");
+    eq(await env.MATH.fetchThrough(env.MATH, "/self"), [200, "server saw /self"], "fetch() on a service stub passed by RPC");
+    const target = await env.MATH.fetcher();
+    const response = await target.fetch("https://x/y");
+    eq([response.status, await response.text()], [202, "target fetch https://x/y"], "an RpcTarget's own fetch() method");
+  },
+  async dup(env) {
+    const counter = await env.MATH.newCounter(0);
+    const copy = counter.dup();
+    counter[Symbol.dispose]();
+    eq(await copy.increment(), 1, "a dup() outlives the disposed original");
+    copy[Symbol.dispose]();
+    let threw = null;
+    try { await copy.increment(); } catch (err) { threw = err.message; }
+    eq(threw, "RPC stub is disconnected: its target was released.", "disposing the last copy releases the target");
+    eq(typeof env.ROOMS.getByName("dup").dup().history, "function", "a Durable Object stub has dup()");
+  },
   async errors(env) {
     let threw = null;
     try { await env.MATH.newCounter(0).explode(); } catch (err) { threw = `${err.name}: ${err.message}`; }
@@ -76,6 +103,8 @@ class Member extends RpcTarget {
 }
 
 export class Room extends DurableObject {
+  get kind() { return "room"; }
+  fetch(request) { return new Response(`room saw ${new URL(request.url).pathname}`); }
   join(name) { return new Member(this, name); }
   async history() { return (await this.ctx.storage.get("history")) ?? []; }
 }

@@ -10,7 +10,18 @@ class Counter extends RpcTarget {
   explode() { throw new RangeError("too big"); }
 }
 
+class Fetcher extends RpcTarget {
+  fetch(input) { return new Response(`target fetch ${input}`, { status: 202 }); }
+}
+
 export class Math extends WorkerEntrypoint {
+  get version() { return "1.2"; }
+  fetcher() { return new Fetcher(); }
+  async fetchThrough(stub, path) {
+    const response = await stub.fetch(`https://stub${path}`);
+    return [response.status, await response.text()];
+  }
+  fetch(request) { return new Response(`server saw ${new URL(request.url).pathname}`); }
   newCounter(start) { return new Counter(start); }
   info() { return { name: "math", nested: { list: [1, 2] } }; }
   page(text) { return new Response(`<p>${text}</p>`, { status: 201, headers: { "x-page": "yes" } }); }

@@ -107,6 +107,17 @@ const checks = {
     eq([...storage.kv.list({ prefix: "k" })], [["k1", { a: 1 }], ["k2", [2]]], "kv.list");
     eq(storage.kv.delete("k2"), true, "kv.delete of a key");
     eq(storage.kv.delete("k2"), false, "kv.delete of a missing key");
+    // SQLite-backed objects take a key and value of up to 2 MB together.
+    storage.kv.put("large", "x".repeat(1500000));
+    eq(storage.kv.get("large").length, 1500000, "a 1.5 MB value");
+    let refused = "";
+    try {
+      storage.kv.put("huge", "x".repeat(2100000));
+    } catch (err) {
+      refused = `${err.name}: ${err.message}`;
+    }
+    eq(refused.startsWith("RangeError: Values cannot be larger than"), true, `a 2.1 MB value is refused (${refused})`);
+    storage.kv.delete("large");
   },
   size(sql) {
     const before = sql.databaseSize;

@@ -20,6 +20,81 @@ function base64ToBytes(text) {
   return bytes;
 }
 
+// The size of `value` in V8's serialization format (what Cloudflare's limits measure: values,
+// attachments), estimated from the types V8 writes: Kiln's own text encoding is larger for
+// binary data (base64) and non-Latin-1 text (UTF-8), and smaller for small integers. Stops
+// counting once past `limit`.
+function varintBytes(n) {
+  let bytes = 1;
+  while (n >= 128) {
+    n = Math.floor(n / 128);
+    bytes++;
+  }
+  return bytes;
+}
+function v8StringBytes(text) {
+  // (A string the native count refuses holds a lone surrogate: two bytes a character.)
+  const oneByte = ops.op_text_bytes(text)[1] === 1;
+  const bytes = oneByte ? text.length : text.length * 2;
+  return 1 + varintBytes(bytes) + bytes + (oneByte ? 0 : 1);
+}
+function v8SerializedBytes(root, limit = Infinity) {
+  let size = 2; // version header
+  const seen = new Set();
+  const stack = [root];
+  while (stack.length > 0 && size <= limit) {
+    const v = stack.pop();
+    switch (typeof v) {
+      case "string": size += v8StringBytes(v); continue;
+      case "number": size += Number.isInteger(v) && Math.abs(v) < 2 ** 30 ? 1 + varintBytes(Math.abs(v) * 2) : 9; continue;
+      case "bigint": size += 2 + Math.ceil((v < 0n ? -v : v).toString(16).length / 16) * 8; continue;
+      case "boolean": case "undefined": size += 1; continue;
+    }
+    if (v === null || (typeof v !== "object" && typeof v !== "function")) {
+      size += 1;
+      continue;
+    }
+    if (seen.has(v)) {
+      size += 1 + varintBytes(seen.size);
+      continue;
+    }
+    seen.add(v);
+    if (v instanceof ArrayBuffer) {
+      size += 1 + varintBytes(v.byteLength) + v.byteLength;
+    } else if (ArrayBuffer.isView(v)) {
+      // V8 writes the whole underlying buffer, then the view over it.
+      if (!seen.has(v.buffer)) {
+        seen.add(v.buffer);
+        size += 1 + varintBytes(v.buffer.byteLength) + v.buffer.byteLength;
+      }
+      size += 2 + varintBytes(v.byteOffset) + varintBytes(v.byteLength) + 1;
+    } else if (v instanceof Date) {
+      size += 9;
+    } else if (v instanceof RegExp) {
+      size += 1 + v8StringBytes(v.source) + 1;
+    } else if (v instanceof Map) {
+      size += 2 + varintBytes(v.size * 2);
+      v.forEach((value, key) => stack.push(key, value));
+    } else if (v instanceof Set) {
+      size += 2 + varintBytes(v.size);
+      v.forEach((value) => stack.push(value));
+    } else if (Array.isArray(v)) {
+      size += 2 + varintBytes(v.length) * 2 + 1;
+      for (let i = 0; i < v.length; i++) stack.push(v[i]);
+    } else if (v instanceof Error) {
+      size += 2 + v8StringBytes(String(v.message)) + (typeof v.stack === "string" ? v8StringBytes(v.stack) + 1 : 0);
+    } else {
+      const keys = Object.keys(v);
+      size += 2 + varintBytes(keys.length);
+      for (const key of keys) {
+        size += v8StringBytes(key);
+        stack.push(v[key]);
+      }
+    }
+  }
+  return size;
+}
+
 // `exporter` (RPC messages only): turns a function, RpcTarget or stub into a reference, or
 // returns undefined for anything else.
 function serializeValue(value, exporter = undefined) {

@@ -142,7 +142,8 @@ class SyncKvStorage {
   }
 
   put(key, value) {
-    this.#storage.write(checkKey(key), serializeStored(value));
+    key = checkKey(key);
+    this.#storage.write(key, serializeStored(value, this.#storage.valueMax(key)));
   }
 
   delete(key) {

@@ -8,6 +8,8 @@
 const STORAGE_KEYS_MAX = 128;
 const STORAGE_KEY_BYTES_MAX = 2048;
 const STORAGE_VALUE_BYTES_MAX = 128 * 1024;
+// SQLite-backed objects: a key and its value together (Cloudflare: 2 MB).
+const STORAGE_SQL_ENTRY_BYTES_MAX = 2000000;
 const STORAGE_CACHE_ENTRIES_MAX = 10000;
 const kilnSetTimeout = globalThis.setTimeout;
 // A later turn of the event loop, after this turn's microtasks, without a timer's millisecond.
@@ -57,7 +59,14 @@ function compareKeys(a, b) {
   return a.length - b.length;
 }
 
+// Short strings are counted here; longer ones natively (a JavaScript loop over megabytes of
+// text costs the interpreter tens of milliseconds).
+const UTF8_LENGTH_NATIVE_FROM = 256;
 function utf8Length(text) {
+  if (text.length >= UTF8_LENGTH_NATIVE_FROM) {
+    const bytes = ops.op_text_bytes(text)[0];
+    if (bytes >= 0) return bytes;
+  }
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -87,13 +96,16 @@ function checkKeys(keys) {
   return keys.map(checkKey);
 }
 
-function serializeStored(value) {
+// `max`: the largest value the object's backend takes, measured as V8 measures it (its text
+// in Kiln's encoding is only a quick upper bound for most values).
+function serializeStored(value, max = STORAGE_VALUE_BYTES_MAX) {
   if (value === undefined) throw new TypeError("Cannot store undefined; use delete() instead.");
   const text = serializeValue(value);
-  if (text.length * 3 <= STORAGE_VALUE_BYTES_MAX) return text;
-  const size = utf8Length(text);
-  if (size > STORAGE_VALUE_BYTES_MAX) {
-    throw new RangeError(`Values cannot be larger than ${STORAGE_VALUE_BYTES_MAX} bytes. A value of size ${size} was provided.`);
+  if (text.length * 3 <= max) return text;
+  if (utf8Length(text) <= max) return text;
+  const size = v8SerializedBytes(value, max);
+  if (size > max) {
+    throw new RangeError(`Values cannot be larger than ${max} bytes. A value of size ${size} was provided.`);
   }
   return text;
 }
@@ -184,13 +196,13 @@ class DurableObjectStorage {
     return storageOp(this.#actor, () => {
       if (keyOrEntries !== null && typeof keyOrEntries === "object") {
         const keys = checkKeys(Object.keys(keyOrEntries));
-        const texts = keys.map((key) => serializeStored(keyOrEntries[key]));
+        const texts = keys.map((key) => serializeStored(keyOrEntries[key], this.valueMax(key)));
         const confirmed = !value?.allowUnconfirmed;
         keys.forEach((key, i) => this.write(key, texts[i], confirmed));
         return;
       }
       const key = checkKey(keyOrEntries);
-      this.write(key, serializeStored(value), !options?.allowUnconfirmed);
+      this.write(key, serializeStored(value, this.valueMax(key)), !options?.allowUnconfirmed);
     }, keyOrEntries !== null && typeof keyOrEntries === "object" ? value : options);
   }
 
@@ -367,6 +379,14 @@ class DurableObjectStorage {
     if (ops.op_sql_release(handle, depth, false)) this.sqlWritten();
     return result;
   }
+
+  // The largest value `key` may hold: 128 KiB on the key-value backend; on SQLite, the key and
+  // value together up to 2 MB.
+  valueMax(key) {
+    if (this.#sqlBacked === undefined) this.#sqlBacked = ops.op_sql_enabled(this.#actor.index);
+    return this.#sqlBacked ? STORAGE_SQL_ENTRY_BYTES_MAX - key.length : STORAGE_VALUE_BYTES_MAX;
+  }
+  #sqlBacked = undefined;
 
   get sql() {
     if (this.#sql === undefined) this.#sql = new SqlStorage(this);
@@ -564,11 +584,12 @@ class DurableObjectTransaction {
       this.#check();
       if (keyOrEntries !== null && typeof keyOrEntries === "object") {
         const keys = checkKeys(Object.keys(keyOrEntries));
-        const texts = keys.map((key) => serializeStored(keyOrEntries[key]));
+        const texts = keys.map((key) => serializeStored(keyOrEntries[key], this.#storage.valueMax(key)));
         keys.forEach((key, i) => this.#writes.set(key, texts[i]));
         return;
       }
-      this.#writes.set(checkKey(keyOrEntries), serializeStored(value));
+      const key = checkKey(keyOrEntries);
+      this.#writes.set(key, serializeStored(value, this.#storage.valueMax(key)));
     });
   }
 

@@ -9,6 +9,7 @@
 const MAILBOX_EVENTS_MAX = 1000;
 const BLOCK_CONCURRENCY_NESTING_MAX = 64;
 const BLOCK_CONCURRENCY_MS_MAX = 30000;
+const DURABLE_OBJECT_NAME_BYTES_MAX = 1024;
 const RESERVED_RPC_METHODS = new Set(["constructor", "fetch", "alarm", "webSocketMessage", "webSocketClose", "webSocketError", "dup", "connect"]);
 
 const ADMIN_DELETE = "__kiln_admin_delete";
@@ -21,7 +22,9 @@ class DurableObjectState {
   #storage;
   constructor(actor) {
     this.#actor = actor;
-    this.#id = new DurableObjectId(actor.idHex, actor.name);
+    // Names over 1 KiB are not handed to the object (Cloudflare keeps only shorter ones).
+    const name = actor.name !== undefined && utf8Length(actor.name) <= DURABLE_OBJECT_NAME_BYTES_MAX ? actor.name : undefined;
+    this.#id = new DurableObjectId(actor.idHex, name);
     this.#storage = new DurableObjectStorage(actor);
   }
   get id() { return this.#id; }
@@ -253,15 +256,7 @@ async function dispatchObjectCall(exports, env, address, packed) {
   return actor.deliver(async () => {
     let outcome;
     try {
-      const instance = actor.instance;
-      const member = RESERVED_RPC_METHODS.has(method) || Object.prototype.hasOwnProperty.call(Object.prototype, method)
-        ? undefined
-        : instance[method];
-      const own = Object.prototype.hasOwnProperty.call(instance, method);
-      if (typeof member !== "function" || own) {
-        throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
-      }
-      outcome = [true, await member.apply(instance, args)];
+      outcome = [true, await invokeRpcMember(actor.instance, method, args, RESERVED_RPC_METHODS)];
     } catch (err) {
       outcome = [false, err];
     }

@@ -87,8 +87,9 @@ function durableObjectStub(index, id) {
     get(object, property) {
       if (Object.prototype.hasOwnProperty.call(object, property)) return object[property];
       if (typeof property === "symbol" || property === "then" || property === "toJSON") return undefined;
+      if (property === "dup") return () => stub;
       if (RESERVED_RPC_METHODS.has(property) || property.startsWith("__kiln")) return undefined;
-      return (...args) => rpcPromise(stubCall(index, id, property, args));
+      return rpcStubMember((method, args) => stubCall(index, id, method, args), property);
     },
   });
   rpcStubs.add(stub);

@@ -17,7 +17,21 @@ pub fn register(ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
     ops.set("op_encoding_encode", Func::from(op_encoding_encode))?;
     ops.set("op_encoding_btoa", Func::from(op_encoding_btoa))?;
     ops.set("op_encoding_atob", Func::from(op_encoding_atob))?;
+    ops.set("op_text_bytes", Func::from(op_text_bytes))?;
     Ok(())
+}
+
+/// `text`'s size in UTF-8 (a lone surrogate counts as U+FFFD, as `TextEncoder` writes it), and
+/// whether every character fits one byte (V8 then stores and serializes it as Latin-1): what
+/// Kiln's size limits measure, in native code rather than a JavaScript loop per character.
+/// `[-1, 0]` when the text holds a lone surrogate the engine will not convert (the caller then
+/// counts in JavaScript).
+fn op_text_bytes(text: rquickjs::String<'_>) -> Vec<f64> {
+    let Ok(text) = text.to_string() else {
+        return vec![-1.0, 0.0];
+    };
+    let latin1 = text.chars().all(|c| u32::from(c) <= 0xff);
+    vec![text.len() as f64, if latin1 { 1.0 } else { 0.0 }]
 }
 
 /// The state of one `TextDecoder`.

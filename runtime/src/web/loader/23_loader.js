@@ -144,15 +144,16 @@ function dynamicFetcher(loaded, entrypoint, props) {
     get(object, property) {
       if (Object.prototype.hasOwnProperty.call(object, property)) return object[property];
       if (typeof property === "symbol" || property === "then" || property === "toJSON") return undefined;
+      if (property === "dup") return () => stub;
       if (RPC_NOT_CALLABLE.has(property)) return undefined;
-      return (...args) => rpcPromise((async () => {
+      return rpcStubMember(async (method, args) => {
         const handle = await loaded();
         const message = await serializeRpc(args);
         await waitForOutputGates();
-        const [ok, value] = deserializeRpc(await ops.op_loader_call(handle, entrypoint, props, property, message));
+        const [ok, value] = deserializeRpc(await ops.op_loader_call(handle, entrypoint, props, method, message));
         if (ok) return value;
         throw value;
-      })());
+      }, property);
     },
   });
   rpcStubs.add(stub);

@@ -15,6 +15,30 @@ let nextRpcExport = 1;
 // passed on by RPC, a stub is exported like a target, so calls go through this isolate.
 const rpcStubs = new WeakSet();
 
+// A call whose method name starts with this reads the member instead (`await stub.prop`).
+const RPC_GET_PREFIX = "\u0001";
+
+// A stub's member: called, `invoke(name, args)` makes the call; awaited, `invoke` reads it.
+function rpcStubMember(invoke, property) {
+  return rpcMember((args) => rpcPromise(invoke(property, args)), () => invoke(RPC_GET_PREFIX + property, []));
+}
+
+// Runs an incoming call (or member read) of `method` on `instance`. Members in `reserved`,
+// Object.prototype's, and (`ownHidden`) an instance's own fields are not reachable.
+async function invokeRpcMember(instance, method, args, reserved, ownHidden = true) {
+  const getter = method.startsWith(RPC_GET_PREFIX);
+  const name = getter ? method.slice(RPC_GET_PREFIX.length) : method;
+  const reachable = instance !== null && instance !== undefined
+    && !reserved.has(name)
+    && !Object.prototype.hasOwnProperty.call(Object.prototype, name)
+    && !(ownHidden && Object.prototype.hasOwnProperty.call(instance, name));
+  const member = reachable ? instance[name] : undefined;
+  if (getter ? !reachable || !(name in Object(instance)) : typeof member !== "function") {
+    throw new TypeError(`The RPC receiver does not implement the method "${name}".`);
+  }
+  return getter ? await member : await Reflect.apply(member, instance, args);
+}
+
 // Values found in a message beyond this many are not looked into for bodies.
 const RPC_WALK_NODES_MAX = 100000;
 
@@ -131,7 +155,9 @@ function rpcMember(call, get) {
 }
 
 // A stub of a target another isolate exported. `kind` "f": the target is a function.
-function targetStub(route, kind) {
+// `shared.refs` counts the live duplicates (`dup()`) of one reference: the target is released
+// when the last is disposed.
+function targetStub(route, kind, shared = { refs: 1 }) {
   const call = (op, args) => rpcPromise((async () => {
     const message = await serializeRpc(args);
     await waitForOutputGates();
@@ -143,7 +169,12 @@ function targetStub(route, kind) {
   const dispose = () => {
     if (disposed) return;
     disposed = true;
+    if (--shared.refs > 0) return;
     ops.op_rpc_target_call(route, "d", "[]").catch(() => {});
+  };
+  const dup = () => {
+    shared.refs++;
+    return targetStub(route, kind, shared);
   };
   const stub = new Proxy(function rpcStub() {}, {
     apply(_, __, args) {
@@ -153,14 +184,18 @@ function targetStub(route, kind) {
     get(_, property) {
       if (property === Symbol.dispose) return dispose;
       if (typeof property === "symbol" || property === "then" || property === "toJSON") return undefined;
-      if (property === "dup") return () => stub;
-      if (RPC_NOT_CALLABLE.has(property)) return undefined;
+      if (property === "dup") return dup;
+      if (property === "constructor") return undefined;
       return rpcMember((args) => call("c" + property, args), () => call("g" + property, []));
     },
   });
   rpcStubs.add(stub);
   return stub;
 }
+
+// What a target may not be asked for: RpcTargets reserve only these (any other method,
+// `fetch` included, is callable); stubs passed on answer for themselves.
+const RPC_TARGET_RESERVED = new Set(["constructor", "dup"]);
 
 // A call on one of this isolate's exports. `op`: "f" calls a function target, "c<name>" a
 // method, "g<name>" reads a property, "d" releases the export.
@@ -179,17 +214,9 @@ async function dispatchTargetCall(id, op, packed) {
       return await target(...args);
     }
     const name = op.slice(1);
-    // Only prototype methods and getters are exposed, never an instance's own fields.
-    const hidden = target instanceof RpcTarget && Object.prototype.hasOwnProperty.call(target, name);
-    if (hidden || RPC_NOT_CALLABLE.has(name) || Object.prototype.hasOwnProperty.call(Object.prototype, name)) {
-      throw new TypeError(`The RPC receiver does not implement the method "${name}".`);
-    }
-    if (op[0] === "g") return await target[name];
-    const member = target[name];
-    if (typeof member !== "function") {
-      throw new TypeError(`The RPC receiver does not implement the method "${name}".`);
-    }
-    return await Reflect.apply(member, target, args);
+    // Only prototype methods and getters of an RpcTarget are exposed, never its own fields.
+    const method = op[0] === "g" ? RPC_GET_PREFIX + name : name;
+    return await invokeRpcMember(target, method, args, RPC_TARGET_RESERVED, target instanceof RpcTarget);
   };
   const settle = async () => {
     let outcome;

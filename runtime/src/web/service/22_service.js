@@ -32,8 +32,9 @@ function serviceStub(index) {
     get(object, property) {
       if (Object.prototype.hasOwnProperty.call(object, property)) return object[property];
       if (typeof property === "symbol" || property === "then" || property === "toJSON") return undefined;
+      if (property === "dup") return () => stub;
       if (RPC_NOT_CALLABLE.has(property)) return undefined;
-      return (...args) => rpcPromise(serviceCall(index, property, args));
+      return rpcStubMember((method, args) => serviceCall(index, method, args), property);
     },
   });
   serviceStubIndexes.set(stub, index);
@@ -53,13 +54,7 @@ async function dispatchEntrypointCall(exports, env, entrypoint, props, method, p
       throw new TypeError(name === "default" ? "The worker has no default export." : `The worker has no export named "${name}".`);
     }
     const instance = typeof target === "function" ? new target(ctx, env) : null;
-    const member = instance === null || RPC_NOT_CALLABLE.has(method) || Object.prototype.hasOwnProperty.call(Object.prototype, method)
-      ? undefined
-      : instance[method];
-    if (typeof member !== "function" || Object.prototype.hasOwnProperty.call(instance, method)) {
-      throw new TypeError(`The RPC receiver does not implement the method "${method}".`);
-    }
-    outcome = [true, await member.apply(instance, args)];
+    outcome = [true, await invokeRpcMember(instance, method, args, RPC_NOT_CALLABLE)];
   } catch (err) {
     outcome = [false, err];
   }
@@ -94,14 +89,15 @@ function selfStub(entrypoint, props) {
     get(object, property) {
       if (property === "fetch") return methods.fetch;
       if (typeof property === "symbol" || property === "then" || property === "toJSON") return undefined;
+      if (property === "dup") return () => stub;
       if (RPC_NOT_CALLABLE.has(property)) return undefined;
-      return (...args) => rpcPromise((async () => {
+      return rpcStubMember(async (method, args) => {
         const message = await serializeRpc(args);
         await waitForOutputGates();
-        const [ok, value] = deserializeRpc(await ops.op_self_call(entrypoint, props, property, message));
+        const [ok, value] = deserializeRpc(await ops.op_self_call(entrypoint, props, method, message));
         if (ok) return value;
         throw value;
-      })());
+      }, property);
     },
   });
   selfStubDescriptors.set(stub, [entrypoint, props]);

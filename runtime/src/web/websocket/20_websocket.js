@@ -206,7 +206,7 @@ class WebSocket extends EventTarget {
 
   serializeAttachment(value) {
     const text = serializeValue(value);
-    const size = utf8Length(text);
+    const size = utf8Length(text) <= WEBSOCKET_ATTACHMENT_BYTES_MAX ? 0 : v8SerializedBytes(value, WEBSOCKET_ATTACHMENT_BYTES_MAX);
     if (size > WEBSOCKET_ATTACHMENT_BYTES_MAX) {
       throw new Error(`A WebSocket 'attachment' cannot be larger than ${WEBSOCKET_ATTACHMENT_BYTES_MAX} bytes.'attachment' was ${size} bytes.`);
     }
