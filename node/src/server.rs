@@ -131,7 +131,11 @@ async fn respond(
             }
         };
         match answer {
-            Ok(response) => crate::websocket::respond(response, upgrade, worker.name()),
+            Ok(response) => crate::websocket::respond(
+                kiln_runtime::content_coding::encode_for_client(response),
+                upgrade,
+                worker.name(),
+            ),
             Err(err) => {
                 site.metrics.failed(&err);
                 error_response(&err)

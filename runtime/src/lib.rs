@@ -10,6 +10,7 @@ mod bytecode;
 pub mod cf;
 pub mod compat;
 mod connect;
+pub mod content_coding;
 pub mod dispatch;
 mod error;
 mod event;

@@ -549,3 +549,21 @@ export default { fetch() {
     let (status, body) = node_answer(source).await;
     assert_eq!((status, body.as_str()), (200, "request-1"));
 }
+
+#[tokio::test]
+async fn a_transform_streams_callbacks_run_with_the_stores_current_when_it_was_made() {
+    let source = r##"import { AsyncLocalStorage } from "node:async_hooks";
+const als = new AsyncLocalStorage();
+const encoder = new TextEncoder();
+export default { fetch() {
+  return als.run("S", () => {
+    const transform = new TransformStream({
+      transform(chunk, controller) { controller.enqueue(encoder.encode(`[transform=${als.getStore()}]`)); },
+      flush(controller) { controller.enqueue(encoder.encode(`[flush=${als.getStore()}]`)); },
+    });
+    return new Response(new Response("body").body.pipeThrough(transform));
+  });
+} };"##;
+    let (status, body) = node_answer(source).await;
+    assert_eq!((status, body.as_str()), (200, "[transform=S][flush=S]"));
+}

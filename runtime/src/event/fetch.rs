@@ -382,6 +382,7 @@ fn build_response<'js>(
             "RangeError: Responses with a WebSocket must have status code 101.".into(),
         ));
     }
+    let manual_encoding: Option<bool> = result.get("manualEncoding").map_err(internal)?;
     let body_value: Value = result.get("body").map_err(internal)?;
     let mut pump_done = None;
     let body = if body_value.is_null() || body_value.is_undefined() {
@@ -437,6 +438,11 @@ fn build_response<'js>(
     let mut response = http::Response::new(body);
     if let Some(upgrade) = upgrade {
         response.extensions_mut().insert(upgrade);
+    }
+    if manual_encoding == Some(true) {
+        response
+            .extensions_mut()
+            .insert(crate::content_coding::ManualEncoding);
     }
     *response.status_mut() = http::StatusCode::from_u16(status)
         .map_err(|_| Error::Exception(format!("invalid status {status}")))?;

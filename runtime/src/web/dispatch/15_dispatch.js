@@ -56,6 +56,7 @@ function responseForRust(response, waitUntil) {
     headers: headersToList(response.headers),
     body: bodyForRust(response[kBody]),
     webSocket: response.webSocket ? socketForResponse(response.webSocket) : undefined,
+    manualEncoding: response.encodeBody === "manual",
     waitUntil,
   };
 }

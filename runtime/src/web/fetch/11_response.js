@@ -12,6 +12,7 @@ class Response {
   #redirected = false;
   #webSocket = null;
   #cf;
+  #encodeBody = "automatic";
   constructor(body = null, init = {}) {
     if (body === kFromWire) {
       // Response._fromFetch: parts Rust already checked.
@@ -41,6 +42,13 @@ class Response {
     if (this.#statusText !== "" && /[\r\n]/.test(this.#statusText)) throw new TypeError("Invalid statusText");
     this.#headers = new Headers(init.headers);
     this.#cf = init.cf;
+    if (init.encodeBody !== undefined) {
+      const encodeBody = String(init.encodeBody);
+      if (encodeBody !== "automatic" && encodeBody !== "manual") {
+        throw new TypeError(`encodeBody must be "automatic" or "manual", not "${encodeBody}".`);
+      }
+      this.#encodeBody = encodeBody;
+    }
     const { state, type } = extractBody(body);
     if (state.kind !== "none" && NULL_BODY_STATUSES.has(status)) {
       throw new TypeError("Response with null body status (101, 204, 205, or 304) cannot have a body.");
@@ -51,6 +59,9 @@ class Response {
       else if (!this.#headers.has("content-type")) this.#headers.set("content-type", type);
     }
   }
+  // "manual": the body is already encoded as its Content-Encoding header says, and goes out as
+  // it is; "automatic": the runtime encodes it.
+  get encodeBody() { return this.#encodeBody; }
   static json(data, init = {}) {
     const text = JSON.stringify(data);
     if (text === undefined) throw new TypeError("Value is not JSON serializable");
@@ -88,6 +99,7 @@ class Response {
     copy.#url = this.#url;
     copy.#redirected = this.#redirected;
     copy[kBody] = cloneBody(this[kBody]);
+    copy.#encodeBody = this.#encodeBody;
     return copy;
   }
   static _fromFetch(status, statusText, headerList, bodyId, url, redirected, socketId) {

@@ -414,6 +414,7 @@ fn op_fetch_send<'js>(
                 .uri(uri.clone());
             if let Some(headers) = request.headers_mut() {
                 *headers = header_map.clone();
+                crate::content_coding::restrict_accept_encoding(headers);
                 if let Some(host) = uri.authority() {
                     if let Ok(host) = http::HeaderValue::from_str(host.as_str()) {
                         headers.insert(http::header::HOST, host);
@@ -464,20 +465,23 @@ fn op_fetch_send<'js>(
                     continue;
                 }
             }
-            let (parts, incoming) = response.into_parts();
+            let (mut parts, incoming) = response.into_parts();
+            let has_body = !(method == http::Method::HEAD
+                || status == http::StatusCode::NO_CONTENT
+                || status == http::StatusCode::NOT_MODIFIED);
+            let body = has_body.then(|| {
+                crate::content_coding::decode_fetched(&mut parts.headers, body::boxed(incoming))
+            });
             let mut headers = Vec::with_capacity(parts.headers.len() * 2);
             for (name, value) in &parts.headers {
                 headers.push(name.as_str().to_owned());
                 headers.push(String::from_utf8_lossy(value.as_bytes()).into_owned());
             }
-            let has_body = !(method == http::Method::HEAD
-                || status == http::StatusCode::NO_CONTENT
-                || status == http::StatusCode::NOT_MODIFIED);
             return Ok(FetchResult {
                 status: status.as_u16(),
                 status_text: status.canonical_reason().unwrap_or("").to_owned(),
                 headers,
-                body: has_body.then(|| body::boxed(incoming)),
+                body,
                 url: current_url,
                 redirected,
                 web_socket: None,

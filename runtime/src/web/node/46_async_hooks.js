@@ -80,34 +80,43 @@ const AsyncLocalStorageTracked = new Proxy(AsyncLocalStorage, {
   },
 });
 
-// A ReadableStream's source callbacks run later than the code that made the stream (a
-// response body is pulled after the handler returned), so they run with the stores that were
-// current when it was made, as workerd does. Installed with the first AsyncLocalStorage.
+// A stream's callbacks run later than the code that made the stream (a response body is pulled
+// after the handler returned), so a ReadableStream's source and a TransformStream's transformer
+// run with the stores that were current when the stream was made, as workerd does. Installed
+// with the first AsyncLocalStorage.
 let streamsCarryContext = false;
 function carryContextIntoStreams() {
   if (streamsCarryContext) return;
   streamsCarryContext = true;
-  const NativeReadableStream = globalThis.ReadableStream;
-  const ReadableStreamWithContext = new Proxy(NativeReadableStream, {
+  carryContextInto("ReadableStream", ["start", "pull", "cancel"], ["type", "autoAllocateChunkSize"]);
+  carryContextInto("TransformStream", ["start", "transform", "flush", "cancel"], ["readableType", "writableType"]);
+}
+
+// Replaces the global class `name` with one whose constructor wraps the `methods` of its first
+// argument to run with the stores current at construction (`fields` are copied as they are).
+function carryContextInto(name, methods, fields) {
+  const Native = globalThis[name];
+  const WithContext = new Proxy(Native, {
     construct(target, args, newTarget) {
-      const source = args[0];
+      const callbacks = args[0];
       const current = [...liveStorages].some((storage) => storage.getStore() !== undefined);
-      if (current && source !== null && typeof source === "object") {
+      if (current && callbacks !== null && typeof callbacks === "object") {
         const snapshot = AsyncLocalStorage.snapshot();
-        const wrapped = Object.create(source);
-        for (const name of ["start", "pull", "cancel"]) {
-          if (typeof source[name] === "function") {
-            wrapped[name] = (...callArgs) => snapshot(() => source[name].apply(source, callArgs));
+        const wrapped = Object.create(callbacks);
+        for (const method of methods) {
+          if (typeof callbacks[method] === "function") {
+            wrapped[method] = (...callArgs) => snapshot(() => callbacks[method].apply(callbacks, callArgs));
           }
         }
-        if (source.type !== undefined) wrapped.type = source.type;
-        if (source.autoAllocateChunkSize !== undefined) wrapped.autoAllocateChunkSize = source.autoAllocateChunkSize;
+        for (const field of fields) {
+          if (callbacks[field] !== undefined) wrapped[field] = callbacks[field];
+        }
         args = [wrapped, ...args.slice(1)];
       }
-      return Reflect.construct(target, args, newTarget === ReadableStreamWithContext ? target : newTarget);
+      return Reflect.construct(target, args, newTarget === WithContext ? target : newTarget);
     },
   });
-  Object.defineProperty(globalThis, "ReadableStream", { value: ReadableStreamWithContext, writable: true, configurable: true, enumerable: false });
+  Object.defineProperty(globalThis, name, { value: WithContext, writable: true, configurable: true, enumerable: false });
 }
 
 class AsyncResource {
