@@ -60,6 +60,9 @@ const checks = {
     throwsWith(() => sql.exec("SAVEPOINT foo"), TXN, "SAVEPOINT", true);
     throwsWith(() => sql.exec("SELECT * FROM nope"), "no such table: nope: SQLITE_ERROR", "missing table", true);
     throwsWith(() => sql.exec("SELEC 1"), "syntax error at offset 0: SQLITE_ERROR", "syntax error");
+    let firstLine = "";
+    try { sql.exec("SELECT * FROM nope"); } catch (err) { firstLine = err.stack.split("\n")[0]; }
+    eq(firstLine, "Error: no such table: nope: SQLITE_ERROR", "an error's stack starts with its message");
     throwsWith(() => sql.exec("INSERT INTO t VALUES (1)"), "UNIQUE constraint failed: t.id: SQLITE_CONSTRAINT (extended: SQLITE_CONSTRAINT_PRIMARYKEY)", "constraint", true);
     throwsWith(() => sql.exec("CREATE TABLE _cf_mine (a)"), "not authorized: SQLITE_AUTH", "_cf_ tables", true);
     throwsWith(() => sql.exec("PRAGMA journal_mode = DELETE"), "not authorized: SQLITE_AUTH", "pragma not allowed", true);

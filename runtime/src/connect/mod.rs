@@ -106,7 +106,7 @@ fn socket(ctx: &Ctx<'_>, id: u32) -> Result<Rc<TcpSocket>> {
         .open
         .get(&id)
         .cloned()
-        .ok_or_else(|| Exception::throw_message(ctx, "Network connection lost."))
+        .ok_or_else(|| crate::web::throw_error(ctx, "Network connection lost."))
 }
 
 /// Opens a connection to `host:port` (over TLS with `tls`); resolves with `[id, remote
@@ -122,13 +122,13 @@ fn op_tcp_connect<'js>(
         match data.worker.script().outbound {
         Outbound::Network => {}
         Outbound::Blocked => {
-            return Err(Exception::throw_message(
+            return Err(crate::web::throw_error(
                 &ctx,
                 crate::web::fetch::NO_INTERNET_MESSAGE,
             ))
         }
         Outbound::Service(_) => {
-            return Err(Exception::throw_message(
+            return Err(crate::web::throw_error(
                 &ctx,
                 "connect() is not available to a worker whose outbound requests go to an outbound worker.",
             ))
@@ -150,7 +150,7 @@ fn op_tcp_connect<'js>(
         .await;
         let stream = match connected {
             Ok(Ok(stream)) => stream,
-            _ => return Err(Exception::throw_message(&ctx, CONNECT_FAILED)),
+            _ => return Err(crate::web::throw_error(&ctx, CONNECT_FAILED)),
         };
         let remote = stream
             .peer_addr()
@@ -164,7 +164,7 @@ fn op_tcp_connect<'js>(
         let mut stream: Stream = Box::new(stream);
         if tls_now {
             stream = tls(stream, &host).await.map_err(|err| {
-                Exception::throw_message(&ctx, &format!("TLS handshake failed: {err}"))
+                crate::web::throw_error(&ctx, &format!("TLS handshake failed: {err}"))
             })?;
         }
         let id = isolate::data(&ctx)?
@@ -190,7 +190,7 @@ fn op_tcp_read<'js>(
         let n = read
             .read(&mut buffer)
             .await
-            .map_err(|_| Exception::throw_message(&ctx, "Network connection lost."))?;
+            .map_err(|_| crate::web::throw_error(&ctx, "Network connection lost."))?;
         if n == 0 {
             return Ok(None);
         }
@@ -214,11 +214,11 @@ fn op_tcp_write<'js>(
         write
             .write_all(&bytes)
             .await
-            .map_err(|_| Exception::throw_message(&ctx, "Network connection lost."))?;
+            .map_err(|_| crate::web::throw_error(&ctx, "Network connection lost."))?;
         write
             .flush()
             .await
-            .map_err(|_| Exception::throw_message(&ctx, "Network connection lost."))
+            .map_err(|_| crate::web::throw_error(&ctx, "Network connection lost."))
     }))
 }
 
@@ -261,7 +261,7 @@ fn op_tcp_start_tls<'js>(
         };
         let stream = read.unsplit(write);
         let secured = tls(stream, &host).await.map_err(|err| {
-            Exception::throw_message(&ctx, &format!("TLS handshake failed: {err}"))
+            crate::web::throw_error(&ctx, &format!("TLS handshake failed: {err}"))
         })?;
         Ok(isolate::data(&ctx)?
             .tcp

@@ -41,9 +41,9 @@ fn op_dispatch_get(
     let binding = binding(&ctx, index)?;
     let store = store(&ctx)?;
     let record = super::read_script(store.as_ref(), &binding.namespace, &name)
-        .map_err(|err| Exception::throw_message(&ctx, &err))?
+        .map_err(|err| crate::web::throw_error(&ctx, &err))?
         .ok_or_else(|| {
-            Exception::throw_message(
+            crate::web::throw_error(
                 &ctx,
                 &format!(
                     "Worker not found: there is no script {name:?} in dispatch namespace {:?}.",
@@ -74,7 +74,7 @@ fn op_dispatch_get(
     }
     let mut script = record
         .script(&name, limits)
-        .map_err(|err| Exception::throw_message(&ctx, &err.message))?;
+        .map_err(|err| crate::web::throw_error(&ctx, &err.message))?;
     script.dispatch_namespace = Some(binding.namespace.clone());
     if let Some(outbound) = &binding.outbound {
         let parameters: serde_json::Map<String, serde_json::Value> =
@@ -91,7 +91,7 @@ fn op_dispatch_get(
         });
     }
     let worker = Worker::new(script)
-        .map_err(|err| Exception::throw_message(&ctx, &format!("script {name:?}: {err}")))?;
+        .map_err(|err| crate::web::throw_error(&ctx, &format!("script {name:?}: {err}")))?;
     Ok(dynamic.insert("dispatch", Some(&key), worker))
 }
 
@@ -127,7 +127,7 @@ fn outbound_worker(
         return Ok(name);
     }
     let base: Arc<Worker> = runtime.worker(&outbound.service).ok_or_else(|| {
-        Exception::throw_message(
+        crate::web::throw_error(
             ctx,
             &format!("The outbound worker {:?} is not running.", outbound.service),
         )
@@ -136,7 +136,7 @@ fn outbound_worker(
     script.name = name.clone();
     script.env.extend(env);
     let worker =
-        Worker::new(script).map_err(|err| Exception::throw_message(ctx, &err.to_string()))?;
+        Worker::new(script).map_err(|err| crate::web::throw_error(ctx, &err.to_string()))?;
     runtime.register_as(&name, &worker);
     Ok(name)
 }

@@ -38,7 +38,7 @@ fn op_cjs_resolve(ctx: Ctx<'_>, base: String, spec: String) -> Result<Vec<String
         .and_then(|name| data.worker.module(&name).map(|m| (name, m.kind)));
     match found {
         Some((name, kind)) => Ok(vec![name, kind_name(kind).to_owned()]),
-        None => Err(Exception::throw_message(
+        None => Err(crate::web::throw_error(
             &ctx,
             &format!("Cannot find module '{spec}' (from {base})"),
         )),

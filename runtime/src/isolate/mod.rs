@@ -174,10 +174,7 @@ impl IsolateData {
         {
             Ok(())
         } else {
-            Err(rquickjs::Exception::throw_message(
-                ctx,
-                "Too many subrequests.",
-            ))
+            Err(crate::web::throw_error(ctx, "Too many subrequests."))
         }
     }
 

@@ -231,7 +231,7 @@ fn op_loader_load(ctx: Ctx<'_>, id: Option<String>, code: Object<'_>) -> Result<
 fn dynamic_worker(ctx: &Ctx<'_>, handle: &str) -> Result<(Arc<Worker>, crate::Runtime)> {
     let runtime = isolate::data(ctx)?.services.runtime.clone();
     let worker = runtime.dynamic_workers().get(handle).ok_or_else(|| {
-        Exception::throw_message(
+        crate::web::throw_error(
             ctx,
             "This Dynamic Worker is no longer loaded; get it from the loader again.",
         )

@@ -41,7 +41,7 @@ pub(crate) fn binding(ctx: &Ctx<'_>, index: u32) -> Result<DurableObjectBinding>
 
 pub(crate) fn store(ctx: &Ctx<'_>) -> Result<Arc<dyn ObjectStore>> {
     isolate::data(ctx)?.services.store.clone().ok_or_else(|| {
-        Exception::throw_message(
+        crate::web::throw_error(
             ctx,
             "Durable Object storage is not configured on this node.",
         )
@@ -83,9 +83,9 @@ pub(crate) fn throw_call_error(ctx: &Ctx<'_>, err: Error) -> rquickjs::Error {
             // `Name: message` on the first line; the object's stack is in its own log.
             let first = text.lines().next().unwrap_or_default();
             let message = first.split_once(": ").map_or(first, |(_, m)| m);
-            Exception::throw_message(ctx, message)
+            crate::web::throw_error(ctx, message)
         }
-        other => Exception::throw_message(ctx, &other.to_string()),
+        other => crate::web::throw_error(ctx, &other.to_string()),
     }
 }
 
@@ -118,7 +118,7 @@ fn reach(ctx: &Ctx<'_>, index: u32) -> Result<(crate::Runtime, Arc<Worker>, u32)
         return Ok((runtime, Arc::clone(&data.worker), index));
     };
     let missing = || {
-        Exception::throw_message(
+        crate::web::throw_error(
             ctx,
             &format!(
                 "Durable Object namespace {:?} belongs to the worker {script:?}, which this node is not running.",
@@ -175,7 +175,7 @@ fn op_do_call<'js>(
 }
 
 pub(crate) fn storage_error(ctx: &Ctx<'_>, err: super::StoreError) -> rquickjs::Error {
-    Exception::throw_message(
+    crate::web::throw_error(
         ctx,
         &format!("Durable Object storage operation failed: {err}"),
     )

@@ -32,7 +32,7 @@ fn resolve(ctx: &Ctx<'_>, index: u32) -> Result<(ServiceBinding, Arc<Worker>, cr
         .ok_or_else(|| Exception::throw_internal(ctx, "unknown service binding"))?;
     let runtime = data.services.runtime.clone();
     let worker = runtime.worker(&binding.service).ok_or_else(|| {
-        Exception::throw_message(
+        crate::web::throw_error(
             ctx,
             &format!(
                 "Service binding {:?} names the worker {:?}, which this node is not running.",

@@ -129,7 +129,7 @@ fn op_ws_send<'js>(ctx: Ctx<'js>, id: f64, message: Value<'js>) -> Result<bool> 
     match table.send(id, frame) {
         Ok(SendOutcome::Sent) => Ok(true),
         Ok(SendOutcome::PeerGone) | Err(TableError::Unknown) => Ok(false),
-        Ok(SendOutcome::Full) => Err(Exception::throw_message(
+        Ok(SendOutcome::Full) => Err(crate::web::throw_error(
             &ctx,
             "WebSocket send buffer is full: the other end is not reading.",
         )),
@@ -222,11 +222,11 @@ fn op_ws_hibernate(
         .sockets()
         .hibernate(socket, key, tags)
         .map_err(|err| match err {
-            TableError::AlreadyAccepted => Exception::throw_message(
+            TableError::AlreadyAccepted => crate::web::throw_error(
                 &ctx,
                 "Cannot call `acceptWebSocket()` if the WebSocket was already accepted via `accept()`",
             ),
-            other => Exception::throw_message(&ctx, &other.to_string()),
+            other => crate::web::throw_error(&ctx, &other.to_string()),
         })?;
     data.sockets.borrow_mut().remove(&socket);
     let worker = std::sync::Arc::clone(&data.worker);

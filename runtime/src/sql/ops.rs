@@ -30,7 +30,7 @@ pub fn register(_ctx: &Ctx<'_>, ops: &rquickjs::Object<'_>) -> Result<()> {
 }
 
 fn throw(ctx: &Ctx<'_>, err: SqlError) -> rquickjs::Error {
-    Exception::throw_message(ctx, &err.to_string())
+    crate::web::throw_error(ctx, &err.to_string())
 }
 
 fn op_sql_enabled(ctx: Ctx<'_>, index: u32) -> Result<bool> {
@@ -40,7 +40,7 @@ fn op_sql_enabled(ctx: Ctx<'_>, index: u32) -> Result<bool> {
 /// Opens the database of object `id_hex` of namespace `index`; returns its handle.
 fn op_sql_open(ctx: Ctx<'_>, index: u32, id_hex: String) -> Result<u32> {
     if !binding(&ctx, index)?.sql {
-        return Err(Exception::throw_message(&ctx, NOT_SQLITE_MESSAGE));
+        return Err(crate::web::throw_error(&ctx, NOT_SQLITE_MESSAGE));
     }
     let id =
         from_hex(&id_hex).ok_or_else(|| Exception::throw_internal(&ctx, "malformed object id"))?;
@@ -49,7 +49,7 @@ fn op_sql_open(ctx: Ctx<'_>, index: u32, id_hex: String) -> Result<u32> {
     let data = isolate::data(&ctx)?;
     let handle = data.sql.borrow_mut().insert(database);
     handle.ok_or_else(|| {
-        Exception::throw_message(&ctx, "Too many open SQL databases in this isolate.")
+        crate::web::throw_error(&ctx, "Too many open SQL databases in this isolate.")
     })
 }
 
@@ -61,7 +61,7 @@ fn with_database<T>(
     let data = isolate::data(ctx)?;
     let mut databases = data.sql.borrow_mut();
     let Some(database) = databases.get_mut(handle) else {
-        return Err(Exception::throw_message(
+        return Err(crate::web::throw_error(
             ctx,
             "The SQL database of this Durable Object is closed: the object was reset.",
         ));

@@ -290,6 +290,20 @@ pub fn internal<'js>(ctx: &Ctx<'js>, name: &str) -> Result<Function<'js>> {
     internals.get(name)
 }
 
+/// Throws `new Error(message)`, made by the global Error constructor so that its `stack` starts
+/// with the `Error: message` line (rquickjs's `Exception::throw_message` sets the message
+/// after the stack was captured, leaving just "Error") and long messages are not cut.
+pub fn throw_error(ctx: &Ctx<'_>, message: &str) -> rquickjs::Error {
+    let made = ctx
+        .globals()
+        .get::<_, rquickjs::Function>("Error")
+        .and_then(|constructor| constructor.call::<_, rquickjs::Value>((message,)));
+    match made {
+        Ok(error) => ctx.throw(error),
+        Err(err) => err,
+    }
+}
+
 /// Renders a JavaScript error as Cloudflare's logs do: `Name: message` and the stack, whose
 /// frames carry `file:line:col`.
 pub fn describe_error(ctx: &Ctx<'_>, err: rquickjs::Error) -> String {

@@ -369,7 +369,7 @@ fn op_fetch_send<'js>(
     };
     let route = match outbound {
         Outbound::Network => None,
-        Outbound::Blocked => return Err(Exception::throw_message(&ctx, NO_INTERNET_MESSAGE)),
+        Outbound::Blocked => return Err(crate::web::throw_error(&ctx, NO_INTERNET_MESSAGE)),
         Outbound::Service(service) => Some(service),
     };
     Ok(Promised(async move {
@@ -377,7 +377,7 @@ fn op_fetch_send<'js>(
             // Every outbound request goes to the outbound worker's `fetch`, which may forward,
             // rewrite or refuse it.
             let worker = runtime.worker(&service.service).ok_or_else(|| {
-                Exception::throw_message(
+                crate::web::throw_error(
                     &ctx,
                     &format!("The outbound worker {:?} is not running.", service.service),
                 )
