@@ -75,6 +75,15 @@ export const tests = {
     eq(stack.split("\n")[0], "TypeError: boom");
     eq(stack.split("\n")[1].startsWith("    at "), true);
     eq(new Error("").stack.split("\n")[0], "Error");
+    // A subclass that names itself after super(), as library errors do, is named in its stack.
+    class MyErr extends Error { constructor(message) { super(message); this.name = "MyErr"; } }
+    const mine = new MyErr("boom");
+    eq(mine.stack.split("\n")[0], "MyErr: boom");
+    eq(JSON.stringify([mine.name, String(mine), Object.keys(mine).includes("name")]), JSON.stringify(["MyErr", "MyErr: boom", true]));
+    class Late extends TypeError { constructor() { super(); this.message = "set later"; this.name = "Late"; } }
+    eq(new Late().stack.split("\n")[0], "Late: set later");
+    eq(new TypeError("x").name, "TypeError");
+    eq(Object.keys(new Error("plain")).length, 0, "a plain error has no own enumerable keys");
     eq(typeof Symbol.dispose, "symbol");
     eq(typeof Symbol.asyncDispose, "symbol");
     // `kiln` runs workers in UTC (TZ=UTC); a test process keeps the machine's zone.

@@ -48,6 +48,46 @@ if (typeof globalThis.WebAssembly === "undefined") {
   Object.defineProperty(globalThis, "URL", { value: URL, writable: true, configurable: true, enumerable: false });
 }
 
+// V8 formats `error.stack` when it is first read, so a subclass that sets `this.name` (or
+// `this.message`) after `super()` sees its own name in the first line ("TRPCError: ..."). QuickJS
+// formats it at construction; so assigning `name` or `message` to an error rewrites that first
+// line, and the value becomes the instance's own property, as an assignment makes it in V8.
+{
+  const header = (name, message) => (message === "" ? String(name) : `${name}: ${message}`);
+  const redefine = (error, key, value, oldName, oldMessage) => {
+    Object.defineProperty(error, key, { value, writable: true, enumerable: true, configurable: true });
+    const stack = Object.getOwnPropertyDescriptor(error, "stack");
+    if (stack === undefined || typeof stack.value !== "string" || !stack.writable) return;
+    const before = header(oldName, String(oldMessage ?? ""));
+    if (!stack.value.startsWith(before)) return;
+    const after = header(key === "name" ? value : oldName, String(key === "message" ? value : oldMessage ?? ""));
+    error.stack = after + stack.value.slice(before.length);
+  };
+  const natives = [Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError];
+  if (typeof AggregateError === "function") natives.push(AggregateError);
+  // Each native error prototype has its own `name` and `message` (TypeError.prototype.message
+  // is ""), so each gets the accessors.
+  for (const NativeError of natives) {
+    const proto = NativeError.prototype;
+    for (const key of ["name", "message"]) {
+      const own = Object.getOwnPropertyDescriptor(proto, key);
+      if (own === undefined || !("value" in own)) continue;
+      const base = own.value;
+      Object.defineProperty(proto, key, {
+        get() { return base; },
+        set(value) {
+          if (this === proto) {
+            Object.defineProperty(proto, key, { value, writable: true, enumerable: false, configurable: true });
+          } else {
+            redefine(this, key, value, this.name, this.message);
+          }
+        },
+        enumerable: false, configurable: true,
+      });
+    }
+  }
+}
+
 for (const name of ["dispose", "asyncDispose"]) {
   if (typeof Symbol[name] !== "symbol") {
     Object.defineProperty(Symbol, name, { value: Symbol(`Symbol.${name}`), writable: false, enumerable: false, configurable: false });
