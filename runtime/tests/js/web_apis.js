@@ -113,7 +113,16 @@ export const tests = {
     eq(new Intl.DateTimeFormat("en-US", { month: "long", year: "numeric" }).format(epoch), "January 1970");
     eq(new Intl.DateTimeFormat("en-US", { hour: "2-digit", minute: "2-digit", hour12: false }).format(epoch), "00:00");
     eq(Intl.DateTimeFormat().resolvedOptions().timeZone, "UTC");
-    throws(() => new Intl.DateTimeFormat("en-US", { timeZone: "America/New_York" }), RangeError, "other time zones");
+    throws(() => new Intl.DateTimeFormat("en-US", { timeZone: "Mars/Olympus_Mons" }), RangeError, "an unknown time zone");
+    // IANA zones, with daylight saving: date-fns-tz runs this at module scope.
+    const ny = new Intl.DateTimeFormat("en-US", { hourCycle: "h23", timeZone: "America/New_York", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+    eq(ny.format(new Date("2014-06-25T04:00:00.123Z")), "06/25/2014, 00:00:00", "summer (EDT)");
+    eq(ny.format(new Date("2014-01-25T04:00:00Z")), "01/24/2014, 23:00:00", "winter (EST)");
+    eq(ny.resolvedOptions().timeZone, "America/New_York");
+    eq(new Intl.DateTimeFormat("en-US", { timeZone: "america/new_york" }).resolvedOptions().timeZone, "America/New_York", "names match in any case");
+    eq(new Date("2024-06-01T12:00:00Z").toLocaleString("en-US", { timeZone: "Asia/Kolkata", timeZoneName: "short" }), "6/1/2024, 5:30:00 PM GMT+5:30");
+    eq(new Date("2024-06-01T12:00:00Z").toLocaleTimeString("en-US", { timeZone: "America/Los_Angeles", timeZoneName: "short" }), "5:00:00 AM PDT");
+    eq(Intl.supportedValuesOf("timeZone").includes("Europe/Paris"), true);
     eq(new Intl.PluralRules("en-US").select(1), "one");
     eq(new Intl.PluralRules("en-US", { type: "ordinal" }).select(22), "two");
     eq(new Intl.RelativeTimeFormat("en", { numeric: "auto" }).format(-1, "day"), "yesterday");

@@ -1,7 +1,7 @@
 // Intl for QuickJS-ng, which has none: Collator, NumberFormat, DateTimeFormat, PluralRules,
 // RelativeTimeFormat, ListFormat and Segmenter, with the locale methods of String, Number and
-// Date built on them. Every locale formats as en-US (resolvedOptions() says so), and time
-// zones other than UTC are refused with a RangeError rather than shown in UTC. Collation
+// Date built on them. Every locale formats as en-US (resolvedOptions() says so); time zones are
+// IANA's (the tz database Rust carries) or fixed offsets, with UTC the default. Collation
 // approximates ICU's root order: letters by base letter, then accents, then lower case first;
 // punctuation before digits before letters; `numeric` compares digit runs by value.
 function makeIntl() {
@@ -14,11 +14,39 @@ function intlLocale(locales) {
   return IntlLocale;
 }
 
+// A time zone's canonical name: an IANA zone (Rust's tz database), or a fixed offset such as
+// "+05:30". Workers run in UTC, the default.
 function intlTimeZone(zone) {
   if (zone === undefined) return "UTC";
   const name = String(zone);
   if (/^(utc|gmt|etc\/utc|etc\/gmt|z|zulu|universal|etc\/universal)$/i.test(name)) return "UTC";
-  throw new RangeError(`Kiln's Intl knows only the UTC time zone, not "${name}".`);
+  const fixed = /^([+-])(\d{2}):?(\d{2})$/.exec(name);
+  if (fixed) return `${fixed[1]}${fixed[2]}:${fixed[3]}`;
+  const canonical = ops.op_intl_time_zone(name);
+  if (canonical === undefined || canonical === null) throw new RangeError(`Invalid time zone specified: ${name}`);
+  return canonical;
+}
+
+// [offset from UTC in minutes, abbreviation] of `zone` at `time` (ms since the epoch).
+function intlZoneOffset(zone, time) {
+  if (zone === "UTC") return [0, "UTC"];
+  const fixed = /^([+-])(\d{2}):(\d{2})$/.exec(zone);
+  if (fixed) return [(fixed[1] === "-" ? -1 : 1) * (Number(fixed[2]) * 60 + Number(fixed[3])), zone];
+  const found = ops.op_intl_time_zone_offset(zone, time);
+  return found ? [Number(found[0]), found[1]] : [0, "UTC"];
+}
+
+// The zone abbreviations en-US shows (ICU's short metazone names for "en"); elsewhere it shows
+// the offset ("GMT+2" for Paris in summer, not "CEST").
+const EN_US_ZONE_ABBREVIATIONS = new Set(["EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT", "AKST", "AKDT", "HST", "HDT", "AST", "ADT", "GMT", "UTC"]);
+
+// "GMT-4", "GMT+5:30" (short) or "GMT-04:00" (long), as V8 names an offset.
+function intlOffsetName(minutes, long) {
+  if (minutes === 0) return "GMT";
+  const sign = minutes < 0 ? "-" : "+";
+  const h = Math.floor(Math.abs(minutes) / 60), m = Math.abs(minutes) % 60;
+  if (long) return `GMT${sign}${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}`;
+  return m === 0 ? `GMT${sign}${h}` : `GMT${sign}${h}:${String(m).padStart(2, "0")}`;
 }
 
 // ---- Collation ----
@@ -273,7 +301,9 @@ class DateTimeFormat {
   formatToParts(date = undefined) {
     const time = date === undefined ? Date.now() : date instanceof Date ? date.getTime() : Number(date);
     if (!Number.isFinite(time)) throw new RangeError("Invalid time value");
-    const d = new Date(time);
+    // The zone's wall-clock time, read with the UTC getters below.
+    const [offset, abbreviation] = intlZoneOffset(this.#o.timeZone, time);
+    const d = new Date(time + offset * 60000);
     const f = this.#o.fields;
     const parts = [];
     const lit = (value) => parts.push({ type: "literal", value });
@@ -317,7 +347,15 @@ class DateTimeFormat {
     }
     if (f.timeZoneName !== undefined) {
       lit(" ");
-      parts.push({ type: "timeZoneName", value: f.timeZoneName === "long" ? "Coordinated Universal Time" : "UTC" });
+      let value;
+      if (this.#o.timeZone === "UTC") {
+        value = f.timeZoneName === "long" ? "Coordinated Universal Time" : f.timeZoneName === "short" ? "UTC" : intlOffsetName(0, false);
+      } else if (f.timeZoneName === "short" && EN_US_ZONE_ABBREVIATIONS.has(abbreviation)) {
+        value = abbreviation;
+      } else {
+        value = intlOffsetName(offset, f.timeZoneName === "longOffset" || f.timeZoneName === "long");
+      }
+      parts.push({ type: "timeZoneName", value });
     }
     return parts;
   }
@@ -444,7 +482,7 @@ class Segmenter {
     Collator: callable(Collator), NumberFormat: callable(NumberFormat), DateTimeFormat: callable(DateTimeFormat),
     PluralRules, RelativeTimeFormat, ListFormat, Segmenter,
     getCanonicalLocales(locales) { return locales === undefined ? [] : [IntlLocale]; },
-    supportedValuesOf(key) { return key === "timeZone" ? ["UTC"] : key === "currency" ? Object.keys(CURRENCY_SYMBOLS) : []; },
+    supportedValuesOf(key) { return key === "timeZone" ? ops.op_intl_time_zones() : key === "currency" ? Object.keys(CURRENCY_SYMBOLS) : []; },
   };
   Object.defineProperty(Intl, Symbol.toStringTag, { value: "Intl" });
   return { Intl, Collator, NumberFormat, DateTimeFormat };

@@ -19,7 +19,58 @@ const STACK_FRAMES_MAX: usize = 64;
 
 pub fn register(_ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
     ops.set("op_format_stack", Func::from(op_format_stack))?;
+    ops.set("op_intl_time_zone", Func::from(op_intl_time_zone))?;
+    ops.set(
+        "op_intl_time_zone_offset",
+        Func::from(op_intl_time_zone_offset),
+    )?;
+    ops.set("op_intl_time_zones", Func::from(op_intl_time_zones))?;
     Ok(())
+}
+
+/// A time zone by its IANA name in any case (Intl matches names case-insensitively).
+fn time_zone(name: &str) -> Option<chrono_tz::Tz> {
+    static BY_LOWERCASE: std::sync::OnceLock<std::collections::HashMap<String, chrono_tz::Tz>> =
+        std::sync::OnceLock::new();
+    BY_LOWERCASE
+        .get_or_init(|| {
+            chrono_tz::TZ_VARIANTS
+                .iter()
+                .map(|tz| (tz.name().to_ascii_lowercase(), *tz))
+                .collect()
+        })
+        .get(&name.to_ascii_lowercase())
+        .copied()
+}
+
+/// The canonical IANA name of a time zone (any case), or `None` when there is no such zone.
+fn op_intl_time_zone(name: String) -> Option<String> {
+    time_zone(&name).map(|tz| tz.name().to_owned())
+}
+
+/// The zone's offset from UTC in minutes at `epoch_ms`, and its abbreviation then ("EDT",
+/// or a number such as "+03" where the zone has no letters): `[minutes, abbreviation]`.
+fn op_intl_time_zone_offset(name: String, epoch_ms: f64) -> Option<Vec<String>> {
+    use chrono::{Offset, TimeZone};
+    use chrono_tz::OffsetName;
+    let tz = time_zone(&name)?;
+    if !epoch_ms.is_finite() {
+        return None;
+    }
+    let at = tz.timestamp_millis_opt(epoch_ms as i64).single()?;
+    let minutes = at.offset().fix().local_minus_utc() / 60;
+    Some(vec![
+        minutes.to_string(),
+        at.offset().abbreviation().to_owned(),
+    ])
+}
+
+/// Every zone name `Intl.supportedValuesOf("timeZone")` lists.
+fn op_intl_time_zones() -> Vec<String> {
+    chrono_tz::TZ_VARIANTS
+        .iter()
+        .map(|tz| tz.name().to_owned())
+        .collect()
 }
 
 fn text_of(value: &Value<'_>) -> Option<String> {
