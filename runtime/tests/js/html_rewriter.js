@@ -129,11 +129,35 @@ export const tests = {
       },
     }), "<p>x</p>");
     eq(out, '<p data-async="yes">x</p>');
-    const waiting = new HTMLRewriter().on("p", {
-      async element(el) { await new Promise((resolve) => setTimeout(resolve, 1)); el.remove(); },
+    // Handlers that wait on a timer (as on fetch or KV): each runs once, in document order, and
+    // its mutations land where its token was; the input arrives in several chunks.
+    const calls = [];
+    const wait = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+    const encoder = new TextEncoder();
+    const parts = ["<html><head><title>old</title></head><body>", "<p id=a>a</p><p id=b>b", "</p><span>s</span><!--c--></body></html>"];
+    const body = new ReadableStream({ pull(c) { if (parts.length) c.enqueue(encoder.encode(parts.shift())); else c.close(); } });
+    const waited = await new HTMLRewriter()
+      .on("title", { async element(el) { calls.push("title"); await wait(5); el.setInnerContent("from-timer"); } })
+      .on("p", {
+        async element(el) {
+          const id = el.getAttribute("id");
+          calls.push(id);
+          await wait(2);
+          el.setAttribute("data-waited", id);
+          el.onEndTag(async (end) => { calls.push(`/${id}`); await wait(1); end.after(`<i>${id}</i>`, { html: true }); });
+        },
+      })
+      .on("span", { element(el) { calls.push("span"); el.append("!"); } })
+      .onDocument({ async comments(c) { calls.push("comment"); await wait(1); c.replace("<!--replaced-->", { html: true }); } })
+      .transform(html(body))
+      .text();
+    eq(waited, '<html><head><title>from-timer</title></head><body><p id=a data-waited="a">a</p><i>a</i><p id=b data-waited="b">b</p><i>b</i><span>s!</span><!--replaced--></body></html>');
+    eq(calls.join(","), "title,a,/a,b,/b,span,comment", "each handler ran once, in order");
+    const failing = new HTMLRewriter().on("p", {
+      async element() { await wait(1); throw new RangeError("handler failed late"); },
     }).transform(html("<p>x</p>"));
-    const err = await rejects(waiting.text(), "a handler waiting on a timer");
-    assert(err instanceof TypeError && err.message.includes("I/O"), String(err));
+    const err = await rejects(failing.text(), "a handler that throws after waiting");
+    assert(err instanceof RangeError && err.message === "handler failed late", String(err));
   },
   async streams_chunk_by_chunk() {
     const encoder = new TextEncoder();

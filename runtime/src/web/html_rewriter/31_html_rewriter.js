@@ -16,6 +16,11 @@ const HR_HAS_TEXT = 4;
 const HR_HAS_DOCTYPE = 8;
 const HR_HAS_END = 16;
 const kHrCreate = Symbol("htmlRewriterCreate");
+// Input one transform keeps for replaying after a handler that waited on I/O, and how many
+// such handlers it replays for.
+const HR_REPLAY_BYTES_MAX = 16 * 1024 * 1024;
+const HR_REPLAYS_MAX = 10000;
+const HR_REPLAY_TOO_LARGE = `An HTMLRewriter content handler waited on I/O after more than ${HR_REPLAY_BYTES_MAX} bytes of input; Kiln replays the input to apply such a handler, and keeps at most that much.`;
 const HR_INVALID_TOKEN = "This content token is no longer valid. Content tokens are only valid during the execution of the relevant content handler.";
 
 // What every content token shares: the mutations recorded so far, and whether its handler is
@@ -358,13 +363,32 @@ class HTMLRewriter {
       endTags: new Map(),
       nextEndTag: 1,
     };
-    const rewriter = ops.op_html_rewriter_new(
-      this.#selectors.map(([selector]) => selector),
+    const selectors = this.#selectors.map(([selector]) => selector);
+    const newRewriter = () => ops.op_html_rewriter_new(
+      selectors,
       state.selectors.map((h) => hrHas(h, [["element", HR_HAS_ELEMENT], ["comments", HR_HAS_COMMENTS], ["text", HR_HAS_TEXT]])),
       state.documents.map((h) => hrHas(h, [["doctype", HR_HAS_DOCTYPE], ["comments", HR_HAS_COMMENTS], ["text", HR_HAS_TEXT], ["end", HR_HAS_END]])),
       hrCharset(response.headers.get("content-type")),
     );
-    const dispatch = (kind, index, a, b, c, d) => hrDispatch(state, kind, index, a, b, c, d);
+    let rewriter = newRewriter();
+    // Handlers that waited on I/O are replayed (see html_rewriter/mod.rs): the input so far is
+    // kept (up to HR_REPLAY_BYTES_MAX), and every handler call's mutations are recorded in call
+    // order, so a replay gives them back instead of running the handler again.
+    const replay = { chunks: [], bytes: 0, results: [], calls: 0, count: 0 };
+    const dispatch = (kind, index, a, b, c, d) => {
+      const call = replay.calls++;
+      if (call < replay.results.length) return replay.results[call];
+      const result = hrDispatch(state, kind, index, a, b, c, d);
+      if (Array.isArray(result)) {
+        // Past the replay limit nothing is replayed any more, so nothing is recorded.
+        if (replay.chunks !== null) replay.results.push(result);
+        return result;
+      }
+      return result.then((mutations) => {
+        replay.results[call] = mutations;
+        return mutations;
+      });
+    };
     const input = response.body;
     const reader = input === null ? null : input.getReader();
     let inputDone = reader === null;
@@ -372,14 +396,54 @@ class HTMLRewriter {
       rewriter.free();
       if (reader !== null && !inputDone) reader.cancel(reason).catch(() => {});
     };
+    let sent = 0; // output bytes enqueued so far
+    let skip = 0; // output bytes a replay writes again, not to be sent twice
+    const emit = (controller, out) => {
+      let bytes = out;
+      if (skip > 0) {
+        const dropped = Math.min(skip, bytes.byteLength);
+        skip -= dropped;
+        bytes = bytes.subarray(dropped);
+      }
+      const length = bytes.byteLength;
+      if (length === 0) return false;
+      controller.enqueue(bytes); // (transfers, so detaches, the buffer)
+      sent += length;
+      return true;
+    };
+    // Runs one write (or the end) and, while a handler's promise is pending, awaits it and
+    // replays everything so far through a new rewriter.
+    const step = async (controller, last) => {
+      let result = last ? rewriter.end(dispatch) : rewriter.write(pendingChunk, dispatch);
+      let emitted = false;
+      while (Array.isArray(result)) {
+        emitted = emit(controller, result[0]) || emitted;
+        await result[1];
+        if (replay.chunks === null) throw new TypeError(HR_REPLAY_TOO_LARGE);
+        if (++replay.count > HR_REPLAYS_MAX) throw new TypeError(`An HTMLRewriter may wait on I/O in at most ${HR_REPLAYS_MAX} content handlers.`);
+        rewriter.free();
+        rewriter = newRewriter();
+        replay.calls = 0;
+        skip = sent;
+        result = null;
+        for (const chunk of replay.chunks) {
+          result = rewriter.write(chunk, dispatch);
+          if (Array.isArray(result)) break;
+          emitted = emit(controller, result) || emitted;
+        }
+        if (!Array.isArray(result) && last) result = rewriter.end(dispatch);
+        if (result === null) result = new Uint8Array(0);
+      }
+      return emit(controller, result) || emitted;
+    };
+    let pendingChunk = null;
     const output = new ReadableStream({
       type: "bytes",
       async pull(controller) {
         try {
           for (;;) {
             if (inputDone) {
-              const rest = rewriter.end(dispatch);
-              if (rest.byteLength) controller.enqueue(rest);
+              await step(controller, true);
               controller.close();
               controller.byobRequest?.respond(0);
               return;
@@ -387,8 +451,13 @@ class HTMLRewriter {
             const { value, done } = await reader.read();
             if (done) { inputDone = true; continue; }
             const chunk = typeof value === "string" ? textEncoder.encode(value) : byteChunk(value);
-            const out = rewriter.write(chunk, dispatch);
-            if (out.byteLength) { controller.enqueue(out); return; }
+            if (replay.chunks !== null) {
+              replay.bytes += chunk.byteLength;
+              if (replay.bytes > HR_REPLAY_BYTES_MAX) replay.chunks = null;
+              else replay.chunks.push(chunk.slice());
+            }
+            pendingChunk = chunk;
+            if (await step(controller, false)) return;
           }
         } catch (err) {
           stop(err);

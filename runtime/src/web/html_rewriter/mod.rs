@@ -9,9 +9,12 @@
 //! the handler returns. So mutations land exactly as if the handler had made them on the token.
 //!
 //! A handler that returns a promise is awaited by running the isolate's microtasks until it
-//! settles: `async` handlers that do not wait on I/O work. One that waits on I/O or a timer
-//! cannot be awaited from inside lol_html's synchronous callback, and errors the transformed
-//! body with a `TypeError` that says so.
+//! settles. One that waits on I/O or a timer cannot be awaited from inside lol_html's
+//! synchronous callback: the rewriter stops calling handlers, `write` returns the output made
+//! before that handler was called together with the promise, and JavaScript awaits it, then
+//! replays the input so far through a new rewriter in which every handler already run gives
+//! back its recorded mutations (lol_html is deterministic for the same input chunks), skipping
+//! the output already sent. Each handler runs once; an async handler costs one replay.
 //!
 //! Selector syntax and errors are lol_html's: an unsupported selector throws a `TypeError` with
 //! lol_html's message from `on()`. lol_html's memory for one transform is bounded by
@@ -31,8 +34,8 @@ use lol_html::{
 use rquickjs::class::Trace;
 use rquickjs::prelude::Func;
 use rquickjs::{
-    Array, Class, Ctx, Exception, Function, JsLifetime, Object, Persistent, Result, TypedArray,
-    Value,
+    Array, Class, Ctx, Exception, Function, IntoJs, JsLifetime, Object, Persistent, Promise,
+    Result, TypedArray, Value,
 };
 
 use crate::limits::HTML_REWRITER_MEMORY_BYTES_MAX;
@@ -81,8 +84,6 @@ impl std::fmt::Display for HandlerThrew {
 
 impl std::error::Error for HandlerThrew {}
 
-const ASYNC_HANDLER_MESSAGE: &str = "An HTMLRewriter content handler returned a promise that waits on I/O or a timer; Kiln runs content handlers to completion inside the rewriter, so a handler may be async only if it settles without waiting on I/O.";
-
 /// The isolate while a `write` or `end` is running: what lol_html's callbacks call back into.
 struct Armed {
     ctx: NonNull<rquickjs::qjs::JSContext>,
@@ -101,6 +102,12 @@ struct Bridge {
     armed: RefCell<Option<Armed>>,
     /// The value a JavaScript handler threw, which `write` rethrows.
     thrown: RefCell<Option<Persistent<Value<'static>>>>,
+    /// A handler's promise that waits on I/O or a timer, and how much output there was when it
+    /// was called. From then on this rewriter calls no handler; `write` hands the promise to
+    /// JavaScript, which awaits it and replays the input through a new rewriter.
+    suspended: RefCell<Option<(Persistent<Promise<'static>>, usize)>>,
+    /// The rewriter's output so far (its sink's buffer).
+    output: Rc<RefCell<Vec<u8>>>,
 }
 
 /// Disarms the bridge when the `write` or `end` that armed it returns, however it returns.
@@ -152,10 +159,19 @@ impl Bridge {
         call: impl for<'js> FnOnce(&Ctx<'js>, &Function<'js>) -> Result<Value<'js>>,
         apply: impl for<'js> FnOnce(&Rc<Bridge>, &Ctx<'js>, Ops<'js>) -> Result<()>,
     ) -> HandlerResult {
+        if self.suspended.borrow().is_some() {
+            return Ok(());
+        }
         let threw = self.with_ctx(|ctx, dispatch| {
-            let outcome = call(&ctx, &dispatch)
-                .and_then(|value| settle(&ctx, value))
-                .and_then(|ops| apply(self, &ctx, ops));
+            let outcome = call(&ctx, &dispatch).and_then(|value| match settle(&ctx, value)? {
+                Settled::Ops(ops) => apply(self, &ctx, ops),
+                Settled::Pending(promise) => {
+                    let at = self.output.borrow().len();
+                    self.suspended
+                        .replace(Some((Persistent::save(&ctx, promise), at)));
+                    Ok(())
+                }
+            });
             match outcome {
                 Ok(()) => Ok(false),
                 Err(rquickjs::Error::Exception) => {
@@ -173,14 +189,22 @@ impl Bridge {
     }
 }
 
-/// The mutations a handler returned, once its promise (if it returned one) settled.
-fn settle<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> Result<Ops<'js>> {
+/// What a handler gave back: its mutations, or a promise of them that waits on I/O or a timer.
+enum Settled<'js> {
+    Ops(Ops<'js>),
+    Pending(Promise<'js>),
+}
+
+/// The mutations a handler returned, once its promise (if it returned one) settled by running
+/// the isolate's microtasks; a promise that needs more than that is handed back pending.
+fn settle<'js>(ctx: &Ctx<'js>, value: Value<'js>) -> Result<Settled<'js>> {
     let Some(promise) = value.as_promise() else {
-        return value.get();
+        return value.get().map(Settled::Ops);
     };
+    let _ = ctx;
     match promise.finish::<Ops<'js>>() {
-        Err(rquickjs::Error::WouldBlock) => Err(Exception::throw_type(ctx, ASYNC_HANDLER_MESSAGE)),
-        other => other,
+        Err(rquickjs::Error::WouldBlock) => Ok(Settled::Pending(promise.clone())),
+        other => other.map(Settled::Ops),
     }
 }
 
@@ -440,7 +464,7 @@ impl Rewriter {
         step: impl FnOnce(
             &mut Option<HtmlRewriter<'static, Sink>>,
         ) -> Option<std::result::Result<(), lol_html::errors::RewritingError>>,
-    ) -> Result<Output> {
+    ) -> Result<Value<'js>> {
         let Ok(mut inner) = self.inner.try_borrow_mut() else {
             return Err(Exception::throw_type(
                 ctx,
@@ -460,7 +484,8 @@ impl Rewriter {
                 ))
             }
         };
-        if last || result.is_err() {
+        let suspended = self.bridge.suspended.take();
+        if last || result.is_err() || suspended.is_some() {
             *inner = None;
         }
         drop(inner);
@@ -472,27 +497,39 @@ impl Rewriter {
             }
             return Err(type_error(ctx, err));
         }
-        Ok(Output(std::mem::take(&mut *self.output.borrow_mut())))
+        let mut output = std::mem::take(&mut *self.output.borrow_mut());
+        let Some((promise, at)) = suspended else {
+            return Output(output).into_js(ctx);
+        };
+        // What lol_html wrote after the pending handler was called is discarded: the replay
+        // writes it again with that handler's mutations.
+        output.truncate(at);
+        let pair = Array::new(ctx.clone())?;
+        pair.set(0, Output(output))?;
+        pair.set(1, promise.restore(ctx)?)?;
+        Ok(pair.into_value())
     }
 }
 
 #[rquickjs::methods]
 impl Rewriter {
-    /// Feeds a chunk of the input; returns the output produced so far.
+    /// Feeds a chunk of the input; returns the output produced so far, or `[output, promise]`
+    /// when a handler's promise waits on I/O (this rewriter is then finished).
     pub fn write<'js>(
         &self,
         ctx: Ctx<'js>,
         chunk: TypedArray<'js, u8>,
         dispatch: Function<'js>,
-    ) -> Result<Output> {
+    ) -> Result<Value<'js>> {
         let bytes = chunk.as_bytes().unwrap_or(&[]).to_vec();
         self.step(&ctx, dispatch, false, |inner| {
             inner.as_mut().map(|rewriter| rewriter.write(&bytes))
         })
     }
 
-    /// Ends the input (running the document `end` handlers); returns the rest of the output.
-    pub fn end<'js>(&self, ctx: Ctx<'js>, dispatch: Function<'js>) -> Result<Output> {
+    /// Ends the input (running the document `end` handlers); returns the rest of the output,
+    /// or `[output, promise]` as `write` does.
+    pub fn end<'js>(&self, ctx: Ctx<'js>, dispatch: Function<'js>) -> Result<Value<'js>> {
         self.step(&ctx, dispatch, true, |inner| {
             inner.take().map(HtmlRewriter::end)
         })
@@ -527,7 +564,11 @@ fn op_html_rewriter_new<'js>(
     documents: Vec<u32>,
     charset: Option<String>,
 ) -> Result<Class<'js, Rewriter>> {
-    let bridge = Rc::new(Bridge::default());
+    let output = Rc::new(RefCell::new(Vec::new()));
+    let bridge = Rc::new(Bridge {
+        output: Rc::clone(&output),
+        ..Bridge::default()
+    });
     let encoding = charset
         .and_then(|label| encoding_rs::Encoding::for_label(label.trim().as_bytes()))
         .and_then(AsciiCompatibleEncoding::new)
@@ -584,7 +625,6 @@ fn op_html_rewriter_new<'js>(
         }
         settings = settings.append_document_content_handler(handlers);
     }
-    let output = Rc::new(RefCell::new(Vec::new()));
     let rewriter = HtmlRewriter::new(settings, Sink(Rc::clone(&output)));
     Class::instance(
         ctx,
