@@ -70,6 +70,64 @@ fn dot_env_files_give_secrets_when_there_is_no_dev_vars() {
 }
 
 #[test]
+fn wrangler_dev_handler_routes_fire_email_and_scheduled_handlers() {
+    let worker = r#"
+let last = null;
+export default {
+  async email(message, env, ctx) {
+    const text = await new Response(message.raw).text();
+    last = { from: message.from, to: message.to, subject: message.headers.get("subject"), rawSize: message.rawSize, body: text.split("\r\n\r\n")[1] };
+    if (message.headers.get("subject") === "spam") message.setReject("no spam");
+  },
+  async scheduled(controller) { last = { cron: controller.cron }; },
+  fetch() { return Response.json(last); },
+};"#;
+    let dir = util::project(&[
+        (
+            "wrangler.toml",
+            "name = \"mail\"\nmain = \"index.js\"\ncompatibility_date = \"2025-01-01\"\n",
+        ),
+        ("index.js", worker),
+    ]);
+    let node = util::dev(dir.path(), &[]);
+    let message = "From: a@x.com\r\nTo: b@y.com\r\nSubject: hi\r\n there\r\n\r\nbody";
+    let (status, body) = util::request(
+        node.port,
+        &format!(
+            "POST /cdn-cgi/handler/email?from=a%40x.com&to=b%40y.com HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{message}",
+            message.len()
+        ),
+    );
+    assert_eq!(
+        (status, body.as_str()),
+        (200, "Worker successfully processed email")
+    );
+    let last: serde_json::Value = serde_json::from_str(&node.get("/").1).expect("JSON");
+    assert_eq!(
+        last,
+        serde_json::json!({ "from": "a@x.com", "to": "b@y.com", "subject": "hi there", "rawSize": message.len(), "body": "body" })
+    );
+    let spam = "Subject: spam\r\n\r\nbuy";
+    let (status, body) = util::request(
+        node.port,
+        &format!(
+            "POST /cdn-cgi/handler/email?from=a%40x.com&to=b%40y.com HTTP/1.1\r\nHost: localhost\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{spam}",
+            spam.len()
+        ),
+    );
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            400,
+            "Worker rejected email with the following reason: no spam"
+        )
+    );
+    let (status, body) = util::get_port(node.port, "/cdn-cgi/handler/scheduled?cron=*%2F5+*+*+*+*");
+    assert_eq!((status, body.as_str()), (200, "Ran scheduled event"));
+    assert_eq!(node.get("/").1, r#"{"cron":"*/5 * * * *"}"#);
+}
+
+#[test]
 fn service_worker_syntax_runs_with_bindings_as_globals() {
     let dir = util::project(&[
         ("wrangler.toml", "name = \"sw\"\nmain = \"worker.js\"\ncompatibility_date = \"2025-01-01\"\nkv_namespaces = [{ binding = \"STORE\", id = \"sw-store\" }]\n[vars]\nGREETING = \"hi\"\n"),

@@ -423,6 +423,7 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
             runtime: runtime.clone(),
             worker,
             test_scheduled: args.test_scheduled,
+            dev_handlers: true,
             uploads: Some(upload_api::UploadApi {
                 token: admin_token.clone(),
                 store: Arc::new(object_store::NodeStore(store.clone())),

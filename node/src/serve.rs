@@ -200,6 +200,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             runtime: runtime.clone(),
             worker,
             test_scheduled: false,
+            dev_handlers: false,
             admin: None,
             // Scripts uploaded through any node are stored (replicated) like object data.
             uploads: args.node.admin_token.clone().map(|token| crate::upload_api::UploadApi {

@@ -18,6 +18,9 @@ pub struct Site {
     /// Serve `/__scheduled?cron=...` to fire the `scheduled` handler, as `wrangler dev
     /// --test-scheduled` does.
     pub test_scheduled: bool,
+    /// Serve `wrangler dev`'s `/cdn-cgi/handler/scheduled` and `/cdn-cgi/handler/email`, which
+    /// fire the `scheduled` and `email` handlers (`kiln dev` only).
+    pub dev_handlers: bool,
     /// The admin API, when enabled.
     pub admin: Option<crate::admin::Admin>,
     /// The Cloudflare-shaped upload API (dispatch namespaces), when enabled.
@@ -93,8 +96,12 @@ async fn respond(
             http::HeaderValue::from_static("text/plain; version=0.0.4"),
         );
         response
-    } else if site.test_scheduled && request.uri().path() == "/__scheduled" {
+    } else if (site.test_scheduled && request.uri().path() == "/__scheduled")
+        || (site.dev_handlers && request.uri().path() == "/cdn-cgi/handler/scheduled")
+    {
         scheduled(&site, request.uri()).await
+    } else if site.dev_handlers && request.uri().path() == "/cdn-cgi/handler/email" {
+        email(&site, request).await
     } else if let (Some(uploads), true) = (
         &site.uploads,
         request.uri().path().starts_with(crate::upload_api::PREFIX),
@@ -213,6 +220,54 @@ fn error_response(err: &kiln_runtime::Error) -> http::Response<Body> {
         http::HeaderValue::from_static("text/plain;charset=UTF-8"),
     );
     response
+}
+
+/// `POST /cdn-cgi/handler/email?from=..&to=..` with the raw message as the body, as `wrangler
+/// dev` takes it.
+async fn email(site: &Site, request: http::Request<Incoming>) -> http::Response<Body> {
+    let query: std::collections::HashMap<String, String> = request
+        .uri()
+        .query()
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let (Some(from), Some(to)) = (query.get("from"), query.get("to")) else {
+        let mut response = http::Response::new(kiln_runtime::full(
+            "POST /cdn-cgi/handler/email needs ?from=ADDRESS&to=ADDRESS and the raw message as the body",
+        ));
+        *response.status_mut() = http::StatusCode::BAD_REQUEST;
+        return response;
+    };
+    let limited =
+        http_body_util::Limited::new(request.into_body(), kiln_runtime::limits::EMAIL_BYTES_MAX);
+    let raw = match http_body_util::BodyExt::collect(limited).await {
+        Ok(collected) => collected.to_bytes().to_vec(),
+        Err(err) => {
+            let mut response =
+                http::Response::new(kiln_runtime::full(format!("reading the message: {err}")));
+            *response.status_mut() = http::StatusCode::PAYLOAD_TOO_LARGE;
+            return response;
+        }
+    };
+    let envelope = kiln_runtime::EmailEnvelope {
+        from: from.clone(),
+        to: to.clone(),
+        raw,
+    };
+    match site.runtime.email(&site.worker, envelope).await {
+        Ok(None) => http::Response::new(kiln_runtime::full("Worker successfully processed email")),
+        Ok(Some(reason)) => {
+            let mut response = http::Response::new(kiln_runtime::full(format!(
+                "Worker rejected email with the following reason: {reason}"
+            )));
+            *response.status_mut() = http::StatusCode::BAD_REQUEST;
+            response
+        }
+        Err(err) => error_response(&err),
+    }
 }
 
 async fn scheduled(site: &Site, uri: &http::Uri) -> http::Response<Body> {

@@ -32,6 +32,7 @@ mod worker;
 
 pub use body::{boxed, empty, full, Body, BoxError};
 pub use error::Error;
+pub use event::email::Envelope as EmailEnvelope;
 pub use isolate::allocator::configure_mimalloc;
 pub use kv::KvBinding;
 pub use object::{

@@ -27,6 +27,8 @@ pub const WAIT_UNTIL_GRACE_MS: u64 = 30_000;
 /// How often an unanswered stateless request checks whether its isolate has gone quiescent
 /// ("The script will never generate a response"); two idle checks in a row end it.
 pub const HANG_CHECK_INTERVAL_MS: u64 = 50;
+/// One incoming email message (Cloudflare Email Routing: 25 MiB).
+pub const EMAIL_BYTES_MAX: usize = 25 * 1024 * 1024;
 /// Timers one isolate may have pending at once.
 pub const TIMERS_PER_ISOLATE_MAX: usize = 100_000;
 /// Bytes `crypto.getRandomValues` fills in one call (Web Crypto: 65,536).

@@ -112,6 +112,13 @@ enum Job {
         worker: Arc<Worker>,
         responder: oneshot::Sender<Result<(), Error>>,
     },
+    /// An incoming email for the worker's `email()` handler; answers the reason the handler
+    /// rejected it with, if it did.
+    Email {
+        worker: Arc<Worker>,
+        envelope: event::email::Envelope,
+        responder: oneshot::Sender<Result<Option<String>, Error>>,
+    },
     /// A batch of a queue's messages for the worker's `queue()` handler.
     Queue {
         worker: Arc<Worker>,
@@ -686,6 +693,22 @@ impl Runtime {
         done.await.map_err(|_| Error::Shutdown)?
     }
 
+    /// Delivers an email to the worker's `email()` handler, as Email Routing does; `Some`
+    /// reason when the handler rejected it (`message.setReject`).
+    pub async fn email(
+        &self,
+        worker: &Arc<Worker>,
+        envelope: event::email::Envelope,
+    ) -> Result<Option<String>, Error> {
+        let (responder, done) = oneshot::channel();
+        self.submit(Job::Email {
+            worker: Arc::clone(worker),
+            envelope,
+            responder,
+        })?;
+        done.await.map_err(|_| Error::Shutdown)?
+    }
+
     /// Starts an isolate of `worker` (evaluating its modules), reporting a startup error.
     pub async fn load(&self, worker: &Arc<Worker>) -> Result<(), Error> {
         let (responder, done) = oneshot::channel();
@@ -1018,6 +1041,20 @@ async fn run_job(state: Rc<ThreadState>, job: Job) {
             Ok(isolate) => {
                 let result =
                     event::scheduled::run(Rc::clone(&isolate), cron, scheduled_time_ms).await;
+                after_event(&state, &isolate);
+                let _ = responder.send(result);
+            }
+            Err(err) => {
+                let _ = responder.send(Err(err));
+            }
+        },
+        Job::Email {
+            worker,
+            envelope,
+            responder,
+        } => match state.isolate(&worker).await {
+            Ok(isolate) => {
+                let result = event::email::run(Rc::clone(&isolate), envelope).await;
                 after_event(&state, &isolate);
                 let _ = responder.send(result);
             }

@@ -1,6 +1,7 @@
 //! Events delivered to a worker's handlers: `fetch`, `scheduled`, and Durable Object calls and
 //! alarms.
 
+pub mod email;
 pub mod entrypoint;
 pub mod fetch;
 pub mod object;

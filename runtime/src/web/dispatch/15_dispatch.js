@@ -115,4 +115,59 @@ async function dispatchTail(exports, env, eventsJson) {
   await drainWaitUntil(ctx);
 }
 
-export { dispatchFetch, abortRequest, dispatchScheduled, dispatchTail };
+// The headers of a raw RFC 5322 message: its lines up to the first empty one, with folded
+// lines joined. A header Headers refuses is left out.
+function emailHeaders(raw) {
+  const text = new TextDecoder("latin1").decode(raw.subarray(0, Math.min(raw.byteLength, EMAIL_HEADER_BYTES_MAX)));
+  const end = text.search(/\r?\n\r?\n/);
+  const lines = (end < 0 ? text : text.slice(0, end)).split(/\r?\n/);
+  const headers = new Headers();
+  let name = null, value = "";
+  const flush = () => {
+    if (name !== null) {
+      try { headers.append(name, value.trim()); } catch {}
+    }
+  };
+  for (const line of lines) {
+    if (/^[ \t]/.test(line) && name !== null) {
+      value += " " + line.trim();
+      continue;
+    }
+    flush();
+    const colon = line.indexOf(":");
+    if (colon <= 0) { name = null; continue; }
+    name = line.slice(0, colon).trim();
+    value = line.slice(colon + 1);
+  }
+  flush();
+  return headers;
+}
+const EMAIL_HEADER_BYTES_MAX = 256 * 1024;
+
+// An email for `email(message, env, ctx)`: a ForwardableEmailMessage. Kiln delivers no mail, so
+// `forward()` and `reply()` are logged. Returns the reason given to `setReject()`, or null.
+async function dispatchEmail(exports, env, from, to, raw) {
+  const ctx = new ExecutionContext(undefined, exports);
+  let rejected = null;
+  const message = {
+    from,
+    to,
+    headers: emailHeaders(raw),
+    raw: new Response(raw).body,
+    rawSize: raw.byteLength,
+    setReject(reason) { rejected = String(reason); },
+    async forward(rcptTo, headers = undefined) {
+      console.log(`email from ${from} to ${to} forwarded to ${rcptTo} (Kiln sends no mail)`);
+    },
+    async reply(reply) {
+      console.log(`email from ${from} to ${to} replied to from ${reply?.from} (Kiln sends no mail)`);
+    },
+  };
+  const handler = handlerFor(exports, null, env, ctx, "email");
+  if (!handler) throw new Error("Handler does not export an email() function.");
+  await handler(message);
+  await drainWaitUntil(ctx);
+  return rejected;
+}
+
+export { dispatchFetch, abortRequest, dispatchScheduled, dispatchTail, dispatchEmail };
