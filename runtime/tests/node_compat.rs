@@ -567,3 +567,75 @@ export default { fetch() {
     let (status, body) = node_answer(source).await;
     assert_eq!((status, body.as_str()), (200, "[transform=S][flush=S]"));
 }
+
+const CRYPTO_KEYS_SUITE: &str = r#"import crypto from "node:crypto";
+const RSA_PKCS1 = "-----BEGIN RSA PRIVATE KEY-----\nMIICXAIBAAKBgQDQ0lO8EupfbrW3WxWjCeZobXrZuBe88mukeMlXKiazbsf4i7cC\nvTSflMr2rZicdX8bT04b73NIZHHPLhB7vSi3YBzYdIQT/hSRO4+QhxBmLUyZFLf0\neBDyvuOsqDq5TtFHYMjAaGYQ1N7u72FAm6j6f5qrpLGXUDadorRRPwFHVwIDAQAB\nAoGADkmVuRSCPK1SeY0d2d3fid2Tvjm+RgtAGiy5eeFEbJpzzCmjB+jyJMkFagNO\nocXYQIIYkgi8FoPo1YgNUKoMkv+yEXgmfySiKR90ziFxWGmlerWvbmaFHOwzNbqv\neHvSenxmr7w5+IoRMsFgDScs+GEwYR2LPxCXEQ40K9chwyECQQDw45+/7LSm3u8d\nOw/fbIxGFxsJVxEvg8bUTSahub2qXxlgkPzYZYduW88h1ymKVDBi1bcTP/+TE4u6\n70FJ4kAbAkEA3eu9CCz+VYlYCPtZP05V9tu5PUTLMYOcp6sx4MEzof5D/PQoyphb\nfxOiSD2rx3KAruGZHH+3fcHrd5I/f2uhdQJAOLUdMk1C6dWpbLQutGYVT5q43qYE\nga7/65KN+ZyELctdagI3w6mDDFPImyrPuKTBD0NIaduzCqibSFJyiDYe6QJAc+D9\nowBDigyegIomrwzLjIxtLJX4eBFeQpr8/3xC5sqrW7Fuf2ORG0j4SzqQsSOUGD1K\nwvvZp3wT5SrjpzhfZQJBANWyAkWRK8P9GEX5966caqewdEgLzusNWISfTOHiW8aX\nNcKSbj1rkoEerc9sUICJuPZnrJwB2zF543w7Qz/Qc9Y=\n-----END RSA PRIVATE KEY-----\n";
+const RSA_PKCS8 = "-----BEGIN PRIVATE KEY-----\nMIICdgIBADANBgkqhkiG9w0BAQEFAASCAmAwggJcAgEAAoGBANDSU7wS6l9utbdb\nFaMJ5mhtetm4F7zya6R4yVcqJrNux/iLtwK9NJ+UyvatmJx1fxtPThvvc0hkcc8u\nEHu9KLdgHNh0hBP+FJE7j5CHEGYtTJkUt/R4EPK+46yoOrlO0UdgyMBoZhDU3u7v\nYUCbqPp/mquksZdQNp2itFE/AUdXAgMBAAECgYAOSZW5FII8rVJ5jR3Z3d+J3ZO+\nOb5GC0AaLLl54URsmnPMKaMH6PIkyQVqA06hxdhAghiSCLwWg+jViA1QqgyS/7IR\neCZ/JKIpH3TOIXFYaaV6ta9uZoUc7DM1uq94e9J6fGavvDn4ihEywWANJyz4YTBh\nHYs/EJcRDjQr1yHDIQJBAPDjn7/stKbe7x07D99sjEYXGwlXES+DxtRNJqG5vapf\nGWCQ/Nhlh25bzyHXKYpUMGLVtxM//5MTi7rvQUniQBsCQQDd670ILP5ViVgI+1k/\nTlX227k9RMsxg5ynqzHgwTOh/kP89CjKmFt/E6JIPavHcoCu4Zkcf7d9wet3kj9/\na6F1AkA4tR0yTULp1alstC60ZhVPmrjepgSBrv/rko35nIQty11qAjfDqYMMU8ib\nKs+4pMEPQ0hp27MKqJtIUnKINh7pAkBz4P2jAEOKDJ6AiiavDMuMjG0slfh4EV5C\nmvz/fELmyqtbsW5/Y5EbSPhLOpCxI5QYPUrC+9mnfBPlKuOnOF9lAkEA1bICRZEr\nw/0YRfn3rpxqp7B0SAvO6w1YhJ9M4eJbxpc1wpJuPWuSgR6tz2xQgIm49mesnAHb\nMXnjfDtDP9Bz1g==\n-----END PRIVATE KEY-----\n";
+const RSA_PUBLIC = "-----BEGIN PUBLIC KEY-----\nMIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDQ0lO8EupfbrW3WxWjCeZobXrZ\nuBe88mukeMlXKiazbsf4i7cCvTSflMr2rZicdX8bT04b73NIZHHPLhB7vSi3YBzY\ndIQT/hSRO4+QhxBmLUyZFLf0eBDyvuOsqDq5TtFHYMjAaGYQ1N7u72FAm6j6f5qr\npLGXUDadorRRPwFHVwIDAQAB\n-----END PUBLIC KEY-----\n";
+const EC_SEC1 = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIAzMnIao43/HRSrYeoRJ6MKmzujogDelkLAWbq2mQp/5oAoGCCqGSM49\nAwEHoUQDQgAEqdBHzWegDW+CFE6GULCFrq9TmTpyjA7ycjIEH9dmONnlNOI5/Kli\nwMXIabAlx8DcxdmSMHx9vXjTl8UN5EuGSg==\n-----END EC PRIVATE KEY-----\n";
+const EC_PUBLIC = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEqdBHzWegDW+CFE6GULCFrq9TmTpy\njA7ycjIEH9dmONnlNOI5/KliwMXIabAlx8DcxdmSMHx9vXjTl8UN5EuGSg==\n-----END PUBLIC KEY-----\n";
+const RSA_SIG = "7d8707eff77dd22213311e8efd7b28cb6eef0582b602e4573392f3cc5f62eae5b80a398d39a428a71f4f74bbaacda761ef4a45d339bc5612f3efc0fedd3921ee70788f5c67d9f142629bede6778c33f7957736e2d5f4444c496d34ef3d599a55c698f98a457307d7ce05dcc545fb10d9e3d360ac53cefa440848014c2d3d195a"; // openssl dgst -sha256 -sign (PKCS#1 v1.5 is deterministic)
+const EC_SIG = "3046022100b9fef17b3aa95ae99377fce4d36cc1ad694de6cb274d5aee279cd3babe58f24a0221009ed5178cb9c57f0e143bdc4b4468337d5e09a4e8616c3b8a1bb7943ff7219c24"; // openssl's DER ECDSA signature of "hello"
+export default { fetch() {
+  const failures = [];
+  const eq = (got, want, what) => { if (got !== want) failures.push(`${what}: got ${got}, want ${want}`); };
+  const rsa = crypto.createPrivateKey(RSA_PKCS1);
+  eq(rsa.type, "private", "type");
+  eq(rsa.asymmetricKeyType, "rsa", "asymmetricKeyType");
+  eq(rsa.asymmetricKeyDetails.modulusLength, 1024, "modulusLength");
+  eq(crypto.createSign("RSA-SHA256").update("hel").update("lo").sign(rsa, "hex"), RSA_SIG, "RSA PKCS#1 signature as openssl's");
+  eq(crypto.sign("sha256", Buffer.from("hello"), RSA_PKCS8).toString("hex"), RSA_SIG, "one-shot sign with a PKCS#8 PEM");
+  eq(crypto.createVerify("SHA256").update("hello").verify(RSA_PUBLIC, RSA_SIG, "hex"), true, "verify openssl's signature");
+  eq(crypto.createVerify("SHA256").update("hellO").verify(RSA_PUBLIC, RSA_SIG, "hex"), false, "a changed message fails");
+  const pss = crypto.sign("sha256", Buffer.from("x"), { key: rsa, padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+  eq(crypto.verify("sha256", Buffer.from("x"), { key: crypto.createPublicKey(rsa), padding: crypto.constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, pss), true, "RSA-PSS");
+  const strip = (pem) => pem.replace(/-----[^-]+-----|\s/g, "");
+  eq(strip(rsa.export({ format: "pem", type: "pkcs8" })), strip(RSA_PKCS8), "PKCS#8 export as openssl writes it");
+  eq(strip(crypto.createPublicKey(RSA_PKCS8).export({ format: "pem", type: "spki" })), strip(RSA_PUBLIC), "SPKI export");
+  const jwk = crypto.createPublicKey(rsa).export({ format: "jwk" });
+  eq([jwk.kty, jwk.e].join(), "RSA,AQAB", "public JWK");
+  eq(crypto.createPublicKey({ key: jwk, format: "jwk" }).export({ format: "pem", type: "spki" }), crypto.createPublicKey(rsa).export({ format: "pem", type: "spki" }), "JWK import");
+  eq(crypto.createVerify("sha256").update("hello").verify(EC_PUBLIC, Buffer.from(EC_SIG, "hex")), true, "verify openssl's ECDSA (DER) signature");
+  const ecSig = crypto.createSign("sha256").update("hello").sign(EC_SEC1);
+  eq(ecSig[0], 0x30, "ECDSA signatures are DER by default");
+  eq(crypto.verify("sha256", Buffer.from("hello"), EC_PUBLIC, ecSig), true, "verify our ECDSA signature");
+  const p1363 = crypto.sign("sha256", Buffer.from("hello"), { key: EC_SEC1, dsaEncoding: "ieee-p1363" });
+  eq(p1363.length, 64, "IEEE P1363 signature length");
+  eq(crypto.createPrivateKey(EC_SEC1).asymmetricKeyDetails.namedCurve, "prime256v1", "namedCurve");
+  const secret = crypto.createSecretKey(Buffer.from("secret"));
+  eq([secret.type, secret.symmetricKeySize].join(), "secret,6", "secret key");
+  eq(crypto.createHmac("sha256", secret).update("hello").digest("hex"), "88aab3ede8d3adf94d26ab90d3bafd4a2083070c3bcce9c014ee04a443847c0b", "HMAC with a KeyObject");
+  const key = Buffer.from("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", "hex");
+  const iv = Buffer.from("0f0e0d0c0b0a09080706050403020100", "hex");
+  const cipher = crypto.createCipheriv("aes-256-cbc", key, iv);
+  const encrypted = Buffer.concat([cipher.update("attack at dawn!!xyz", "utf8"), cipher.final()]).toString("hex");
+  eq(encrypted, "77dc5df20dc223f2f4140a32784003e98b0c3203dede29e8dc50c0d8241abc04", "AES-256-CBC as openssl enc");
+  const decipher = crypto.createDecipheriv("aes-256-cbc", key, iv);
+  eq(decipher.update(encrypted, "hex", "utf8") + decipher.final("utf8"), "attack at dawn!!xyz", "AES-256-CBC decrypt");
+  const gcm = crypto.createCipheriv("aes-256-gcm", key, iv.subarray(0, 12));
+  gcm.setAAD(Buffer.from("aad"));
+  const sealed = Buffer.concat([gcm.update("secret text"), gcm.final()]);
+  const tag = gcm.getAuthTag();
+  const open = crypto.createDecipheriv("aes-256-gcm", key, iv.subarray(0, 12));
+  open.setAAD(Buffer.from("aad"));
+  open.setAuthTag(tag);
+  eq(Buffer.concat([open.update(sealed), open.final()]).toString(), "secret text", "AES-256-GCM round trip");
+  const alice = crypto.createECDH("prime256v1"), bob = crypto.createECDH("prime256v1");
+  alice.generateKeys(); bob.generateKeys();
+  eq(alice.computeSecret(bob.getPublicKey()).toString("hex"), bob.computeSecret(alice.getPublicKey()).toString("hex"), "ECDH");
+  const ed = crypto.generateKeyPairSync("ed25519");
+  eq(crypto.verify(null, Buffer.from("m"), ed.publicKey, crypto.sign(null, Buffer.from("m"), ed.privateKey)), true, "Ed25519");
+  const ec = crypto.generateKeyPairSync("ec", { namedCurve: "P-384", publicKeyEncoding: { type: "spki", format: "pem" }, privateKeyEncoding: { type: "pkcs8", format: "pem" } });
+  eq(ec.publicKey.startsWith("-----BEGIN PUBLIC KEY-----"), true, "generated PEM");
+  eq(crypto.verify("sha384", Buffer.from("m"), ec.publicKey, crypto.sign("sha384", Buffer.from("m"), ec.privateKey)), true, "P-384 round trip");
+  let threw = "";
+  try { crypto.createPrivateKey("not a key"); } catch (err) { threw = err.code; }
+  eq(threw, "ERR_OSSL_UNSUPPORTED", "a bad key");
+  return new Response(failures.join("\n"));
+} };"#;
+
+#[tokio::test]
+async fn node_crypto_keys_sign_verify_ciphers_and_ecdh_match_openssl() {
+    let (status, body) = node_answer(CRYPTO_KEYS_SUITE).await;
+    assert_eq!((status, body.as_str()), (200, ""), "{body}");
+}

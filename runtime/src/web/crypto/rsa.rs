@@ -36,6 +36,10 @@ pub fn register(ops: &Object<'_>) -> Result<()> {
         Func::from(op_crypto_rsa_import_jwk),
     )?;
     ops.set("op_crypto_rsa_info", Func::from(op_crypto_rsa_info))?;
+    ops.set(
+        "op_crypto_rsa_public_of",
+        Func::from(op_crypto_rsa_public_of),
+    )?;
     ops.set("op_crypto_rsa_export", Func::from(op_crypto_rsa_export))?;
     ops.set(
         "op_crypto_rsa_export_jwk",
@@ -392,6 +396,15 @@ fn op_crypto_rsa_import_jwk<'js>(
 }
 
 /// `[modulusLength, publicExponent]` of a key.
+/// The PKCS#1 public key of a PKCS#1 private key (node:crypto's `createPublicKey(private)`).
+fn op_crypto_rsa_public_of<'js>(
+    ctx: Ctx<'js>,
+    der: TypedArray<'js, u8>,
+) -> Result<TypedArray<'js, u8>> {
+    let public = private_from_pkcs1(bytes(&der)).and_then(|key| public_der(&key.to_public_key()));
+    TypedArray::new(ctx.clone(), check(&ctx, public)?)
+}
+
 fn op_crypto_rsa_info<'js>(
     ctx: Ctx<'js>,
     der: TypedArray<'js, u8>,

@@ -1,6 +1,6 @@
 // Node's `crypto` for `nodejs_compat` workers (`node:crypto`): hashes and HMACs (synchronous,
 // on the same Rust digests as crypto.subtle), random bytes and UUIDs, timingSafeEqual, and
-// the Web Crypto objects.
+// the Web Crypto objects. Keys, signatures, ciphers and ECDH: 43_crypto_keys.js.
 const NODE_HASHES = new Map([
   ["sha1", "SHA-1"], ["sha-1", "SHA-1"], ["sha256", "SHA-256"], ["sha-256", "SHA-256"],
   ["sha384", "SHA-384"], ["sha-384", "SHA-384"], ["sha512", "SHA-512"], ["sha-512", "SHA-512"],
@@ -51,7 +51,7 @@ class Hmac {
   constructor(algorithm, key) {
     this.#hash = nodeHashName(algorithm);
     if (this.#hash === "MD5") throw new Error("Invalid digest: md5");
-    this.#key = Uint8Array.from(nodeBytes(key));
+    this.#key = key instanceof KeyObject ? key[kKeyMaterial].bytes : Uint8Array.from(nodeBytes(key));
   }
   update(data, inputEncoding = undefined) {
     if (this.#done) throw new Error("Digest already called");
