@@ -1,6 +1,7 @@
 //! Static assets (wrangler's `assets`) through a real `kiln dev`: files answered before the
 //! worker, Cloudflare's HTML handling and redirects, ETags, the `env.ASSETS` binding, the
-//! not-found handlings, `run_worker_first`, and a project with assets and no worker.
+//! not-found handlings, `run_worker_first`, a project with assets and no worker, and Workers
+//! Sites (`[site]`: `__STATIC_CONTENT` and its manifest).
 
 use crate::util;
 
@@ -213,4 +214,52 @@ fn headers_redirects_and_assetsignore_shape_what_the_assets_serve() {
             "{hidden}"
         );
     }
+}
+
+#[test]
+fn workers_sites_serve_the_bucket_through_static_content_and_its_manifest() {
+    let worker = r#"
+import manifestJSON from "__STATIC_CONTENT_MANIFEST";
+const manifest = JSON.parse(manifestJSON);
+export default {
+  async fetch(request, env) {
+    const path = new URL(request.url).pathname.slice(1) || "index.html";
+    if (path === "__list") return Response.json((await env.__STATIC_CONTENT.list()).keys.map((k) => k.name));
+    if (path === "__put") {
+      try { await env.__STATIC_CONTENT.put("x", "y"); return new Response("wrote"); } catch (err) { return new Response(err.message, { status: 500 }); }
+    }
+    const key = manifest[path];
+    if (key === undefined) return new Response("not in manifest", { status: 404 });
+    const body = await env.__STATIC_CONTENT.get(key, "arrayBuffer");
+    return new Response(body, { headers: { "x-key": key } });
+  },
+};"#;
+    let dir = util::project(&[
+        (
+            "wrangler.toml",
+            "name = \"site\"\nmain = \"index.js\"\ncompatibility_date = \"2025-01-01\"\n[site]\nbucket = \"./public\"\nexclude = [\"*.map\"]\n",
+        ),
+        ("index.js", worker),
+        ("public/index.html", "<h1>site index</h1>"),
+        ("public/css/a.css", "h1 { color: red }"),
+        ("public/app.js.map", "{}"),
+        ("public/.secret", "hidden"),
+    ]);
+    let node = util::dev(dir.path(), &[]);
+    assert_eq!(node.get("/"), (200, "<h1>site index</h1>".into()));
+    assert_eq!(node.get("/css/a.css"), (200, "h1 { color: red }".into()));
+    assert_eq!(
+        node.get("/app.js.map").0,
+        404,
+        "excluded files are not in the manifest"
+    );
+    assert_eq!(node.get("/.secret").0, 404, "dot files are left out");
+    assert_eq!(node.get("/__list").1, r#"["css/a.css","index.html"]"#);
+    assert_eq!(
+        node.get("/__put"),
+        (
+            500,
+            "__STATIC_CONTENT is read-only: it holds the [site] bucket's files.".into()
+        )
+    );
 }

@@ -118,6 +118,84 @@ impl D1DatabaseConfig {
     }
 }
 
+/// Workers Sites' `[site]`: the directory whose files `__STATIC_CONTENT` holds.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SiteConfig {
+    pub bucket: String,
+    #[serde(default)]
+    pub include: Vec<String>,
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// wrangler 1's entry directory: accepted, unused (the entry is `main`).
+    #[serde(default, rename = "entry-point")]
+    #[allow(dead_code)]
+    pub entry_point: Option<String>,
+}
+
+/// The module `import manifest from "__STATIC_CONTENT_MANIFEST"` reads (Workers Sites).
+pub const SITE_MANIFEST_MODULE: &str = "__STATIC_CONTENT_MANIFEST";
+/// Files of a `[site]` bucket Kiln serves at most.
+pub const SITE_FILES_MAX: usize = 100_000;
+
+/// The bucket's files (paths relative to it, with `/`), filtered by `include` (if any) and
+/// `exclude` globs as wrangler does; dot files and `node_modules` are left out.
+fn site_bucket(root: &Path, site: &SiteConfig) -> Result<kiln_runtime::site::SiteBucket, String> {
+    let directory = root.join(&site.bucket);
+    if !directory.is_dir() {
+        return Err(format!(
+            "site.bucket: {} is not a directory",
+            directory.display()
+        ));
+    }
+    let globs = |patterns: &[String], what: &str| -> Result<Option<globset::GlobSet>, String> {
+        if patterns.is_empty() {
+            return Ok(None);
+        }
+        let mut builder = globset::GlobSetBuilder::new();
+        for pattern in patterns {
+            let glob = globset::Glob::new(pattern)
+                .map_err(|err| format!("site.{what}: {pattern:?}: {err}"))?;
+            builder.add(glob);
+        }
+        builder
+            .build()
+            .map(Some)
+            .map_err(|err| format!("site.{what}: {err}"))
+    };
+    let include = globs(&site.include, "include")?;
+    let exclude = globs(&site.exclude, "exclude")?;
+    let mut keys = std::collections::BTreeSet::new();
+    let mut pending = vec![directory.clone()];
+    while let Some(dir) = pending.pop() {
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|err| format!("site.bucket: {}: {err}", dir.display()))?;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || name == "node_modules" {
+                continue;
+            }
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let Some(key) = relative_name(&directory, &path) else {
+                continue;
+            };
+            if include.as_ref().is_some_and(|set| !set.is_match(&key))
+                || exclude.as_ref().is_some_and(|set| set.is_match(&key))
+            {
+                continue;
+            }
+            if keys.len() >= SITE_FILES_MAX {
+                return Err(format!("site.bucket: more than {SITE_FILES_MAX} files"));
+            }
+            keys.insert(key);
+        }
+    }
+    Ok(kiln_runtime::site::SiteBucket { directory, keys })
+}
+
 /// A `workflows` entry: a Workflow bound into `env`, run by the class `class_name` of this
 /// worker (or of `script_name`).
 #[derive(Debug, Clone, Deserialize)]
@@ -293,6 +371,8 @@ pub struct WranglerConfig {
     pub d1_databases: Vec<D1DatabaseConfig>,
     #[serde(default)]
     pub workflows: Vec<WorkflowConfig>,
+    #[serde(default)]
+    pub site: Option<SiteConfig>,
     #[serde(default)]
     pub r2_buckets: Vec<R2BucketConfig>,
     #[serde(default)]
@@ -567,6 +647,24 @@ pub fn worker_script(
             "main module {main_name} is not a JavaScript module"
         )));
     }
+    let site = match &config.site {
+        Some(site) => {
+            let bucket = site_bucket(root, site).map_err(invalid)?;
+            // The bucket's files are served from `__STATIC_CONTENT`, not imported.
+            if let Some(prefix) = relative_name(&base, &bucket.directory).filter(|p| !p.is_empty())
+            {
+                let prefix = format!("{}/", prefix.trim_end_matches('/'));
+                modules.retain(|m| !m.name.starts_with(&prefix));
+            }
+            modules.push(ModuleSource {
+                name: SITE_MANIFEST_MODULE.to_owned(),
+                kind: ModuleKind::Text,
+                content: bucket.manifest_json().into(),
+            });
+            Some(bucket)
+        }
+        None => None,
+    };
 
     let mut env = serde_json::Map::new();
     for (key, value) in &config.vars {
@@ -828,6 +926,7 @@ pub fn worker_script(
         dispatch_namespaces,
         outbound: kiln_runtime::Outbound::Network,
         assets,
+        site,
         tail_consumers: kiln_runtime::trace::consumers_from_json(config.tail_consumers.as_ref())
             .map_err(invalid)?,
         dispatch_namespace: None,

@@ -24,6 +24,7 @@ pub mod queue;
 pub mod r2;
 pub mod script_format;
 pub mod service;
+pub mod site;
 mod socket;
 mod sql;
 pub mod trace;

@@ -100,6 +100,8 @@ pub struct WorkerScript {
     pub outbound: Outbound,
     /// Static assets served before the worker (wrangler's `assets`).
     pub assets: Option<crate::assets::AssetsConfig>,
+    /// Workers Sites: the `[site]` bucket behind `__STATIC_CONTENT`.
+    pub site: Option<crate::site::SiteBucket>,
     /// Workers whose `tail()` handler gets a trace of each invocation (`tail_consumers`).
     pub tail_consumers: Vec<String>,
     /// The dispatch namespace the worker was uploaded to, if any (for traces and metrics).

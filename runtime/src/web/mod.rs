@@ -72,6 +72,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("connect/35_connect.js"),
     include_str!("bindings/36_simple_bindings.js"),
     include_str!("workflows/37_workflows.js"),
+    include_str!("site/38_site.js"),
     // Node's modules are one function's body, called only when a worker needs them.
     "function makeNodeModules() {\n",
     include_str!("node/40_buffer.js"),
@@ -128,6 +129,7 @@ pub fn install_globals<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     crate::socket::ops::register(ctx, &ops)?;
     crate::kv::ops::register(ctx, &ops)?;
     crate::r2::ops::register(ctx, &ops)?;
+    crate::site::register(ctx, &ops)?;
     crate::queue::ops::register(ctx, &ops)?;
     crate::connect::register(ctx, &ops)?;
     crate::service::ops::register(ctx, &ops)?;
@@ -220,6 +222,10 @@ pub fn install_worker<'js>(
     let simple = serde_json::Value::Array(worker.script().simple_bindings.clone()).to_string();
     let install_simple: Function = internals.get("installSimpleBindings")?;
     install_simple.call::<_, ()>((env.clone(), simple))?;
+    if let Some(site) = &worker.script().site {
+        let install_site: Function = internals.get("installSiteBinding")?;
+        install_site.call::<_, ()>((env.clone(), site.manifest_json()))?;
+    }
     let service_bindings: Vec<String> = worker
         .script()
         .services
