@@ -639,3 +639,51 @@ async fn node_crypto_keys_sign_verify_ciphers_and_ecdh_match_openssl() {
     let (status, body) = node_answer(CRYPTO_KEYS_SUITE).await;
     assert_eq!((status, body.as_str()), (200, ""), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_local_storage_keeps_concurrent_flows_and_requests_apart() {
+    let source = r##"import { AsyncLocalStorage } from "node:async_hooks";
+const als = new AsyncLocalStorage();
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+export default { async fetch(request) {
+  const url = new URL(request.url);
+  if (url.pathname === "/req") {
+    const id = url.searchParams.get("id");
+    return als.run(id, async () => {
+      await sleep(5 + (Number(id) * 7) % 30);
+      const afterTimer = als.getStore();
+      await Promise.resolve();
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      return new Response(`${id}:${afterTimer}:${als.getStore()}`);
+    });
+  }
+  const flow = (name, ms) => als.run(name, async () => {
+    const before = als.getStore();
+    await sleep(ms);
+    const later = await new Promise((resolve) => setTimeout(() => resolve(als.getStore()), 1));
+    return [before, als.getStore(), later];
+  });
+  const [a, b] = await Promise.all([flow("A", 30), flow("B", 5)]);
+  const outside = als.getStore();
+  als.enterWith("entered");
+  await null;
+  return Response.json({ a, b, outside: outside ?? null, entered: als.getStore() });
+} };"##;
+    let worker = util::js_dated(source, "2025-01-01", &["nodejs_compat"]);
+    let (status, body) = util::get(&worker, "http://t/").await.expect("answers");
+    assert_eq!(status, 200, "{body}");
+    let got: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(
+        got,
+        serde_json::json!({ "a": ["A", "A", "A"], "b": ["B", "B", "B"], "outside": null, "entered": "entered" })
+    );
+    // Twenty requests in flight at once on one isolate: each sees only its own store.
+    let requests = (0..20).map(|i| {
+        let worker = worker.clone();
+        tokio::spawn(async move { util::get(&worker, &format!("http://t/req?id={i}")).await })
+    });
+    for (i, handle) in requests.enumerate() {
+        let (status, body) = handle.await.expect("join").expect("answers");
+        assert_eq!((status, body), (200, format!("{i}:{i}:{i}")));
+    }
+}

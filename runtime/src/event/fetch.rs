@@ -298,6 +298,7 @@ fn start<'js>(
     target: Target,
     id: u32,
 ) -> Result<Promise<'js>, Error> {
+    isolate::async_context::reset(ctx);
     let internal = |err: rquickjs::Error| Error::Exception(web::describe_error(ctx, err));
     let (mut parts, body) = request.into_parts();
     let (exports, env) = super::exports_and_env(ctx)?;

@@ -61,6 +61,7 @@ where
         .run(async move {
             rquickjs::async_with!(context => |ctx| {
                 let failed = |err: rquickjs::Error| Error::Exception(web::describe_error(&ctx, err));
+                isolate::async_context::reset(&ctx);
                 let (exports, env) = exports_and_env(&ctx)?;
                 let dispatch = web::internal(&ctx, function).map_err(failed)?;
                 let promise = call(&ctx, dispatch, exports, env).map_err(failed)?;

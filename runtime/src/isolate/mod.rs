@@ -8,6 +8,7 @@
 //!   [`CpuMeter`].
 
 pub mod allocator;
+pub mod async_context;
 pub mod commonjs;
 pub mod cpu_meter;
 mod import_attributes;

@@ -115,6 +115,7 @@ pub fn install_globals<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
 
     let ops = Object::new(ctx.clone())?;
     engine::register(ctx, &ops)?;
+    crate::isolate::async_context::register(ctx, &ops)?;
     console::register(ctx, &ops)?;
     encoding::register(ctx, &ops)?;
     crypto::register(ctx, &ops)?;

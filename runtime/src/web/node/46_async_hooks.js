@@ -1,54 +1,60 @@
-// node:async_hooks: AsyncLocalStorage and AsyncResource. QuickJS has no async context (no
-// hook on `await`), so a store set by run() stays current until the function it ran settles
-// (its promise, for an async one): exact for one request at a time; with requests of one
-// isolate interleaved, getStore() answers the store of the newest run() still in progress.
+// node:async_hooks: AsyncLocalStorage and AsyncResource, on the engine's async context (Kiln's
+// addition to QuickJS-ng: a promise reaction runs in the context current when it was
+// registered, so an `await` resumes with the stores it started with). The context is a frame:
+// a Map from storage to store, never changed once made (run() makes a new one), or undefined.
+const asyncFrame = () => ops.op_async_context_get();
+const setAsyncFrame = (frame) => ops.op_async_context_set(frame);
+
+// Runs fn in `frame`, restoring the frame current before once it returns (or throws); what fn
+// awaits carries `frame` on.
+function runInFrame(frame, fn, thisArg, args) {
+  const previous = asyncFrame();
+  setAsyncFrame(frame);
+  try {
+    return Reflect.apply(fn, thisArg, args);
+  } finally {
+    setAsyncFrame(previous);
+  }
+}
+
 class AsyncLocalStorage {
-  #frames = []; // { store } of the runs in progress, newest last
-  #base = undefined; // enterWith()
   #enabled = true;
 
   getStore() {
     if (!this.#enabled) return undefined;
-    const frames = this.#frames;
-    return frames.length > 0 ? frames[frames.length - 1].store : this.#base;
+    const frame = asyncFrame();
+    return frame === undefined ? undefined : frame.get(this);
   }
 
   run(store, fn, ...args) {
-    const frame = { store };
     this.#enabled = true;
-    this.#frames.push(frame);
-    const leave = () => {
-      const at = this.#frames.lastIndexOf(frame);
-      if (at >= 0) this.#frames.splice(at, 1);
-    };
-    let result;
-    try {
-      result = fn(...args);
-    } catch (err) {
-      leave();
-      throw err;
-    }
-    if (result !== null && (typeof result === "object" || typeof result === "function") && typeof result.then === "function") {
-      Promise.resolve(result).then(leave, leave);
-    } else {
-      leave();
-    }
-    return result;
+    const frame = new Map(asyncFrame() ?? []);
+    frame.set(this, store);
+    return runInFrame(frame, fn, undefined, args);
   }
 
   exit(fn, ...args) {
-    return this.run(undefined, fn, ...args);
+    const frame = new Map(asyncFrame() ?? []);
+    frame.delete(this);
+    return runInFrame(frame, fn, undefined, args);
   }
 
+  // The store for the rest of this synchronous run and what it goes on to await.
   enterWith(store) {
     this.#enabled = true;
-    this.#base = store;
+    const frame = new Map(asyncFrame() ?? []);
+    frame.set(this, store);
+    setAsyncFrame(frame);
   }
 
   disable() {
     this.#enabled = false;
-    this.#frames = [];
-    this.#base = undefined;
+    const current = asyncFrame();
+    if (current !== undefined && current.has(this)) {
+      const frame = new Map(current);
+      frame.delete(this);
+      setAsyncFrame(frame);
+    }
   }
 
   static bind(fn) {
@@ -57,15 +63,8 @@ class AsyncLocalStorage {
   }
 
   static snapshot() {
-    const stores = [...liveStorages].map((storage) => [storage, storage.getStore()]);
-    return (fn, ...args) => {
-      let run = () => fn(...args);
-      for (const [storage, store] of stores) {
-        const inner = run;
-        run = () => storage.run(store, inner);
-      }
-      return run();
-    };
+    const frame = asyncFrame();
+    return (fn, ...args) => runInFrame(frame, fn, undefined, args);
   }
 }
 
@@ -99,8 +98,7 @@ function carryContextInto(name, methods, fields) {
   const WithContext = new Proxy(Native, {
     construct(target, args, newTarget) {
       const callbacks = args[0];
-      const current = [...liveStorages].some((storage) => storage.getStore() !== undefined);
-      if (current && callbacks !== null && typeof callbacks === "object") {
+      if (asyncFrame() !== undefined && callbacks !== null && typeof callbacks === "object") {
         const snapshot = AsyncLocalStorage.snapshot();
         const wrapped = Object.create(callbacks);
         for (const method of methods) {

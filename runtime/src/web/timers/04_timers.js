@@ -1,12 +1,25 @@
 // setTimeout, setInterval, clearTimeout, clearInterval, queueMicrotask, performance, navigator,
 // scheduler.wait.
+// A timer's callback runs in the async context (AsyncLocalStorage's stores) it was set in.
+function timerCallback(callback, args) {
+  const frame = ops.op_async_context_get();
+  if (frame === undefined) return args.length ? () => callback(...args) : callback;
+  return () => {
+    ops.op_async_context_set(frame);
+    try {
+      callback(...args);
+    } finally {
+      ops.op_async_context_set(undefined);
+    }
+  };
+}
 function setTimeout(callback, delay = 0, ...args) {
   if (typeof callback !== "function") throw new TypeError("The \"callback\" argument must be of type function.");
-  return ops.op_timers_set(args.length ? () => callback(...args) : callback, Number(delay) || 0, false);
+  return ops.op_timers_set(timerCallback(callback, args), Number(delay) || 0, false);
 }
 function setInterval(callback, delay = 0, ...args) {
   if (typeof callback !== "function") throw new TypeError("The \"callback\" argument must be of type function.");
-  return ops.op_timers_set(args.length ? () => callback(...args) : callback, Number(delay) || 0, true);
+  return ops.op_timers_set(timerCallback(callback, args), Number(delay) || 0, true);
 }
 function clearTimeout(id) {
   if (typeof id === "number" && id > 0) ops.op_timers_clear(id);

@@ -85,6 +85,7 @@ fn op_timers_set<'js>(
                 }
             }
             super::run_microtasks(&task_ctx);
+            isolate::async_context::reset(&task_ctx);
             if let Err(err) = function.call::<_, ()>(()) {
                 let text = super::describe_error(&task_ctx, err);
                 tracing::error!(target: "kiln::worker", worker = %worker_name(&task_ctx), "Uncaught {text}");
@@ -110,6 +111,7 @@ fn op_timers_defer<'js>(ctx: Ctx<'js>, callback: Function<'js>) {
             return;
         };
         super::run_microtasks(&task_ctx);
+        isolate::async_context::reset(&task_ctx);
         if let Err(err) = function.call::<_, ()>(()) {
             let text = super::describe_error(&task_ctx, err);
             tracing::error!(target: "kiln::worker", worker = %worker_name(&task_ctx), "Uncaught {text}");
