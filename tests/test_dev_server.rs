@@ -36,7 +36,7 @@ fn request_context_headers_and_vars() {
     let dir = util::project(&[
         ("wrangler.toml", "name = \"ctx\"\nmain = \"index.js\"\ncompatibility_date = \"2025-01-01\"\n[vars]\nA = \"from-vars\"\n"),
         (".dev.vars", "SECRET=shh\n"),
-        ("index.js", "export default { async fetch(req, env) { const sub = new Request('http://x/'); return new Response([req.headers.get('cf-connecting-ip'), env.A, env.SECRET, env.CLI, req.cf.httpProtocol, req.cf.country, typeof req.cf.colo, String(sub.cf)].join('|')); } };"),
+        ("index.js", "export default { async fetch(req, env) { const sub = new Request('http://x/'); return new Response([req.headers.get('cf-connecting-ip'), env.A, env.SECRET, env.CLI, req.cf.httpProtocol, req.cf.country, typeof req.cf.colo, String(sub.cf), req.redirect].join('|')); } };"),
     ]);
     let node = util::dev(dir.path(), &["--var", "CLI:flag"]);
     let (status, body) = node.get("/");
@@ -45,7 +45,7 @@ fn request_context_headers_and_vars() {
         (status, body.as_str()),
         (
             200,
-            "127.0.0.1|from-vars|shh|flag|HTTP/1.1|XX|string|undefined"
+            "127.0.0.1|from-vars|shh|flag|HTTP/1.1|XX|string|undefined|manual"
         )
     );
 }

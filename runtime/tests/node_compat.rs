@@ -149,13 +149,14 @@ async fn node_util_promisifies_and_formats() {
           function A() {} function B() {}
           inherits(B, A);
           const out = [await later(2, 3), failed, new B() instanceof A, B.super_ === A,
-            format("%s=%d", "x", 42), types.isPromise(Promise.resolve()), util.promisify === promisify];
+            format("%s=%d", "x", 42), types.isPromise(Promise.resolve()), util.promisify === promisify,
+            format("%j", { b: 2 })];
           return new Response(out.join(" "));
         } };"#;
     let (status, body) = node_answer(source).await;
     assert_eq!(
         (status, body.as_str()),
-        (200, "5 RangeError true true x=42 true true")
+        (200, "5 RangeError true true x=42 true true {\"b\":2}")
     );
 }
 

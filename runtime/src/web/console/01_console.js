@@ -62,6 +62,13 @@ function formatLog(args) {
         case "%d": case "%i": return String(parseInt(arg, 10));
         case "%f": return String(parseFloat(arg));
         case "%c": return "";
+        case "%j": {
+          try {
+            return JSON.stringify(arg) ?? "undefined";
+          } catch (err) {
+            return err instanceof TypeError && /circular/i.test(err.message) ? "[Circular]" : String(err);
+          }
+        }
         default: return inspect(arg);
       }
     });

@@ -70,7 +70,7 @@ class Request {
       this.#headers = init[2];
       this.#signal = init[3];
       this.#cf = init[4];
-      this.#redirect = "follow";
+      this.#redirect = "manual"; // as workerd hands a fetch event its request
       return;
     }
     init = init ?? {};
