@@ -239,3 +239,47 @@ fn uploaded_scripts_are_served_at_their_host_with_their_objects_and_replaced_by_
     let (status, answer) = api_request(node.port, "GET", "api", "text/plain", "");
     assert_eq!(status, 404, "{answer}");
 }
+
+#[test]
+fn kiln_deploy_uploads_r2_queue_and_described_bindings() {
+    let front = util::project(&[
+        (
+            "wrangler.jsonc",
+            r#"{ "name": "front", "main": "index.js", "compatibility_date": "2025-01-01" }"#,
+        ),
+        (
+            "index.js",
+            "export default { fetch() { return new Response('front'); } };",
+        ),
+    ]);
+    let store = util::project(&[
+        (
+            "wrangler.jsonc",
+            r#"{ "name": "store", "main": "index.js", "compatibility_date": "2025-01-01",
+                 "r2_buckets": [{ "binding": "FILES", "bucket_name": "files" }],
+                 "queues": { "producers": [{ "binding": "JOBS", "queue": "jobs" }] },
+                 "ratelimits": [{ "name": "LIMIT", "namespace_id": "1", "simple": { "limit": 1, "period": 60 } }],
+                 "version_metadata": { "binding": "VERSION" } }"#,
+        ),
+        (
+            "index.js",
+            r#"export default { async fetch(request, env) {
+  await env.FILES.put("a.txt", "stored in r2");
+  await env.JOBS.send({ hello: "queue" });
+  const first = await env.LIMIT.limit({ key: "k" });
+  const second = await env.LIMIT.limit({ key: "k" });
+  return Response.json({ r2: await (await env.FILES.get("a.txt")).text(), limited: [first.success, second.success], version: typeof env.VERSION.id });
+} };"#,
+        ),
+    ]);
+    let node = util::dev(front.path(), &["--admin-token", TOKEN]);
+    let (ok, output) = deploy(store.path(), node.port);
+    assert!(ok, "{output}");
+    let (status, body) = get_host(node.port, "store.localhost", "/");
+    assert_eq!(status, 200, "{body}");
+    let got: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(
+        got,
+        serde_json::json!({ "r2": "stored in r2", "limited": [true, false], "version": "string" })
+    );
+}

@@ -64,6 +64,40 @@ pub fn deploy(args: DeployArgs) -> anyhow::Result<()> {
     for service in &script.services {
         bindings.push(json!({ "type": "service", "name": service.binding, "service": service.service, "entrypoint": service.entrypoint }));
     }
+    for r2 in &script.r2_buckets {
+        bindings.push(json!({ "type": "r2_bucket", "name": r2.binding, "bucket_name": r2.bucket }));
+    }
+    for queue in &script.queues {
+        bindings.push(json!({ "type": "queue", "name": queue.binding, "queue_name": queue.queue, "delivery_delay": queue.delivery_delay_s }));
+    }
+    for (binding, connection) in &script.hyperdrive {
+        bindings.push(
+            json!({ "type": "hyperdrive", "name": binding, "local_connection_string": connection }),
+        );
+    }
+    for loader in &script.worker_loaders {
+        bindings.push(json!({ "type": "worker_loader", "name": loader }));
+    }
+    bindings.extend(script.simple_bindings.iter().cloned());
+    let ignored: Vec<&str> = [
+        (
+            !script.dispatch_namespaces.is_empty(),
+            "dispatch_namespaces",
+        ),
+        (script.assets.is_some(), "assets"),
+        (script.site.is_some(), "site"),
+        (!script.queue_consumers.is_empty(), "queues.consumers"),
+    ]
+    .into_iter()
+    .filter_map(|(present, what)| present.then_some(what))
+    .collect();
+    if !ignored.is_empty() {
+        anyhow::bail!(
+            "{}: Kiln's upload API does not take {} yet; run this worker with `kiln dev` or `kiln serve` instead",
+            args.dir.display(),
+            ignored.join(", ")
+        );
+    }
     let mut metadata = json!({
         "main_module": script.main_module,
         "compatibility_date": script.compatibility_date,
@@ -113,6 +147,19 @@ pub fn deploy(args: DeployArgs) -> anyhow::Result<()> {
         }
     }
     metadata["bindings"] = Value::Array(bindings);
+    if !script.tail_consumers.is_empty() {
+        metadata["tail_consumers"] = script
+            .tail_consumers
+            .iter()
+            .map(|service| json!({ "service": service }))
+            .collect();
+    }
+    if !loaded.config.triggers.crons.is_empty() {
+        tracing::warn!(
+            "{}: triggers.crons are not uploaded: Kiln runs cron triggers only for the workers a node was started with",
+            args.dir.display()
+        );
+    }
     let mut nonce = [0u8; 12];
     getrandom::fill(&mut nonce).map_err(|err| anyhow::anyhow!("no random source: {err}"))?;
     let boundary = format!("kiln-{}", kiln_runtime::object::to_hex(&nonce));

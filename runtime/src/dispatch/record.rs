@@ -153,6 +153,11 @@ impl ScriptRecord {
         let mut kv_namespaces = Vec::new();
         let mut services = Vec::new();
         let mut durable_objects = Vec::new();
+        let mut r2_buckets = Vec::new();
+        let mut queues = Vec::new();
+        let mut hyperdrive = Vec::new();
+        let mut worker_loaders = Vec::new();
+        let mut simple_bindings = Vec::new();
         let bindings = metadata
             .get("bindings")
             .and_then(|v| v.as_array())
@@ -202,6 +207,35 @@ impl ScriptRecord {
                     props: None,
                     });
                 }
+                "r2_bucket" => {
+                    let bucket = field("bucket_name")?;
+                    r2_buckets.push(crate::r2::R2Binding {
+                        binding: name,
+                        bucket,
+                    });
+                }
+                "queue" => {
+                    let queue = field("queue_name")?;
+                    let delivery_delay_s = binding
+                        .get("delivery_delay")
+                        .and_then(|v| v.as_u64())
+                        .unwrap_or(0)
+                        .min(u64::from(u32::MAX)) as u32;
+                    queues.push(crate::queue::QueueBinding {
+                        binding: name,
+                        queue,
+                        delivery_delay_s,
+                    });
+                }
+                "hyperdrive" => {
+                    let connection = field("local_connection_string")
+                        .or_else(|_| field("localConnectionString"))?;
+                    hyperdrive.push((name, connection));
+                }
+                "worker_loader" => worker_loaders.push(name),
+                // Described by their upload entry alone (the same shape as the config's).
+                "version_metadata" | "analytics_engine" | "ratelimit" | "send_email" | "ai"
+                | "browser" | "vectorize" => simple_bindings.push(binding.clone()),
                 "workflow" => {
                     let workflow = field("workflow_name")?;
                     let class = field("class_name")?;
@@ -269,6 +303,11 @@ impl ScriptRecord {
             durable_objects,
             kv_namespaces,
             services,
+            r2_buckets,
+            queues,
+            hyperdrive,
+            worker_loaders,
+            simple_bindings,
             tail_consumers: crate::trace::consumers_from_json(metadata.get("tail_consumers"))
                 .map_err(invalid)?,
             ..WorkerScript::default()
