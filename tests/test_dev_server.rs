@@ -70,6 +70,42 @@ fn dot_env_files_give_secrets_when_there_is_no_dev_vars() {
 }
 
 #[test]
+fn env_selects_a_wrangler_environment() {
+    let config = r#"name = "app"
+main = "index.js"
+compatibility_date = "2025-01-01"
+[vars]
+WHERE = "top"
+[env.staging]
+[env.staging.vars]
+WHERE = "staging"
+[[env.staging.kv_namespaces]]
+binding = "CACHE"
+id = "staging-cache"
+"#;
+    let worker = "export default { fetch(req, env) { return new Response([env.WHERE, typeof env.CACHE, env.ONLY_STAGING].join('|')); } };";
+    let dir = util::project(&[
+        ("wrangler.toml", config),
+        ("index.js", worker),
+        (".dev.vars.staging", "ONLY_STAGING=yes\n"),
+    ]);
+    let node = util::dev(dir.path(), &[]);
+    assert_eq!(node.get("/"), (200, "top|undefined|".to_owned()));
+    drop(node);
+    let node = util::dev(dir.path(), &["--env", "staging"]);
+    assert_eq!(node.get("/"), (200, "staging|object|yes".to_owned()));
+    drop(node);
+    let mut command = util::kiln();
+    command
+        .arg("dev")
+        .arg(dir.path())
+        .args(["--port", "0", "--env", "production"]);
+    let (ok, output) = util::run_to_exit(command);
+    assert!(!ok);
+    assert!(output.contains("no environment \"production\""), "{output}");
+}
+
+#[test]
 fn wrangler_dev_handler_routes_fire_email_and_scheduled_handlers() {
     let worker = r#"
 let last = null;

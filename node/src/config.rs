@@ -427,6 +427,98 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
+/// Keys a `[env.NAME]` section does not inherit from the top level (wrangler's
+/// "non-inheritable" keys): bindings and `vars` are named again in each environment.
+const NON_INHERITABLE_KEYS: &[&str] = &[
+    "vars",
+    "define",
+    "durable_objects",
+    "kv_namespaces",
+    "r2_buckets",
+    "d1_databases",
+    "services",
+    "queues",
+    "analytics_engine_datasets",
+    "ratelimits",
+    "hyperdrive",
+    "workflows",
+    "vectorize",
+    "ai",
+    "browser",
+    "send_email",
+    "version_metadata",
+    "dispatch_namespaces",
+    "worker_loaders",
+    "tail_consumers",
+    "unsafe",
+    "mtls_certificates",
+    "secrets_store_secrets",
+];
+
+/// Finds and parses the wrangler config in `dir` for the environment `env` (`[env.NAME]`,
+/// as `wrangler dev --env NAME` reads it): its keys override the top level's, bindings and
+/// `vars` come from the environment alone, and the name becomes `NAME-ENV` unless it sets one.
+pub fn load_env(dir: &Path, env: Option<&str>) -> Result<Loaded, Error> {
+    let loaded = load(dir)?;
+    let Some(env) = env else {
+        return Ok(loaded);
+    };
+    let invalid = |message: String| Error::Invalid {
+        path: loaded.path.clone(),
+        message,
+    };
+    let text = std::fs::read_to_string(&loaded.path).map_err(|source| Error::Read {
+        path: loaded.path.clone(),
+        source,
+    })?;
+    let mut top: serde_json::Value = if loaded.path.extension().is_some_and(|e| e == "toml") {
+        let value: toml::Value =
+            toml::from_str(&text).map_err(|e| toml_error(&loaded.path, &text, e))?;
+        serde_json::to_value(value).map_err(|e| invalid(e.to_string()))?
+    } else {
+        serde_json::from_str(&strip_jsonc(&text)).map_err(|e| invalid(e.to_string()))?
+    };
+    let Some(fields) = top.as_object_mut() else {
+        return Err(invalid("the config is not a table".into()));
+    };
+    let section = fields
+        .remove("env")
+        .and_then(|envs| envs.get(env).cloned())
+        .ok_or_else(|| invalid(format!("no environment {env:?} (an [env.{env}] section)")))?;
+    let Some(section) = section.as_object() else {
+        return Err(invalid(format!("env.{env} is not a table")));
+    };
+    for key in NON_INHERITABLE_KEYS {
+        fields.remove(*key);
+    }
+    let name = fields
+        .get("name")
+        .and_then(|v| v.as_str())
+        .map(str::to_owned);
+    for (key, value) in section {
+        fields.insert(key.clone(), value.clone());
+    }
+    if !section.contains_key("name") {
+        if let Some(name) = name {
+            fields.insert("name".into(), format!("{name}-{env}").into());
+        }
+    }
+    let mut warnings = loaded.warnings;
+    let mut unknown = |key: serde_ignored::Path<'_>| {
+        warnings.push(format!(
+            "{} (env {env}): unknown key \"{key}\" is ignored",
+            loaded.path.display()
+        ));
+    };
+    let config: WranglerConfig = serde_ignored::deserialize(top, &mut unknown)
+        .map_err(|e| invalid(format!("env.{env}: {e}")))?;
+    Ok(Loaded {
+        path: loaded.path,
+        config,
+        warnings,
+    })
+}
+
 /// Finds and parses the wrangler config in `dir`.
 pub fn load(dir: &Path) -> Result<Loaded, Error> {
     let path = CONFIG_FILES

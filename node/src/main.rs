@@ -116,6 +116,9 @@ struct DevArgs {
     /// Token for the admin API (default: a random one, written to the state directory).
     #[arg(long, env = "KILN_ADMIN_TOKEN")]
     admin_token: Option<String>,
+    /// Use the config's `[env.NAME]` environment, as `wrangler dev --env NAME` does.
+    #[arg(long = "env", short = 'e', value_name = "NAME")]
+    environment: Option<String>,
 }
 
 fn main() -> std::process::ExitCode {
@@ -159,19 +162,36 @@ type LoadedWorker = (
     ObjectClasses,
 );
 
-fn load_worker(dir: &std::path::Path, vars: &[String]) -> anyhow::Result<LoadedWorker> {
-    let loaded = config::load(dir)?;
+fn load_worker(
+    dir: &std::path::Path,
+    vars: &[String],
+    environment: Option<&str>,
+) -> anyhow::Result<LoadedWorker> {
+    let loaded = config::load_env(dir, environment)?;
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
     }
     let mut secrets = BTreeMap::new();
     // As wrangler: `.dev.vars` when it exists, else `.env` overridden by `.env.local`.
-    let files = if dir.join(".dev.vars").is_file() {
-        &[".dev.vars"][..]
-    } else {
-        &[".env", ".env.local"][..]
+    let dev_vars = match environment {
+        Some(env) if dir.join(format!(".dev.vars.{env}")).is_file() => format!(".dev.vars.{env}"),
+        _ => ".dev.vars".to_owned(),
     };
-    for file in files {
+    let dot_env: Vec<String> = match environment {
+        Some(env) => vec![
+            ".env".into(),
+            format!(".env.{env}"),
+            ".env.local".into(),
+            format!(".env.{env}.local"),
+        ],
+        None => vec![".env".into(), ".env.local".into()],
+    };
+    let files = if dir.join(&dev_vars).is_file() {
+        vec![dev_vars]
+    } else {
+        dot_env
+    };
+    for file in &files {
         let path = dir.join(file);
         if path.is_file() {
             let text = std::fs::read_to_string(&path)
@@ -291,7 +311,8 @@ fn dev(args: DevArgs) -> anyhow::Result<()> {
     let mut loaded = Vec::new();
     let mut classes: BTreeMap<String, String> = BTreeMap::new();
     for dir in &args.dirs {
-        let (mut script, crons, defined) = load_worker(dir, &args.vars)?;
+        let (mut script, crons, defined) =
+            load_worker(dir, &args.vars, args.environment.as_deref())?;
         // A D1 database bound by several workers lives in the first one's isolate; the others
         // reach it as a `script_name` binding would.
         for binding in &mut script.durable_objects {
