@@ -1,7 +1,7 @@
 //! Dynamic Workers (`env.LOADER`) through a real node: code loaded at run time with modules of
 //! several types and an env; RPC to a named entrypoint with props, cached by id so getCode runs
-//! once; `globalOutbound` null and routed to a service; a failing getCode; bindings passed on;
-//! the CPU limit.
+//! once; `globalOutbound` null and routed to a service; a failing getCode; bindings, Durable
+//! Object stubs, `ctx.exports` stubs and functions passed on in its env; the CPU limit.
 
 use crate::util;
 
@@ -11,7 +11,9 @@ const WRANGLER: &str = r#"{
   "compatibility_date": "2025-01-01",
   "worker_loaders": [{ "binding": "LOADER" }],
   "kv_namespaces": [{ "binding": "KV", "id": "loader-kv" }],
-  "services": [{ "binding": "GATEWAY", "service": "loader-suite", "entrypoint": "Gateway", "props": { "tenant": "acme" } }]
+  "services": [{ "binding": "GATEWAY", "service": "loader-suite", "entrypoint": "Gateway", "props": { "tenant": "acme" } }],
+  "durable_objects": { "bindings": [{ "name": "TALLY", "class_name": "Tally" }] },
+  "migrations": [{ "tag": "v1", "new_sqlite_classes": ["Tally"] }]
 }"#;
 
 #[test]
@@ -55,6 +57,13 @@ fn dynamic_workers_load_code_at_run_time() {
     assert_eq!(
         node.get("/kv"),
         (200, "stored / parent reads stored".into())
+    );
+    assert_eq!(
+        node.get("/env-stubs"),
+        (
+            200,
+            r#"["tally 1","tally 2","hello dyn from parent","callback got 21","tally saw /via-fetch"]"#.into()
+        )
     );
     assert_eq!(
         node.get("/cpu"),

@@ -1,5 +1,14 @@
 // Dynamic Workers driven from a parent worker: each route loads code at run time.
-import { WorkerEntrypoint } from "cloudflare:workers";
+import { DurableObject, WorkerEntrypoint } from "cloudflare:workers";
+
+export class Tally extends DurableObject {
+  async add() {
+    const n = ((await this.ctx.storage.get("n")) ?? 0) + 1;
+    await this.ctx.storage.put("n", n);
+    return `tally ${n}`;
+  }
+  fetch(request) { return new Response(`tally saw ${new URL(request.url).pathname}`); }
+}
 
 let getCodeCalls = 0;
 
@@ -113,6 +122,16 @@ export default {
           ));
           const body = await (await worker.getEntrypoint().fetch("http://dynamic/")).text();
           return new Response(`${body} / parent reads ${await env.KV.get("from-dynamic")}`);
+        }
+        case "/env-stubs": {
+          const worker = env.LOADER.load(code(
+            `export default { async fetch(req, env) {
+               const out = [await env.TALLY.add(), await env.TALLY.add(), await env.GREETER.greet("dyn"), await env.CALLBACK(20)];
+               out.push(await (await env.TALLY.fetch("http://tally/via-fetch")).text());
+               return Response.json(out); } };`,
+            { env: { TALLY: env.TALLY.getByName("env-stubs"), GREETER: ctx.exports.Greeter({ props: { who: "parent" } }), CALLBACK: (x) => `callback got ${x + 1}` } },
+          ));
+          return worker.getEntrypoint().fetch("http://dynamic/");
         }
         case "/cpu": {
           const worker = env.LOADER.load(code(

@@ -94,6 +94,10 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("node/45_node.js"),
 );
 
+/// The `env` entry in which a Dynamic Worker's parent passes stubs and functions by reference
+/// (an RPC message; `23_loader.js`).
+const RPC_ENV_KEY: &str = "__kiln_rpc_env";
+
 /// Kiln's `cloudflare:` modules: (name, source).
 pub const CLOUDFLARE_MODULES: &[(&str, &str)] = &[
     ("cloudflare:workers", include_str!("cloudflare/workers.js")),
@@ -237,6 +241,10 @@ pub fn install_worker<'js>(
     install_services.call::<_, ()>((env.clone(), service_bindings))?;
     let install_loaders: Function = internals.get("installWorkerLoaders")?;
     install_loaders.call::<_, ()>((env.clone(), worker.script().worker_loaders.clone()))?;
+    if worker.script().env.contains_key(RPC_ENV_KEY) {
+        let install_rpc_env: Function = internals.get("installRpcEnv")?;
+        install_rpc_env.call::<_, ()>((env.clone(),))?;
+    }
     let dispatchers: Vec<String> = worker
         .script()
         .dispatch_namespaces

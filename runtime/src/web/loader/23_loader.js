@@ -46,6 +46,7 @@ function describeCode(code) {
     throw new TypeError(`WorkerCode.mainModule "${code.mainModule}" is not among the modules.`);
   }
   const plain = {};
+  let references = null;
   const kvNames = [], kvIndexes = [], serviceNames = [], serviceIndexes = [];
   for (const [name, value] of Object.entries(code.env ?? {})) {
     if (value !== null && typeof value === "object" && kvNamespaceIndexes.has(value)) {
@@ -54,10 +55,15 @@ function describeCode(code) {
     } else if (value !== null && typeof value === "object" && serviceStubIndexes.has(value)) {
       serviceNames.push(name);
       serviceIndexes.push(serviceStubIndexes.get(value));
+    } else if (rpcStubs.has(value) || value instanceof RpcTarget || typeof value === "function") {
+      // Durable Object stubs, ctx.exports stubs, RpcTargets and functions go by reference:
+      // the Dynamic Worker's calls come back to this isolate (see 16_rpc.js).
+      (references ??= {})[name] = value;
     } else {
       plain[name] = structuredClone(value);
     }
   }
+  if (references !== null) plain[RPC_ENV_KEY] = serializeRpc(references);
   let outbound = "inherit";
   if (code.globalOutbound === null) outbound = "blocked";
   else if (code.globalOutbound !== undefined) {
@@ -175,10 +181,22 @@ class WorkerLoader {
   }
 }
 
+// The env entry that carries a Dynamic Worker's references (an RPC message), and the setup
+// that turns it back into stubs in the Dynamic Worker's isolate.
+const RPC_ENV_KEY = "__kiln_rpc_env";
+function installRpcEnv(env) {
+  const message = env[RPC_ENV_KEY];
+  if (typeof message !== "string") return;
+  delete env[RPC_ENV_KEY];
+  for (const [name, value] of Object.entries(deserializeRpc(message))) {
+    Object.defineProperty(env, name, { value, enumerable: true, configurable: true, writable: true });
+  }
+}
+
 function installWorkerLoaders(env, names) {
   for (const name of names) {
     Object.defineProperty(env, name, { value: new WorkerLoader(kLoaderCreate), enumerable: true, configurable: true, writable: true });
   }
 }
 
-export { installWorkerLoaders };
+export { installRpcEnv, installWorkerLoaders };
