@@ -221,3 +221,26 @@ async fn a_promise_nothing_can_settle_ends_with_never_generate_a_response() {
         .expect("timers settle it");
     assert_eq!((status, body.as_str()), (200, "chained"));
 }
+
+#[tokio::test]
+async fn yield_inside_a_for_of_head_compiles_and_runs() {
+    // superstruct's refine(), as Next.js bundles through OpenNext inline it.
+    let worker = util::js(
+        r#"function* inner() { yield 1; }
+export default { fetch() {
+  const out = [];
+  const g = (function* () { yield* inner(); yield 2; for (const s of (yield* [], ["r"])) yield s; })();
+  for (const v of g) out.push(v);
+  const early = (function* () { for (const x of yield "first") yield x; })();
+  out.push(early.next().value, early.return("done").value);
+  return Response.json(out);
+} };"#,
+    );
+    let (status, body) = util::get(&worker, "http://t/")
+        .await
+        .expect("starts and answers");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, r#"[1,2,"r","first","done"]"#)
+    );
+}

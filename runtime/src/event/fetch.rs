@@ -79,7 +79,7 @@ pub async fn run(
     let outcome = if watched {
         tokio::select! {
             outcome = work => outcome,
-            () = never_answers(&isolate, &slot) => {
+            () = never_answers(&isolate, &slot, id) => {
                 tracing::error!(target: "kiln::worker", worker = isolate.worker.name(), "Uncaught {NEVER_RESPONDS}");
                 Err(Error::Exception(NEVER_RESPONDS.to_owned()))
             }
@@ -100,10 +100,11 @@ const NEVER_RESPONDS: &str = "Error: The script will never generate a response."
 
 /// Resolves when the request is still unanswered and the isolate is quiescent: no JavaScript
 /// job queued and no task of its own (timer, subrequest, body read, socket) pending, checked
-/// twice [`HANG_CHECK_INTERVAL_MS`] apart. Nothing but such a task can settle a handler's
+/// twice [`HANG_CHECK_INTERVAL_MS`] apart, and its handler never looked at `request.signal`
+/// (a client that goes away settles that). Nothing but such a task can settle a handler's
 /// promise, so the request would otherwise hang until the client gives up. Stateless requests
 /// only: a Durable Object's request may legitimately wait for another event to the object.
-async fn never_answers(isolate: &Isolate, slot: &ResponderSlot) {
+async fn never_answers(isolate: &Isolate, slot: &ResponderSlot, id: u32) {
     let answered = || slot.lock().unwrap_or_else(|p| p.into_inner()).is_none();
     let mut idle_checks = 0;
     loop {
@@ -114,12 +115,24 @@ async fn never_answers(isolate: &Isolate, slot: &ResponderSlot) {
         }
         if isolate.runtime.is_job_pending().await {
             idle_checks = 0;
-        } else {
-            idle_checks += 1;
-            if idle_checks >= 2 {
-                return;
-            }
+            continue;
         }
+        idle_checks += 1;
+        if idle_checks < 2 {
+            continue;
+        }
+        // A handler that looked at `request.signal` may be waiting for the client to leave.
+        let context = isolate.context.clone();
+        let observed = async_with!(context => |ctx| {
+            web::internal(&ctx, "requestSignalObserved")
+                .and_then(|observed| observed.call::<_, bool>((id,)))
+                .unwrap_or(false)
+        })
+        .await;
+        if !observed {
+            return;
+        }
+        idle_checks = 0;
     }
 }
 

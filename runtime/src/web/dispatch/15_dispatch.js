@@ -90,6 +90,13 @@ async function dispatchFetch(exports, env, entrypoint, id, parts, props) {
 }
 
 // The client went away: abort the request's signal.
+// Whether request `id`'s handler looked at its signal: then a client going away may still
+// settle it, and it is not reported as never answering.
+function requestSignalObserved(id) {
+  const abort = inflight.get(id);
+  return abort !== undefined && abort.observed;
+}
+
 function abortRequest(id) {
   const abort = inflight.get(id);
   if (abort) abort.abort(new DOMException("The client disconnected.", "AbortError"));
@@ -170,4 +177,4 @@ async function dispatchEmail(exports, env, from, to, raw) {
   return rejected;
 }
 
-export { dispatchFetch, abortRequest, dispatchScheduled, dispatchTail, dispatchEmail };
+export { dispatchFetch, abortRequest, requestSignalObserved, dispatchScheduled, dispatchTail, dispatchEmail };

@@ -18,6 +18,8 @@ class LazyAbort {
     }
     return this.#controller.signal;
   }
+  // Whether anyone asked for the signal (and so may be waiting for the abort).
+  get observed() { return this.#controller !== null; }
   abort(reason) {
     if (this.#controller !== null) this.#controller.abort(reason);
     else if (!this.#aborted) {
