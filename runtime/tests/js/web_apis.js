@@ -161,6 +161,19 @@ export const tests = {
     throws(() => new URL("nope"), TypeError, "invalid URL");
     eq(new URL("../x", "https://e.com/a/b/c").href, "https://e.com/a/x");
   },
+  async transferring_buffers_made_in_rust() {
+    // TextEncoder's buffer is allocated by Kiln's Rust side: transferring it copies the bytes,
+    // and the detached original is freed without handing Rust a null pointer.
+    for (const length of [5, 3, 8]) {
+      const original = new TextEncoder().encode("hello").buffer;
+      const moved = original.transfer(length);
+      eq(original.detached, true);
+      eq(moved.byteLength, length);
+      eq(new TextDecoder().decode(new Uint8Array(moved).subarray(0, 3)), "hel");
+    }
+    const copy = structuredClone(new TextEncoder().encode("abc").buffer);
+    eq(new TextDecoder().decode(copy), "abc");
+  },
   async encoding() {
     const bytes = new TextEncoder().encode("héllo €");
     eq(bytes.length, 10);

@@ -54244,6 +54244,9 @@ void JS_DetachArrayBuffer(JSContext *ctx, JSValueConst obj)
         return;
     if (abuf->free_func)
         abuf->free_func(ctx->rt, abuf->opaque, abuf->data);
+    /* Kiln: the data is gone; the finalizer must not hand the free function a NULL pointer
+       (rquickjs rebuilds a Vec from it) */
+    abuf->free_func = NULL;
     abuf->data = NULL;
     abuf->byte_length = 0;
     abuf->detached = true;
@@ -54377,6 +54380,20 @@ static JSValue js_array_buffer_transfer(JSContext *ctx, JSValueConst this_val,
     }
     bs = abuf->data;
     old_len = abuf->byte_length;
+    /* Kiln: memory the embedder allocated (a free function of its own) is neither reallocated
+       nor moved: it is copied into a new buffer and the old one is detached, which returns
+       it to the embedder */
+    if (abuf->free_func != js_array_buffer_free) {
+        new_bs = js_mallocz(ctx, new_len > 0 ? new_len : 1);
+        if (!new_bs)
+            return JS_EXCEPTION;
+        memcpy(new_bs, bs, old_len < new_len ? old_len : new_len);
+        JS_DetachArrayBuffer(ctx, this_val);
+        return js_array_buffer_constructor3(ctx, JS_UNDEFINED, new_len, pmax_len,
+                                            JS_CLASS_ARRAY_BUFFER,
+                                            new_bs, js_array_buffer_free,
+                                            NULL, false);
+    }
     /* if length mismatch, realloc. Otherwise, use the same backing buffer. */
     if (new_len != old_len) {
         new_bs = js_realloc(ctx, bs, new_len);
