@@ -90,20 +90,26 @@ class WorkflowStep {
     return `${kind}:${count}:${name}`;
   }
 
+  // The outcome stored for step `key` as `{ value }` (its error is thrown), undefined when it
+  // has none yet; `{ value: never }` once the run was dropped.
+  async #recorded(key) {
+    if (!this.#live()) return { value: workflowNever() };
+    const stored = await this.#engine.storage.get(`s:${key}`);
+    if (!this.#live()) return { value: workflowNever() };
+    if (stored === undefined) return undefined;
+    if (stored.e !== undefined) throw workflowErrorFrom(stored.e);
+    return { value: stored.v };
+  }
+
   async do(name, configOrCallback, maybeCallback) {
     const callback = typeof maybeCallback === "function" ? maybeCallback : configOrCallback;
     const given = typeof maybeCallback === "function" ? (configOrCallback ?? {}) : {};
     if (typeof callback !== "function") throw new TypeError("step.do() needs a callback.");
     const key = this.#key("do", name);
-    if (!this.#live()) return workflowNever();
+    const recorded = await this.#recorded(key);
+    if (recorded !== undefined) return recorded.value;
     const engine = this.#engine;
     const storage = engine.storage;
-    const cached = await storage.get(`s:${key}`);
-    if (!this.#live()) return workflowNever();
-    if (cached !== undefined) {
-      if (cached.e !== undefined) throw workflowErrorFrom(cached.e);
-      return cached.v;
-    }
     if (engine.pauseRequested) return engine.suspend(this.#generation, { pause: true });
     const config = {
       ...WORKFLOW_STEP_DEFAULTS,
@@ -183,15 +189,10 @@ class WorkflowStep {
     if (typeof type !== "string" || type === "") throw new TypeError("step.waitForEvent() needs an event type.");
     const timeoutMs = workflowDuration(options.timeout ?? WORKFLOW_EVENT_TIMEOUT_DEFAULT, "step.waitForEvent() timeout");
     const key = this.#key("event", name);
-    if (!this.#live()) return workflowNever();
+    const recorded = await this.#recorded(key);
+    if (recorded !== undefined) return recorded.value;
     const engine = this.#engine;
     const storage = engine.storage;
-    const cached = await storage.get(`s:${key}`);
-    if (!this.#live()) return workflowNever();
-    if (cached !== undefined) {
-      if (cached.e !== undefined) throw workflowErrorFrom(cached.e);
-      return cached.v;
-    }
     const inbox = (await storage.get("events")) ?? [];
     const at = inbox.findIndex((event) => event.type === type);
     if (at >= 0) {
