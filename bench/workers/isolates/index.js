@@ -27,7 +27,15 @@ export default {
     if (!m) return new Response("not found", { status: 404 });
     // /isolate/<id>: the same code under <id> (cached per id); /new/<id>: new code, loaded
     // without an id (LOADER.load), so nothing is cached.
-    const worker = m[1] === "isolate" ? env.LOADER.get(m[2], () => code()) : env.LOADER.load(code(m[2]));
-    return worker.getEntrypoint().fetch(request);
+    if (m[1] === "isolate") return env.LOADER.get(m[2], () => code()).getEntrypoint().fetch(request);
+    // h also reports, in `x-load-ms`, the time from LOADER.load() to the Dynamic Worker's
+    // response as the parent sees it: the load itself, without the HTTP request around it.
+    // (workerd's clock advances only across I/O, so its figure is coarse.)
+    const started = performance.now();
+    const response = await env.LOADER.load(code(m[2])).getEntrypoint().fetch(request);
+    const elapsed = performance.now() - started;
+    const headers = new Headers(response.headers);
+    headers.set("x-load-ms", elapsed.toFixed(3));
+    return new Response(response.body, { status: response.status, headers });
   },
 };
