@@ -688,3 +688,39 @@ export default { async fetch(request) {
         assert_eq!((status, body), (200, format!("{i}:{i}:{i}")));
     }
 }
+
+#[tokio::test]
+async fn node_crypto_hashes_and_signers_are_streams() {
+    let source = r##"import crypto from "node:crypto";
+import { Readable } from "node:stream";
+export default { async fetch() {
+  const out = [];
+  const piped = await new Promise((resolve, reject) => {
+    const hash = crypto.createHash("md5");
+    hash.setEncoding("hex");
+    Readable.from(["ab", "c"]).pipe(hash).on("finish", () => resolve(hash.read())).on("error", reject);
+  });
+  out.push(piped);
+  const written = crypto.createHash("sha256");
+  written.write("ab");
+  written.end("c");
+  out.push(await new Promise((resolve) => written.on("readable", () => resolve(written.read().toString("hex")))));
+  const partial = crypto.createHash("sha1").update("a");
+  const copy = partial.copy();
+  out.push(partial.update("b").digest("hex") === crypto.createHash("sha1").update("ab").digest("hex"));
+  out.push(copy.update("c").digest("hex") === crypto.createHash("sha1").update("ac").digest("hex"));
+  const secret = crypto.createSecretKey(Buffer.from("k"));
+  const signer = crypto.createHmac("sha256", secret);
+  signer.end("data");
+  out.push(await new Promise((resolve) => signer.on("end", () => resolve(signer.read().length))));
+  return Response.json(out);
+} };"##;
+    let (status, body) = node_answer(source).await;
+    assert_eq!(
+        (status, body.as_str()),
+        (
+            200,
+            r#"["900150983cd24fb0d6963f7d28e17f72","ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",true,true,32]"#
+        )
+    );
+}

@@ -121,6 +121,13 @@ impl DigestState {
         }
     }
 
+    /// A second state that goes on from this one (node:crypto's `hash.copy()`).
+    pub fn copy(&self) -> DigestState {
+        DigestState {
+            hasher: self.hasher.clone(),
+        }
+    }
+
     /// The digest, or `null` if it was already taken.
     pub fn finish<'js>(&mut self, ctx: Ctx<'js>) -> Result<Option<ArrayBuffer<'js>>> {
         match self.hasher.take() {

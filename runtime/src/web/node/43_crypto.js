@@ -28,13 +28,17 @@ function nodeDigestOutput(bytes, encoding) {
 class Hash {
   #state;
   #done = false;
-  constructor(algorithm) {
-    this.#state = ops.op_crypto_digest_new(nodeHashName(algorithm));
+  constructor(algorithm, state = undefined) {
+    this.#state = state ?? ops.op_crypto_digest_new(nodeHashName(algorithm));
   }
   update(data, inputEncoding = undefined) {
     if (this.#done) throw new Error("Digest already called");
     this.#state.update(nodeBytes(data, inputEncoding));
     return this;
+  }
+  copy() {
+    if (this.#done) throw new Error("Digest already called");
+    return new Hash(null, this.#state.copy());
   }
   digest(encoding = undefined) {
     if (this.#done) throw new Error("Digest already called");

@@ -627,3 +627,72 @@ Object.assign(nodeCrypto, {
   getCiphers: () => [...NODE_CIPHERS.keys()],
   constants: { ...nodeCrypto.constants, RSA_PKCS1_PADDING: 1, RSA_PKCS1_PSS_PADDING: NODE_RSA_PKCS1_PSS_PADDING, RSA_PSS_SALTLEN_DIGEST: NODE_RSA_PSS_SALTLEN_DIGEST, RSA_PSS_SALTLEN_MAX_SIGN: NODE_RSA_PSS_SALTLEN_MAX_SIGN, RSA_PSS_SALTLEN_AUTO: -2 },
 });
+
+// Node's Hash, Hmac, Sign, Verify and ciphers are streams: code writes to them (`write()`,
+// `end()`, or a Readable piped in) and reads a Hash's digest or a cipher's output back. Each
+// gets EventEmitter and the writable side; Hash, Hmac and ciphers also a readable side that
+// gives their result once the input has ended.
+function nodeCryptoStream(cls, output) {
+  Object.setPrototypeOf(cls.prototype, EventEmitter.prototype);
+  const kEnded = Symbol("ended");
+  const kResult = Symbol("result");
+  const kEncoding = Symbol("encoding");
+  const encoded = (stream, bytes) => (stream[kEncoding] ? bytes.toString(stream[kEncoding]) : bytes);
+  Object.assign(cls.prototype, {
+    write(chunk, encoding = undefined, callback = undefined) {
+      if (typeof encoding === "function") { callback = encoding; encoding = undefined; }
+      const out = this.update(chunk, encoding);
+      if (output !== null && out !== undefined && out !== this && out.length > 0) this.emit("data", encoded(this, out));
+      if (typeof callback === "function") queueMicrotask(callback);
+      return true;
+    },
+    end(chunk = undefined, encoding = undefined, callback = undefined) {
+      if (typeof chunk === "function") { callback = chunk; chunk = undefined; }
+      if (typeof encoding === "function") { callback = encoding; encoding = undefined; }
+      if (chunk !== undefined && chunk !== null) this.write(chunk, encoding);
+      if (this[kEnded]) return this;
+      this[kEnded] = true;
+      if (output !== null) {
+        const result = encoded(this, output(this));
+        this[kResult] = result;
+        queueMicrotask(() => {
+          if (result.length > 0) this.emit("data", result);
+          this.emit("readable");
+          this.emit("end");
+        });
+      }
+      queueMicrotask(() => {
+        this.emit("finish");
+        if (typeof callback === "function") callback();
+      });
+      return this;
+    },
+    read() {
+      const result = this[kResult];
+      this[kResult] = null;
+      return result ?? null;
+    },
+    pipe(destination, options = {}) {
+      this.on("data", (chunk) => destination.write(chunk));
+      if (options?.end !== false) this.on("end", () => destination.end());
+      return destination;
+    },
+    setEncoding(encoding) {
+      this[kEncoding] = encoding;
+      return this;
+    },
+    cork() {},
+    uncork() {},
+    destroy(err = undefined) {
+      if (err) queueMicrotask(() => this.emit("error", err));
+      queueMicrotask(() => this.emit("close"));
+      return this;
+    },
+  });
+}
+nodeCryptoStream(Sign, null);
+nodeCryptoStream(Verify, null);
+nodeCryptoStream(Hash, (hash) => hash.digest());
+nodeCryptoStream(Hmac, (hmac) => hmac.digest());
+nodeCryptoStream(NodeCipher, (cipher) => cipher.final());
+
