@@ -135,12 +135,14 @@ impl Transcoder {
         }
     }
 
+    /// Feeds `input` and flushes, so everything it decodes (or a sync-flushed block of what it
+    /// encodes) comes out now: a stream of events (SSE, NDJSON) keeps its pace through a coding.
     fn write(&mut self, input: &[u8]) -> std::io::Result<()> {
         match self {
-            Transcoder::GzipDecode(w) => w.write_all(input),
-            Transcoder::DeflateDecode(w) => w.write_all(input),
-            Transcoder::GzipEncode(w) => w.write_all(input),
-            Transcoder::DeflateEncode(w) => w.write_all(input),
+            Transcoder::GzipDecode(w) => w.write_all(input).and_then(|()| w.flush()),
+            Transcoder::DeflateDecode(w) => w.write_all(input).and_then(|()| w.flush()),
+            Transcoder::GzipEncode(w) => w.write_all(input).and_then(|()| w.flush()),
+            Transcoder::DeflateEncode(w) => w.write_all(input).and_then(|()| w.flush()),
         }
     }
 
@@ -265,6 +267,27 @@ mod tests {
         assert_eq!(collect(decoded).await.unwrap(), text.as_bytes());
         assert_eq!(headers.get(CONTENT_ENCODING).unwrap(), "gzip");
         assert!(headers.get(CONTENT_LENGTH).is_none());
+    }
+
+    #[tokio::test]
+    async fn each_chunk_comes_out_when_it_goes_in() {
+        // Two events compressed with a flush after each, as a streaming origin sends them.
+        let mut encoder = GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(b"event one\n").unwrap();
+        encoder.flush().unwrap();
+        let first = encoder.get_mut().split_off(0);
+        encoder.write_all(b"event two\n").unwrap();
+        let rest = encoder.finish().unwrap();
+        let (sender, body) = crate::body::ChannelBody::channel(4);
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_ENCODING, "gzip".parse().unwrap());
+        let mut decoded = decode_fetched(&mut headers, body);
+        sender.send(Ok(Bytes::from(first))).await.unwrap();
+        let frame = decoded.frame().await.unwrap().unwrap();
+        assert_eq!(frame.into_data().unwrap(), &b"event one\n"[..], "not held back for the next chunk");
+        sender.send(Ok(Bytes::from(rest))).await.unwrap();
+        drop(sender);
+        assert_eq!(collect(decoded).await.unwrap(), b"event two\n");
     }
 
     #[tokio::test]
