@@ -1,7 +1,8 @@
 //! Content codings end to end: a gzip response from an origin reaches the worker decoded (its
 //! `Content-Encoding` header kept), so `text()` and HTMLRewriter see the page; the origin is
 //! asked only for codings Kiln decodes; a response whose header says gzip leaves the node
-//! gzip-compressed; and `encodeBody: "manual"` sends a body the worker compressed itself as is.
+//! gzip-compressed; `encodeBody: "manual"` sends a body the worker compressed itself as is; and
+//! stream bodies of known length (bytes, FixedLengthStream, R2) go out with Content-Length.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -194,4 +195,59 @@ fn gzip_responses_are_decoded_for_the_worker_and_encoded_for_the_client() {
         "compressed by the worker",
         "compressed once, not twice"
     );
+}
+
+#[test]
+fn stream_bodies_of_known_length_go_out_with_content_length() {
+    let worker = r#"
+export default {
+  async fetch(request, env) {
+    const path = new URL(request.url).pathname;
+    if (path === "/r2") {
+      await env.FILES.put("f.txt", "0123456789");
+      const object = await env.FILES.get("f.txt");
+      return new Response(object.body);
+    }
+    if (path === "/fixed") {
+      const { readable, writable } = new FixedLengthStream(5);
+      const writer = writable.getWriter();
+      writer.write(new TextEncoder().encode("hel")).then(() => writer.write(new TextEncoder().encode("lo"))).then(() => writer.close());
+      return new Response(readable);
+    }
+    if (path === "/rewrap") {
+      const original = new Response("hello world");
+      return new Response(original.body, original);
+    }
+    return new Response(new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode("unknown")); c.close(); } }));
+  },
+};"#;
+    let dir = util::project(&[
+        (
+            "wrangler.jsonc",
+            r#"{ "name": "lengths", "main": "index.js", "compatibility_date": "2025-01-01",
+                 "r2_buckets": [{ "binding": "FILES", "bucket_name": "lengths" }] }"#,
+        ),
+        ("index.js", worker),
+    ]);
+    let node = util::dev(dir.path(), &[]);
+    for (path, length, body) in [
+        ("/r2", "10", "0123456789"),
+        ("/fixed", "5", "hello"),
+        ("/rewrap", "11", "hello world"),
+    ] {
+        let (headers, got) = get_raw(node.port, path, "identity");
+        assert_eq!(
+            header(&headers, "content-length"),
+            Some(length),
+            "{path}: {headers:?}"
+        );
+        assert_eq!(String::from_utf8_lossy(&got), body, "{path}");
+    }
+    let (headers, got) = get_raw(node.port, "/stream", "identity");
+    assert_eq!(
+        header(&headers, "transfer-encoding"),
+        Some("chunked"),
+        "{headers:?}"
+    );
+    assert_eq!(String::from_utf8_lossy(&got), "unknown");
 }

@@ -34,13 +34,19 @@ where
 /// The receiving end of a body that a task produces chunk by chunk.
 pub struct ChannelBody {
     receiver: tokio::sync::mpsc::Receiver<Result<Bytes, BoxError>>,
+    /// The body's length when it is known before it is sent (a `Content-Length` for HTTP/1).
+    length: Option<u64>,
 }
 
 impl ChannelBody {
-    /// A body and the sender that feeds it; at most `capacity` chunks wait in between.
-    pub fn channel(capacity: usize) -> (tokio::sync::mpsc::Sender<Result<Bytes, BoxError>>, Body) {
+    /// A body and the sender that feeds it; at most `capacity` chunks wait in between. With a
+    /// `length` (known before it is sent), the sender must send exactly that many bytes.
+    pub fn channel_of_length(
+        capacity: usize,
+        length: Option<u64>,
+    ) -> (tokio::sync::mpsc::Sender<Result<Bytes, BoxError>>, Body) {
         let (sender, receiver) = tokio::sync::mpsc::channel(capacity);
-        (sender, ChannelBody { receiver }.boxed())
+        (sender, ChannelBody { receiver, length }.boxed())
     }
 }
 
@@ -55,5 +61,12 @@ impl http_body::Body for ChannelBody {
         self.receiver
             .poll_recv(cx)
             .map(|chunk| chunk.map(|result| result.map(http_body::Frame::data)))
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        match self.length {
+            Some(length) => http_body::SizeHint::with_exact(length),
+            None => http_body::SizeHint::default(),
+        }
     }
 }

@@ -278,13 +278,17 @@ mod tests {
         let first = encoder.get_mut().split_off(0);
         encoder.write_all(b"event two\n").unwrap();
         let rest = encoder.finish().unwrap();
-        let (sender, body) = crate::body::ChannelBody::channel(4);
+        let (sender, body) = crate::body::ChannelBody::channel_of_length(4, None);
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_ENCODING, "gzip".parse().unwrap());
         let mut decoded = decode_fetched(&mut headers, body);
         sender.send(Ok(Bytes::from(first))).await.unwrap();
         let frame = decoded.frame().await.unwrap().unwrap();
-        assert_eq!(frame.into_data().unwrap(), &b"event one\n"[..], "not held back for the next chunk");
+        assert_eq!(
+            frame.into_data().unwrap(),
+            &b"event one\n"[..],
+            "not held back for the next chunk"
+        );
         sender.send(Ok(Bytes::from(rest))).await.unwrap();
         drop(sender);
         assert_eq!(collect(decoded).await.unwrap(), b"event two\n");

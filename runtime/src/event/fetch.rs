@@ -413,7 +413,11 @@ fn build_response<'js>(
     } else if let Some(pump) = body_value.as_object() {
         let next: Function = pump.get("next").map_err(internal)?;
         let cancel: Function = pump.get("cancel").map_err(internal)?;
-        let (sender, body) = ChannelBody::channel(BODY_CHANNEL_CHUNKS_MAX);
+        let length: Option<f64> = pump.get("length").map_err(internal)?;
+        let length = length
+            .filter(|n| n.is_finite() && *n >= 0.0)
+            .map(|n| n as u64);
+        let (sender, body) = ChannelBody::channel_of_length(BODY_CHANNEL_CHUNKS_MAX, length);
         let (done_sender, done) = oneshot::channel();
         pump_done = Some(done);
         let task_ctx = ctx.clone();

@@ -54,6 +54,11 @@ function extractBody(init) {
 // back to Rust without pumping it through JavaScript.
 const streamSources = new WeakMap();
 
+// Streams whose length in bytes is known before they are read (a body made from bytes, a
+// FixedLengthStream, an R2 object's body): a response with one goes out with Content-Length,
+// as workerd sends it, rather than chunked.
+const knownLengths = new WeakMap();
+
 function bodyStream(state) {
   switch (state.kind) {
     case "none": return null;
@@ -65,6 +70,7 @@ function bodyStream(state) {
         type: "bytes",
         start(controller) { if (bytes.byteLength) controller.enqueue(bytes.slice()); controller.close(); },
       });
+      knownLengths.set(state.value, bytes.byteLength);
       return state.value;
     }
     case "source": {
@@ -161,8 +167,10 @@ function bodyForRust(state) {
     case "stream": {
       state.used = true;
       if (state.source && !state.source.pulled && !state.value.locked) return state.source.id;
+      const length = knownLengths.get(state.value);
       const reader = state.value.getReader();
       return {
+        length,
         async next() {
           const { value, done } = await reader.read();
           if (done) return undefined;

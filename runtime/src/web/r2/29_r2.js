@@ -75,6 +75,7 @@ class R2ObjectBody extends R2Object {
     if (this.#body === null) {
       const bytes = this.#bytes;
       this.#body = new ReadableStream({ start(controller) { if (bytes.byteLength) controller.enqueue(new Uint8Array(bytes)); controller.close(); } });
+      knownLengths.set(this.#body, bytes.byteLength);
     }
     return this.#body;
   }

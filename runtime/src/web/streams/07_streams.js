@@ -90,6 +90,7 @@ class FixedLengthStream extends TransformStream {
       },
       flush() { if (seen < expected) throw new TypeError("FixedLengthStream did not see all expected bytes before close()."); },
     });
+    knownLengths.set(this.readable, expected);
   }
 }
 
