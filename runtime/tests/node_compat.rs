@@ -724,3 +724,42 @@ export default { async fetch() {
         )
     );
 }
+
+#[tokio::test]
+async fn a_node_http_server_serves_through_http_server_handler() {
+    let source = r##"import { httpServerHandler } from "cloudflare:node";
+import { createServer } from "node:http";
+const server = createServer((req, res) => {
+  if (req.method === "POST") {
+    const chunks = [];
+    req.on("data", (chunk) => chunks.push(chunk));
+    req.on("end", () => {
+      res.writeHead(201, { "content-type": "text/plain", "x-method": req.method });
+      res.end(`echo ${Buffer.concat(chunks).toString()} ${req.headers["x-test"]} ${req.url}`);
+    });
+    return;
+  }
+  res.statusCode = 404;
+  res.setHeader("content-type", "application/json");
+  res.write('{"missing":');
+  res.end(JSON.stringify(req.url) + "}");
+});
+server.listen(8080);
+export default httpServerHandler({ port: 8080 });"##;
+    let worker = util::js_dated(source, "2025-10-08", &["nodejs_compat"]);
+    let (status, body) = util::get(&worker, "http://t/nothing?q=1")
+        .await
+        .expect("answers");
+    assert_eq!(
+        (status, body.as_str()),
+        (404, r#"{"missing":"/nothing?q=1"}"#)
+    );
+    let request = http::Request::builder()
+        .method("POST")
+        .uri("http://t/echo")
+        .header("x-test", "header")
+        .body(kiln_runtime::full("payload"))
+        .expect("request");
+    let (status, body) = util::send(&worker, request).await.expect("answers");
+    assert_eq!((status, body.as_str()), (201, "echo payload header /echo"));
+}

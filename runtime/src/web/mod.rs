@@ -90,6 +90,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("node/52_stream.js"),
     include_str!("node/53_zlib.js"),
     include_str!("node/54_node_more.js"),
+    include_str!("node/55_http_server.js"),
     "return { nodeBuiltinValues, nodeBuffer, nodeProcess, nodeEvents, nodeCrypto, nodeUtil, nodeAsyncHooks, nodePath, nodeAssert, nodeStringDecoder, nodeUrl, nodeTimers, nodeTimersPromises, nodeDiagnosticsChannel, installNodeGlobals, populateProcessEnv };\n}\n",
     include_str!("node/45_node.js"),
 );
@@ -107,6 +108,7 @@ pub const CLOUDFLARE_MODULES: &[(&str, &str)] = &[
         include_str!("cloudflare/workflows.js"),
     ),
     ("cloudflare:sockets", include_str!("cloudflare/sockets.js")),
+    ("cloudflare:node", include_str!("cloudflare/node.js")),
 ];
 
 const PRELUDE_NAME: &str = "kiln:prelude";
