@@ -23,6 +23,14 @@ export default {
       return Response.json(results);
     }
     if (url.pathname === "/other") return env.OTHER.fetch("http://other/users");
+    if (url.pathname === "/session") {
+      const session = env.DB.withSession(url.searchParams.get("bookmark") ?? "first-primary");
+      const before = session.getBookmark();
+      await session.prepare("SELECT count(*) FROM users").first();
+      const afterRead = session.getBookmark();
+      await session.prepare("INSERT INTO users (name) VALUES ('session')").run();
+      return Response.json({ before, afterRead, afterWrite: session.getBookmark() });
+    }
     if (url.pathname === "/first") {
       return Response.json(await env.DB.prepare("SELECT name FROM users WHERE id = ?").bind(Number(url.searchParams.get("id"))).first("name"));
     }
@@ -250,4 +258,33 @@ fn a_d1_database_in_a_cluster_is_one_database_whichever_node_a_query_enters() {
             "node {node}"
         );
     }
+}
+
+#[test]
+fn d1_sessions_hand_out_bookmarks_that_move_on_with_writes() {
+    let users = project("sessions", "");
+    let node = util::dev(users.path(), &["--admin-token", TOKEN]);
+    let (ok, output) = d1(users.path(), node.port, &["migrations", "apply", "people"]);
+    assert!(ok, "{output}");
+    let (status, body) = node.get("/session");
+    assert_eq!(status, 200, "{body}");
+    let session: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(session["before"], serde_json::Value::Null, "{body}");
+    let read = session["afterRead"]
+        .as_str()
+        .expect("a bookmark after a read")
+        .to_owned();
+    let written = session["afterWrite"]
+        .as_str()
+        .expect("a bookmark after a write")
+        .to_owned();
+    assert_eq!(read.len(), 59, "{read}");
+    assert!(
+        written > read,
+        "a write moves the bookmark on: {read} then {written}"
+    );
+    let (status, body) = node.get(&format!("/session?bookmark={written}"));
+    assert_eq!(status, 200, "{body}");
+    let carried: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(carried["before"].as_str(), Some(written.as_str()), "{body}");
 }

@@ -459,3 +459,29 @@ destination_address = "ops@example.com"
         "{body}"
     );
 }
+
+#[test]
+fn console_debug_reaches_the_log_by_default_as_under_wrangler_dev() {
+    let dir = util::project(&[
+        ("wrangler.toml", "name = \"chatty\"\nmain = \"index.js\"\ncompatibility_date = \"2025-01-01\"\n"),
+        ("index.js", "export default { fetch() { console.debug('debug line'); console.info('info line'); return new Response('ok'); } };"),
+    ]);
+    let mut command = util::kiln();
+    command
+        .env_remove("RUST_LOG")
+        .arg("dev")
+        .arg(dir.path())
+        .args(["--port", "0"]);
+    let mut node = util::start(command);
+    assert_eq!(node.get("/"), (200, "ok".to_owned()));
+    assert!(
+        node.wait_for_log("info line", Duration::from_secs(5)),
+        "{:#?}",
+        node.lines
+    );
+    assert!(
+        node.wait_for_log("debug line", Duration::from_secs(5)),
+        "{:#?}",
+        node.lines
+    );
+}

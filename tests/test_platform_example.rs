@@ -70,6 +70,25 @@ fn platform_example_routes_customers_with_limits_and_egress() {
         get(node.port, "/", "bob.platform.test", "dev-key"),
         (200, "Bob's blog".into())
     );
+    // As the README's commands send them: an IP address as the host, and `<customer>.localhost`.
+    assert_eq!(
+        get(
+            node.port,
+            "/alice/",
+            &format!("127.0.0.1:{}", node.port),
+            "dev-key"
+        ),
+        (200, "Alice's shop: /".into())
+    );
+    assert_eq!(
+        get(
+            node.port,
+            "/",
+            &format!("bob.localhost:{}", node.port),
+            "dev-key"
+        ),
+        (200, "Bob's blog".into())
+    );
     assert_eq!(get(node.port, "/alice/", "localhost", "wrong").0, 401);
     assert_eq!(get(node.port, "/carol/", "localhost", "dev-key").0, 404);
     assert_eq!(

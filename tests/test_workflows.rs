@@ -186,7 +186,7 @@ fn a_non_retryable_error_errors_the_instance_and_pause_resume_terminate_work() {
     assert_eq!(errored["status"], "errored", "{errored}");
     assert_eq!(
         errored["error"],
-        serde_json::json!({ "name": "NonRetryableError", "message": "give up" }),
+        serde_json::json!({ "name": "WorkflowFatalError", "message": "The execution of the Workflow instance was terminated, as a step threw an NonRetryableError and it was not handled" }),
         "{errored}"
     );
 

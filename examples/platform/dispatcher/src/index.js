@@ -5,9 +5,14 @@ const PLANS = {
   pro: { limits: { cpuMs: 50, subRequests: 50 }, allow: ["api.example.com"] },
 };
 
+// The customer a request is for: the first label of a host name with a subdomain
+// (`alice.shops.example`, `alice.localhost`), else the first path segment (`/alice/...`, as on
+// `localhost` or an IP address).
 function customerOf(url) {
-  const labels = url.hostname.split(".");
-  if (labels.length > 2) return { customer: labels[0], path: url.pathname };
+  const host = url.hostname;
+  const isAddress = /^[\d.]+$/.test(host) || host.startsWith("[");
+  const labels = host.split(".");
+  if (!isAddress && labels.length >= 2) return { customer: labels[0], path: url.pathname };
   const [, customer, ...rest] = url.pathname.split("/");
   return { customer, path: `/${rest.join("/")}` };
 }

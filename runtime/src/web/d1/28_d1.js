@@ -5,6 +5,7 @@
 // and its answers into D1's result shape; errors carry D1's prefixes (`D1_ERROR: ...`).
 const D1_CLASS = "__kiln_d1";
 const D1_OBJECT_NAME = "database"; // object/mod.rs D1_OBJECT_NAME
+const D1_BOOKMARK_KEY = "__kiln_d1_bookmark";
 
 // A value as D1 binds it: booleans become 1 or 0; undefined, symbols, functions and plain objects
 // are refused.
@@ -95,18 +96,20 @@ class D1Database {
     if (arguments.length === 0) throw new TypeError("D1Database.prepare: 1 argument required.");
     return new D1PreparedStatement(this, String(query), []);
   }
-  async _query(query, params, mode) {
+  async _query(query, params, mode, onBookmark = undefined) {
     const answer = await this.#object().query(query, params, mode);
+    onBookmark?.(answer.bookmark);
     const result = d1Result(answer);
     if (mode === "raw") result.columns = answer.columns;
     return result;
   }
-  async batch(statements) {
+  async batch(statements, onBookmark = undefined) {
     if (!Array.isArray(statements)) throw new TypeError("D1Database.batch: statements must be an array.");
     for (const statement of statements) {
       if (!(statement instanceof D1PreparedStatement)) throw new TypeError("D1Database.batch: every statement must be a D1PreparedStatement.");
     }
     const answers = await this.#object().batch(statements.map((s) => [s.statement, s.params]));
+    if (answers.length > 0) onBookmark?.(answers[answers.length - 1].bookmark);
     return answers.map(d1Result);
   }
   async exec(query) {
@@ -121,6 +124,7 @@ class D1Database {
 }
 
 // Sessions give read-your-writes; a Kiln database has one copy, so every read sees every write.
+// A session's bookmark is the database's after the session's latest query (D1's format).
 class D1DatabaseSession {
   #database;
   #bookmark;
@@ -128,8 +132,16 @@ class D1DatabaseSession {
     this.#database = database;
     this.#bookmark = typeof constraint === "string" && !constraint.startsWith("first-") ? constraint : null;
   }
-  prepare(query) { return this.#database.prepare(query); }
-  batch(statements) { return this.#database.batch(statements); }
+  prepare(query) {
+    if (arguments.length === 0) throw new TypeError("D1DatabaseSession.prepare: 1 argument required.");
+    return new D1PreparedStatement(this, String(query), []);
+  }
+  _query(query, params, mode) {
+    return this.#database._query(query, params, mode, (bookmark) => { this.#bookmark = bookmark; });
+  }
+  batch(statements) {
+    return this.#database.batch(statements, (bookmark) => { this.#bookmark = bookmark; });
+  }
   getBookmark() { return this.#bookmark; }
 }
 
@@ -165,8 +177,14 @@ class D1DatabaseObject {
       changes = info.c;
       lastRowId = info.id;
     }
+    // A Sessions API bookmark: D1's shape, counting this database's writes (kept beside its
+    // tables, in the object's key-value storage, and committed with them).
+    const kv = this.ctx.storage.kv;
+    let version = kv.get(D1_BOOKMARK_KEY) ?? 0;
+    if (written > 0) kv.put(D1_BOOKMARK_KEY, ++version);
+    const bookmark = `00000000-${version.toString(16).padStart(8, "0")}-00000000-${"0".repeat(32)}`;
     return {
-      rows, columns, changes, lastRowId,
+      rows, columns, changes, lastRowId, bookmark,
       rowsRead: cursor.rowsRead, rowsWritten: written,
       sizeAfter: sql.databaseSize,
       duration: performance.now() - started,

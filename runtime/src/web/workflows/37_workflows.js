@@ -55,6 +55,18 @@ function workflowErrorShape(err) {
   return { name: "Error", message: String(err) };
 }
 
+// The `error` of an errored instance's status(), as Cloudflare's engine reports it: a step
+// that gave up with NonRetryableError ends the instance with a WorkflowFatalError, and a
+// timeout is reported as an Error naming WorkflowTimeoutError.
+function workflowFailure(err) {
+  const shape = workflowErrorShape(err);
+  if (shape.name === "NonRetryableError") {
+    return { name: "WorkflowFatalError", message: "The execution of the Workflow instance was terminated, as a step threw an NonRetryableError and it was not handled" };
+  }
+  if (shape.name === "WorkflowTimeoutError") return { name: "Error", message: `WorkflowTimeoutError: ${shape.message}` };
+  return shape;
+}
+
 function workflowErrorFrom(shape) {
   return workflowError(shape.message, shape.name);
 }
@@ -421,7 +433,7 @@ class WorkflowEngine {
     }
     if (outcome.error !== undefined) {
       current.status = "errored";
-      current.error = workflowErrorShape(outcome.error);
+      current.error = workflowFailure(outcome.error);
       console.error(`workflow ${this.#className} instance ${current.id} errored: ${current.error.name}: ${current.error.message}`);
     } else {
       current.status = "complete";
