@@ -7,8 +7,12 @@ pub const ISOLATE_MEMORY_BYTES_DEFAULT: usize = 128 * 1024 * 1024;
 pub const REQUEST_CPU_MS_DEFAULT: u64 = 30_000;
 /// The highest `limits.cpu_ms` a worker may ask for (Cloudflare: 5 minutes).
 pub const REQUEST_CPU_MS_MAX: u64 = 300_000;
-/// Native stack QuickJS may use before it throws a `RangeError` for deep recursion.
-pub const ISOLATE_STACK_BYTES_MAX: usize = 1024 * 1024;
+/// Native stack QuickJS may use before it throws a `RangeError` for deep recursion (recursive
+/// code such as superjson, zod's `z.lazy` or `structuredClone` of deep values needs thousands of
+/// frames; workerd allows about ten thousand).
+pub const ISOLATE_STACK_BYTES_MAX: usize = 4 * 1024 * 1024;
+/// The stack of a JS thread: room for the isolate's stack and the Rust below and around it.
+pub const JS_THREAD_STACK_BYTES: usize = 16 * 1024 * 1024;
 /// Jobs waiting for a JS thread; past this the caller gets 503 instead of a growing queue.
 pub const JOB_QUEUE_DEPTH_MAX: usize = 4096;
 /// Isolates one JS thread keeps alive; the least recently used one is dropped past this.
@@ -42,6 +46,7 @@ pub const SUBREQUESTS_DEFAULT: u32 = 1000;
 
 const _: () = assert!(REQUEST_CPU_MS_DEFAULT <= REQUEST_CPU_MS_MAX);
 const _: () = assert!(ISOLATE_STACK_BYTES_MAX < ISOLATE_MEMORY_BYTES_DEFAULT);
+const _: () = assert!(ISOLATE_STACK_BYTES_MAX * 2 <= JS_THREAD_STACK_BYTES);
 const _: () = assert!(BODY_READ_ALL_BYTES_MAX <= ISOLATE_MEMORY_BYTES_DEFAULT);
 const _: () = assert!(BODY_CHANNEL_CHUNKS_MAX > 0 && JOB_QUEUE_DEPTH_MAX > 0);
 /// Frames queued from one WebSocket end to the other before `send()` fails.

@@ -259,6 +259,7 @@ impl Runtime {
             );
             std::thread::Builder::new()
                 .name(format!("kiln-js-{index}"))
+                .stack_size(crate::limits::JS_THREAD_STACK_BYTES)
                 .spawn(move || js_thread(index, services))
                 .expect("spawning a JS thread at startup");
         }

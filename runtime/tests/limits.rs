@@ -244,3 +244,23 @@ export default { fetch() {
         (200, r#"[1,2,"r","first","done"]"#)
     );
 }
+
+#[tokio::test]
+async fn deep_recursion_goes_thousands_of_frames_then_throws_a_range_error() {
+    let worker = util::js(
+        r#"function depth(n) { return n === 0 ? 0 : 1 + depth(n - 1); }
+function nested(n) { let value = {}; for (let i = 0; i < n; i++) value = { inner: value }; return value; }
+export default { fetch() {
+  const deep = depth(1500);
+  const cloned = structuredClone(nested(400));
+  let tooDeep = "";
+  try { depth(10_000_000); } catch (err) { tooDeep = err.name; }
+  return Response.json([deep, typeof cloned.inner, tooDeep]);
+} };"#,
+    );
+    let (status, body) = util::get(&worker, "http://t/").await.expect("answers");
+    assert_eq!(
+        (status, body.as_str()),
+        (200, r#"[1500,"object","RangeError"]"#)
+    );
+}
