@@ -161,21 +161,6 @@ export const tests = {
     throws(() => new URL("nope"), TypeError, "invalid URL");
     eq(new URL("../x", "https://e.com/a/b/c").href, "https://e.com/a/x");
   },
-  async byte_streams_queue_views_on_larger_buffers() {
-    // React's renderToReadableStream enqueues views on the start of larger buffers, several per pull.
-    const chunk = (text) => {
-      const buffer = new Uint8Array(64);
-      for (let i = 0; i < text.length; i++) buffer[i] = text.charCodeAt(i);
-      return new Uint8Array(buffer.buffer, 0, text.length);
-    };
-    let n = 0;
-    const stream = new ReadableStream({
-      type: "bytes",
-      start(c) { c.enqueue(chunk("ab")); },
-      pull(c) { n++; c.enqueue(chunk(`x${n}`)); c.enqueue(chunk(`y${n}`)); if (n === 2) c.close(); },
-    }, { highWaterMark: 0 });
-    eq(await new Response(stream).text(), "abx1y1x2y2");
-  },
   async transferring_buffers_made_in_rust() {
     // TextEncoder's buffer is allocated by Kiln's Rust side: transferring it copies the bytes,
     // and the detached original is freed without handing Rust a null pointer.

@@ -1,25 +1,5 @@
 // TransformStream and friends over LLRT's ReadableStream and WritableStream, plus Cloudflare's
 // IdentityTransformStream and FixedLengthStream.
-
-// LLRT's byte stream controller loses track of its queue when it is given views on part of a
-// larger buffer and more than one is queued before a read (a panic in Rust: "called with empty
-// queue"); React's renderToReadableStream enqueues exactly such views. So such a chunk is
-// copied into a buffer of its own before it is queued.
-{
-  const Controller = globalThis.ReadableByteStreamController;
-  const enqueue = Controller?.prototype?.enqueue;
-  if (typeof enqueue === "function") {
-    const methods = {
-      enqueue(chunk) {
-        if (ArrayBuffer.isView(chunk) && (chunk.byteOffset !== 0 || chunk.byteLength !== chunk.buffer.byteLength)) {
-          chunk = new Uint8Array(chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.byteLength));
-        }
-        return Reflect.apply(enqueue, this, [chunk]);
-      },
-    };
-    Object.defineProperty(Controller.prototype, "enqueue", { value: methods.enqueue, writable: true, configurable: true, enumerable: false });
-  }
-}
 class TransformStream {
   #readable;
   #writable;
