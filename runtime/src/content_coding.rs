@@ -93,7 +93,11 @@ pub fn decode_fetched(headers: &mut HeaderMap, body: Body) -> Body {
 /// A response about to leave the node: compressed as its `Content-Encoding` says, unless the
 /// worker encoded it itself.
 pub fn encode_for_client(response: http::Response<Body>) -> http::Response<Body> {
-    if response.extensions().get::<ManualEncoding>().is_some() {
+    let status = response.status();
+    let bodiless = status.is_informational()
+        || status == http::StatusCode::NO_CONTENT
+        || status == http::StatusCode::NOT_MODIFIED;
+    if bodiless || response.extensions().get::<ManualEncoding>().is_some() {
         return response;
     }
     let (mut parts, body) = response.into_parts();
@@ -311,6 +315,18 @@ mod tests {
         headers.insert(ACCEPT_ENCODING, "br;q=1.0, zstd".parse().unwrap());
         restrict_accept_encoding(&mut headers);
         assert!(headers.get(ACCEPT_ENCODING).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_response_without_a_body_is_left_alone() {
+        let mut response = http::Response::new(crate::body::empty());
+        *response.status_mut() = http::StatusCode::NOT_MODIFIED;
+        response
+            .headers_mut()
+            .insert(CONTENT_ENCODING, "gzip".parse().unwrap());
+        let out = encode_for_client(response);
+        assert_eq!(out.headers().get(CONTENT_ENCODING).unwrap(), "gzip");
+        assert!(collect(out.into_body()).await.unwrap().is_empty());
     }
 
     #[test]
