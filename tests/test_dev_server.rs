@@ -125,7 +125,8 @@ export default {
         ),
         ("index.js", worker),
     ]);
-    let node = util::dev(dir.path(), &[]);
+    // One JS thread: the handlers keep `last` in a module variable of one isolate.
+    let node = util::dev(dir.path(), &["--threads", "1"]);
     let message = "From: a@x.com\r\nTo: b@y.com\r\nSubject: hi\r\n there\r\n\r\nbody";
     let (status, body) = util::request(
         node.port,
