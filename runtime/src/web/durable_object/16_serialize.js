@@ -34,7 +34,7 @@ function varintBytes(n) {
 }
 function v8StringBytes(text) {
   // (A string the native count refuses holds a lone surrogate: two bytes a character.)
-  const oneByte = ops.op_text_bytes(text)[1] === 1;
+  const oneByte = ops.op_text_bytes(text, true)[1] === 1;
   const bytes = oneByte ? text.length : text.length * 2;
   return 1 + varintBytes(bytes) + bytes + (oneByte ? 0 : 1);
 }

@@ -64,7 +64,7 @@ function compareKeys(a, b) {
 const UTF8_LENGTH_NATIVE_FROM = 256;
 function utf8Length(text) {
   if (text.length >= UTF8_LENGTH_NATIVE_FROM) {
-    const bytes = ops.op_text_bytes(text)[0];
+    const bytes = ops.op_text_bytes(text, false)[0];
     if (bytes >= 0) return bytes;
   }
   let bytes = 0;

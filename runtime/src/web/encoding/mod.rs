@@ -26,11 +26,12 @@ pub fn register(ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
 /// Kiln's size limits measure, in native code rather than a JavaScript loop per character.
 /// `[-1, 0]` when the text holds a lone surrogate the engine will not convert (the caller then
 /// counts in JavaScript).
-fn op_text_bytes(text: rquickjs::String<'_>) -> Vec<f64> {
+/// `check_latin1` false skips the scan for one-byte characters (the second answer is then 0).
+fn op_text_bytes(text: rquickjs::String<'_>, check_latin1: bool) -> Vec<f64> {
     let Ok(text) = text.to_string() else {
         return vec![-1.0, 0.0];
     };
-    let latin1 = text.chars().all(|c| u32::from(c) <= 0xff);
+    let latin1 = check_latin1 && text.chars().all(|c| u32::from(c) <= 0xff);
     vec![text.len() as f64, if latin1 { 1.0 } else { 0.0 }]
 }
 

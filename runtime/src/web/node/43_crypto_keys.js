@@ -371,9 +371,14 @@ function ecdsaFromDer(der, curve) {
   return out;
 }
 
+// The options that came with a key given as `{ key, padding, saltLength, dsaEncoding }`.
+function nodeKeyOptions(key) {
+  return key !== null && typeof key === "object" && !(key instanceof KeyObject) && !ArrayBuffer.isView(key) ? key : {};
+}
+
 function nodeSignWith(hash, data, key) {
   const m = nodeAsymmetricKey(key, "private");
-  const options = key !== null && typeof key === "object" && !(key instanceof KeyObject) && !ArrayBuffer.isView(key) ? key : {};
+  const options = nodeKeyOptions(key);
   if (m.kind === "rsa") {
     const [scheme, salt] = nodeRsaScheme(options, m, hash, true);
     return Buffer.from(ops.op_crypto_rsa_sign(scheme, hash, salt, m.priv, data));
@@ -388,7 +393,7 @@ function nodeSignWith(hash, data, key) {
 
 function nodeVerifyWith(hash, data, key, signature) {
   const m = nodeAsymmetricKey(key, "public");
-  const options = key !== null && typeof key === "object" && !(key instanceof KeyObject) && !ArrayBuffer.isView(key) ? key : {};
+  const options = nodeKeyOptions(key);
   const sig = new Uint8Array(nodeBytes(signature));
   if (m.kind === "rsa") {
     const [scheme, salt] = nodeRsaScheme(options, m, hash, false);
