@@ -120,6 +120,9 @@ pub fn install_globals<'js>(ctx: &Ctx<'js>) -> Result<Object<'js>> {
     llrt_stream_web::init(ctx)?;
 
     let ops = Object::new(ctx.clone())?;
+    // LLRT's `pipeTo()` takes only its own AbortSignal: `07_streams.js` forwards a Kiln
+    // AbortSignal to one made by this class (`ops.AbortController`).
+    rquickjs::Class::<llrt_abort::AbortController>::define(&ops)?;
     engine::register(ctx, &ops)?;
     crate::isolate::async_context::register(ctx, &ops)?;
     console::register(ctx, &ops)?;

@@ -289,6 +289,51 @@ export const tests = {
     console.error("%s=%d", "x", 5);
     eq(navigator.userAgent, "Cloudflare-Workers");
   },
+  async byte_stream_chunks_that_view_part_of_a_buffer() {
+    // React's renderToReadableStream enqueues views on the first bytes of larger buffers,
+    // several per pull; each read must see exactly the chunk's bytes.
+    const view = (s) => {
+      const buf = new Uint8Array(64);
+      for (let i = 0; i < s.length; i++) buf[i] = s.charCodeAt(i);
+      return new Uint8Array(buf.buffer, 0, s.length);
+    };
+    const two = new ReadableStream({ type: "bytes", pull(c) { c.enqueue(view("ab")); c.enqueue(view("cd")); c.close(); } }, { highWaterMark: 0 });
+    eq(await new Response(two).text(), "abcd", "two chunks in one pull");
+    let n = 0;
+    const twice = new ReadableStream({ type: "bytes", pull(c) { n++; c.enqueue(view("x" + n)); c.enqueue(view("y" + n)); if (n === 2) c.close(); } }, { highWaterMark: 0 });
+    eq(await new Response(twice).text(), "x1y1x2y2", "two pulls of two chunks");
+    const started = new ReadableStream({ type: "bytes", start(c) { c.enqueue(view("ab")); }, pull(c) { c.enqueue(view("cd")); c.enqueue(view("ef")); c.close(); } }, { highWaterMark: 0 });
+    const reader = started.getReader();
+    const seen = [];
+    for (let i = 0; i < 10; i++) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      seen.push(String.fromCharCode(...value) + ":" + value.byteLength);
+    }
+    eq(seen.join(","), "ab:2,cd:2,ef:2", "each read is one chunk of its own length");
+    const offset = new ReadableStream({ type: "bytes", start(c) { c.enqueue(new Uint8Array(new TextEncoder().encode("__hi__").buffer, 2, 2)); c.close(); } });
+    eq(await new Response(offset).text(), "hi", "a view at an offset");
+  },
+  async pipe_to_with_an_abort_signal() {
+    // Next.js pipes its render stream with `pipeTo(writable, { signal })`.
+    const out = [];
+    const sink = () => new WritableStream({ write(chunk) { out.push(chunk); } });
+    const source = (chunks) => new ReadableStream({ start(c) { for (const x of chunks) c.enqueue(x); c.close(); } });
+    await source(["a", "b"]).pipeTo(sink(), { signal: new AbortController().signal });
+    eq(out.join(""), "ab", "a signal that never fires");
+    const early = new AbortController();
+    early.abort(new Error("stop early"));
+    await throwsAsync(() => source(["c"]).pipeTo(sink(), { signal: early.signal }), Error, "an aborted signal rejects");
+    const late = new AbortController();
+    let pulls = 0;
+    const endless = new ReadableStream({ pull(c) { pulls++; c.enqueue("x"); if (pulls === 3) late.abort(new RangeError("enough")); } });
+    let caught;
+    try { await endless.pipeTo(new WritableStream({ write() {} }), { signal: late.signal }); } catch (err) { caught = err; }
+    eq(caught?.name, "RangeError", "abort during the pipe rejects with the reason");
+    assert(pulls < 10, "the pipe stopped pulling");
+    const through = source(["d", "e"]).pipeThrough(new TransformStream(), { signal: new AbortController().signal });
+    eq(await new Response(through).text(), "de", "pipeThrough with a signal");
+  },
   async url_object_bases_wasm_and_websocket_names() {
     eq(new URL("/x?y=1", new URL("http://h/a/b")).href, "http://h/x?y=1", "a URL object as the base");
     eq(new URL("c", { toString: () => "http://h/a/" }).href, "http://h/a/c", "any object as the base");

@@ -133,3 +133,43 @@ if (typeof ReadableStream.from !== "function") {
 for (const [name, value] of Object.entries({ TransformStream, IdentityTransformStream, FixedLengthStream, TextEncoderStream, TextDecoderStream })) {
   Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
 }
+
+// LLRT's pipeTo() and pipeThrough() accept only LLRT's own AbortSignal, so a Kiln AbortSignal
+// (03_events.js: the one `new AbortController()` makes) is forwarded to one of LLRT's.
+{
+  const NativeAbortController = ops.AbortController;
+  const nativePipeTo = ReadableStream.prototype.pipeTo;
+  const nativePipeThrough = ReadableStream.prototype.pipeThrough;
+  // Returns [options LLRT accepts, a function that stops forwarding].
+  const bridgeSignal = (options) => {
+    const signal = options?.signal;
+    if (signal === undefined || !(signal instanceof AbortSignal)) return [options, () => {}];
+    const native = new NativeAbortController();
+    const onAbort = () => native.abort(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    const bridged = {
+      preventClose: options.preventClose,
+      preventAbort: options.preventAbort,
+      preventCancel: options.preventCancel,
+      signal: native.signal,
+    };
+    return [bridged, () => signal.removeEventListener("abort", onAbort)];
+  };
+  Object.defineProperty(ReadableStream.prototype, "pipeTo", {
+    value: function pipeTo(destination, options = undefined) {
+      const [bridged, stop] = bridgeSignal(options);
+      const piped = bridged === undefined ? nativePipeTo.call(this, destination) : nativePipeTo.call(this, destination, bridged);
+      piped.then(stop, stop);
+      return piped;
+    },
+    writable: true, configurable: true, enumerable: false,
+  });
+  Object.defineProperty(ReadableStream.prototype, "pipeThrough", {
+    value: function pipeThrough(transform, options = undefined) {
+      const [bridged] = bridgeSignal(options);
+      return bridged === undefined ? nativePipeThrough.call(this, transform) : nativePipeThrough.call(this, transform, bridged);
+    },
+    writable: true, configurable: true, enumerable: false,
+  });
+}
