@@ -640,3 +640,98 @@ fn rpc_stubs_and_callbacks_cross_nodes_to_the_isolate_that_made_them() {
         );
     }
 }
+
+/// Reads a response from `port` over a raw socket: (milliseconds until `marker` arrived, the
+/// whole response). Bounded by a 20-second read timeout.
+fn time_to_marker(port: u16, path: &str, marker: &str) -> (Option<u128>, String) {
+    use std::io::{Read, Write};
+    let started = Instant::now();
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .expect("timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let (mut seen, mut at) = (Vec::new(), None);
+    let mut buffer = [0u8; 4096];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => seen.extend_from_slice(&buffer[..n]),
+        }
+        if at.is_none() && String::from_utf8_lossy(&seen).contains(marker) {
+            at = Some(started.elapsed().as_millis());
+        }
+    }
+    (at, String::from_utf8_lossy(&seen).into_owned())
+}
+
+#[test]
+fn a_response_body_streams_from_an_object_on_another_node() {
+    let dir = util::project(&[
+        (
+            "wrangler.jsonc",
+            r#"{ "name": "streams", "main": "index.js", "compatibility_date": "2025-01-01",
+                 "durable_objects": { "bindings": [{ "name": "FEED", "class_name": "Feed" }] },
+                 "migrations": [{ "tag": "v1", "new_classes": ["Feed"] }] }"#,
+        ),
+        (
+            "index.js",
+            r#"import { DurableObject } from "cloudflare:workers";
+            export class Feed extends DurableObject {
+              async fetch(request) {
+                if (new URL(request.url).pathname === "/big") {
+                  // 3 MiB in 64 KiB chunks, with a known length.
+                  const chunk = new Uint8Array(65536).fill(97);
+                  const { readable, writable } = new FixedLengthStream(48 * 65536);
+                  const writer = writable.getWriter();
+                  (async () => { for (let i = 0; i < 48; i++) await writer.write(chunk); await writer.close(); })();
+                  return new Response(readable);
+                }
+                const { readable, writable } = new TransformStream();
+                const writer = writable.getWriter();
+                const encoder = new TextEncoder();
+                writer.write(encoder.encode("data: first\n\n"));
+                setTimeout(async () => {
+                  await writer.write(encoder.encode("data: second\n\n"));
+                  await writer.close();
+                }, 1500);
+                return new Response(readable, { headers: { "content-type": "text/event-stream" } });
+              }
+            }
+            export default {
+              async fetch(request, env) {
+                return env.FEED.getByName("feed").fetch(request);
+              },
+            };"#,
+        ),
+    ]);
+    let cluster = Cluster::start(dir.path(), 3, 4);
+    cluster.wait_for_leaders(1);
+    for node in 1..=3 {
+        let (first, whole) = time_to_marker(cluster.http_port(node), "/sse", "data: first");
+        assert!(whole.starts_with("HTTP/1.1 200"), "node {node}: {whole}");
+        assert!(
+            whole.contains("data: first\n\n") && whole.contains("data: second\n\n"),
+            "node {node}: the whole stream arrives: {whole}"
+        );
+        let first = first.expect("the first event arrived");
+        assert!(
+            first < 1200,
+            "node {node}: the first event came after {first} ms, not before the second was written"
+        );
+        let (_, big) = time_to_marker(cluster.http_port(node), "/big", "\r\n\r\n");
+        let lower = big.to_ascii_lowercase();
+        assert!(
+            lower.contains("content-length: 3145728"),
+            "node {node}: the known length crosses nodes: {}",
+            &big[..big.len().min(300)]
+        );
+        let body = &big[big.find("\r\n\r\n").expect("a head") + 4..];
+        assert_eq!(body.len(), 3 * 1024 * 1024, "node {node}");
+        assert!(body.bytes().all(|b| b == b'a'), "node {node}");
+    }
+}

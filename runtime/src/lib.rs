@@ -31,7 +31,7 @@ pub mod trace;
 mod web;
 mod worker;
 
-pub use body::{boxed, empty, full, Body, BoxError};
+pub use body::{boxed, empty, full, Body, BoxError, ChannelBody};
 pub use error::Error;
 pub use event::email::Envelope as EmailEnvelope;
 pub use isolate::allocator::configure_mimalloc;

@@ -2,6 +2,7 @@
 //! storage (one per shard; the leader of a shard owns its objects), the gRPC service peers talk
 //! to, and the placement that sends object calls to their owner.
 
+pub mod body_stream;
 pub mod groups;
 pub mod log_store;
 pub mod membership;

@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 
 use kiln_proto::cluster::objects_client::ObjectsClient;
 use kiln_proto::cluster::{
-    call_error, socket_frame, CallError, CallRequest, FetchRequest, SocketFrame,
+    call_error, fetch_part, socket_frame, CallError, CallRequest, FetchPart, FetchRequest,
+    SocketFrame,
 };
 use kiln_runtime::{
     Body, Error, ObjectPlacement, ObjectTarget, PlacedFuture, Runtime, WebSocketEnd,
@@ -21,6 +22,7 @@ use kiln_runtime::{
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
+use super::body_stream;
 use super::groups::ShardGroups;
 use super::peers::{Peers, WithToken};
 use super::tunnel;
@@ -132,15 +134,7 @@ impl ObjectPlacement for ClusterPlacement {
                         match handle.peers.objects(node) {
                             None => Attempt::Retry(None),
                             Some(client) if websocket => open_socket(client, request, node).await,
-                            Some(mut client) => match client.fetch(request).await {
-                                Err(status) => status_attempt(&status, node),
-                                Ok(reply) => {
-                                    let reply = reply.into_inner();
-                                    answered(reply.error, node, || {
-                                        response(reply.status, &reply.headers, reply.body)
-                                    })
-                                }
-                            },
+                            Some(client) => fetch_streamed(client, request, node).await,
                         }
                     }
                     Owner::Unknown => Attempt::Retry(None),
@@ -300,6 +294,34 @@ fn response(
         .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     *response.headers_mut() = wire::header_map(headers);
     response
+}
+
+/// `stub.fetch()` to an object on `node`: the response's head, its body streaming behind it.
+async fn fetch_streamed(
+    mut client: ObjectsClient<InterceptedService<Channel, WithToken>>,
+    request: FetchRequest,
+    node: u64,
+) -> Attempt<http::Response<Body>> {
+    let mut parts = match client.fetch_stream(request).await {
+        Ok(response) => response.into_inner(),
+        Err(status) => return status_attempt(&status, node),
+    };
+    match parts.message().await {
+        Ok(Some(FetchPart {
+            kind: Some(fetch_part::Kind::Head(head)),
+        })) => {
+            let error = head.error.clone();
+            answered(error, node, || body_stream::receive(head, parts, node))
+        }
+        Ok(_) => Attempt::Done(Err(Error::Exception(format!(
+            "Error: node {node} answered a Durable Object fetch with something else"
+        )))),
+        // The owner answered the call (its stream began), then the stream failed.
+        Err(status) => Attempt::Done(Err(Error::Exception(format!(
+            "Error: the outcome of a call to a Durable Object on node {node} is unknown: {}",
+            status.message()
+        )))),
+    }
 }
 
 /// `stub.fetch()` of a WebSocket upgrade to an object on `node`: on a 101 the response carries

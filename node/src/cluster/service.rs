@@ -12,9 +12,10 @@ use kiln_proto::cluster::admin_server::{Admin, AdminServer};
 use kiln_proto::cluster::objects_server::{Objects, ObjectsServer};
 use kiln_proto::cluster::raft_server::{Raft as RaftRpc, RaftServer};
 use kiln_proto::cluster::{
-    socket_frame, CallReply, CallRequest, CommitReply, CommitRequest, FetchReply, FetchRequest,
-    InitReply, InitRequest, JoinRequest, LeaveRequest, MembershipReply, RaftReply, RaftRequest,
-    ShardChange, ShardChangeReply, ShardStatus, SocketFrame, StatusReply, StatusRequest,
+    socket_frame, CallReply, CallRequest, CommitReply, CommitRequest, FetchPart, FetchReply,
+    FetchRequest, InitReply, InitRequest, JoinRequest, LeaveRequest, MembershipReply, RaftReply,
+    RaftRequest, ShardChange, ShardChangeReply, ShardStatus, SocketFrame, StatusReply,
+    StatusRequest,
 };
 use kiln_runtime::{Runtime, WebSocketUpgrade, Worker};
 use openraft::async_runtime::WatchReceiver;
@@ -26,7 +27,7 @@ use tonic::{Request, Response, Status};
 use super::groups::{ProposeError, ShardGroups, ShardRaft};
 use super::network::decode_snapshot;
 use super::peers::{Peers, RequireToken, PEER_MESSAGE_BYTES_MAX};
-use super::{membership, tunnel, wire};
+use super::{body_stream, membership, tunnel, wire};
 use kiln_proto::storage::Batch;
 use kiln_proto::Message;
 
@@ -191,33 +192,27 @@ impl ObjectsService {
             .get::<WebSocketUpgrade>()
             .and_then(WebSocketUpgrade::take);
         let (parts, body) = response.into_parts();
-        if let Some(end) = upgrade {
-            let head = FetchReply {
-                error: None,
-                status: u32::from(parts.status.as_u16()),
-                headers: wire::headers(&parts.headers),
-                body: Vec::new(),
-            };
-            return Ok(Fetched::Upgrade(head, end));
-        }
-        Ok(Fetched::Reply(match wire::collect(body).await {
-            Ok(body) => FetchReply {
-                error: None,
-                status: u32::from(parts.status.as_u16()),
-                headers: wire::headers(&parts.headers),
-                body: body.to_vec(),
-            },
-            Err(err) => FetchReply {
-                error: Some(wire::call_error(&err)),
-                ..FetchReply::default()
-            },
-        }))
+        let head = FetchReply {
+            error: None,
+            status: u32::from(parts.status.as_u16()),
+            headers: wire::headers(&parts.headers),
+            body: Vec::new(),
+            body_length: http_body::Body::size_hint(&body).exact(),
+        };
+        Ok(match upgrade {
+            Some(end) => Fetched::Upgrade(head, end),
+            None => Fetched::Response(head, body),
+        })
     }
 }
 
-/// What an object's `fetch` gave a peer.
+/// What an object made of a `stub.fetch()`.
 enum Fetched {
+    /// The call reached no object, or the object failed: the reply carries the error.
     Reply(FetchReply),
+    /// The head of the object's response, and its body.
+    Response(FetchReply, kiln_runtime::Body),
+    /// A 101: the head, and the object's end of the WebSocket.
     Upgrade(FetchReply, kiln_runtime::WebSocketEnd),
 }
 
@@ -245,18 +240,28 @@ impl Objects for ObjectsService {
         Ok(Response::new(reply))
     }
 
-    async fn fetch(&self, request: Request<FetchRequest>) -> Result<Response<FetchReply>, Status> {
-        Ok(Response::new(
-            match self.run_fetch(request.into_inner()).await? {
-                Fetched::Reply(reply) => reply,
-                Fetched::Upgrade(_, _) => FetchReply {
+    type FetchStreamStream = std::pin::Pin<
+        Box<dyn futures_util::Stream<Item = Result<FetchPart, Status>> + Send + 'static>,
+    >;
+
+    async fn fetch_stream(
+        &self,
+        request: Request<FetchRequest>,
+    ) -> Result<Response<Self::FetchStreamStream>, Status> {
+        let (head, body) = match self.run_fetch(request.into_inner()).await? {
+            Fetched::Reply(reply) => (reply, None),
+            Fetched::Response(head, body) => (head, Some(body)),
+            Fetched::Upgrade(_, _) => (
+                FetchReply {
                     error: Some(wire::call_error(&kiln_runtime::Error::Exception(
                         "TypeError: a WebSocket response needs the Socket call".into(),
                     ))),
                     ..FetchReply::default()
                 },
-            },
-        ))
+                None,
+            ),
+        };
+        Ok(Response::new(Box::pin(body_stream::send(head, body))))
     }
 
     type SocketStream = std::pin::Pin<
@@ -282,6 +287,14 @@ impl Objects for ObjectsService {
         match self.run_fetch(open).await? {
             Fetched::Reply(reply) => {
                 let _ = to_caller.send(opened(reply)).await;
+            }
+            // An upgrade the object refused: its answer goes back whole.
+            Fetched::Response(mut head, body) => {
+                match wire::collect(body).await {
+                    Ok(body) => head.body = body.to_vec(),
+                    Err(err) => head.error = Some(wire::call_error(&err)),
+                }
+                let _ = to_caller.send(opened(head)).await;
             }
             Fetched::Upgrade(reply, end) => {
                 let _ = to_caller.send(opened(reply)).await;
