@@ -618,10 +618,21 @@ fn rpc_stubs_and_callbacks_cross_nodes_to_the_isolate_that_made_them() {
             export class Home extends DurableObject {
               open() { return new Tally(); }
               async twice(fn) { return (await fn(21)) + (await fn(0)); }
+              ticks() {
+                let i = 0;
+                return new ReadableStream({ async pull(c) {
+                  if (i === 3) return c.close();
+                  if (i > 0) await new Promise((r) => setTimeout(r, 400));
+                  c.enqueue(new TextEncoder().encode(`t${i++};`));
+                } });
+              }
             }
             export default {
               async fetch(request, env) {
                 const home = env.HOME.getByName("h");
+                if (new URL(request.url).pathname === "/ticks") {
+                  return new Response(await home.ticks());
+                }
                 const tally = await home.open();
                 const a = await tally.add(1);
                 const b = await tally.add(2);
@@ -637,6 +648,16 @@ fn rpc_stubs_and_callbacks_cross_nodes_to_the_isolate_that_made_them() {
             util::get_port(cluster.http_port(node), "/"),
             (200, "1,3,42".into()),
             "through node {node}"
+        );
+        let (first, whole) = time_to_marker(cluster.http_port(node), "/ticks", "t0;");
+        assert!(
+            whole.contains("t0;") && whole.contains("t2;"),
+            "node {node}: {whole}"
+        );
+        let first = first.expect("the first chunk arrived");
+        assert!(
+            first < 600,
+            "node {node}: a stream returned by RPC arrived after {first} ms: buffered"
         );
     }
 }

@@ -56,6 +56,41 @@ const checks = {
     const blob = await env.MATH.blob();
     eq([blob instanceof Blob, blob.type, await blob.text()], [true, "text/plain", "blob body"], "a Blob");
   },
+  async liveStreams(env) {
+    // A stream crosses by reference: the first chunk arrives before the object writes the last.
+    const room = env.ROOMS.getByName("streams");
+    const started = Date.now();
+    const reader = (await room.ticker(3, 300)).getReader();
+    const decoder = new TextDecoder();
+    const first = await reader.read();
+    const firstAt = Date.now() - started;
+    eq(decoder.decode(first.value), "tick 0\n", "the first chunk");
+    if (firstAt >= 500) throw new Error(`the first chunk took ${firstAt} ms: the stream was buffered`);
+    let rest = "";
+    for (let i = 0; i < 10; i++) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      rest += decoder.decode(value);
+    }
+    eq(rest, "tick 1\ntick 2\n", "the later chunks, in order");
+    const response = await room.sse(2);
+    eq([response.status, response.headers.get("content-type"), await response.text()], [200, "text/event-stream", "data: 0\n\ndata: 1\n\n"], "a Response with a streamed body");
+    const cancelled = await room.endless();
+    const cancelReader = cancelled.getReader();
+    await cancelReader.read();
+    await cancelReader.cancel("enough");
+    let reason = null;
+    for (let i = 0; i < 50 && reason === null; i++) {
+      reason = await room.cancelReason();
+      if (reason === null) await new Promise((r) => setTimeout(r, 20));
+    }
+    eq(reason, "enough", "cancelling the reader cancels the object's stream");
+    let threw = null;
+    try { await new Response(await room.strings()).text(); } catch (err) { threw = `${err.name}: ${err.message}`; }
+    eq(threw, "TypeError: This ReadableStream did not return bytes.", "only byte streams cross");
+    const echoed = await env.MATH.describe(new Request("https://example.com/up", { method: "PUT", body: new Blob(["streamed upload"]).stream(), duplex: "half" }));
+    eq(echoed, ["PUT", "https://example.com/up", null, "streamed upload"], "a Request with a stream body");
+  },
   async getters(env) {
     eq(await env.MATH.version, "1.2", "a getter of a service entrypoint, awaited");
     const room = env.ROOMS.getByName("getters");
@@ -102,8 +137,31 @@ class Member extends RpcTarget {
   }
 }
 
+const encoder = new TextEncoder();
+
 export class Room extends DurableObject {
   get kind() { return "room"; }
+  ticker(n, gapMs) {
+    let i = 0;
+    return new ReadableStream({
+      async pull(c) {
+        if (i >= n) return c.close();
+        if (i > 0) await new Promise((r) => setTimeout(r, gapMs));
+        c.enqueue(encoder.encode(`tick ${i++}\n`));
+      },
+    });
+  }
+  sse(n) {
+    let i = 0;
+    const body = new ReadableStream({ pull(c) { if (i < n) c.enqueue(encoder.encode(`data: ${i++}\n\n`)); else c.close(); } });
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
+  }
+  endless() {
+    this.cancelled = null;
+    return new ReadableStream({ pull: (c) => { c.enqueue(encoder.encode("x")); }, cancel: (reason) => { this.cancelled = String(reason); } });
+  }
+  cancelReason() { return this.cancelled; }
+  strings() { return new ReadableStream({ start(c) { c.enqueue("not bytes"); c.close(); } }); }
   fetch(request) { return new Response(`room saw ${new URL(request.url).pathname}`); }
   join(name) { return new Member(this, name); }
   async history() { return (await this.ctx.storage.get("history")) ?? []; }

@@ -220,6 +220,7 @@ function deserializeValue(text, importer = undefined) {
       case "R":
       case "P":
       case "S":
+      case "Q":
       case "F":
         if (importer === undefined) break;
         return importer(x);

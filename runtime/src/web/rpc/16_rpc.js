@@ -43,7 +43,8 @@ async function invokeRpcMember(instance, method, args, reserved, ownHidden = tru
 const RPC_WALK_NODES_MAX = 100000;
 
 // Request, Response, ReadableStream and Blob values inside `value` (a bounded walk of arrays,
-// Maps, Sets and plain objects), or null. They cross RPC with their bodies read whole.
+// Maps, Sets and plain objects), or null. Streams (and bodies not in memory) cross RPC by
+// reference, read as the receiver reads them; Blobs and in-memory bodies cross whole.
 function bodyCarriers(value) {
   let found = null;
   let budget = RPC_WALK_NODES_MAX;
@@ -73,21 +74,89 @@ function bodyCarriers(value) {
 
 const bytesText = (buffer) => bytesToBase64(new Uint8Array(buffer));
 
-// The tagged form of a Request, Response, stream or Blob, its body read whole.
+// A stream crosses RPC by reference: the receiver's stream pulls each chunk from the sender's
+// with a call on an exported function ("r" reads one chunk, null at the end; "c" cancels).
+// Only byte chunks cross, as on Cloudflare.
+function exportStream(stream) {
+  const reader = stream.getReader();
+  const pull = async (command, reason) => {
+    if (command === "c") {
+      await reader.cancel(reason);
+      return null;
+    }
+    const { done, value } = await reader.read();
+    if (done) return null;
+    if (value instanceof Uint8Array) return value;
+    if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    if (value instanceof ArrayBuffer) return new Uint8Array(value);
+    const err = new TypeError("This ReadableStream did not return bytes.");
+    reader.cancel(err).catch(() => {});
+    throw err;
+  };
+  // Not tied to an actor: reading a stream an object returned does not wait for its input gate.
+  return ["Q", exportTarget(pull, undefined)[1]];
+}
+
+function importStream(route) {
+  const pull = targetStub(route, "f");
+  let released = false;
+  const release = () => {
+    if (!released) {
+      released = true;
+      pull[Symbol.dispose]();
+    }
+  };
+  return new ReadableStream({
+    type: "bytes",
+    async pull(controller) {
+      let chunk;
+      try {
+        chunk = await pull("r");
+      } catch (err) {
+        release();
+        throw err;
+      }
+      if (chunk === null) {
+        release();
+        controller.close();
+      } else if (chunk.byteLength > 0) {
+        controller.enqueue(chunk);
+      }
+    },
+    async cancel(reason) {
+      try { await pull("c", reason instanceof Error ? reason.message : reason); } catch {}
+      release();
+    },
+  }, { highWaterMark: 0 });
+}
+
+// A Request's or Response's body: bytes inline when they are in memory, otherwise a stream.
+async function encodeBody(v) {
+  const state = v[kBody];
+  if (state === undefined || state.kind === "none") return null;
+  if (state.kind === "bytes") return bytesText(await v.arrayBuffer());
+  if (v.bodyUsed) throw new TypeError("Body has already been used. It can only be used once. Use tee() first if you need to read it twice.");
+  return exportStream(v.body);
+}
+
+const decodeBody = (body) => (body === null ? null : typeof body === "string" ? base64ToBytes(body) : importStream(body[1]));
+
+// The tagged form of a Request, Response, stream or Blob.
 async function encodeCarrier(v) {
-  if (v instanceof ReadableStream) return ["S", bytesText(await new Response(v).arrayBuffer())];
+  if (v instanceof ReadableStream) return exportStream(v);
   if (v instanceof Blob) return ["F", v.type, bytesText(await v.arrayBuffer())];
-  const body = v.body === null ? null : bytesText(await v.arrayBuffer());
+  const body = await encodeBody(v);
   if (v instanceof Request) return ["R", v.method, v.url, headersToList(v.headers).slice(), body];
   return ["P", v.status, v.statusText, headersToList(v.headers).slice(), body];
 }
 
 function decodeCarrier(x) {
   switch (x[0]) {
+    case "Q": return importStream(x[1]);
     case "S": return new Response(base64ToBytes(x[1])).body;
     case "F": return new Blob([base64ToBytes(x[2])], { type: x[1] });
-    case "R": return new Request(x[2], { method: x[1], headers: headersFromList(x[3]), body: x[4] === null ? null : base64ToBytes(x[4]) });
-    case "P": return new Response(x[4] === null ? null : base64ToBytes(x[4]), { status: x[1], statusText: x[2], headers: headersFromList(x[3]) });
+    case "R": return new Request(x[2], { method: x[1], headers: headersFromList(x[3]), body: decodeBody(x[4]), duplex: "half" });
+    case "P": return new Response(decodeBody(x[4]), { status: x[1], statusText: x[2], headers: headersFromList(x[3]) });
   }
   throw new TypeError("Corrupt serialized value.");
 }
