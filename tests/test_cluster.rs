@@ -439,38 +439,77 @@ fn a_node_joins_under_load_and_another_leaves_without_losing_writes() {
     assert!(after > last, "{after} after {last} ({attempted} attempted)");
 }
 
-#[test]
-fn an_owner_that_loses_its_shard_closes_its_sockets_and_clients_reconnect_to_the_new_one() {
-    use crate::test_websockets::{connect, json, next_text, send};
+/// Reads `client` until a broadcast chat message arrives; panics on a close or a timeout.
+fn next_chat_message(client: &mut crate::test_websockets::Client, who: &str) -> serde_json::Value {
     use tokio_tungstenite::tungstenite::Message;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        assert!(Instant::now() < deadline, "{who}: no message arrived");
+        match client.read() {
+            Ok(Message::Text(text)) => {
+                let value: serde_json::Value =
+                    serde_json::from_str(text.as_str()).expect("JSON from the room");
+                if value.get("message").is_some() {
+                    return value;
+                }
+            }
+            Ok(Message::Close(frame)) => panic!("{who}: the socket was closed: {frame:?}"),
+            Ok(_) => continue,
+            Err(err) => panic!("{who}: the connection failed: {err}"),
+        }
+    }
+}
+
+#[test]
+fn hibernatable_sockets_follow_their_object_to_its_new_owner() {
+    use crate::test_websockets::{connect, json, next_text, send};
     let chat = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/chat");
     // One shard, so node 1 owns every room until it leaves.
     let cluster = Cluster::start(&chat, 3, 1);
-    let mut client = connect(cluster.http_port(2), "/api/room/moving/websocket");
-    send(&mut client, r#"{"name":"ann"}"#);
-    assert!(json(&next_text(&mut client))["backlog"].is_array());
-    send(&mut client, r#"{"message":"before"}"#);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while json(&next_text(&mut client))["message"] != "before" {
-        assert!(Instant::now() < deadline, "the message came back");
+    // Ann reaches the room through node 2 (a tunnel to the owner), Bob on the owner itself.
+    let mut ann = connect(cluster.http_port(2), "/api/room/moving/websocket");
+    let mut bob = connect(cluster.http_port(1), "/api/room/moving/websocket");
+    for (client, name) in [(&mut ann, "ann"), (&mut bob, "bob")] {
+        send(client, &format!(r#"{{"name":"{name}"}}"#));
+        assert!(json(&next_text(client))["backlog"].is_array());
+    }
+    send(&mut ann, r#"{"message":"before"}"#);
+    for (client, who) in [(&mut ann, "ann"), (&mut bob, "bob")] {
+        assert_eq!(next_chat_message(client, who)["message"], "before");
     }
     let (ok, output) = cluster.admin(2, &["leave", "--id", "1"]);
     assert!(ok, "{output}");
-    // The old owner fenced the room: the socket closes with 1012 (service restart).
     let deadline = Instant::now() + Duration::from_secs(10);
-    let code = loop {
-        assert!(Instant::now() < deadline, "the socket was not closed");
-        match client.read() {
-            Ok(Message::Close(frame)) => break frame.map(|f| u16::from(f.code)),
-            Ok(_) => continue,
-            Err(err) => panic!("the connection ended without a close frame: {err}"),
-        }
-    };
-    assert_eq!(code, Some(1012));
-    let mut again = connect(cluster.http_port(2), "/api/room/moving/websocket");
-    send(&mut again, r#"{"name":"ann"}"#);
-    let backlog = json(&next_text(&mut again));
-    assert_eq!(backlog["backlog"][0]["message"], "before", "{backlog}");
+    while cluster.wait_for_leaders(2).contains(&1) {
+        assert!(Instant::now() < deadline, "node 1 still leads the shard");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Both sockets moved to the new owner with their attachments (the names) instead of closing.
+    std::thread::sleep(Duration::from_millis(500));
+    send(&mut ann, r#"{"message":"after"}"#);
+    for (client, who) in [(&mut ann, "ann"), (&mut bob, "bob")] {
+        let message = next_chat_message(client, who);
+        assert_eq!(
+            (message["name"].as_str(), message["message"].as_str()),
+            (Some("ann"), Some("after")),
+            "{who}: {message}"
+        );
+    }
+    send(&mut bob, r#"{"message":"from bob"}"#);
+    for (client, who) in [(&mut ann, "ann"), (&mut bob, "bob")] {
+        let message = next_chat_message(client, who);
+        assert_eq!(message["name"], "bob", "{who}: {message}");
+    }
+    let mut carol = connect(cluster.http_port(3), "/api/room/moving/websocket");
+    send(&mut carol, r#"{"name":"carol"}"#);
+    let backlog = json(&next_text(&mut carol));
+    let seen: Vec<&str> = backlog["backlog"]
+        .as_array()
+        .expect("a backlog")
+        .iter()
+        .filter_map(|entry| entry["message"].as_str())
+        .collect();
+    assert_eq!(seen, ["before", "after", "from bob"], "{backlog}");
 }
 
 #[test]

@@ -142,6 +142,7 @@ async fn respond(
                 kiln_runtime::content_coding::encode_for_client(response),
                 upgrade,
                 worker.name(),
+                &site.runtime,
             ),
             Err(err) => {
                 site.metrics.failed(&err);

@@ -5,7 +5,7 @@
 
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use kiln_runtime::{pump_websocket, websocket_config, Body, WebSocketUpgrade};
+use kiln_runtime::{pump_websocket, websocket_config, Body, Runtime, WebSocketUpgrade};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
@@ -37,6 +37,7 @@ pub fn respond(
     response: http::Response<Body>,
     upgrade: Option<UpgradeRequest>,
     worker: &str,
+    runtime: &Runtime,
 ) -> http::Response<Body> {
     let Some(socket) = response.extensions().get::<WebSocketUpgrade>().cloned() else {
         return response;
@@ -68,6 +69,7 @@ pub fn respond(
     headers.remove(http::header::CONTENT_LENGTH);
     headers.remove(http::header::TRANSFER_ENCODING);
     let worker = worker.to_owned();
+    let runtime = runtime.clone();
     tokio::spawn(async move {
         match upgrade.on_upgrade.await {
             Ok(upgraded) => {
@@ -77,7 +79,9 @@ pub fn respond(
                     Some(websocket_config()),
                 )
                 .await;
-                pump_websocket(stream, end).await;
+                // The client stays here; a hibernatable socket whose object moves
+                // is re-attached to the new owner.
+                pump_websocket(stream, end, Some(runtime)).await;
             }
             Err(err) => tracing::debug!(worker, %err, "WebSocket upgrade failed"),
         }

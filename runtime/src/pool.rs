@@ -24,7 +24,9 @@ use crate::isolate::{Blank, Isolate};
 use crate::limits::{ISOLATES_PER_THREAD_MAX, JOB_QUEUE_DEPTH_MAX};
 use crate::object::{ObjectPlacement, ObjectStore, ObjectTarget};
 use crate::socket::hibernation::SocketEvent;
+use crate::socket::moved::MovedSocket;
 use crate::socket::table::SocketTable;
+use crate::socket::WebSocketEnd;
 use crate::worker::Worker;
 
 /// How the pool is built.
@@ -268,17 +270,14 @@ impl Runtime {
 
     /// Fencing: this node no longer owns `shard` (of `shards`). Every live object of the shard
     /// is reset at once (queued events fail, held output is dropped, the next event re-creates
-    /// it from storage), and its hibernatable WebSockets are closed with 1012 so clients
-    /// reconnect to the new owner.
+    /// it from storage), and its hibernatable WebSockets are handed to their peers to be
+    /// re-attached to the new owner (`socket::moved`).
     pub fn fence(&self, shard: u32, shards: u32) {
         for index in 0..self.threads.len() {
             let _ = self.push_to(index, Job::Fence { shard, shards });
         }
-        self.sockets.close_where(
-            |id| kiln_router::shard_of(id, shards) == shard,
-            1012,
-            "Durable Object moved to another node",
-        );
+        self.sockets
+            .move_where(|id| kiln_router::shard_of(id, shards) == shard);
     }
 
     /// The WebSocket ends JavaScript holds on this runtime's isolates.
@@ -370,6 +369,57 @@ impl Runtime {
             return placement.fetch(Arc::clone(worker), target, request).await;
         }
         self.object_fetch_here(worker, target, request).await
+    }
+
+    /// Re-attaches a hibernatable WebSocket whose object moved ([`MovedSocket`]) to the object's
+    /// owner, here or on another node; returns the end the client's connection now talks to.
+    pub async fn reattach_socket(&self, moved: MovedSocket) -> Result<WebSocketEnd, Error> {
+        let worker = self.worker(&moved.worker).ok_or_else(|| {
+            Error::Exception(format!(
+                "Error: no worker {:?} on this node to re-attach a WebSocket to",
+                moved.worker
+            ))
+        })?;
+        let (edge, object) = WebSocketEnd::pair();
+        let target = moved.target();
+        match self.remote(&worker, &target) {
+            Some(placement) => placement.reattach(worker, moved, object).await?,
+            None => self.adopt_socket_here(&worker, moved, object)?,
+        }
+        Ok(edge)
+    }
+
+    /// Makes `end` a hibernatable socket of the moved socket's object on this node (the
+    /// caller checked that this node owns it); the next message wakes the object.
+    pub fn adopt_socket_here(
+        &self,
+        worker: &Arc<Worker>,
+        moved: MovedSocket,
+        end: WebSocketEnd,
+    ) -> Result<(), Error> {
+        let target = moved.target();
+        let namespace = worker
+            .script()
+            .durable_objects
+            .get(target.binding)
+            .map(|binding| binding.namespace.clone())
+            .ok_or_else(|| Error::Exception("Error: no such Durable Object binding".into()))?;
+        let key = crate::socket::table::ObjectKey {
+            namespace,
+            id: target.id,
+        };
+        let (socket, frames) = self
+            .sockets
+            .adopt_moved(end, key, moved)
+            .map_err(|err| Error::Exception(format!("Error: {err}")))?;
+        tokio::spawn(crate::socket::hibernation::pump(
+            self.clone(),
+            Arc::clone(worker),
+            target,
+            socket,
+            frames,
+        ));
+        Ok(())
     }
 
     /// Runs the object's `fetch` on this node, whoever owns it (the caller checked).

@@ -109,6 +109,12 @@ impl Peers {
         }
     }
 
+    /// Every peer this node knows, by id.
+    pub fn ids(&self) -> Vec<u64> {
+        let channels = self.channels.read().unwrap_or_else(|p| p.into_inner());
+        channels.keys().copied().collect()
+    }
+
     /// Where node `id` is reached, if known.
     pub fn address(&self, id: u64) -> Option<String> {
         let channels = self.channels.read().unwrap_or_else(|p| p.into_inner());

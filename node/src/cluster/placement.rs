@@ -16,9 +16,10 @@ use kiln_proto::cluster::{
     SocketFrame,
 };
 use kiln_runtime::{
-    Body, Error, ObjectPlacement, ObjectTarget, PlacedFuture, Runtime, WebSocketEnd,
+    Body, Error, MovedSocket, ObjectPlacement, ObjectTarget, PlacedFuture, Runtime, WebSocketEnd,
     WebSocketUpgrade, Worker,
 };
+use tokio::sync::mpsc;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
@@ -191,6 +192,37 @@ impl ObjectPlacement for ClusterPlacement {
         })
     }
 
+    fn reattach(
+        &self,
+        worker: Arc<Worker>,
+        moved: MovedSocket,
+        end: WebSocketEnd,
+    ) -> PlacedFuture<()> {
+        let runtime = self.runtime();
+        let handle = self.peers_handle();
+        Box::pin(async move {
+            let runtime = runtime?;
+            let mut retrier = Retrier::new(handle.groups.shard_of(&moved.id));
+            loop {
+                let attempt = match retrier.owner(&handle) {
+                    Owner::Here => return runtime.adopt_socket_here(&worker, moved, end),
+                    Owner::Node(node) => match handle.peers.objects(node) {
+                        None => Attempt::Retry(None),
+                        Some(client) => {
+                            open_reattached(client, wire::moved_to_wire(moved.clone()), node).await
+                        }
+                    },
+                    Owner::Unknown => Attempt::Retry(None),
+                };
+                if let Some(result) = retrier.settle(attempt).await {
+                    let (to_owner, incoming) = result?;
+                    tokio::spawn(tunnel::pump(end, to_owner, incoming));
+                    return Ok(());
+                }
+            }
+        })
+    }
+
     /// One attempt: the target lives in one process on `node`, so there is nobody else to try.
     fn target_call(
         &self,
@@ -234,6 +266,8 @@ struct Retrier {
     deadline: Instant,
     backoff: Duration,
     hint: Option<u64>,
+    /// Peers asked so far because this node did not know the owner.
+    asked: usize,
 }
 
 impl Retrier {
@@ -243,11 +277,25 @@ impl Retrier {
             deadline: Instant::now() + CALL_DEADLINE,
             backoff: BACKOFF_MIN,
             hint: None,
+            asked: 0,
         }
     }
 
+    /// Where the next attempt goes. When this node does not know the shard's leader (it is no
+    /// replica of the shard, or it left the cluster), a peer is asked in turn: it answers
+    /// `NOT_LEADER` with the owner it knows, without running the call.
     fn owner(&mut self, handle: &Handle) -> Owner {
-        handle.owner(self.shard, self.hint.take())
+        match handle.owner(self.shard, self.hint.take()) {
+            Owner::Unknown => {
+                let peers = handle.peers.ids();
+                if peers.is_empty() {
+                    return Owner::Unknown;
+                }
+                self.asked += 1;
+                Owner::Node(peers[self.asked % peers.len()])
+            }
+            known => known,
+        }
     }
 
     /// The call's result once an attempt settled it; otherwise waits before the next attempt
@@ -321,6 +369,42 @@ async fn fetch_streamed(
             "Error: the outcome of a call to a Durable Object on node {node} is unknown: {}",
             status.message()
         )))),
+    }
+}
+
+/// Asks `node` to take a moved hibernatable socket; on its 101, the stream to carry the
+/// socket's frames.
+async fn open_reattached(
+    mut client: ObjectsClient<InterceptedService<Channel, WithToken>>,
+    moved: kiln_proto::cluster::MovedSocket,
+    node: u64,
+) -> Attempt<(mpsc::Sender<SocketFrame>, tonic::Streaming<SocketFrame>)> {
+    let (to_owner, outgoing) = tunnel::outgoing(|frame| frame);
+    let first = SocketFrame {
+        kind: Some(socket_frame::Kind::Reattach(moved)),
+    };
+    if to_owner.send(first).await.is_err() {
+        return Attempt::Retry(None);
+    }
+    let mut incoming = match client.socket(outgoing).await {
+        Ok(response) => response.into_inner(),
+        Err(status) => return status_attempt(&status, node),
+    };
+    let reply = match incoming.message().await {
+        Ok(Some(SocketFrame {
+            kind: Some(socket_frame::Kind::Opened(reply)),
+        })) => reply,
+        Ok(_) => {
+            return Attempt::Done(Err(Error::Exception(format!(
+                "Error: node {node} answered a WebSocket re-attach with something else"
+            ))))
+        }
+        Err(status) => return status_attempt(&status, node),
+    };
+    match answered(reply.error, node, || ()) {
+        Attempt::Done(Ok(())) => Attempt::Done(Ok((to_owner, incoming))),
+        Attempt::Done(Err(err)) => Attempt::Done(Err(err)),
+        Attempt::Retry(hint) => Attempt::Retry(hint),
     }
 }
 

@@ -206,6 +206,48 @@ impl ObjectsService {
     }
 }
 
+impl ObjectsService {
+    /// A hibernatable socket whose object moved here: it becomes the object's socket on this
+    /// node, its frames carried by this stream. The caller is answered with a 101 first, or
+    /// told why not (`NOT_LEADER`: it tries the owner).
+    async fn reattach(
+        &self,
+        moved: kiln_proto::cluster::MovedSocket,
+        to_caller: tokio::sync::mpsc::Sender<SocketFrame>,
+        incoming: tonic::Streaming<SocketFrame>,
+    ) -> Result<(), Status> {
+        let answer = |reply: FetchReply| SocketFrame {
+            kind: Some(socket_frame::Kind::Opened(reply)),
+        };
+        let refused = |error| FetchReply {
+            error: Some(error),
+            ..FetchReply::default()
+        };
+        let (target, worker) = match self.admit(moved.object.as_ref())? {
+            Ok(admitted) => admitted,
+            Err(error) => {
+                let _ = to_caller.send(answer(refused(error))).await;
+                return Ok(());
+            }
+        };
+        let moved = wire::moved_from_wire(moved).map_err(Status::invalid_argument)?;
+        debug_assert_eq!(moved.id, target.id, "admitted the socket's own object");
+        let (local, object) = kiln_runtime::WebSocketEnd::pair();
+        if let Err(err) = self.0.runtime.adopt_socket_here(&worker, moved, object) {
+            let _ = to_caller.send(answer(refused(wire::call_error(&err)))).await;
+            return Ok(());
+        }
+        let switched = FetchReply {
+            status: 101,
+            ..FetchReply::default()
+        };
+        if to_caller.send(answer(switched)).await.is_ok() {
+            tokio::spawn(tunnel::pump(local, to_caller, incoming));
+        }
+        Ok(())
+    }
+}
+
 /// What an object made of a `stub.fetch()`.
 enum Fetched {
     /// The call reached no object, or the object failed: the reply carries the error.
@@ -277,12 +319,17 @@ impl Objects for ObjectsService {
             .message()
             .await?
             .ok_or_else(|| Status::invalid_argument("a socket stream starts with open"))?;
-        let Some(socket_frame::Kind::Open(open)) = first.kind else {
-            return Err(Status::invalid_argument("a socket stream starts with open"));
-        };
         let (to_caller, stream) = tunnel::outgoing(Ok);
         let opened = |reply: FetchReply| SocketFrame {
             kind: Some(socket_frame::Kind::Opened(reply)),
+        };
+        let open = match first.kind {
+            Some(socket_frame::Kind::Open(open)) => open,
+            Some(socket_frame::Kind::Reattach(moved)) => {
+                self.reattach(moved, to_caller, incoming).await?;
+                return Ok(Response::new(Box::pin(stream)));
+            }
+            _ => return Err(Status::invalid_argument("a socket stream starts with open")),
         };
         match self.run_fetch(open).await? {
             Fetched::Reply(reply) => {

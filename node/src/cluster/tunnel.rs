@@ -3,13 +3,17 @@
 //!
 //! Guarantees: frames keep their order both ways; the queue each way is bounded; the end of
 //! either side (a node dying, a connection dropping) ends the other, which the object sees as a
-//! close with code 1006.
+//! close with code 1006. A hibernatable socket whose object moves on passes through as a
+//! `moved` frame, so the node holding the client re-attaches it to the new owner; a stream may
+//! also begin with `reattach` instead of `open`, to make it such a socket on this node.
 
 use futures_util::Stream;
 use kiln_proto::cluster::{socket_frame, SocketClose, SocketFrame};
 use kiln_runtime::limits::WEBSOCKET_QUEUE_FRAMES_MAX;
 use kiln_runtime::{Frame, WebSocketEnd};
 use tokio::sync::mpsc;
+
+use super::wire;
 
 /// Frames queued toward a peer before the sender waits.
 pub const TUNNEL_QUEUE_FRAMES_MAX: usize = WEBSOCKET_QUEUE_FRAMES_MAX;
@@ -23,6 +27,7 @@ pub fn to_wire(frame: Frame) -> SocketFrame {
             reason,
         }),
         Frame::Error(message) => socket_frame::Kind::Error(message),
+        Frame::Moved(moved) => socket_frame::Kind::Moved(wire::moved_to_wire(*moved)),
     };
     SocketFrame { kind: Some(kind) }
 }
@@ -37,7 +42,13 @@ pub fn from_wire(frame: SocketFrame) -> Option<Frame> {
             reason: close.reason,
         }),
         socket_frame::Kind::Error(message) => Some(Frame::Error(message)),
-        socket_frame::Kind::Open(_) | socket_frame::Kind::Opened(_) => None,
+        // A malformed one is dropped: the stream's end follows, a close with 1006.
+        socket_frame::Kind::Moved(moved) => wire::moved_from_wire(moved)
+            .ok()
+            .map(|moved| Frame::Moved(Box::new(moved))),
+        socket_frame::Kind::Open(_)
+        | socket_frame::Kind::Opened(_)
+        | socket_frame::Kind::Reattach(_) => None,
     }
 }
 

@@ -108,3 +108,51 @@ pub fn runtime_error(err: &CallError) -> Error {
         message => Error::Exception(message.to_owned()),
     }
 }
+
+/// A moved hibernatable socket on the wire.
+pub fn moved_to_wire(moved: kiln_runtime::MovedSocket) -> kiln_proto::cluster::MovedSocket {
+    let (request, response) = moved.auto_response.unzip();
+    kiln_proto::cluster::MovedSocket {
+        object: Some(ObjectAddress {
+            worker: moved.worker,
+            binding: moved.binding as u32,
+            id: moved.id.to_vec(),
+            name: moved.name,
+        }),
+        tags: moved.tags,
+        attachment: moved.attachment,
+        auto_response_request: request,
+        auto_response_response: response,
+        pending: moved
+            .pending
+            .into_iter()
+            .filter(|frame| !matches!(frame, kiln_runtime::Frame::Moved(_)))
+            .map(super::tunnel::to_wire)
+            .collect(),
+    }
+}
+
+/// A peer's moved socket, checked.
+pub fn moved_from_wire(
+    moved: kiln_proto::cluster::MovedSocket,
+) -> Result<kiln_runtime::MovedSocket, String> {
+    let address = moved.object.ok_or("a moved socket names no object")?;
+    let target = target(&address)?;
+    Ok(kiln_runtime::MovedSocket {
+        worker: address.worker,
+        binding: target.binding,
+        id: target.id,
+        name: target.name,
+        tags: moved.tags,
+        attachment: moved.attachment,
+        auto_response: moved
+            .auto_response_request
+            .zip(moved.auto_response_response),
+        pending: moved
+            .pending
+            .into_iter()
+            .filter_map(super::tunnel::from_wire)
+            .filter(|frame| !matches!(frame, kiln_runtime::Frame::Moved(_)))
+            .collect(),
+    })
+}

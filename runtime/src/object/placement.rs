@@ -11,6 +11,8 @@ use std::sync::Arc;
 use crate::body::Body;
 use crate::error::Error;
 use crate::object::ObjectTarget;
+use crate::socket::moved::MovedSocket;
+use crate::socket::WebSocketEnd;
 use crate::worker::Worker;
 
 pub type PlacedFuture<T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send>>;
@@ -34,6 +36,14 @@ pub trait ObjectPlacement: Send + Sync + 'static {
         method: String,
         args: String,
     ) -> PlacedFuture<String>;
+    /// Re-attaches a hibernatable WebSocket whose object moved to the object's owner: `end`
+    /// becomes that socket there (see `socket::moved`).
+    fn reattach(
+        &self,
+        worker: Arc<Worker>,
+        moved: MovedSocket,
+        end: WebSocketEnd,
+    ) -> PlacedFuture<()>;
     /// A call on an RPC stub whose target lives on node `node` (`route` is its encoded route).
     fn target_call(
         &self,

@@ -8,12 +8,15 @@
 //! frame equal to the object's auto-response request is answered without waking the object; the
 //! close (a close frame, or the peer vanishing: code 1006, not clean), or the error of a
 //! connection that broke the protocol, is delivered once, after which the socket leaves the
-//! table. Each event is bounded by the object's `setHibernatableWebSocketEventTimeout`.
+//! table. Each event is bounded by the object's `setHibernatableWebSocketEventTimeout`. When the
+//! object's shard moves to another node, the pump hands the socket (and the frames its object
+//! has not seen) to the peer instead (`socket::moved`).
 
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
+use super::table::{HibernatedFrames, MoveNotice};
 use super::Frame;
 use crate::object::ObjectTarget;
 use crate::pool::Runtime;
@@ -38,11 +41,25 @@ pub async fn pump(
     worker: Arc<Worker>,
     target: ObjectTarget,
     socket: u64,
-    mut frames: mpsc::Receiver<Frame>,
+    hibernated: HibernatedFrames,
 ) {
     let table = runtime.sockets();
+    let HibernatedFrames {
+        mut frames,
+        mut moved,
+    } = hibernated;
     loop {
-        let event = match frames.recv().await {
+        let frame = tokio::select! {
+            biased;
+            notice = &mut moved => {
+                if let Ok(notice) = notice {
+                    hand_over(notice, &mut frames);
+                }
+                return;
+            }
+            frame = frames.recv() => frame,
+        };
+        let event = match frame {
             Some(Frame::Close { code, reason }) => SocketEvent::Close {
                 code,
                 reason,
@@ -55,6 +72,12 @@ pub async fn pump(
                 SocketEvent::Message(Frame::Text(text))
             }
             Some(Frame::Error(message)) => SocketEvent::Error(message),
+            // Its peer is another of this node's hibernatable sockets, which moved away.
+            Some(Frame::Moved(_)) => SocketEvent::Close {
+                code: super::moved::MOVED_CLOSE_CODE,
+                reason: super::moved::MOVED_CLOSE_REASON.to_owned(),
+                was_clean: true,
+            },
             Some(frame) => SocketEvent::Message(frame),
             None => SocketEvent::Close {
                 code: 1006,
@@ -76,6 +99,17 @@ pub async fn pump(
             return;
         }
     }
+}
+
+/// The socket moved to another node with its object: the frames its peer sent that this
+/// node's object has not seen go with it, and the peer is told where to re-attach it.
+fn hand_over(notice: MoveNotice, frames: &mut mpsc::Receiver<Frame>) {
+    let MoveNotice { to_peer, mut moved } = notice;
+    while let Ok(frame) = frames.try_recv() {
+        moved.pending.push(frame);
+    }
+    // A peer whose queue is full is not reading: it sees the end of the stream instead.
+    let _ = to_peer.try_send(Frame::Moved(Box::new(moved)));
 }
 
 fn now_ms() -> f64 {

@@ -9,6 +9,7 @@
 //! 1006); every queue is bounded ([`crate::limits::WEBSOCKET_QUEUE_FRAMES_MAX`]).
 
 pub mod hibernation;
+pub mod moved;
 pub mod ops;
 pub mod table;
 pub mod wire;
@@ -34,6 +35,9 @@ pub enum Frame {
     /// oversized message): an `error` event, `webSocketError` for a hibernatable socket.
     /// Nothing follows it.
     Error(String),
+    /// The hibernatable socket at the other end left this node with its object: re-attach it
+    /// to the object's new owner ([`moved`]). Nothing follows it.
+    Moved(Box<moved::MovedSocket>),
 }
 
 /// The peer of an end is gone.
@@ -62,6 +66,12 @@ impl WebSocketEnd {
     /// Sends a frame to the peer, waiting while its queue is full.
     pub async fn send(&self, frame: Frame) -> Result<(), PeerGone> {
         self.tx.send(frame).await.map_err(|_| PeerGone)
+    }
+
+    /// Sends a frame to the peer, waiting while its queue is full; gives the frame back if the
+    /// peer is gone.
+    pub async fn send_or_return(&self, frame: Frame) -> Result<(), Frame> {
+        self.tx.send(frame).await.map_err(|err| err.0)
     }
 
     /// The next frame from the peer; `None` once the peer is gone.

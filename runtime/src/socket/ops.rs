@@ -7,7 +7,8 @@ use rquickjs::prelude::Func;
 use rquickjs::{ArrayBuffer, Ctx, Exception, Object, Result, TypedArray, Value};
 
 use super::hibernation;
-use super::table::{ObjectKey, SendOutcome, TableError};
+use super::moved::{MOVED_CLOSE_CODE, MOVED_CLOSE_REASON};
+use super::table::{ObjectKey, SendOutcome, SocketHome, TableError};
 use super::{Frame, WebSocketEnd, NO_STATUS_CODE};
 use crate::isolate;
 use crate::limits::WEBSOCKET_MESSAGE_BYTES_MAX;
@@ -117,7 +118,7 @@ fn op_ws_send<'js>(ctx: Ctx<'js>, id: f64, message: Value<'js>) -> Result<bool> 
     let size = match &frame {
         Frame::Text(text) => text.len(),
         Frame::Binary(bytes) => bytes.len(),
-        Frame::Close { .. } | Frame::Error(_) => 0,
+        Frame::Close { .. } | Frame::Error(_) | Frame::Moved(_) => 0,
     };
     if size > WEBSOCKET_MESSAGE_BYTES_MAX {
         return Err(Exception::throw_range(
@@ -192,6 +193,15 @@ fn deliver(ctx: &Ctx<'_>, id: u64, frame: Option<Frame>) -> Result<()> {
             dispatch.call((id, "close", rquickjs::Undefined, code, reason, true))
         }
         Some(Frame::Error(message)) => dispatch.call((id, "error", message)),
+        // JavaScript's end cannot follow its peer to another node.
+        Some(Frame::Moved(_)) => dispatch.call((
+            id,
+            "close",
+            rquickjs::Undefined,
+            MOVED_CLOSE_CODE,
+            MOVED_CLOSE_REASON,
+            true,
+        )),
         None => dispatch.call((
             id,
             "close",
@@ -218,9 +228,14 @@ fn op_ws_hibernate(
     let target = target(&ctx, index, &id_hex, name)?;
     let data = isolate::data(&ctx)?;
     let runtime = data.services.runtime.clone();
+    let home = SocketHome {
+        worker: data.worker.name().to_owned(),
+        binding: target.binding,
+        name: target.name.clone(),
+    };
     let frames = runtime
         .sockets()
-        .hibernate(socket, key, tags)
+        .hibernate(socket, key, home, tags)
         .map_err(|err| match err {
             TableError::AlreadyAccepted => crate::web::throw_error(
                 &ctx,

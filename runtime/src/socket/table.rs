@@ -11,8 +11,9 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
+use super::moved::MovedSocket;
 use super::{Frame, WebSocketEnd};
 use crate::limits::{WEBSOCKETS_PER_NODE_MAX, WEBSOCKETS_PER_OBJECT_MAX};
 
@@ -47,9 +48,33 @@ struct Entry {
 
 struct Hibernated {
     object: ObjectKey,
+    home: SocketHome,
+    /// Tells the socket's pump that it moved (see [`SocketTable::move_where`]).
+    notice: Option<oneshot::Sender<MoveNotice>>,
     tags: Vec<String>,
     attachment: Option<String>,
     auto_response_ms: Option<f64>,
+}
+
+/// What a hibernatable socket's pump gets: the peer's frames, and the notice that the socket
+/// moved to another node.
+pub struct HibernatedFrames {
+    pub frames: mpsc::Receiver<Frame>,
+    pub moved: oneshot::Receiver<MoveNotice>,
+}
+
+/// A socket that left this node: the sender to its peer, and what to tell the peer.
+pub struct MoveNotice {
+    pub to_peer: mpsc::Sender<Frame>,
+    pub moved: MovedSocket,
+}
+
+/// Where a hibernatable socket's object is defined: what a new owner needs to find it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocketHome {
+    pub worker: String,
+    pub binding: usize,
+    pub name: Option<String>,
 }
 
 #[derive(Default)]
@@ -164,8 +189,9 @@ impl SocketTable {
         &self,
         id: u64,
         object: ObjectKey,
+        home: SocketHome,
         tags: Vec<String>,
-    ) -> Result<mpsc::Receiver<Frame>, TableError> {
+    ) -> Result<HibernatedFrames, TableError> {
         let mut inner = self.lock();
         let count = inner.objects.get(&object).map_or(0, |o| o.sockets.len());
         let entry = inner.entries.get_mut(&id).ok_or(TableError::Unknown)?;
@@ -176,14 +202,17 @@ impl SocketTable {
             return Err(TableError::ObjectFull);
         }
         let rx = entry.rx.take().ok_or(TableError::AlreadyAccepted)?;
+        let (notice, moved) = oneshot::channel();
         entry.hibernation = Some(Hibernated {
             object: object.clone(),
+            home,
+            notice: Some(notice),
             tags,
             attachment: None,
             auto_response_ms: None,
         });
         inner.objects.entry(object).or_default().sockets.insert(id);
-        Ok(rx)
+        Ok(HibernatedFrames { frames: rx, moved })
     }
 
     /// The object's hibernatable sockets, oldest first, optionally only those with `tag`.
@@ -294,28 +323,88 @@ impl SocketTable {
             .auto_response_ms
     }
 
-    /// Closes (with `code`) and drops every hibernatable socket of the objects `belongs`
-    /// selects by id.
-    pub fn close_where(&self, belongs: impl Fn(&[u8; 32]) -> bool, code: u16, reason: &str) {
-        let doomed: Vec<u64> = {
-            let inner = self.lock();
-            inner
+    /// Drops every hibernatable socket of the objects `belongs` selects by id from this node
+    /// and tells each one's pump, which hands the socket to its peer to be re-attached to the
+    /// object's new owner (a [`Frame::Moved`]). Nothing more reaches this node's object.
+    pub fn move_where(&self, belongs: impl Fn(&[u8; 32]) -> bool) {
+        let mut inner = self.lock();
+        let ids: Vec<u64> = inner
+            .objects
+            .iter()
+            .filter(|(key, _)| belongs(&key.id))
+            .flat_map(|(_, sockets)| sockets.sockets.iter().copied())
+            .collect();
+        for id in ids {
+            let Some(entry) = inner.entries.remove(&id) else {
+                continue;
+            };
+            let Some(mut hibernated) = entry.hibernation else {
+                continue;
+            };
+            let auto_response = inner.objects.get_mut(&hibernated.object).and_then(|o| {
+                o.sockets.remove(&id);
+                o.auto_response.clone()
+            });
+            if inner
                 .objects
-                .iter()
-                .filter(|(key, _)| belongs(&key.id))
-                .flat_map(|(_, sockets)| sockets.sockets.iter().copied())
-                .collect()
-        };
-        for id in doomed {
-            let _ = self.send(
-                id,
-                Frame::Close {
-                    code,
-                    reason: reason.to_owned(),
-                },
-            );
-            self.remove(id);
+                .get(&hibernated.object)
+                .is_some_and(|o| o.sockets.is_empty())
+            {
+                inner.objects.remove(&hibernated.object);
+            }
+            let Some(notice) = hibernated.notice.take() else {
+                continue;
+            };
+            if entry.sent_close {
+                continue; // closing anyway: dropping the notice ends the pump
+            }
+            let moved = MovedSocket {
+                worker: hibernated.home.worker,
+                binding: hibernated.home.binding,
+                id: hibernated.object.id,
+                name: hibernated.home.name,
+                tags: hibernated.tags,
+                attachment: hibernated.attachment,
+                auto_response,
+                pending: Vec::new(),
+            };
+            let _ = notice.send(MoveNotice {
+                to_peer: entry.tx,
+                moved,
+            });
         }
+    }
+
+    /// Makes `end` a hibernatable socket of `object` that arrived from another node, with the
+    /// state it had there; returns its id and the peer's frames for the object's pump.
+    pub fn adopt_moved(
+        &self,
+        end: WebSocketEnd,
+        object: ObjectKey,
+        moved: MovedSocket,
+    ) -> Result<(u64, HibernatedFrames), TableError> {
+        let id = self.insert(end)?;
+        let home = SocketHome {
+            worker: moved.worker,
+            binding: moved.binding,
+            name: moved.name,
+        };
+        let frames = match self.hibernate(id, object.clone(), home, moved.tags) {
+            Ok(frames) => frames,
+            Err(err) => {
+                self.remove(id);
+                return Err(err);
+            }
+        };
+        let _ = self.set_attachment(id, moved.attachment);
+        if let Some(pair) = moved.auto_response {
+            let mut inner = self.lock();
+            let sockets = inner.objects.entry(object).or_default();
+            if sockets.auto_response.is_none() {
+                sockets.auto_response = Some(pair);
+            }
+        }
+        Ok((id, frames))
     }
 
     /// Ends in the table (for tests and metrics).
@@ -380,10 +469,10 @@ mod tests {
         let a = table.insert(a).expect("room");
         let b = table.insert(b).expect("room");
         let _rx_a = table
-            .hibernate(a, key(), vec!["red".into()])
+            .hibernate(a, key(), home(), vec!["red".into()])
             .expect("hibernate");
         let _rx_b = table
-            .hibernate(b, key(), vec!["blue".into()])
+            .hibernate(b, key(), home(), vec!["blue".into()])
             .expect("hibernate");
         assert_eq!(table.object_sockets(&key(), None), vec![a, b]);
         assert_eq!(table.object_sockets(&key(), Some("blue")), vec![b]);
@@ -395,6 +484,56 @@ mod tests {
         assert_eq!(table.auto_response_timestamp(a), Some(5.0));
         table.remove(a);
         assert_eq!(table.object_sockets(&key(), None), vec![b]);
+    }
+
+    fn home() -> SocketHome {
+        SocketHome {
+            worker: "chat".into(),
+            binding: 0,
+            name: Some("lobby".into()),
+        }
+    }
+
+    #[test]
+    fn a_moved_socket_leaves_with_its_state_and_only_the_selected_objects_move() {
+        let table = SocketTable::default();
+        let (a, _peer_a) = WebSocketEnd::pair();
+        let a = table.insert(a).expect("room");
+        let mut frames = table
+            .hibernate(a, key(), home(), vec!["red".into()])
+            .expect("hibernate");
+        table.set_attachment(a, Some("{\"n\":1}".into())).expect("attach");
+        table.set_auto_response(key(), Some(("ping".into(), "pong".into())));
+        table.move_where(|id| id != &key().id);
+        assert_eq!(table.object_sockets(&key(), None), vec![a], "not selected");
+        assert!(frames.moved.try_recv().is_err(), "no notice yet");
+        table.move_where(|id| id == &key().id);
+        assert!(table.object_sockets(&key(), None).is_empty());
+        assert!(table.is_empty(), "the entry left the table");
+        let notice = frames.moved.try_recv().expect("the pump is told");
+        assert_eq!(
+            notice.moved,
+            MovedSocket {
+                worker: "chat".into(),
+                binding: 0,
+                id: key().id,
+                name: Some("lobby".into()),
+                tags: vec!["red".into()],
+                attachment: Some("{\"n\":1}".into()),
+                auto_response: Some(("ping".into(), "pong".into())),
+                pending: Vec::new(),
+            }
+        );
+        let (b, _peer_b) = WebSocketEnd::pair();
+        let (adopted, _frames) = table
+            .adopt_moved(b, key(), notice.moved)
+            .expect("adopted on the new owner");
+        assert_eq!(table.tags(adopted), Some(vec!["red".into()]));
+        assert_eq!(table.attachment(adopted).as_deref(), Some("{\"n\":1}"));
+        assert_eq!(
+            table.auto_response(&key()),
+            Some(("ping".into(), "pong".into()))
+        );
     }
 
     #[test]

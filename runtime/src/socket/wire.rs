@@ -15,6 +15,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
+use super::moved::{MOVED_CLOSE_CODE, MOVED_CLOSE_REASON};
 use super::{Frame, WebSocketEnd, NO_STATUS_CODE};
 use crate::limits::WEBSOCKET_MESSAGE_BYTES_MAX;
 
@@ -41,12 +42,23 @@ fn is_disconnect(err: &WsError) -> bool {
     )
 }
 
+/// How long a client frame may wait for the worker's end to say where it went (it moved with
+/// its object, or it is gone) before the connection is closed.
+const STALLED_MAX: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The read buffer one WebSocket connection starts with.
 pub const WEBSOCKET_READ_BUFFER_BYTES: usize = 4 * 1024;
 
 /// Carries frames between the client's connection and the worker's end until both are done.
-pub async fn pump_websocket<S>(stream: WebSocketStream<S>, mut end: WebSocketEnd)
-where
+///
+/// With a `runtime` (the HTTP edge), a hibernatable socket whose object moved to another node
+/// ([`Frame::Moved`]) is re-attached to the object's new owner and the connection carries on;
+/// without one, or if that fails, the client gets a close with 1012.
+pub async fn pump_websocket<S>(
+    stream: WebSocketStream<S>,
+    mut end: WebSocketEnd,
+    runtime: Option<crate::Runtime>,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
     let (mut sink, mut source) = stream.split();
@@ -54,9 +66,25 @@ where
     // Once either side sent its close frame, tungstenite finishes the handshake itself; nothing
     // more may be written, and the reply it queued is flushed by the reads that follow.
     let mut closing = false;
+    // A client frame the worker's end refused: the end either moved (a `Moved` frame waits in
+    // it, and the frame goes to the new owner) or is gone. The client is not read meanwhile.
+    let mut stalled: Option<Frame> = None;
+    let mut stalled_since = tokio::time::Instant::now();
     loop {
         tokio::select! {
-            incoming = source.next() => {
+            // Bounded: an end that refuses frames and never says why counts as gone.
+            _ = tokio::time::sleep_until(stalled_since + STALLED_MAX), if stalled.is_some() => {
+                stalled = None;
+                worker_open = false;
+                if !closing {
+                    closing = true;
+                    let close = Message::Close(Some(CloseFrame { code: CloseCode::Error, reason: "".into() }));
+                    if sink.send(close).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            incoming = source.next(), if stalled.is_none() => {
                 let frame = match incoming {
                     Some(Ok(Message::Text(text))) => Frame::Text(text.as_str().to_owned()),
                     Some(Ok(Message::Binary(bytes))) => Frame::Binary(bytes),
@@ -80,14 +108,47 @@ where
                     }
                     None => break,
                 };
-                if worker_open && end.send(frame).await.is_err() {
-                    worker_open = false;
+                if worker_open {
+                    if let Err(frame) = end.send_or_return(frame).await {
+                        stalled = Some(frame);
+                        stalled_since = tokio::time::Instant::now();
+                    }
                 }
             }
             outgoing = end.recv(), if worker_open => {
                 let message = match outgoing {
                     Some(_) if closing => continue,
                     Some(Frame::Error(_)) => continue,
+                    Some(Frame::Moved(moved)) => {
+                        let mut moved = *moved;
+                        let mut resend = std::mem::take(&mut moved.pending);
+                        let reattached = match &runtime {
+                            Some(runtime) => runtime.reattach_socket(moved).await,
+                            None => Err(crate::Error::Exception("no runtime to re-attach to".into())),
+                        };
+                        match reattached {
+                            Ok(moved_end) => {
+                                end = moved_end;
+                                // What the old owner's object never saw, then what it refused.
+                                resend.extend(stalled.take());
+                                for frame in resend {
+                                    if end.send(frame).await.is_err() {
+                                        break;
+                                    }
+                                }
+                                continue;
+                            }
+                            Err(err) => {
+                                stalled = None;
+                                tracing::warn!(%err, "a WebSocket whose object moved could not be re-attached");
+                                closing = true;
+                                Message::Close(Some(CloseFrame {
+                                    code: CloseCode::from(MOVED_CLOSE_CODE),
+                                    reason: MOVED_CLOSE_REASON.into(),
+                                }))
+                            }
+                        }
+                    }
                     Some(Frame::Text(text)) => Message::Text(text.into()),
                     Some(Frame::Binary(bytes)) => Message::Binary(bytes),
                     Some(Frame::Close { code, reason }) => {
@@ -99,6 +160,7 @@ where
                     None => {
                         // The worker's end is gone (its isolate was discarded).
                         worker_open = false;
+                        stalled = None;
                         if closing {
                             continue;
                         }

@@ -311,7 +311,7 @@ fn websocket_result(
                     Some(crate::socket::wire::websocket_config()),
                 )
                 .await;
-                crate::socket::wire::pump_websocket(stream, network).await;
+                crate::socket::wire::pump_websocket(stream, network, None).await;
             }
             Err(err) => tracing::debug!(%err, "outbound WebSocket upgrade failed"),
         }
