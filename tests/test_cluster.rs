@@ -513,6 +513,52 @@ fn hibernatable_sockets_follow_their_object_to_its_new_owner() {
 }
 
 #[test]
+fn hibernatable_sockets_survive_kill_9_of_their_owner() {
+    use crate::test_websockets::{connect, json, next_text, send};
+    let chat = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/chat");
+    // One shard, so node 1 owns every room; the clients reach it through nodes 2 and 3.
+    let mut cluster = Cluster::start(&chat, 3, 1);
+    let mut ann = connect(cluster.http_port(2), "/api/room/dying/websocket");
+    let mut bob = connect(cluster.http_port(3), "/api/room/dying/websocket");
+    for (client, name) in [(&mut ann, "ann"), (&mut bob, "bob")] {
+        send(client, &format!(r#"{{"name":"{name}"}}"#));
+        assert!(json(&next_text(client))["backlog"].is_array());
+    }
+    send(&mut ann, r#"{"message":"before"}"#);
+    for (client, who) in [(&mut ann, "ann"), (&mut bob, "bob")] {
+        assert_eq!(next_chat_message(client, who)["message"], "before");
+    }
+    cluster.kill9(1);
+    let deadline = Instant::now() + FAILOVER_BUDGET;
+    while cluster.wait_for_leaders(2).contains(&1) {
+        assert!(Instant::now() < deadline, "no new owner after the kill");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The nodes holding the clients re-attach their sockets, with the names in their
+    // attachments, to the new owner.
+    std::thread::sleep(Duration::from_millis(1000));
+    send(&mut ann, r#"{"message":"after"}"#);
+    for (client, who) in [(&mut ann, "ann"), (&mut bob, "bob")] {
+        let message = next_chat_message(client, who);
+        assert_eq!(
+            (message["name"].as_str(), message["message"].as_str()),
+            (Some("ann"), Some("after")),
+            "{who}: {message}"
+        );
+    }
+    let mut carol = connect(cluster.http_port(3), "/api/room/dying/websocket");
+    send(&mut carol, r#"{"name":"carol"}"#);
+    let backlog = json(&next_text(&mut carol));
+    let seen: Vec<&str> = backlog["backlog"]
+        .as_array()
+        .expect("a backlog")
+        .iter()
+        .filter_map(|entry| entry["message"].as_str())
+        .collect();
+    assert_eq!(seen, ["before", "after"], "{backlog}");
+}
+
+#[test]
 fn a_script_uploaded_through_one_node_is_dispatched_on_every_node() {
     let dispatcher = util::project(&[
         (

@@ -43,8 +43,8 @@ pub use object::{
 };
 pub use pool::{Runtime, RuntimeOptions};
 pub use service::ServiceBinding;
-pub use socket::wire::{pump_websocket, websocket_config};
 pub use socket::moved::{MovedSocket, MOVED_CLOSE_CODE, MOVED_CLOSE_REASON};
+pub use socket::wire::{pump_websocket, websocket_config};
 pub use socket::{Frame, PeerGone, WebSocketEnd, WebSocketUpgrade, NO_STATUS_CODE};
 pub use worker::{
     ModuleKind, ModuleSource, Outbound, ScriptError, Worker, WorkerLimits, WorkerScript,

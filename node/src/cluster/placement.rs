@@ -386,9 +386,12 @@ async fn open_reattached(
     if to_owner.send(first).await.is_err() {
         return Attempt::Retry(None);
     }
+    // Unlike a call, a re-attach may be tried again whatever became of the last attempt: the
+    // worst case is a second copy of the socket at the owner, whose stream has ended, so the
+    // object sees it close (1006).
     let mut incoming = match client.socket(outgoing).await {
         Ok(response) => response.into_inner(),
-        Err(status) => return status_attempt(&status, node),
+        Err(_) => return Attempt::Retry(None),
     };
     let reply = match incoming.message().await {
         Ok(Some(SocketFrame {
@@ -399,7 +402,7 @@ async fn open_reattached(
                 "Error: node {node} answered a WebSocket re-attach with something else"
             ))))
         }
-        Err(status) => return status_attempt(&status, node),
+        Err(_) => return Attempt::Retry(None),
     };
     match answered(reply.error, node, || ()) {
         Attempt::Done(Ok(())) => Attempt::Done(Ok((to_owner, incoming))),

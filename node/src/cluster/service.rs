@@ -234,7 +234,9 @@ impl ObjectsService {
         debug_assert_eq!(moved.id, target.id, "admitted the socket's own object");
         let (local, object) = kiln_runtime::WebSocketEnd::pair();
         if let Err(err) = self.0.runtime.adopt_socket_here(&worker, moved, object) {
-            let _ = to_caller.send(answer(refused(wire::call_error(&err)))).await;
+            let _ = to_caller
+                .send(answer(refused(wire::call_error(&err))))
+                .await;
             return Ok(());
         }
         let switched = FetchReply {

@@ -28,6 +28,7 @@ pub fn to_wire(frame: Frame) -> SocketFrame {
         }),
         Frame::Error(message) => socket_frame::Kind::Error(message),
         Frame::Moved(moved) => socket_frame::Kind::Moved(wire::moved_to_wire(*moved)),
+        Frame::State(state) => socket_frame::Kind::State(wire::moved_to_wire(*state)),
     };
     SocketFrame { kind: Some(kind) }
 }
@@ -46,6 +47,9 @@ pub fn from_wire(frame: SocketFrame) -> Option<Frame> {
         socket_frame::Kind::Moved(moved) => wire::moved_from_wire(moved)
             .ok()
             .map(|moved| Frame::Moved(Box::new(moved))),
+        socket_frame::Kind::State(state) => wire::moved_from_wire(state)
+            .ok()
+            .map(|state| Frame::State(Box::new(state))),
         socket_frame::Kind::Open(_)
         | socket_frame::Kind::Opened(_)
         | socket_frame::Kind::Reattach(_) => None,
@@ -67,11 +71,17 @@ pub fn outgoing<T: Send + 'static>(
 }
 
 /// Carries frames between a local WebSocket end and a gRPC stream until either side ends.
+///
+/// On the side that holds the client, the hibernatable socket's latest state (the owner's
+/// `state` frames) is kept rather than passed on; if the stream then fails (the owner's node
+/// died or became unreachable) the local end is told the socket moved, with that state, so it
+/// is re-attached to whichever node owns the object next.
 pub async fn pump(
     mut end: WebSocketEnd,
     to_peer: mpsc::Sender<SocketFrame>,
     mut from_peer: tonic::Streaming<SocketFrame>,
 ) {
+    let mut state: Option<Box<kiln_runtime::MovedSocket>> = None;
     loop {
         tokio::select! {
             local = end.recv() => match local {
@@ -84,13 +94,26 @@ pub async fn pump(
             },
             remote = from_peer.message() => match remote {
                 Ok(Some(message)) => {
-                    if let Some(frame) = from_wire(message) {
-                        if end.send(frame).await.is_err() {
-                            break;
+                    let delivered = match from_wire(message) {
+                        Some(Frame::State(latest)) => {
+                            state = Some(latest);
+                            true
                         }
+                        Some(frame) => end.send(frame).await.is_ok(),
+                        None => true,
+                    };
+                    if !delivered {
+                        break;
                     }
                 }
-                Ok(None) | Err(_) => break,
+                Ok(None) => break,
+                Err(status) => {
+                    if let Some(state) = state.take() {
+                        tracing::info!(target: "kiln::cluster", error = %status.message(), "lost the owner of a hibernatable WebSocket; re-attaching it");
+                        let _ = end.send(Frame::Moved(state)).await;
+                    }
+                    break;
+                }
             },
         }
     }

@@ -133,7 +133,7 @@ fn socket_event<'js>(ctx: &Ctx<'js>, event: SocketEvent) -> rquickjs::Result<Arr
             array.set(0, "message")?;
             array.set(1, rquickjs::ArrayBuffer::new_copy(ctx.clone(), &bytes)?)?;
         }
-        SocketEvent::Message(Frame::Moved(_)) => {
+        SocketEvent::Message(Frame::Moved(_) | Frame::State(_)) => {
             array.set(0, "close")?;
             array.set(2, crate::socket::moved::MOVED_CLOSE_CODE)?;
             array.set(3, crate::socket::moved::MOVED_CLOSE_REASON)?;

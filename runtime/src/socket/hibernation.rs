@@ -72,6 +72,7 @@ pub async fn pump(
                 SocketEvent::Message(Frame::Text(text))
             }
             Some(Frame::Error(message)) => SocketEvent::Error(message),
+            Some(Frame::State(_)) => continue,
             // Its peer is another of this node's hibernatable sockets, which moved away.
             Some(Frame::Moved(_)) => SocketEvent::Close {
                 code: super::moved::MOVED_CLOSE_CODE,

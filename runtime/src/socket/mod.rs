@@ -38,6 +38,10 @@ pub enum Frame {
     /// The hibernatable socket at the other end left this node with its object: re-attach it
     /// to the object's new owner ([`moved`]). Nothing follows it.
     Moved(Box<moved::MovedSocket>),
+    /// What the hibernatable socket at the other end now is to its object (sent when it is
+    /// accepted and when its attachment changes), so that a node holding the client through a
+    /// tunnel can re-attach it if the owner dies. Only tunnels keep it; everyone else skips it.
+    State(Box<moved::MovedSocket>),
 }
 
 /// The peer of an end is gone.

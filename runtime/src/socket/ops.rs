@@ -118,7 +118,7 @@ fn op_ws_send<'js>(ctx: Ctx<'js>, id: f64, message: Value<'js>) -> Result<bool> 
     let size = match &frame {
         Frame::Text(text) => text.len(),
         Frame::Binary(bytes) => bytes.len(),
-        Frame::Close { .. } | Frame::Error(_) | Frame::Moved(_) => 0,
+        Frame::Close { .. } | Frame::Error(_) | Frame::Moved(_) | Frame::State(_) => 0,
     };
     if size > WEBSOCKET_MESSAGE_BYTES_MAX {
         return Err(Exception::throw_range(
@@ -161,6 +161,9 @@ fn op_ws_accept(ctx: Ctx<'_>, id: f64) -> Result<()> {
     ctx.spawn(async move {
         loop {
             let frame = frames.recv().await;
+            if matches!(frame, Some(Frame::State(_))) {
+                continue;
+            }
             let closing = !matches!(frame, Some(Frame::Text(_)) | Some(Frame::Binary(_)));
             if let Err(err) = deliver(&task_ctx, id, frame) {
                 let text = web::describe_error(&task_ctx, err);
@@ -193,6 +196,7 @@ fn deliver(ctx: &Ctx<'_>, id: u64, frame: Option<Frame>) -> Result<()> {
             dispatch.call((id, "close", rquickjs::Undefined, code, reason, true))
         }
         Some(Frame::Error(message)) => dispatch.call((id, "error", message)),
+        Some(Frame::State(_)) => Ok(()),
         // JavaScript's end cannot follow its peer to another node.
         Some(Frame::Moved(_)) => dispatch.call((
             id,

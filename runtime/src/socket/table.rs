@@ -91,6 +91,34 @@ struct Inner {
     objects: HashMap<ObjectKey, ObjectSockets>,
 }
 
+impl Inner {
+    /// What hibernatable socket `id` is to its object now.
+    fn state(&self, id: u64) -> Option<MovedSocket> {
+        let hibernated = self.entries.get(&id)?.hibernation.as_ref()?;
+        Some(MovedSocket {
+            worker: hibernated.home.worker.clone(),
+            binding: hibernated.home.binding,
+            id: hibernated.object.id,
+            name: hibernated.home.name.clone(),
+            tags: hibernated.tags.clone(),
+            attachment: hibernated.attachment.clone(),
+            auto_response: self
+                .objects
+                .get(&hibernated.object)
+                .and_then(|o| o.auto_response.clone()),
+            pending: Vec::new(),
+        })
+    }
+
+    /// Tells hibernatable socket `id`'s peer its state ([`Frame::State`]). Skipped when the
+    /// peer's queue is full: the peer then keeps an older state.
+    fn announce(&self, id: u64) {
+        if let (Some(state), Some(entry)) = (self.state(id), self.entries.get(&id)) {
+            let _ = entry.tx.try_send(Frame::State(Box::new(state)));
+        }
+    }
+}
+
 /// The ends JavaScript holds, shared by every JS thread of a runtime.
 #[derive(Default)]
 pub struct SocketTable {
@@ -212,6 +240,7 @@ impl SocketTable {
             auto_response_ms: None,
         });
         inner.objects.entry(object).or_default().sockets.insert(id);
+        inner.announce(id);
         Ok(HibernatedFrames { frames: rx, moved })
     }
 
@@ -248,6 +277,7 @@ impl SocketTable {
         let entry = inner.entries.get_mut(&id).ok_or(TableError::Unknown)?;
         let hibernated = entry.hibernation.as_mut().ok_or(TableError::Unknown)?;
         hibernated.attachment = attachment;
+        inner.announce(id);
         Ok(())
     }
 
@@ -335,22 +365,20 @@ impl SocketTable {
             .flat_map(|(_, sockets)| sockets.sockets.iter().copied())
             .collect();
         for id in ids {
-            let Some(entry) = inner.entries.remove(&id) else {
+            let Some(moved) = inner.state(id) else {
                 continue;
             };
-            let Some(mut hibernated) = entry.hibernation else {
+            let Some(mut entry) = inner.entries.remove(&id) else {
                 continue;
             };
-            let auto_response = inner.objects.get_mut(&hibernated.object).and_then(|o| {
-                o.sockets.remove(&id);
-                o.auto_response.clone()
-            });
-            if inner
-                .objects
-                .get(&hibernated.object)
-                .is_some_and(|o| o.sockets.is_empty())
-            {
-                inner.objects.remove(&hibernated.object);
+            let Some(mut hibernated) = entry.hibernation.take() else {
+                continue;
+            };
+            if let Some(sockets) = inner.objects.get_mut(&hibernated.object) {
+                sockets.sockets.remove(&id);
+                if sockets.sockets.is_empty() {
+                    inner.objects.remove(&hibernated.object);
+                }
             }
             let Some(notice) = hibernated.notice.take() else {
                 continue;
@@ -358,16 +386,6 @@ impl SocketTable {
             if entry.sent_close {
                 continue; // closing anyway: dropping the notice ends the pump
             }
-            let moved = MovedSocket {
-                worker: hibernated.home.worker,
-                binding: hibernated.home.binding,
-                id: hibernated.object.id,
-                name: hibernated.home.name,
-                tags: hibernated.tags,
-                attachment: hibernated.attachment,
-                auto_response,
-                pending: Vec::new(),
-            };
             let _ = notice.send(MoveNotice {
                 to_peer: entry.tx,
                 moved,
@@ -502,7 +520,9 @@ mod tests {
         let mut frames = table
             .hibernate(a, key(), home(), vec!["red".into()])
             .expect("hibernate");
-        table.set_attachment(a, Some("{\"n\":1}".into())).expect("attach");
+        table
+            .set_attachment(a, Some("{\"n\":1}".into()))
+            .expect("attach");
         table.set_auto_response(key(), Some(("ping".into(), "pong".into())));
         table.move_where(|id| id != &key().id);
         assert_eq!(table.object_sockets(&key(), None), vec![a], "not selected");

@@ -118,7 +118,7 @@ pub async fn pump_websocket<S>(
             outgoing = end.recv(), if worker_open => {
                 let message = match outgoing {
                     Some(_) if closing => continue,
-                    Some(Frame::Error(_)) => continue,
+                    Some(Frame::Error(_) | Frame::State(_)) => continue,
                     Some(Frame::Moved(moved)) => {
                         let mut moved = *moved;
                         let mut resend = std::mem::take(&mut moved.pending);
