@@ -763,3 +763,49 @@ export default httpServerHandler({ port: 8080 });"##;
     let (status, body) = util::send(&worker, request).await.expect("answers");
     assert_eq!((status, body.as_str()), (201, "echo payload header /echo"));
 }
+
+const X509_SUITE: &str = r#"import crypto from "node:crypto";
+const CERT = "-----BEGIN CERTIFICATE-----\nMIICXTCCAcagAwIBAgIFASNFZ4kwDQYJKoZIhvcNAQELBQAwMTELMAkGA1UEBhMC\nVVMxEzARBgNVBAoMCktpbG4gVGVzdHMxDTALBgNVBAMMBHRlc3QwHhcNMjYxMTIz\nMDg1NjQyWhcNMzYxMTIwMDg1NjQyWjAxMQswCQYDVQQGEwJVUzETMBEGA1UECgwK\nS2lsbiBUZXN0czENMAsGA1UEAwwEdGVzdDCBnzANBgkqhkiG9w0BAQEFAAOBjQAw\ngYkCgYEA0NJTvBLqX261t1sVownmaG162bgXvPJrpHjJVyoms27H+Iu3Ar00n5TK\n9q2YnHV/G09OG+9zSGRxzy4Qe70ot2Ac2HSEE/4UkTuPkIcQZi1MmRS39HgQ8r7j\nrKg6uU7RR2DIwGhmENTe7u9hQJuo+n+aq6Sxl1A2naK0UT8BR1cCAwEAAaOBgDB+\nMB0GA1UdDgQWBBQPA3if/AHjBHKY0vlnhiO3O1veKjAfBgNVHSMEGDAWgBQPA3if\n/AHjBHKY0vlnhiO3O1veKjArBgNVHREEJDAiggtleGFtcGxlLmNvbYINKi5leGFt\ncGxlLm9yZ4cEfwAAATAPBgNVHRMBAf8EBTADAQH/MA0GCSqGSIb3DQEBCwUAA4GB\nAG5T2iF9x3g0Fts5/pcT2gMvtCtbhWj1/na9DHeeUoOYfu7p50f75K+yYbaajxTi\npWb6NZkMSrUWjzEugoOtA7x4CbD5cIZhOK7sitU5IInO+iDeDNHrIKqFbMAJKhal\n0NFNMkpyYydxN0ect5hqmfALCGukvblBqkdaCgL/c9A/\n-----END CERTIFICATE-----\n"; // openssl req -x509 -key <RSA_PKCS1> -subj "/C=US/O=Kiln Tests/CN=test" -set_serial 0x0123456789 -addext subjectAltName=... -addext basicConstraints=critical,CA:TRUE
+const KEY = "-----BEGIN RSA PRIVATE KEY-----\nMIICXAIBAAKBgQDQ0lO8EupfbrW3WxWjCeZobXrZuBe88mukeMlXKiazbsf4i7cC\nvTSflMr2rZicdX8bT04b73NIZHHPLhB7vSi3YBzYdIQT/hSRO4+QhxBmLUyZFLf0\neBDyvuOsqDq5TtFHYMjAaGYQ1N7u72FAm6j6f5qrpLGXUDadorRRPwFHVwIDAQAB\nAoGADkmVuRSCPK1SeY0d2d3fid2Tvjm+RgtAGiy5eeFEbJpzzCmjB+jyJMkFagNO\nocXYQIIYkgi8FoPo1YgNUKoMkv+yEXgmfySiKR90ziFxWGmlerWvbmaFHOwzNbqv\neHvSenxmr7w5+IoRMsFgDScs+GEwYR2LPxCXEQ40K9chwyECQQDw45+/7LSm3u8d\nOw/fbIxGFxsJVxEvg8bUTSahub2qXxlgkPzYZYduW88h1ymKVDBi1bcTP/+TE4u6\n70FJ4kAbAkEA3eu9CCz+VYlYCPtZP05V9tu5PUTLMYOcp6sx4MEzof5D/PQoyphb\nfxOiSD2rx3KAruGZHH+3fcHrd5I/f2uhdQJAOLUdMk1C6dWpbLQutGYVT5q43qYE\nga7/65KN+ZyELctdagI3w6mDDFPImyrPuKTBD0NIaduzCqibSFJyiDYe6QJAc+D9\nowBDigyegIomrwzLjIxtLJX4eBFeQpr8/3xC5sqrW7Fuf2ORG0j4SzqQsSOUGD1K\nwvvZp3wT5SrjpzhfZQJBANWyAkWRK8P9GEX5966caqewdEgLzusNWISfTOHiW8aX\nNcKSbj1rkoEerc9sUICJuPZnrJwB2zF543w7Qz/Qc9Y=\n-----END RSA PRIVATE KEY-----\n";
+export default { fetch() {
+  const failures = [];
+  const eq = (got, want, what) => { if (got !== want) failures.push(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`); };
+  const cert = new crypto.X509Certificate(CERT);
+  eq(cert.subject, "C=US\nO=Kiln Tests\nCN=test", "subject, one attribute per line");
+  eq(cert.issuer, cert.subject, "self-signed");
+  eq(cert.serialNumber, "0123456789", "serial");
+  eq(cert.validFrom, "Nov 23 08:56:42 2026 GMT", "validFrom as openssl prints it");
+  eq(cert.validTo, "Nov 20 08:56:42 2036 GMT", "validTo");
+  eq(cert.validToDate.toISOString(), "2036-11-20T08:56:42.000Z", "validToDate");
+  eq(cert.fingerprint, "62:6D:64:11:C1:A0:49:77:07:FB:CF:E0:EF:F4:10:72:EC:66:57:00", "sha1 fingerprint as openssl's");
+  eq(cert.fingerprint256, "A7:17:C9:8D:30:F4:A4:27:5F:09:D4:2B:58:A3:3F:08:5F:3E:6F:AB:0C:BA:FE:6A:9F:1F:62:13:EE:D3:38:A6", "sha256 fingerprint");
+  eq(cert.subjectAltName, "DNS:example.com, DNS:*.example.org, IP Address:127.0.0.1", "subjectAltName");
+  eq(cert.ca, true, "basicConstraints CA");
+  eq(cert.checkHost("example.com"), "example.com", "checkHost");
+  eq(cert.checkHost("a.example.org"), "*.example.org", "checkHost, wildcard");
+  eq(cert.checkHost("a.b.example.org"), undefined, "a wildcard covers one label");
+  eq(cert.checkIP("127.0.0.1"), "127.0.0.1", "checkIP");
+  eq(cert.verify(cert.publicKey), true, "the self-signature verifies");
+  eq(cert.checkPrivateKey(crypto.createPrivateKey(KEY)), true, "checkPrivateKey");
+  eq(cert.checkIssued(cert), true, "checkIssued");
+  eq(cert.raw.length > 500, true, "raw DER");
+  eq(cert.toString(), CERT, "toString gives the PEM back");
+  eq(new crypto.X509Certificate(cert.raw).subject, cert.subject, "from DER");
+  eq(crypto.createPublicKey(CERT).asymmetricKeyType, "rsa", "a certificate as a public key");
+  const sig = crypto.sign("sha256", Buffer.from("data"), KEY);
+  eq(crypto.verify("sha256", Buffer.from("data"), CERT, sig), true, "verify with a certificate");
+  eq(crypto.createVerify("RSA-SHA256").update("data").verify(CERT, sig), true, "createVerify with a certificate");
+  let threw = "";
+  try { new crypto.X509Certificate("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"); } catch (err) { threw = err.code; }
+  eq(threw.startsWith("ERR_OSSL"), true, "a malformed certificate is an OpenSSL-style error");
+  threw = "";
+  try { crypto.createPrivateKey(CERT); } catch (err) { threw = err.code; }
+  eq(threw, "ERR_OSSL_UNSUPPORTED", "a certificate is no private key");
+  return new Response(failures.join("\n"));
+} };"#;
+
+#[tokio::test]
+async fn node_crypto_reads_x509_certificates_as_openssl_does() {
+    let (status, body) = node_answer(X509_SUITE).await;
+    assert_eq!((status, body.as_str()), (200, ""), "{body}");
+}

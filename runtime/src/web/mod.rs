@@ -80,6 +80,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("node/42_events.js"),
     include_str!("node/43_crypto.js"),
     include_str!("node/43_crypto_keys.js"),
+    include_str!("node/43_crypto_x509.js"),
     include_str!("node/44_util.js"),
     include_str!("node/46_async_hooks.js"),
     include_str!("node/47_path.js"),

@@ -278,7 +278,10 @@ function nodeAsymmetricKey(input, want) {
     if (want === "private") throw nodeCryptoError("error:1E08010C:DECODER routines::unsupported", "ERR_OSSL_UNSUPPORTED");
     return nodeKeyFromDer(pem.der, "public", PEM_PUBLIC[pem.label]);
   }
-  if (pem.label === "CERTIFICATE") throw nodeCryptoError("X.509 certificates as keys are not supported by Kiln", "ERR_OSSL_UNSUPPORTED");
+  if (pem.label === "CERTIFICATE") {
+    if (want === "private") throw nodeCryptoError("error:1E08010C:DECODER routines::unsupported", "ERR_OSSL_UNSUPPORTED");
+    return x509PublicKeyMaterial(pem.der);
+  }
   throw nodeCryptoError(`Unsupported PEM label ${pem.label}`, "ERR_OSSL_UNSUPPORTED");
 }
 
