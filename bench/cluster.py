@@ -48,9 +48,11 @@ class Cluster:
         self.procs = {}
         for node in range(1, size + 1):
             self.start(node)
-        out = self.cli("init", via=1)
-        if out is None:
-            raise RuntimeError(f"cluster init failed: {self.tail(1)}")
+        end = time.monotonic() + FORM_TIMEOUT
+        while self.cli("init", via=1) is None:
+            if time.monotonic() > end:
+                raise RuntimeError(f"cluster init failed: {self.tail(1)}")
+            time.sleep(0.5)
         self.wait_formed()
 
     def base(self, node):

@@ -31,6 +31,9 @@ fn r2_buckets_store_list_range_and_join_objects_and_keep_them_across_kill_9() {
         "mpu": [17, "part one,part two", 5],
         "afterDelete": ["big.bin", "docs/a.txt", "top.txt"],
         "missing": null,
+        "headMissing": null,
+        "condMissing": null,
+        "staleUpload": "uploadPart: The specified multipart upload does not exist. (10024)",
     });
     assert_eq!(got, expected);
     node.kill9();

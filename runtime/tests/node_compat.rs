@@ -42,6 +42,15 @@ export default { fetch() {
   eq(typeof process.nextTick, "function", "global process");
   eq(process.env.GREETING, undefined, "process.env holds no vars before 2025-04-01");
   try { b.readUInt32LE(6); failures.push("out of range read did not throw"); } catch (err) { eq(err instanceof RangeError, true, "RangeError"); }
+  eq(Buffer("ab").toString("hex"), "6162", "Buffer() without new (safer-buffer, iconv-lite)");
+  eq(new Buffer(3).length, 3, "new Buffer(size)");
+  eq(new Buffer.allocUnsafeSlow(4).length, 4, "a static called with new");
+  const statics = []; for (const key in Buffer) statics.push(key);
+  eq(["from", "alloc", "allocUnsafe", "concat", "isBuffer", "byteLength"].every((k) => statics.includes(k)), true, "statics are enumerable");
+  eq(Buffer.from("abc").constructor, Buffer, "constructor");
+  eq(Buffer.of(1, 2) instanceof Buffer, true, "Buffer.of");
+  eq(Buffer.from("abcd").map((x) => x + 1) instanceof Buffer, true, "species");
+  eq(Object.getPrototypeOf(Buffer), Uint8Array, "Buffer's prototype chain");
   return Response.json(failures);
 } };"#;
 

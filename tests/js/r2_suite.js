@@ -36,5 +36,11 @@ export default { async fetch(request, env) {
   await B.delete(["docs/b.txt", "img/c.png", "missing"]);
   out.afterDelete = (await B.list()).objects.map(o => o.key);
   out.missing = await B.get("nope");
+  out.headMissing = await B.head("nope");
+  out.condMissing = await B.get("nope", { onlyIf: { etagMatches: "x" } });
+  let threw = null;
+  const stale = B.resumeMultipartUpload("big.bin", "no-such-upload");
+  try { await stale.uploadPart(1, "x"); } catch (err) { threw = err.message; }
+  out.staleUpload = threw;
   return Response.json(out);
 } };

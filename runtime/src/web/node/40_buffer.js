@@ -103,22 +103,22 @@ function clampIndex(value, length, fallback) {
   return Math.min(value, length);
 }
 
-class Buffer extends Uint8Array {
+class KilnBuffer extends Uint8Array {
   static from(value, encodingOrOffset = undefined, length = undefined) {
-    if (typeof value === "string") return Buffer.#wrap(encodeBufferString(value, encodingOrOffset));
+    if (typeof value === "string") return KilnBuffer.#wrap(encodeBufferString(value, encodingOrOffset));
     if (value instanceof ArrayBuffer) {
       const offset = encodingOrOffset === undefined ? 0 : Number(encodingOrOffset);
-      return new Buffer(value, offset, length === undefined ? value.byteLength - offset : Number(length));
+      return new KilnBuffer(value, offset, length === undefined ? value.byteLength - offset : Number(length));
     }
     if (ArrayBuffer.isView(value)) {
-      const out = new Buffer(value.byteLength);
+      const out = new KilnBuffer(value.byteLength);
       out.set(new Uint8Array(value.buffer, value.byteOffset, value.byteLength));
       return out;
     }
     if (value !== null && typeof value === "object") {
       if (value.type === "Buffer" && Array.isArray(value.data)) return Buffer.from(value.data);
       if (typeof value.length === "number") {
-        const out = new Buffer(value.length);
+        const out = new KilnBuffer(value.length);
         for (let i = 0; i < value.length; i++) out[i] = Number(value[i]) & 255;
         return out;
       }
@@ -126,15 +126,15 @@ class Buffer extends Uint8Array {
     throw new TypeError("The first argument must be of type string or an instance of Buffer, ArrayBuffer, or Array or an Array-like Object.");
   }
   static #wrap(bytes) {
-    return new Buffer(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    return new KilnBuffer(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   static alloc(size, fill = undefined, encoding = undefined) {
-    const out = new Buffer(checkBufferSize(size));
+    const out = new KilnBuffer(checkBufferSize(size));
     if (fill !== undefined && fill !== 0) out.fill(fill, 0, out.length, encoding);
     return out;
   }
-  static allocUnsafe(size) { return new Buffer(checkBufferSize(size)); }
-  static allocUnsafeSlow(size) { return new Buffer(checkBufferSize(size)); }
+  static allocUnsafe(size) { return new KilnBuffer(checkBufferSize(size)); }
+  static allocUnsafeSlow(size) { return new KilnBuffer(checkBufferSize(size)); }
   static byteLength(value, encoding = undefined) {
     if (typeof value === "string") return encodeBufferString(value, encoding).length;
     if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return value.byteLength;
@@ -211,6 +211,30 @@ class Buffer extends Uint8Array {
     return n;
   }
 }
+
+// Node's Buffer is a function: callable without `new` (deprecated, but safer-buffer and the
+// libraries built on it call it), whose statics are plain enumerable functions (libraries copy
+// them with for-in, and `new Buffer.allocUnsafeSlow(n)` works), and whose prototype is the
+// class's: `instanceof Buffer` and the typed array species give Buffers.
+function Buffer(arg, encodingOrOffset = undefined, length = undefined) {
+  if (typeof arg === "number") return KilnBuffer.alloc(arg);
+  return KilnBuffer.from(arg, encodingOrOffset, length);
+}
+Buffer.prototype = KilnBuffer.prototype;
+Object.defineProperty(KilnBuffer.prototype, "constructor", { value: Buffer, writable: true, configurable: true, enumerable: false });
+Object.setPrototypeOf(Buffer, Uint8Array);
+for (const name of Object.getOwnPropertyNames(KilnBuffer)) {
+  if (name === "length" || name === "name" || name === "prototype") continue;
+  const value = KilnBuffer[name];
+  if (typeof value !== "function") {
+    Buffer[name] = value;
+    continue;
+  }
+  const wrapper = function (...args) { return value.apply(KilnBuffer, args); };
+  Object.defineProperty(wrapper, "name", { value: name });
+  Buffer[name] = wrapper;
+}
+Buffer.poolSize = 8192;
 
 // readUInt8 ... writeDoubleBE, on a DataView over the same memory.
 for (const [name, size, get, set, little] of [

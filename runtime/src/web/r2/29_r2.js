@@ -160,7 +160,7 @@ class R2MultipartUpload {
   #partKey(partNumber) { return `${R2_UPLOAD_PREFIX}${this.uploadId}\u0000${String(partNumber).padStart(5, "0")}`; }
   async uploadPart(partNumber, value) {
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10000) throw new TypeError("uploadPart: Part number must be between 1 and 10000 (inclusive).");
-    if (ops.op_r2_head(this.#bucket._index, `${R2_UPLOAD_PREFIX}${this.uploadId}`) === null) throw new Error("uploadPart: The specified multipart upload does not exist. (10024)");
+    if (r2Head(this.#bucket._index, `${R2_UPLOAD_PREFIX}${this.uploadId}`) === null) throw new Error("uploadPart: The specified multipart upload does not exist. (10024)");
     const meta = JSON.parse(await ops.op_r2_put(this.#bucket._index, this.#partKey(partNumber), await r2Bytes(value), "{}", "{}"));
     return { partNumber, etag: meta.etag };
   }
@@ -169,7 +169,7 @@ class R2MultipartUpload {
     await ops.op_r2_delete(this.#bucket._index, parts.slice(0, 1000));
   }
   async complete(parts) {
-    const record = ops.op_r2_head(this.#bucket._index, `${R2_UPLOAD_PREFIX}${this.uploadId}`);
+    const record = r2Head(this.#bucket._index, `${R2_UPLOAD_PREFIX}${this.uploadId}`);
     if (record === null) throw new Error("complete: The specified multipart upload does not exist. (10024)");
     const pieces = [];
     for (const part of [...parts].sort((a, b) => a.partNumber - b.partNumber)) {
@@ -188,19 +188,22 @@ class R2MultipartUpload {
   }
 }
 
+// An object's metadata JSON, or null when there is none (the op gives undefined).
+const r2Head = (index, key) => ops.op_r2_head(index, key) ?? null;
+
 class R2Bucket {
   #index;
   constructor(index) { this.#index = index; }
   get _index() { return this.#index; }
   async head(key) {
     key = r2CheckKey("head", key);
-    const meta = ops.op_r2_head(this.#index, key);
+    const meta = r2Head(this.#index, key);
     return meta === null ? null : new R2Object(key, JSON.parse(meta));
   }
   async get(key, options = {}) {
     key = r2CheckKey("get", key);
     if (options?.onlyIf !== undefined) {
-      const head = ops.op_r2_head(this.#index, key);
+      const head = r2Head(this.#index, key);
       if (head === null) return null;
       const meta = JSON.parse(head);
       if (!r2ConditionsPass(meta, options.onlyIf)) return new R2Object(key, meta);
@@ -217,7 +220,7 @@ class R2Bucket {
     key = r2CheckKey("put", key);
     const bytes = await r2Bytes(value);
     if (options?.onlyIf !== undefined) {
-      const head = ops.op_r2_head(this.#index, key);
+      const head = r2Head(this.#index, key);
       if (!r2ConditionsPass(head === null ? null : JSON.parse(head), options.onlyIf)) return null;
     }
     const custom = {};
