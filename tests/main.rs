@@ -16,6 +16,7 @@ mod test_deployments;
 mod test_dev_server;
 mod test_dispatch;
 mod test_durable_objects;
+mod test_facets;
 mod test_fuzz_inputs;
 mod test_kv;
 mod test_loader;

@@ -53,6 +53,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("durable_object/17_storage.js"),
     include_str!("durable_object/17_sql.js"),
     include_str!("durable_object/18_actor.js"),
+    include_str!("durable_object/18_facets.js"),
     include_str!("durable_object/19_namespace.js"),
     include_str!("d1/28_d1.js"),
     include_str!("r2/29_r2.js"),

@@ -24,11 +24,13 @@ class DurableObjectState {
     this.#actor = actor;
     // Names over 1 KiB are not handed to the object (Cloudflare keeps only shorter ones).
     const name = actor.name !== undefined && utf8Length(actor.name) <= DURABLE_OBJECT_NAME_BYTES_MAX ? actor.name : undefined;
-    this.#id = new DurableObjectId(actor.idHex, name);
+    this.#id = actor.facet?.publicId ?? new DurableObjectId(actor.idHex, name);
     this.#storage = new DurableObjectStorage(actor);
   }
   get id() { return this.#id; }
   get storage() { return this.#storage; }
+  // This object's child objects (18_facets.js).
+  get facets() { return (this.#actor.facetsApi ??= new DurableObjectFacets(kAbort, this.#actor)); }
   get props() { return {}; }
   // ctx.exports: stubs for the worker's own entrypoints, as a WorkerEntrypoint's ctx has.
   get exports() { return selfExports(this.#actor.exports); }
@@ -81,8 +83,14 @@ class DurableObjectState {
 }
 
 class Actor {
-  constructor(key, index, className, idHex, name, exports, env) {
+  // `facet`: for a facet (18_facets.js), `{ parent, publicId }`.
+  constructor(key, index, className, idHex, name, exports, env, facet = undefined) {
     this.key = key;
+    this.env = env;
+    this.facet = facet;
+    this.depth = facet === undefined ? 0 : facet.parent.depth + 1;
+    this.facets = new Map(); // facet name -> its Actor, while it runs
+    this.facetsApi = undefined;
     this.index = index;
     this.idHex = idHex;
     this.name = name ?? undefined;
@@ -164,6 +172,9 @@ class Actor {
     if (actors.get(this.key) === this) actors.delete(this.key);
     this.state.storage.close();
     for (const waiter of this.waiting.splice(0)) waiter.reject(err);
+    // A facet does not outlive its parent's reset.
+    for (const facet of this.facets.values()) facet.breakWith(err);
+    this.facets.clear();
   }
 
   armEviction() {
@@ -253,6 +264,12 @@ async function dispatchObjectCall(exports, env, address, packed) {
       return serializeValue([true, true]);
     });
   }
+  return actorCall(actor, method, args);
+}
+
+// A JS RPC call on `actor`, through its mailbox: the serialized outcome, once its output gate
+// opened.
+function actorCall(actor, method, args) {
   return actor.deliver(async () => {
     let outcome;
     try {

@@ -55,6 +55,8 @@ class DurableObjectNamespace {
   jurisdiction(name) {
     return this;
   }
+  // The binding index of a namespace, or undefined for anything else.
+  static indexOf(value) { return value instanceof DurableObjectNamespace ? value.#index : undefined; }
 }
 
 async function stubFetch(index, id, input, init) {

@@ -116,6 +116,8 @@ function selfExports(exports) {
     const namespace = typeof value === "function" ? ownObjectNamespace(name) : undefined;
     if (namespace !== undefined) {
       result[name] = namespace;
+    } else if (isDurableObjectClass(value)) {
+      result[name] = new DurableObjectClass(kAbort, name);
     } else if (typeof value === "function" || (name === "default" && value !== null && typeof value === "object")) {
       result[name] = selfStub(name === "default" ? undefined : name, undefined);
     }
