@@ -122,6 +122,9 @@ const checks = {
     let threw = null;
     try { await env.MATH.newCounter(0).explode(); } catch (err) { threw = `${err.name}: ${err.message}`; }
     eq(threw, "RangeError: too big", "errors thrown by a target keep their class");
+    let quota = null;
+    try { await env.MATH.quota(); } catch (err) { quota = [err.constructor.name, err.message, err.remote, err.overloaded, Object.keys(err).sort()]; }
+    eq(quota, ["Error", "QuotaError: slow down", true, true, ["overloaded", "remote"]], "another class's name goes into the message; remote and overloaded are set, as workerd does");
   },
 };
 

@@ -32,6 +32,12 @@ export class Math extends WorkerEntrypoint {
     return new ReadableStream({ pull(c) { if (i < n) c.enqueue(encoder.encode(`${i++},`)); else c.close(); } });
   }
   blob() { return new Blob(["blob body"], { type: "text/plain" }); }
+  quota() {
+    class QuotaError extends Error {
+      constructor(message) { super(message); this.name = "QuotaError"; this.code = "Q"; this.overloaded = true; }
+    }
+    throw new QuotaError("slow down");
+  }
   async map(list, fn) {
     const out = [];
     for (const x of list) out.push(await fn(x));

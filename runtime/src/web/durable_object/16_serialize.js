@@ -155,8 +155,13 @@ function serializeValue(value, exporter = undefined) {
       return ["t", id, type, enc(v.buffer), v.byteOffset, v.length];
     }
     if (v instanceof Error) {
-      const name = SERIAL_ERRORS[v.name] ? v.name : "Error";
-      return ["e", id, name, String(v.message), v.stack === undefined ? null : String(v.stack)];
+      const known = SERIAL_ERRORS[v.name] !== undefined;
+      const name = known ? v.name : "Error";
+      // Over RPC, as workerd does: another class's name goes into the message, and an
+      // `overloaded` flag survives.
+      const message = exporter !== undefined && !known ? `${v.name}: ${v.message}` : String(v.message);
+      const flags = exporter !== undefined && v.overloaded === true ? { overloaded: true } : null;
+      return ["e", id, name, message, v.stack === undefined ? null : String(v.stack), flags];
     }
     if (v instanceof Boolean || v instanceof Number || v instanceof String) return ["B", id, enc(v.valueOf())];
     if (typeof v.then === "function" || v instanceof Promise) throw fail(v);
@@ -213,6 +218,11 @@ function deserializeValue(text, importer = undefined) {
       case "e": {
         const out = new (SERIAL_ERRORS[x[2]] ?? Error)(x[3]);
         if (x[4] !== null) out.stack = x[4];
+        if (importer !== undefined) {
+          // An error that crossed RPC says so, as on Cloudflare.
+          if (x[5]?.overloaded === true) out.overloaded = true;
+          out.remote = true;
+        }
         return (refs[x[1]] = out);
       }
       case "B": return (refs[x[1]] = Object(dec(x[2])));
