@@ -388,6 +388,22 @@ export default { async fetch() {
     new Writable({ write(chunk, enc, cb) { parts.push(chunk); cb(); } }));
   eq(gunzipSync(Buffer.concat(parts)).toString(), "stream of bytes", "createGzip stream");
   try { zlib.brotliCompressSync(input); failures.push("brotli did not throw"); } catch (err) { eq(err.code, "ERR_METHOD_NOT_IMPLEMENTED", "brotli"); }
+  // flush() pushes out a block that decodes on its own, before end().
+  const gz = zlib.createGzip();
+  const flushedParts = [];
+  gz.on("data", (chunk) => flushedParts.push(chunk));
+  gz.write("first line\n");
+  await new Promise((resolve) => gz.flush(resolve));
+  const early = Buffer.concat(flushedParts);
+  const partial = zlib.createGunzip();
+  const partialOut = [];
+  partial.on("data", (chunk) => partialOut.push(chunk));
+  partial.write(early);
+  await new Promise((resolve) => partial.flush(resolve));
+  eq(Buffer.concat(partialOut).toString(), "first line\n", "a flushed block decodes before the end");
+  gz.end("second line\n");
+  await new Promise((resolve) => gz.on("end", resolve));
+  eq(gunzipSync(Buffer.concat(flushedParts)).toString(), "first line\nsecond line\n", "the whole stream after flush");
   return Response.json(failures);
 } };"##;
 

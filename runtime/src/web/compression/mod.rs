@@ -116,6 +116,29 @@ impl Codec {
         ArrayBuffer::new_copy(ctx, &out)
     }
 
+    /// Flushes what was written so far (a sync flush for a compressor: the output up to here
+    /// decodes on its own); returns the bytes it produced. `node:zlib`'s `flush()`.
+    pub fn flush<'js>(&mut self, ctx: Ctx<'js>) -> Result<ArrayBuffer<'js>> {
+        fn flushed<W: Write>(
+            ctx: &Ctx<'_>,
+            w: &mut W,
+            take: fn(&mut W) -> Vec<u8>,
+        ) -> Result<Vec<u8>> {
+            w.flush().map_err(|err| corrupt(ctx, &err))?;
+            Ok(take(w))
+        }
+        let out = match &mut self.state {
+            State::GzipEncode(w) => flushed(&ctx, w, |w| std::mem::take(w.get_mut()))?,
+            State::DeflateEncode(w) => flushed(&ctx, w, |w| std::mem::take(w.get_mut()))?,
+            State::RawEncode(w) => flushed(&ctx, w, |w| std::mem::take(w.get_mut()))?,
+            State::GzipDecode(w) => flushed(&ctx, w, |w| std::mem::take(w.get_mut()))?,
+            State::DeflateDecode(w) => flushed(&ctx, w, |w| std::mem::take(w.get_mut()))?,
+            State::RawDecode(w) => flushed(&ctx, w, |w| std::mem::take(w.get_mut()))?,
+            State::Finished => Vec::new(),
+        };
+        ArrayBuffer::new_copy(ctx, &out)
+    }
+
     /// Ends the stream; returns the last bytes. A decompression whose input stopped early fails.
     pub fn finish<'js>(&mut self, ctx: Ctx<'js>) -> Result<ArrayBuffer<'js>> {
         let state = std::mem::replace(&mut self.state, State::Finished);

@@ -67,6 +67,14 @@ class ZlibCodec {
       throw zlibError(err);
     }
   }
+  flush() {
+    if (this.#codec === null) return nodeBuffer.Buffer.alloc(0);
+    try {
+      return nodeBuffer.Buffer.from(this.#codec.flush());
+    } catch (err) {
+      throw zlibError(err);
+    }
+  }
   finish() {
     if (this.#codec === null) return nodeBuffer.Buffer.alloc(0);
     try {
@@ -106,8 +114,15 @@ function ZlibBase(mode, options) {
 }
 Object.setPrototypeOf(ZlibBase.prototype, Transform.prototype);
 Object.setPrototypeOf(ZlibBase, Transform);
+// `flush()` writes one of these through the stream, so it takes effect after the writes before it.
+const zlibFlushMarks = new WeakSet();
 ZlibBase.prototype._transform = function _transform(chunk, encoding, callback) {
   try {
+    if (zlibFlushMarks.has(chunk)) {
+      const flushed = this._zlibCodec.flush();
+      callback(null, flushed.length ? flushed : undefined);
+      return;
+    }
     const bytes = zlibBytes(chunk);
     this.bytesWritten += bytes.length;
     const out = this._zlibCodec.push(bytes);
@@ -126,7 +141,16 @@ ZlibBase.prototype._flush = function _flush(callback) {
 };
 ZlibBase.prototype.flush = function flush(kind, callback) {
   if (typeof kind === "function") callback = kind;
-  if (typeof callback === "function") queueMicrotask(callback);
+  const done = typeof callback === "function" ? () => callback() : undefined;
+  if (this.writableFinished) {
+    if (done) queueMicrotask(done);
+  } else if (this.writableEnded) {
+    if (done) this.once("end", done);
+  } else {
+    const mark = nodeBuffer.Buffer.alloc(0);
+    zlibFlushMarks.add(mark);
+    this.write(mark, done);
+  }
 };
 ZlibBase.prototype.params = function params(level, strategy, callback) {
   if (typeof callback === "function") queueMicrotask(callback);
