@@ -334,6 +334,32 @@ export const tests = {
     const through = source(["d", "e"]).pipeThrough(new TransformStream(), { signal: new AbortController().signal });
     eq(await new Response(through).text(), "de", "pipeThrough with a signal");
   },
+  async message_channel_delivers_clones_in_order() {
+    const { port1, port2 } = new MessageChannel();
+    const seen = [];
+    const done = new Promise((resolve) => {
+      port2.onmessage = (event) => { seen.push(event.data); if (seen.length === 3) resolve(); };
+    });
+    const sent = { n: 1 };
+    port1.postMessage(sent);
+    sent.n = 99;
+    port1.postMessage("two");
+    port1.postMessage([3]);
+    assert(seen.length === 0, "delivery waits for a later turn");
+    await done;
+    eq(JSON.stringify(seen), '[{"n":1},"two",[3]]', "clones, in order");
+    assert(seen[0] !== sent, "a clone, not the object");
+    const late = [];
+    port2.addEventListener("message", (event) => late.push(event.data));
+    port1.close();
+    port1.postMessage("after close");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    eq(late.length, 0, "nothing after close");
+    assert(port1 instanceof MessagePort && port1 instanceof EventTarget, "MessagePort is an EventTarget");
+    let threw = false;
+    try { new MessagePort(); } catch { threw = true; }
+    assert(threw, "MessagePort has no public constructor");
+  },
   async url_object_bases_wasm_and_websocket_names() {
     eq(new URL("/x?y=1", new URL("http://h/a/b")).href, "http://h/x?y=1", "a URL object as the base");
     eq(new URL("c", { toString: () => "http://h/a/" }).href, "http://h/a/c", "any object as the base");
