@@ -7,6 +7,8 @@
 //!   linearizable (`linearizability.rs`, a Wing–Gong search);
 //! - **counter**: the final value is at least the acknowledged increments and at most the
 //!   attempted ones;
+//! - **chat**: WebSocket clients in one room, starting on different nodes and reconnecting when
+//!   theirs dies, see only committed messages, each connection in the room's order;
 //! - every replica of a shard holds the same data (content hashes at the same applied index).
 //!
 //! `KILN_CHAOS_SECONDS` lengthens the run and `KILN_CHAOS_SEED` picks the seed. It prints a
@@ -39,6 +41,26 @@ export class Register extends DurableObject {
     return true;
   }
 }
+// The chat room: every message gets the next sequence number, is stored, then broadcast (the
+// output gate holds the frames until the write is durable).
+export class Room extends DurableObject {
+  async fetch(request) {
+    const [client, server] = Object.values(new WebSocketPair());
+    this.ctx.acceptWebSocket(server);
+    return new Response(null, { status: 101, webSocket: client });
+  }
+  async webSocketMessage(ws, text) {
+    const seq = ((await this.ctx.storage.get("seq")) ?? 0) + 1;
+    await this.ctx.storage.put({ seq, [`m:${String(seq).padStart(8, "0")}`]: text });
+    const frame = JSON.stringify({ seq, text });
+    for (const socket of this.ctx.getWebSockets()) {
+      try { socket.send(frame); } catch {}
+    }
+  }
+  async history() {
+    return [...(await this.ctx.storage.list({ prefix: "m:" })).values()];
+  }
+}
 export class Counter extends DurableObject {
   async inc() { const n = ((await this.ctx.storage.get("n")) ?? 0) + 1; await this.ctx.storage.put("n", n); return n; }
   async value() { return (await this.ctx.storage.get("n")) ?? 0; }
@@ -48,6 +70,10 @@ export default {
     const url = new URL(request.url);
     const [, name, action] = url.pathname.split("/");
     const number = (key) => Number(url.searchParams.get(key));
+    if (name === "room") {
+      const room = env.ROOMS.getByName("chat");
+      return action === "history" ? Response.json(await room.history()) : room.fetch(request);
+    }
     if (name.startsWith("r")) {
       const register = env.REGISTERS.getByName(name);
       if (action === "write") return Response.json(await register.write(number("v")));
@@ -131,6 +157,79 @@ fn add(port: u16, set: usize, item: &str) -> Outcome {
         Ok(_) => Outcome::Unknown,
         Err(outcome) => outcome,
     }
+}
+
+/// WebSocket clients of the chat room, each starting on its own node.
+const CHATTERS: usize = 3;
+/// How long a chat client waits for frames between its messages.
+const CHAT_READ_SLICE: Duration = Duration::from_millis(100);
+
+/// What one chat client saw: for each connection it made, the (sequence, text) frames in the
+/// order they arrived.
+struct ChatLog {
+    client: usize,
+    sent: usize,
+    connections: Vec<Vec<(u64, String)>>,
+}
+
+/// One chat client: sends a message every ~100 ms and records every frame; when its connection
+/// fails (its node was killed), it connects again through another node.
+fn chat_client(ports: &[u16], client: usize, seed: u64, deadline: Instant) -> ChatLog {
+    use tokio_tungstenite::tungstenite::{self, Message};
+    let mut rng = Rng(seed ^ (0xc4a7 + client as u64));
+    let mut log = ChatLog {
+        client,
+        sent: 0,
+        connections: Vec::new(),
+    };
+    let mut node = client % ports.len();
+    while Instant::now() < deadline {
+        let Ok(stream) = TcpStream::connect(("127.0.0.1", ports[node])) else {
+            node = (rng.next() % ports.len() as u64) as usize;
+            std::thread::sleep(Duration::from_millis(100));
+            continue;
+        };
+        let _ = stream.set_read_timeout(Some(CHAT_READ_SLICE));
+        let url = format!("ws://127.0.0.1:{}/room/ws", ports[node]);
+        let Ok((mut socket, _)) = tungstenite::client(url.as_str(), stream) else {
+            node = (rng.next() % ports.len() as u64) as usize;
+            std::thread::sleep(Duration::from_millis(100));
+            continue;
+        };
+        let mut frames = Vec::new();
+        'connected: while Instant::now() < deadline {
+            log.sent += 1;
+            let text = format!("c{client}-{}", log.sent);
+            if socket.send(Message::Text(text.into())).is_err() {
+                break;
+            }
+            let slice_end = Instant::now() + CHAT_READ_SLICE;
+            while Instant::now() < slice_end {
+                match socket.read() {
+                    Ok(Message::Text(frame)) => {
+                        let value: serde_json::Value =
+                            serde_json::from_str(frame.as_str()).unwrap_or_default();
+                        if let (Some(seq), Some(text)) =
+                            (value["seq"].as_u64(), value["text"].as_str())
+                        {
+                            frames.push((seq, text.to_owned()));
+                        }
+                    }
+                    Ok(Message::Close(_)) => break 'connected,
+                    Ok(_) => {}
+                    Err(tungstenite::Error::Io(err))
+                        if matches!(
+                            err.kind(),
+                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        ) => {}
+                    Err(_) => break 'connected,
+                }
+            }
+        }
+        log.connections.push(frames);
+        node = (rng.next() % ports.len() as u64) as usize;
+    }
+    log
 }
 
 /// One register client: reads, unique writes and compare-and-sets from the last value it saw.
@@ -243,8 +342,9 @@ fn under_kills_and_pauses_no_acknowledged_write_is_lost_registers_stay_lineariza
                  "durable_objects": { "bindings": [
                    { "name": "SETS", "class_name": "Set" },
                    { "name": "REGISTERS", "class_name": "Register" },
-                   { "name": "COUNTERS", "class_name": "Counter" }] },
-                 "migrations": [{ "tag": "v1", "new_classes": ["Set", "Register", "Counter"] }] }"#,
+                   { "name": "COUNTERS", "class_name": "Counter" },
+                   { "name": "ROOMS", "class_name": "Room" }] },
+                 "migrations": [{ "tag": "v1", "new_classes": ["Set", "Register", "Counter", "Room"] }] }"#,
         ),
         ("index.js", SET_WORKER),
     ]);
@@ -314,6 +414,13 @@ fn under_kills_and_pauses_no_acknowledged_write_is_lost_registers_stay_lineariza
         })
     };
 
+    let chatters: Vec<_> = (0..CHATTERS)
+        .map(|i| {
+            let ports = ports.clone();
+            std::thread::spawn(move || chat_client(&ports, i, seed, deadline))
+        })
+        .collect();
+
     // Faults, every couple of seconds on a random node, in turn: kill -9 (restarted a second
     // later), SIGSTOP for less than the leader lease, SIGSTOP for more.
     let mut rng = Rng(seed);
@@ -375,6 +482,10 @@ fn under_kills_and_pauses_no_acknowledged_write_is_lost_registers_stay_lineariza
         register_counts.failed += counts.failed;
     }
     let counter_counts = counter.join().expect("counter client");
+    let chats: Vec<ChatLog> = chatters
+        .into_iter()
+        .map(|c| c.join().expect("chat client"))
+        .collect();
 
     // Heal: everyone is up; every acknowledged add is there, seen through every node.
     let tally = tally.lock().expect("tally");
@@ -418,6 +529,58 @@ fn under_kills_and_pauses_no_acknowledged_write_is_lost_registers_stay_lineariza
     };
     let counter_ok = counter_value >= counter_counts.acknowledged
         && counter_value <= counter_counts.attempted - counter_counts.failed;
+    // The chat: every frame a client saw is in the room's history at its sequence number (no
+    // client saw a message that was not committed), and each connection saw its frames in
+    // the history's order, none twice.
+    let room_history: Vec<String> = {
+        let heal_deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            match call(ports[1], "/room/history") {
+                Ok(serde_json::Value::Array(items)) => {
+                    break items
+                        .into_iter()
+                        .map(|v| v.as_str().unwrap_or_default().to_owned())
+                        .collect()
+                }
+                other => assert!(
+                    Instant::now() < heal_deadline,
+                    "the room's history is unreadable after heal: {:?}",
+                    other.ok()
+                ),
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let mut chat_violations = Vec::new();
+    for log in &chats {
+        for connection in &log.connections {
+            let mut last = 0u64;
+            for (seq, text) in connection {
+                let stored = usize::try_from(*seq)
+                    .ok()
+                    .and_then(|s| s.checked_sub(1))
+                    .and_then(|s| room_history.get(s));
+                if stored != Some(text) || *seq <= last {
+                    chat_violations.push(format!(
+                        "client {}: frame {seq} {text:?} after {last}; history has {stored:?}",
+                        log.client
+                    ));
+                }
+                last = *seq;
+            }
+        }
+    }
+    let chat_frames: usize = chats
+        .iter()
+        .flat_map(|l| &l.connections)
+        .map(Vec::len)
+        .sum();
+    let reconnects: usize = chats
+        .iter()
+        .map(|l| l.connections.len().saturating_sub(1))
+        .sum();
+    let chat_sent: usize = chats.iter().map(|l| l.sent).sum();
+
     let verdicts: Vec<Verdict> = histories
         .iter()
         .map(|history| linearizability::check(history, CHECK_STEPS_MAX))
@@ -471,6 +634,11 @@ fn under_kills_and_pauses_no_acknowledged_write_is_lost_registers_stay_lineariza
     eprintln!(
         "  counter: {counter_counts:?}; final value {counter_value} (must be within [acknowledged, attempted - failed])"
     );
+    eprintln!(
+        "  chat ({CHATTERS} clients): sent {chat_sent}, room history {}, frames received {chat_frames}, reconnections {reconnects}; out of order or never committed: {}",
+        room_history.len(),
+        chat_violations.len()
+    );
     eprintln!("  faults: {faults}; first write acknowledged after each, by kind: {failovers:?}");
     for (kind, times) in &failovers {
         let mut known: Vec<Duration> = times.iter().flatten().copied().collect();
@@ -486,6 +654,7 @@ fn under_kills_and_pauses_no_acknowledged_write_is_lost_registers_stay_lineariza
     }
     eprintln!("  diverged shards: {diverged:?}");
     let violations = lost.len()
+        + chat_violations.len()
         + usize::from(!counter_ok)
         + verdicts
             .iter()
@@ -499,6 +668,11 @@ fn under_kills_and_pauses_no_acknowledged_write_is_lost_registers_stay_lineariza
         "the registers made progress"
     );
     assert!(lost.is_empty(), "acknowledged adds were lost: {lost:?}");
+    assert!(
+        chat_violations.is_empty(),
+        "chat clients saw frames out of the room's order: {chat_violations:?}"
+    );
+    assert!(chat_frames > 10, "the chat made progress");
     assert!(
         counter_ok,
         "counter {counter_value} outside {counter_counts:?}"
