@@ -20,6 +20,7 @@ mod test_facets;
 mod test_fuzz_inputs;
 mod test_kv;
 mod test_loader;
+mod test_partition;
 mod test_platform_example;
 mod test_queues;
 mod test_r2;

@@ -150,6 +150,11 @@ impl Peers {
     }
 }
 
+/// HTTP/2 pings on every peer connection, and how long an unanswered one may wait before the
+/// connection counts as dead.
+const KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(1);
+const KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// A lazily connected channel to `address` (`host:port`; a name is resolved on connect).
 pub fn channel(address: &str) -> Option<Channel> {
     let endpoint = Endpoint::from_shared(format!("http://{address}")).ok()?;
@@ -157,7 +162,11 @@ pub fn channel(address: &str) -> Option<Channel> {
         endpoint
             .connect_timeout(CONNECT_TIMEOUT)
             .tcp_nodelay(true)
-            .http2_keep_alive_interval(Duration::from_secs(10))
+            // A peer cut off by the network (no reset, no answer) is found out within
+            // seconds, so calls waiting on it fail and the next ones go to the new owner.
+            .http2_keep_alive_interval(KEEP_ALIVE_INTERVAL)
+            .keep_alive_timeout(KEEP_ALIVE_TIMEOUT)
+            .keep_alive_while_idle(true)
             .connect_lazy(),
     )
 }
