@@ -114,7 +114,11 @@ impl Cluster {
             .args(["--cluster-key", CLUSTER_KEY])
             .args(["--admin-token", ADMIN_TOKEN])
             .args(["--shards", &self.shards.to_string()])
-            .args(["--threads", "1"]);
+            .args(["--threads", "1"])
+            .env(
+                "KILN_OWNERSHIP_LOG",
+                self.state.path().join(format!("ownership-{id}.log")),
+            );
         // Founders know each other; a spare knows everyone up to itself.
         let known = self.founders.max(id as usize);
         for (i, port) in self.peer_ports.iter().take(known).enumerate() {
@@ -281,4 +285,94 @@ impl Cluster {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+impl Cluster {
+    /// The single-owner check over every node's ownership log (`KILN_OWNERSHIP_LOG`): for each
+    /// object, no output released in an older term after one released in a newer term, and no
+    /// term with outputs on two nodes. Returns (outputs checked, violations).
+    pub fn ownership_violations(&self) -> (usize, Vec<String>) {
+        let logs: Vec<(u64, String)> = (1..=self.nodes.len() as u64)
+            .map(|node| {
+                let path = self.state.path().join(format!("ownership-{node}.log"));
+                (node, std::fs::read_to_string(path).unwrap_or_default())
+            })
+            .collect();
+        check_ownership(&logs)
+    }
+}
+
+/// The single-owner check over (node, ownership log text) pairs; see
+/// [`Cluster::ownership_violations`].
+pub fn check_ownership(logs: &[(u64, String)]) -> (usize, Vec<String>) {
+    // object -> (µs, node, term)
+    let mut outputs: std::collections::BTreeMap<String, Vec<(u128, u64, u64)>> =
+        std::collections::BTreeMap::new();
+    let mut count = 0;
+    for (node, text) in logs {
+        for line in text.lines() {
+            let cells: Vec<&str> = line.split(' ').collect();
+            // A line cut short by kill -9 is skipped.
+            let (Some(Ok(at)), Some(object), Some(Ok(term))) = (
+                cells.first().map(|c| c.parse::<u128>()),
+                cells.get(1),
+                cells.get(3).map(|c| c.parse::<u64>()),
+            ) else {
+                continue;
+            };
+            count += 1;
+            outputs
+                .entry((*object).to_owned())
+                .or_default()
+                .push((at, *node, term));
+        }
+    }
+    let mut violations = Vec::new();
+    for (object, mut events) in outputs {
+        events.sort();
+        let mut term_owner: std::collections::BTreeMap<u64, u64> =
+            std::collections::BTreeMap::new();
+        let mut newest = 0u64;
+        for (at, node, term) in events {
+            if let Some(owner) = term_owner.insert(term, node) {
+                if owner != node {
+                    violations.push(format!(
+                        "object {object}: term {term} released output on nodes {owner} and {node}"
+                    ));
+                }
+            }
+            if term < newest {
+                violations.push(format!(
+                    "object {object}: node {node} released output of term {term} at {at} µs, after term {newest}"
+                ));
+            }
+            newest = newest.max(term);
+        }
+    }
+    (count, violations)
+}
+
+#[test]
+fn the_single_owner_check_finds_stale_and_doubled_terms() {
+    let good = vec![
+        (1, "100 aa 0 3\n200 aa 0 3\n".to_owned()),
+        (2, "300 aa 0 4\n400 bb 0 4\n".to_owned()),
+    ];
+    assert_eq!(check_ownership(&good), (4, Vec::new()));
+    let stale = vec![
+        (1, "100 aa 0 3\n500 aa 0 3\n".to_owned()),
+        (2, "300 aa 0 4\n".to_owned()),
+    ];
+    assert_eq!(check_ownership(&stale).1.len(), 1, "term 3 after term 4");
+    let doubled = vec![
+        (1, "100 aa 0 3\n".to_owned()),
+        (2, "200 aa 0 3\ncut".to_owned()),
+    ];
+    assert_eq!(
+        check_ownership(&doubled),
+        (
+            2,
+            vec!["object aa: term 3 released output on nodes 1 and 2".to_owned()]
+        )
+    );
 }

@@ -9,7 +9,10 @@
 //!   attempted ones;
 //! - **chat**: WebSocket clients in one room, starting on different nodes and reconnecting when
 //!   theirs dies, see only committed messages, each connection in the room's order;
-//! - every replica of a shard holds the same data (content hashes at the same applied index).
+//! - every replica of a shard holds the same data (content hashes at the same applied index);
+//! - **single owner**: every output an object released is recorded with the node and Raft term
+//!   (`KILN_OWNERSHIP_LOG`); no object released output in an older term after a newer one, and
+//!   no term released output on two nodes.
 //!
 //! `KILN_CHAOS_SECONDS` lengthens the run and `KILN_CHAOS_SEED` picks the seed. It prints a
 //! report: operations attempted, acknowledged, unknown and failed per workload, the faults
@@ -581,6 +584,8 @@ fn under_kills_and_pauses_no_acknowledged_write_is_lost_registers_stay_lineariza
         .sum();
     let chat_sent: usize = chats.iter().map(|l| l.sent).sum();
 
+    let (outputs_checked, owner_violations) = cluster.ownership_violations();
+
     let verdicts: Vec<Verdict> = histories
         .iter()
         .map(|history| linearizability::check(history, CHECK_STEPS_MAX))
@@ -639,6 +644,10 @@ fn under_kills_and_pauses_no_acknowledged_write_is_lost_registers_stay_lineariza
         room_history.len(),
         chat_violations.len()
     );
+    eprintln!(
+        "  single owner: {outputs_checked} outputs released, by node and term; older-term output after a newer term's, or one term on two nodes: {}",
+        owner_violations.len()
+    );
     eprintln!("  faults: {faults}; first write acknowledged after each, by kind: {failovers:?}");
     for (kind, times) in &failovers {
         let mut known: Vec<Duration> = times.iter().flatten().copied().collect();
@@ -655,6 +664,7 @@ fn under_kills_and_pauses_no_acknowledged_write_is_lost_registers_stay_lineariza
     eprintln!("  diverged shards: {diverged:?}");
     let violations = lost.len()
         + chat_violations.len()
+        + owner_violations.len()
         + usize::from(!counter_ok)
         + verdicts
             .iter()
@@ -673,6 +683,14 @@ fn under_kills_and_pauses_no_acknowledged_write_is_lost_registers_stay_lineariza
         "chat clients saw frames out of the room's order: {chat_violations:?}"
     );
     assert!(chat_frames > 10, "the chat made progress");
+    assert!(
+        outputs_checked > 100,
+        "the ownership logs recorded the outputs"
+    );
+    assert!(
+        owner_violations.is_empty(),
+        "two owners released output for one object: {owner_violations:?}"
+    );
     assert!(
         counter_ok,
         "counter {counter_value} outside {counter_counts:?}"

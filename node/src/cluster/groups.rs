@@ -253,6 +253,11 @@ impl ShardGroups {
         self.raft(shard)?.metrics().borrow_watched().current_leader
     }
 
+    /// This node's current Raft term for `shard`.
+    pub fn current_term(&self, shard: u32) -> Option<u64> {
+        Some(self.raft(shard)?.metrics().borrow_watched().current_term)
+    }
+
     /// Whether this node leads `shard` and has caught up to serve its objects.
     pub fn is_ready_leader(&self, shard: u32) -> bool {
         let Some(raft) = self.raft(shard) else {

@@ -8,6 +8,7 @@ pub mod log_store;
 pub mod membership;
 pub mod network;
 pub mod node_config;
+pub mod ownership_log;
 pub mod peers;
 pub mod placement;
 pub mod service;

@@ -71,11 +71,16 @@ impl ObjectStore for ClusterStore {
     fn read_fence(&self, id: &[u8; 32]) -> CommitFuture {
         let groups = Arc::clone(&self.groups);
         let shard = groups.shard_of(id);
+        let id = *id;
         Box::pin(async move {
             groups
                 .lease_read(shard)
                 .await
-                .map_err(|err| StoreError(err.to_string()))
+                .map_err(|err| StoreError(err.to_string()))?;
+            if let Some(term) = groups.current_term(shard) {
+                super::ownership_log::record(&id, shard, term);
+            }
+            Ok(())
         })
     }
 
