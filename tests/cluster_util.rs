@@ -27,6 +27,8 @@ pub struct Cluster {
     pub nodes: Vec<Option<Node>>,
     /// How many nodes the first nodes' configurations list (spares come after them).
     pub founders: usize,
+    /// Environment variables every node starts with.
+    pub env: Vec<(String, String)>,
 }
 
 /// Where the harness's ports start: below Linux's ephemeral range (32768 and up), which the
@@ -67,6 +69,17 @@ impl Cluster {
     /// Starts `size` nodes and forms the cluster; `spares` more nodes get ports and ids (after
     /// the founders') but are not started: [`Cluster::start_spare`] starts one, to join.
     pub fn start_with_spares(worker: &Path, size: usize, spares: usize, shards: u32) -> Cluster {
+        Cluster::start_with_env(worker, size, spares, shards, &[])
+    }
+
+    /// As [`Cluster::start_with_spares`], every node with the environment variables `env`.
+    pub fn start_with_env(
+        worker: &Path,
+        size: usize,
+        spares: usize,
+        shards: u32,
+        env: &[(&str, &str)],
+    ) -> Cluster {
         let total = size + spares;
         let mut cluster = Cluster {
             worker: worker.to_owned(),
@@ -76,6 +89,10 @@ impl Cluster {
             http_ports: (0..total).map(|_| free_port()).collect(),
             nodes: Vec::new(),
             founders: size,
+            env: env
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         };
         for id in 1..=size as u64 {
             let node = cluster.spawn(id);
@@ -118,7 +135,8 @@ impl Cluster {
             .env(
                 "KILN_OWNERSHIP_LOG",
                 self.state.path().join(format!("ownership-{id}.log")),
-            );
+            )
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         // Founders know each other; a spare knows everyone up to itself.
         let known = self.founders.max(id as usize);
         for (i, port) in self.peer_ports.iter().take(known).enumerate() {

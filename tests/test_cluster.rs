@@ -112,6 +112,66 @@ fn kill_9_of_the_owner_loses_no_acknowledged_write_and_the_node_catches_up() {
 }
 
 #[test]
+fn a_node_that_fell_far_behind_catches_up_by_installing_a_snapshot_under_load() {
+    // Snapshots every 20 entries (4 kept after one): a node down for 200 writes has to be
+    // sent a snapshot.
+    let mut cluster = Cluster::start_with_env(
+        &counter_example(),
+        3,
+        0,
+        1,
+        &[("KILN_SNAPSHOT_EVERY", "20")],
+    );
+    let owner = cluster.wait_for_leaders(1)[0];
+    let lagging = (1..=3).find(|n| *n != owner).expect("a follower");
+    cluster.kill9(lagging);
+    let others: Vec<u64> = cluster.alive();
+    let mut last = 0;
+    for i in 0..200usize {
+        last = increment(&cluster, others[i % others.len()]).expect("an increment");
+    }
+    cluster.restart(lagging);
+    // Writes go on while the restarted node catches up.
+    let mut during = 0;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let ports: Vec<u16> = others.iter().map(|n| cluster.http_port(*n)).collect();
+    let node = cluster.nodes[(lagging - 1) as usize]
+        .as_mut()
+        .expect("restarted");
+    while !node.wait_for_log("installed a snapshot", Duration::from_millis(50)) {
+        assert!(
+            Instant::now() < deadline,
+            "the lagging node installed no snapshot"
+        );
+        let (status, body) = util::post(ports[during % ports.len()], "/visits");
+        if let (200, Ok(value)) = (status, body.trim().parse()) {
+            last = value;
+            during += 1;
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) = util::get_port(cluster.http_port(lagging), "/visits");
+        let seen: Option<u64> = body.trim().parse().ok();
+        let leader_rows = cluster.status(owner).unwrap_or_default();
+        let mine = cluster.status(lagging).unwrap_or_default();
+        let caught_up = matches!(
+            (leader_rows.first(), mine.first()),
+            (Some(l), Some(m)) if m.4 >= l.3 && l.3 > 0
+        );
+        if status == 200 && seen >= Some(last) && caught_up {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the lagging node did not catch up: {status} {body}, {mine:?} vs {leader_rows:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(during > 0, "writes were acknowledged during the catch-up");
+}
+
+#[test]
 fn peers_without_the_cluster_key_are_refused() {
     let cluster = Cluster::start(&counter_example(), 3, 2);
     let (ok, output) = util::run_to_exit({

@@ -62,6 +62,16 @@ pub struct ShardGroups {
     on_lost: std::sync::OnceLock<Box<dyn Fn(u32) + Send + Sync>>,
 }
 
+/// Entries between snapshots: [`SNAPSHOT_EVERY_ENTRIES`], or `KILN_SNAPSHOT_EVERY` (at least
+/// 10), with which tests make a lagging node catch up by installing a snapshot. A fifth of it
+/// (at most 1,000 entries) stays in the log after a snapshot.
+fn snapshot_every() -> u64 {
+    std::env::var("KILN_SNAPSHOT_EVERY")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .map_or(SNAPSHOT_EVERY_ENTRIES, |n| n.max(10))
+}
+
 impl ShardGroups {
     /// Opens (or creates) every shard group of this node.
     pub async fn open(config: &NodeConfig, peers: Arc<Peers>) -> anyhow::Result<Arc<ShardGroups>> {
@@ -71,8 +81,8 @@ impl ShardGroups {
                 heartbeat_interval: HEARTBEAT_MS,
                 election_timeout_min: ELECTION_TIMEOUT_MIN_MS,
                 election_timeout_max: ELECTION_TIMEOUT_MAX_MS,
-                snapshot_policy: SnapshotPolicy::LogsSinceLast(SNAPSHOT_EVERY_ENTRIES),
-                max_in_snapshot_log_to_keep: 1000,
+                snapshot_policy: SnapshotPolicy::LogsSinceLast(snapshot_every()),
+                max_in_snapshot_log_to_keep: (snapshot_every() / 5).min(1000),
                 ..Default::default()
             }
             .validate()?,
