@@ -360,6 +360,16 @@ export const tests = {
     try { new MessagePort(); } catch { threw = true; }
     assert(threw, "MessagePort has no public constructor");
   },
+  async regexp_legacy_static_properties() {
+    // linkedom reads RegExp.$1 after test(), as V8 allows.
+    assert(/^([a-z:]+)(\s+public)?/i.test("html"), "matched");
+    eq(RegExp.$1, "html", "$1 after test()");
+    eq(RegExp.$2, "", "an unmatched group");
+    "say abc-123 now".replace(/(\w+)-(\d+)/, "x");
+    eq([RegExp.$1, RegExp.$2, RegExp.lastMatch, RegExp["$&"], RegExp.leftContext, RegExp.rightContext, RegExp.input, RegExp.lastParen].join("|"), "abc|123|abc-123|abc-123|say | now|say abc-123 now|123", "after replace()");
+    /nomatch/.test("zzz");
+    eq(RegExp.$1, "abc", "a failed match keeps the last one");
+  },
   async url_object_bases_wasm_and_websocket_names() {
     eq(new URL("/x?y=1", new URL("http://h/a/b")).href, "http://h/x?y=1", "a URL object as the base");
     eq(new URL("c", { toString: () => "http://h/a/" }).href, "http://h/a/c", "any object as the base");

@@ -472,6 +472,12 @@ struct JSContext {
     /* Kiln: the async context (AsyncLocalStorage's frame) current now; a promise reaction
        captures it when registered and runs with it (JS_GetAsyncContext/JS_SetAsyncContext) */
     JSValue async_context;
+    /* Kiln: RegExp's legacy static properties (RegExp.$1-$9, lastMatch, lastParen,
+       leftContext, rightContext, input) read the last successful exec() in this context: its
+       input string and the offsets of its first 10 captures and of its last one (-1: none) */
+    JSValue regexp_last_input;
+    int regexp_last_count;
+    int regexp_last_offsets[22];
 
     double time_origin;
 
@@ -2374,6 +2380,8 @@ JSContext *JS_NewContextRaw(JSRuntime *rt)
     ctx->error_prepare_stack = JS_UNDEFINED;
     ctx->error_stack_trace_limit = js_int32(10);
     ctx->async_context = JS_UNDEFINED;
+    ctx->regexp_last_input = JS_UNDEFINED;
+    ctx->regexp_last_count = 0;
     init_list_head(&ctx->loaded_modules);
 
     JS_AddIntrinsicBasicObjects(ctx);
@@ -2556,6 +2564,8 @@ void JS_FreeContext(JSContext *ctx)
     JS_FreeValue(ctx, ctx->global_var_obj);
     JS_FreeValue(ctx, ctx->async_context);
     ctx->async_context = JS_UNDEFINED;
+    JS_FreeValue(ctx, ctx->regexp_last_input);
+    ctx->regexp_last_input = JS_UNDEFINED;
 
     JS_FreeValue(ctx, ctx->throw_type_error);
     JS_FreeValue(ctx, ctx->eval_obj);
@@ -45919,6 +45929,52 @@ static JSValue js_regexp_escape(JSContext *ctx, JSValueConst this_val,
     return string_buffer_end(b);
 }
 
+/* Kiln: remembers a successful match for RegExp's legacy static properties. */
+static void js_regexp_record_legacy(JSContext *ctx, JSValueConst str_val,
+                                    uint8_t **capture, int capture_count,
+                                    uint8_t *str_buf, int shift)
+{
+    int i, n;
+
+    JS_FreeValue(ctx, ctx->regexp_last_input);
+    ctx->regexp_last_input = js_dup(str_val);
+    n = capture_count < 10 ? capture_count : 10;
+    ctx->regexp_last_count = capture_count;
+    for(i = 0; i < 11; i++) {
+        /* slots 0..9: captures 0..9; slot 10: the last capture */
+        int c = i < 10 ? i : capture_count - 1;
+        int ok = (i < n || i == 10) && c >= 0 && capture[2 * c] && capture[2 * c + 1];
+        ctx->regexp_last_offsets[2 * i] = ok ? (int)((capture[2 * c] - str_buf) >> shift) : -1;
+        ctx->regexp_last_offsets[2 * i + 1] = ok ? (int)((capture[2 * c + 1] - str_buf) >> shift) : -1;
+    }
+}
+
+/* Kiln: RegExp.$1-$9 (magic 1-9), lastMatch (0), input (10), lastParen (11), leftContext (12),
+   rightContext (13); "" before any match. */
+static JSValue js_regexp_legacy_get(JSContext *ctx, JSValueConst this_val, int magic)
+{
+    JSString *str;
+    int start, end, slot;
+
+    if (JS_IsUndefined(ctx->regexp_last_input))
+        return JS_AtomToString(ctx, JS_ATOM_empty_string);
+    str = JS_VALUE_GET_STRING(ctx->regexp_last_input);
+    if (magic == 10)
+        return js_dup(ctx->regexp_last_input);
+    if (magic == 12)
+        return js_sub_string(ctx, str, 0, ctx->regexp_last_offsets[0]);
+    if (magic == 13)
+        return js_sub_string(ctx, str, ctx->regexp_last_offsets[1], str->len);
+    slot = magic == 11 ? (ctx->regexp_last_count > 1 ? 10 : -1) : magic;
+    if (slot < 0 || (slot < 10 && slot >= ctx->regexp_last_count))
+        return JS_AtomToString(ctx, JS_ATOM_empty_string);
+    start = ctx->regexp_last_offsets[2 * slot];
+    end = ctx->regexp_last_offsets[2 * slot + 1];
+    if (start < 0 || end < start)
+        return JS_AtomToString(ctx, JS_ATOM_empty_string);
+    return js_sub_string(ctx, str, start, end);
+}
+
 static JSValue js_regexp_exec(JSContext *ctx, JSValueConst this_val,
                               int argc, JSValueConst *argv)
 {
@@ -45988,6 +46044,7 @@ static JSValue js_regexp_exec(JSContext *ctx, JSValueConst this_val,
         }
     } else {
         int prop_flags;
+        js_regexp_record_legacy(ctx, str_val, capture, capture_count, str_buf, shift);
         if (re_flags & (LRE_FLAG_GLOBAL | LRE_FLAG_STICKY)) {
             if (JS_SetProperty(ctx, this_val, JS_ATOM_lastIndex,
                                js_int32((capture[1] - str_buf) >> shift)) < 0)
@@ -46958,6 +47015,26 @@ done:
 static const JSCFunctionListEntry js_regexp_funcs[] = {
     JS_CFUNC_DEF("escape", 1, js_regexp_escape ),
     JS_CGETSET_DEF("[Symbol.species]", js_get_this, NULL ),
+    /* Kiln: the legacy static properties (Annex B, as V8 has them) */
+    JS_CGETSET_MAGIC_DEF("$1", js_regexp_legacy_get, NULL, 1 ),
+    JS_CGETSET_MAGIC_DEF("$2", js_regexp_legacy_get, NULL, 2 ),
+    JS_CGETSET_MAGIC_DEF("$3", js_regexp_legacy_get, NULL, 3 ),
+    JS_CGETSET_MAGIC_DEF("$4", js_regexp_legacy_get, NULL, 4 ),
+    JS_CGETSET_MAGIC_DEF("$5", js_regexp_legacy_get, NULL, 5 ),
+    JS_CGETSET_MAGIC_DEF("$6", js_regexp_legacy_get, NULL, 6 ),
+    JS_CGETSET_MAGIC_DEF("$7", js_regexp_legacy_get, NULL, 7 ),
+    JS_CGETSET_MAGIC_DEF("$8", js_regexp_legacy_get, NULL, 8 ),
+    JS_CGETSET_MAGIC_DEF("$9", js_regexp_legacy_get, NULL, 9 ),
+    JS_CGETSET_MAGIC_DEF("lastMatch", js_regexp_legacy_get, NULL, 0 ),
+    JS_CGETSET_MAGIC_DEF("$&", js_regexp_legacy_get, NULL, 0 ),
+    JS_CGETSET_MAGIC_DEF("input", js_regexp_legacy_get, NULL, 10 ),
+    JS_CGETSET_MAGIC_DEF("$_", js_regexp_legacy_get, NULL, 10 ),
+    JS_CGETSET_MAGIC_DEF("lastParen", js_regexp_legacy_get, NULL, 11 ),
+    JS_CGETSET_MAGIC_DEF("$+", js_regexp_legacy_get, NULL, 11 ),
+    JS_CGETSET_MAGIC_DEF("leftContext", js_regexp_legacy_get, NULL, 12 ),
+    JS_CGETSET_MAGIC_DEF("$`", js_regexp_legacy_get, NULL, 12 ),
+    JS_CGETSET_MAGIC_DEF("rightContext", js_regexp_legacy_get, NULL, 13 ),
+    JS_CGETSET_MAGIC_DEF("$'", js_regexp_legacy_get, NULL, 13 ),
 };
 
 static const JSCFunctionListEntry js_regexp_proto_funcs[] = {
