@@ -46,14 +46,18 @@ class Cluster:
         self.http_ports = [bench.free_port() for _ in range(size)]
         self.peer_ports = [bench.free_port() for _ in range(size)]
         self.procs = {}
-        for node in range(1, size + 1):
-            self.start(node)
-        end = time.monotonic() + FORM_TIMEOUT
-        while self.cli("init", via=1) is None:
-            if time.monotonic() > end:
-                raise RuntimeError(f"cluster init failed: {self.tail(1)}")
-            time.sleep(0.5)
-        self.wait_formed()
+        try:
+            for node in range(1, size + 1):
+                self.start(node)
+            end = time.monotonic() + FORM_TIMEOUT
+            while self.cli("init", via=1) is None:
+                if time.monotonic() > end:
+                    raise RuntimeError(f"cluster init failed: {self.tail(1)}")
+                time.sleep(0.5)
+            self.wait_formed()
+        except BaseException:
+            self.stop()  # no node outlives a cluster that did not form
+            raise
 
     def base(self, node):
         return f"http://127.0.0.1:{self.http_ports[node - 1]}"
