@@ -370,6 +370,35 @@ export const tests = {
     /nomatch/.test("zzz");
     eq(RegExp.$1, "abc", "a failed match keeps the last one");
   },
+  async intl_formats_en_us_as_icu_does() {
+    // Each expected value is what workerd (ICU) prints.
+    const d = new Date("2024-03-10T06:30:05Z");
+    const unit = (u, n, display = "long") => new Intl.NumberFormat("en-US", { style: "unit", unit: u, unitDisplay: display }).format(n);
+    eq(new Intl.ListFormat("en", { style: "narrow" }).format([unit("day", 1), unit("hour", 1), unit("minute", 3)]), "1 day, 1 hour, 3 minutes", "luxon's toHuman()");
+    eq(unit("minute", 3, "short"), "3 min", "short unit");
+    eq(unit("percent", 50, "short"), "50%", "percent unit");
+    eq(unit("kilobyte", 1536, "short"), "1,536 kB", "kilobytes");
+    eq(new Intl.ListFormat("en", { style: "short" }).format(["a", "b", "c"]), "a, b, & c", "short list");
+    eq(new Intl.ListFormat("en", { type: "disjunction" }).format(["a", "b"]), "a or b", "disjunction");
+    eq([...new Intl.Segmenter("en", { granularity: "grapheme" }).segment("e\u0301👨‍👩‍👧🇩🇪")].length, 3, "grapheme clusters");
+    eq([...new Intl.Segmenter("en", { granularity: "word" }).segment("Hello, world! It's 3.14")].filter((s) => s.isWordLike).map((s) => s.segment).join("|"), "Hello|world|It's|3.14", "words");
+    eq(new Intl.DisplayNames(["en"], { type: "region" }).of("DE"), "Germany", "region name");
+    eq(new Intl.DisplayNames(["en"], { type: "region" }).of("US"), "United States", "region name");
+    eq(new Intl.DisplayNames(["en"], { type: "language" }).of("en-GB"), "British English", "dialect name");
+    eq(new Intl.DisplayNames(["en"], { type: "language", fallback: "none" }).of("xx"), undefined, "fallback none");
+    eq(new Intl.Locale("en").maximize().toString(), "en-Latn-US", "Locale.maximize");
+    eq(new Intl.Locale("en-Latn-US-u-ca-gregory").minimize().toString(), "en-u-ca-gregory", "Locale.minimize");
+    eq(new Intl.DateTimeFormat("en-US", { year: "numeric", era: "short", timeZone: "UTC" }).format(d), "2024 AD", "era");
+    eq(new Intl.DateTimeFormat("en-US", { hour: "numeric", dayPeriod: "long", timeZone: "UTC" }).format(d), "6 in the morning", "day period");
+    eq(new Intl.DateTimeFormat("en-US", { hour: "2-digit", hourCycle: "h24", timeZone: "UTC" }).format(new Date("2024-03-10T00:00:00Z")), "24", "h24");
+    eq(new Intl.DateTimeFormat("en-US", { dateStyle: "full", timeStyle: "long", timeZone: "UTC" }).format(d), "Sunday, March 10, 2024 at 6:30:05 AM UTC", "dateStyle + timeStyle");
+    eq(new Intl.DateTimeFormat("en-US", { dateStyle: "medium", timeZone: "UTC" }).formatRange(d, new Date("2024-03-15T00:00:00Z")), "Mar 10 – 15, 2024", "formatRange");
+    eq(new Intl.NumberFormat("en-US", { notation: "scientific" }).format(123456), "1.235E5", "scientific");
+    eq(new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", currencyDisplay: "name" }).format(2), "2.00 US dollars", "currency name");
+    eq(new Intl.NumberFormat("en-US", { style: "currency", currency: "USD", currencySign: "accounting" }).format(-5), "($5.00)", "accounting");
+    eq(new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" }).formatRange(3, 5), "$3.00 – $5.00", "number formatRange");
+    eq(new Intl.RelativeTimeFormat("en", { style: "short" }).format(2, "month"), "in 2 mo.", "short relative time");
+  },
   async url_object_bases_wasm_and_websocket_names() {
     eq(new URL("/x?y=1", new URL("http://h/a/b")).href, "http://h/x?y=1", "a URL object as the base");
     eq(new URL("c", { toString: () => "http://h/a/" }).href, "http://h/a/c", "any object as the base");
