@@ -17,6 +17,7 @@ mod test_dev_server;
 mod test_dispatch;
 mod test_durable_objects;
 mod test_facets;
+mod test_fetch_streams;
 mod test_fuzz_inputs;
 mod test_kv;
 mod test_loader;

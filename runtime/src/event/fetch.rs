@@ -14,10 +14,10 @@ use bytes::Bytes;
 use rquickjs::{async_with, Ctx, Function, Object, Promise, TypedArray, Value};
 use tokio::sync::oneshot;
 
-use crate::body::{self, Body, ChannelBody};
+use crate::body::{self, Body};
 use crate::error::Error;
 use crate::isolate::{self, Isolate};
-use crate::limits::{BODY_CHANNEL_CHUNKS_MAX, HANG_CHECK_INTERVAL_MS, WAIT_UNTIL_GRACE_MS};
+use crate::limits::{HANG_CHECK_INTERVAL_MS, WAIT_UNTIL_GRACE_MS};
 use crate::object::ObjectTarget;
 use crate::socket::WebSocketUpgrade;
 use crate::web;
@@ -411,43 +411,16 @@ fn build_response<'js>(
     } else if let Ok(array) = TypedArray::<u8>::from_value(body_value.clone()) {
         body::full(Bytes::copy_from_slice(array.as_bytes().unwrap_or(&[])))
     } else if let Some(pump) = body_value.as_object() {
-        let next: Function = pump.get("next").map_err(internal)?;
-        let cancel: Function = pump.get("cancel").map_err(internal)?;
-        let length: Option<f64> = pump.get("length").map_err(internal)?;
-        let length = length
-            .filter(|n| n.is_finite() && *n >= 0.0)
-            .map(|n| n as u64);
-        let (sender, body) = ChannelBody::channel_of_length(BODY_CHANNEL_CHUNKS_MAX, length);
         let (done_sender, done) = oneshot::channel();
         pump_done = Some(done);
-        let task_ctx = ctx.clone();
-        let worker = worker_name.to_owned();
-        ctx.spawn(async move {
-            loop {
-                let chunk = match next.call::<_, Promise>(()) {
-                    Ok(promise) => promise.into_future::<Option<TypedArray<u8>>>().await,
-                    Err(err) => Err(err),
-                };
-                match chunk {
-                    Ok(Some(array)) => {
-                        let bytes = Bytes::copy_from_slice(array.as_bytes().unwrap_or(&[]));
-                        if sender.send(Ok(bytes)).await.is_err() {
-                            let _ = cancel.call::<_, ()>(("client disconnected",));
-                            break;
-                        }
-                    }
-                    Ok(None) => break,
-                    Err(err) => {
-                        let text = web::describe_error(&task_ctx, err);
-                        tracing::error!(target: "kiln::worker", worker, "Uncaught (in response body) {text}");
-                        let _ = sender.send(Err(text.into())).await;
-                        break;
-                    }
-                }
-            }
-            let _ = done_sender.send(());
-        });
-        body
+        crate::web::fetch::pump::body_from_pump(
+            ctx,
+            pump,
+            worker_name.to_owned(),
+            "response body",
+            Some(done_sender),
+        )
+        .map_err(internal)?
     } else {
         return Err(Error::Exception(
             "response body has an unexpected type".into(),

@@ -1,12 +1,9 @@
 // fetch(): the request is built in JavaScript and sent by Rust (hyper); the response body
 // streams back in as a source.
-// A request body for Rust: bytes, a Rust body id, or null; a JavaScript stream is read whole.
+// A request body for Rust: bytes, a Rust body id, null, or a JavaScript stream's pump (sent
+// as it is read: the response may arrive while the body is still being written).
 async function requestBodyForRust(request) {
-  const body = bodyForRust(request[kBody]);
-  if (body === null || typeof body !== "object" || typeof body.next !== "function") return body;
-  const chunks = [];
-  for (let chunk; (chunk = await body.next()) !== undefined;) chunks.push(chunk);
-  return concatBytes(chunks);
+  return bodyForRust(request[kBody]);
 }
 
 async function fetch(input, init = undefined) {

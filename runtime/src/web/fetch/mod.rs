@@ -19,6 +19,8 @@ use crate::isolate;
 use crate::limits::BODY_READ_ALL_BYTES_MAX;
 use crate::worker::Outbound;
 
+pub mod pump;
+
 /// Redirects `fetch()` follows before failing (Fetch standard: 20).
 const REDIRECTS_MAX: usize = 20;
 /// Time to connect to an origin before `fetch()` fails.
@@ -152,19 +154,27 @@ pub fn header_map(ctx: &Ctx<'_>, headers: &[String]) -> Result<http::HeaderMap> 
     Ok(header_map)
 }
 
-/// A request body as JavaScript hands it over: bytes, the id of a body from Rust, or nothing.
-pub fn request_body(ctx: &Ctx<'_>, body: Value<'_>) -> Result<Body> {
+/// A request body as JavaScript hands it over: bytes, the id of a body from Rust, a
+/// JavaScript stream's pump (read as the receiver reads it), or nothing.
+pub fn request_body<'js>(ctx: &Ctx<'js>, body: Value<'js>) -> Result<Body> {
     if let Some(id) = body.as_int() {
         if id >= 0 {
             return Ok(take_body(ctx, id as u32)?.unwrap_or_else(body::empty));
         }
     }
-    Ok(body
-        .as_object()
-        .and_then(|o| TypedArray::<u8>::from_object(o.clone()).ok())
-        .map_or_else(body::empty, |array| {
-            body::full(Bytes::copy_from_slice(array.as_bytes().unwrap_or(&[])))
-        }))
+    let Some(object) = body.as_object() else {
+        return Ok(body::empty());
+    };
+    if let Ok(array) = TypedArray::<u8>::from_object(object.clone()) {
+        return Ok(body::full(Bytes::copy_from_slice(
+            array.as_bytes().unwrap_or(&[]),
+        )));
+    }
+    if object.contains_key("next")? {
+        let worker = isolate::data(ctx)?.worker.name().to_owned();
+        return pump::body_from_pump(ctx, object, worker, "request body", None);
+    }
+    Ok(body::empty())
 }
 
 /// What a finished subrequest hands back to JavaScript.
@@ -350,7 +360,20 @@ fn op_fetch_send<'js>(
         .map(|array| Bytes::copy_from_slice(array.as_bytes().unwrap_or(&[])));
     let body_stream: Option<Body> = match body.as_int() {
         Some(id) if id >= 0 => take_body(&ctx, id as u32)?,
-        _ => None,
+        // A JavaScript stream: sent as it is read (the response may arrive before it ends).
+        _ => match body.as_object() {
+            Some(pump) if body_bytes.is_none() && pump.contains_key("next")? => {
+                let worker = isolate::data(&ctx)?.worker.name().to_owned();
+                Some(pump::body_from_pump(
+                    &ctx,
+                    pump,
+                    worker,
+                    "request body",
+                    None,
+                )?)
+            }
+            _ => None,
+        },
     };
     let mut header_map = header_map(&ctx, &headers)?;
     let websocket = header_map
