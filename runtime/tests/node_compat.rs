@@ -51,6 +51,11 @@ export default { fetch() {
   eq(Buffer.of(1, 2) instanceof Buffer, true, "Buffer.of");
   eq(Buffer.from("abcd").map((x) => x + 1) instanceof Buffer, true, "species");
   eq(Object.getPrototypeOf(Buffer), Uint8Array, "Buffer's prototype chain");
+  eq(Buffer.from("héllo").latin1Slice(0, 3), "hÃ©", "latin1Slice (busboy)");
+  const w = Buffer.alloc(4);
+  eq(w.utf8Write("ab", 1), 2, "utf8Write");
+  eq(w.hexSlice(), "00616200", "hexSlice");
+  eq(Buffer.from("abc").subarray(1).offset, 1, "offset");
   return Response.json(failures);
 } };"#;
 
@@ -148,7 +153,7 @@ async fn node_crypto_hashes_and_hmacs_as_node_does() {
 
 #[tokio::test]
 async fn node_util_promisifies_and_formats() {
-    let source = r#"import { promisify, inherits, format, types } from "node:util";
+    let source = r#"import { promisify, inherits, format, types, _extend, isDate, parseEnv } from "node:util";
         import util from "util";
         export default { async fetch() {
           const later = promisify((a, b, cb) => queueMicrotask(() => cb(null, a + b)));
@@ -159,13 +164,17 @@ async fn node_util_promisifies_and_formats() {
           inherits(B, A);
           const out = [await later(2, 3), failed, new B() instanceof A, B.super_ === A,
             format("%s=%d", "x", 42), types.isPromise(Promise.resolve()), util.promisify === promisify,
-            format("%j", { b: 2 })];
+            format("%j", { b: 2 }), JSON.stringify(_extend({ a: 1 }, { b: 2 })), isDate(new Date()),
+            JSON.stringify(parseEnv("A=1\nexport B='two words'\n# comment\nC=\"x\\ny\""))];
           return new Response(out.join(" "));
         } };"#;
     let (status, body) = node_answer(source).await;
     assert_eq!(
         (status, body.as_str()),
-        (200, "5 RangeError true true x=42 true true {\"b\":2}")
+        (
+            200,
+            "5 RangeError true true x=42 true true {\"b\":2} {\"a\":1,\"b\":2} true {\"A\":\"1\",\"B\":\"two words\",\"C\":\"x\\ny\"}"
+        )
     );
 }
 

@@ -269,6 +269,20 @@ for (const [name, size, get, set, little] of [
   }
 }
 
+// Node's internal per-encoding methods, which busboy, multer-style parsers and others call
+// directly (`buf.latin1Slice(start, end)`, `buf.utf8Write(string, offset)`).
+for (const [name, encoding] of [["latin1", "latin1"], ["utf8", "utf8"], ["ascii", "ascii"], ["hex", "hex"], ["base64", "base64"], ["base64url", "base64url"], ["ucs2", "utf16le"]]) {
+  Object.defineProperty(KilnBuffer.prototype, `${name}Slice`, {
+    value(start = 0, end = this.length) { return this.toString(encoding, start, end); },
+    writable: true, configurable: true,
+  });
+  Object.defineProperty(KilnBuffer.prototype, `${name}Write`, {
+    value(string, offset = 0, length = this.length - offset) { return this.write(string, offset, length, encoding); },
+    writable: true, configurable: true,
+  });
+}
+Object.defineProperty(KilnBuffer.prototype, "offset", { get() { return this.byteOffset; }, configurable: true });
+
 // What `node:buffer` exports.
 const nodeBuffer = {
   Buffer,
@@ -280,6 +294,7 @@ const nodeBuffer = {
   btoa: (...args) => btoa(...args),
   Blob: globalThis.Blob,
   File: globalThis.File,
+  resolveObjectURL: () => undefined,
 };
 
 // With `nodejs_compat`, Buffer is also a global (installCompat calls this).

@@ -68,6 +68,47 @@ const nodeUtil = {
     try { return JSON.stringify(structuredClone(a)) === JSON.stringify(structuredClone(b)); } catch { return a === b; }
   },
   types: nodeUtilTypes,
+  // The deprecated type checks and helpers old libraries still call.
+  _extend: (target, source) => (source === null || typeof source !== "object" ? target : Object.assign(target, source)),
+  isBoolean: (v) => typeof v === "boolean",
+  isBuffer: (v) => nodeBuffer.Buffer.isBuffer(v),
+  isDate: (v) => v instanceof Date,
+  isError: (v) => v instanceof Error,
+  isFunction: (v) => typeof v === "function",
+  isNull: (v) => v === null,
+  isNullOrUndefined: (v) => v === null || v === undefined,
+  isNumber: (v) => typeof v === "number",
+  isObject: (v) => v !== null && typeof v === "object",
+  isPrimitive: (v) => v === null || (typeof v !== "object" && typeof v !== "function"),
+  isRegExp: (v) => v instanceof RegExp,
+  isString: (v) => typeof v === "string",
+  isSymbol: (v) => typeof v === "symbol",
+  isUndefined: (v) => v === undefined,
+  log: (...args) => {
+    const d = new Date();
+    const pad = (n) => String(n).padStart(2, "0");
+    const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    console.log(`${d.getDate()} ${months[d.getMonth()]} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} - ${formatLog(args)}`);
+  },
+  getCallSites: () => [],
+  // dotenv text to an object, as util.parseEnv does.
+  parseEnv(text) {
+    const out = {};
+    for (const line of String(text).split(/\r?\n/)) {
+      const m = /^\s*(?:export\s+)?([\w.-]+)\s*=\s*(.*)?\s*$/.exec(line);
+      if (!m) continue;
+      let value = (m[2] ?? "").trim();
+      const quote = value[0];
+      if ((quote === '"' || quote === "'" || quote === "`") && value.endsWith(quote) && value.length > 1) {
+        value = value.slice(1, -1);
+        if (quote === '"') value = value.replace(/\\n/g, "\n");
+      } else {
+        value = value.replace(/\s+#.*$/, "");
+      }
+      out[m[1]] = value;
+    }
+    return out;
+  },
   TextEncoder,
   TextDecoder,
 };

@@ -79,4 +79,8 @@ const nodeTimers = {
   setImmediate: (fn, ...args) => globalThis.setTimeout(fn, 0, ...args),
   clearImmediate: (id) => globalThis.clearTimeout(id),
   promises: nodeTimersPromises,
+  // Deprecated and gone from Node's docs, but still exported there.
+  active: () => {},
+  enroll: () => {},
+  unenroll: () => {},
 };

@@ -1249,6 +1249,8 @@ Object.assign(Stream, {
   isWritable: (s) => !!s && s.writable === true,
   isErrored: (s) => !!(s?._readableState?.errored ?? s?._writableState?.errored),
   isDisturbed: Readable.isDisturbed,
+  isDestroyed: (s) => !!(s?.destroyed ?? s?._readableState?.destroyed ?? s?._writableState?.destroyed),
+  destroy: (s, err) => { if (s && typeof s.destroy === "function") s.destroy(err); },
   getDefaultHighWaterMark: (objectMode) => (objectMode ? streamObjectHighWaterMark : streamDefaultHighWaterMark),
   setDefaultHighWaterMark: (objectMode, value) => { if (!objectMode) streamDefaultHighWaterMark = value; },
   duplexPair() {

@@ -220,5 +220,15 @@ const nodeZlib = {
   createBrotliCompress: brotliMissing("createBrotliCompress"), createBrotliDecompress: brotliMissing("createBrotliDecompress"),
   brotliCompress: brotliMissing("brotliCompress"), brotliDecompress: brotliMissing("brotliDecompress"),
   brotliCompressSync: brotliMissing("brotliCompressSync"), brotliDecompressSync: brotliMissing("brotliDecompressSync"),
+  ZstdCompress: brotliMissing("ZstdCompress"), ZstdDecompress: brotliMissing("ZstdDecompress"),
+  createZstdCompress: brotliMissing("createZstdCompress"), createZstdDecompress: brotliMissing("createZstdDecompress"),
+  zstdCompress: brotliMissing("zstdCompress"), zstdDecompress: brotliMissing("zstdDecompress"),
+  zstdCompressSync: brotliMissing("zstdCompressSync"), zstdDecompressSync: brotliMissing("zstdDecompressSync"),
+  codes: {
+    Z_OK: 0, Z_STREAM_END: 1, Z_NEED_DICT: 2, Z_ERRNO: -1, Z_STREAM_ERROR: -2, Z_DATA_ERROR: -3,
+    Z_MEM_ERROR: -4, Z_BUF_ERROR: -5, Z_VERSION_ERROR: -6,
+    "0": "Z_OK", "1": "Z_STREAM_END", "2": "Z_NEED_DICT", "-1": "Z_ERRNO", "-2": "Z_STREAM_ERROR",
+    "-3": "Z_DATA_ERROR", "-4": "Z_MEM_ERROR", "-5": "Z_BUF_ERROR", "-6": "Z_VERSION_ERROR",
+  },
 };
 Object.assign(nodeZlib, zlibConstants);
