@@ -75,6 +75,7 @@ pub const PRELUDE_JS: &str = concat!(
     include_str!("workflows/37_workflows.js"),
     include_str!("site/38_site.js"),
     include_str!("messaging/39_message_channel.js"),
+    include_str!("messaging/39_event_source.js"),
     // Node's modules are one function's body, called only when a worker needs them.
     "function makeNodeModules() {\n",
     include_str!("node/40_buffer.js"),

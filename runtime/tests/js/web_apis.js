@@ -399,6 +399,25 @@ export const tests = {
     eq(new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" }).formatRange(3, 5), "$3.00 – $5.00", "number formatRange");
     eq(new Intl.RelativeTimeFormat("en", { style: "short" }).format(2, "month"), "in 2 mo.", "short relative time");
   },
+  async event_source_parses_an_event_stream() {
+    const text = ": comment\nid: 1\ndata: hello\n\nevent: custom\ndata: two\ndata: lines\n\nretry: 50\ndata: last\r\n\r\n";
+    const stream = new Response(text).body;
+    const source = EventSource.from(stream);
+    eq(source.readyState, EventSource.OPEN, "open at once");
+    const seen = [];
+    source.onmessage = (event) => seen.push(`message:${event.data}:${event.lastEventId}`);
+    source.addEventListener("custom", (event) => seen.push(`custom:${event.data}`));
+    await new Promise((resolve) => { source.onerror = resolve; });
+    eq(seen.join("|"), "message:hello:1|custom:two\nlines|message:last:1", "events, names, ids");
+    eq(source.readyState, EventSource.CLOSED, "a stream from from() is not reconnected");
+    const fetched = new EventSource("http://localhost/sse", {
+      fetcher: { fetch: async () => new Response("data: via fetcher\n\n", { headers: { "content-type": "text/event-stream" } }) },
+    });
+    const first = await new Promise((resolve) => { fetched.onmessage = (event) => resolve(event.data); });
+    fetched.close();
+    eq(first, "via fetcher", "EventSource over a fetcher");
+    eq(fetched.readyState, EventSource.CLOSED, "closed");
+  },
   async url_object_bases_wasm_and_websocket_names() {
     eq(new URL("/x?y=1", new URL("http://h/a/b")).href, "http://h/x?y=1", "a URL object as the base");
     eq(new URL("c", { toString: () => "http://h/a/" }).href, "http://h/a/c", "any object as the base");
