@@ -520,102 +520,101 @@ fn next_chat_message(client: &mut crate::test_websockets::Client, who: &str) -> 
     }
 }
 
+/// Two clients of a chat room, Ann and Bob: each joins with its name.
+fn join_chat(ann: &mut crate::test_websockets::Client, bob: &mut crate::test_websockets::Client) {
+    use crate::test_websockets::{json, next_text, send};
+    for (client, name) in [(ann, "ann"), (bob, "bob")] {
+        send(client, &format!(r#"{{"name":"{name}"}}"#));
+        assert!(json(&next_text(client))["backlog"].is_array());
+    }
+}
+
+/// Sends `text` as `from` (Ann or Bob) and checks that both clients receive it from them.
+fn chat_round_trip(
+    ann: &mut crate::test_websockets::Client,
+    bob: &mut crate::test_websockets::Client,
+    from: &str,
+    text: &str,
+) {
+    let sender = if from == "ann" { &mut *ann } else { &mut *bob };
+    crate::test_websockets::send(sender, &format!(r#"{{"message":"{text}"}}"#));
+    for (client, who) in [(ann, "ann"), (bob, "bob")] {
+        let message = next_chat_message(client, who);
+        assert_eq!(
+            (message["name"].as_str(), message["message"].as_str()),
+            (Some(from), Some(text)),
+            "{who}: {message}"
+        );
+    }
+}
+
+/// The messages a new member of `room` is given, joining through node `via`.
+fn chat_backlog(cluster: &Cluster, via: u64, room: &str) -> Vec<String> {
+    use crate::test_websockets::{connect, json, next_text, send};
+    let mut carol = connect(
+        cluster.http_port(via),
+        &format!("/api/room/{room}/websocket"),
+    );
+    send(&mut carol, r#"{"name":"carol"}"#);
+    let backlog = json(&next_text(&mut carol));
+    backlog["backlog"]
+        .as_array()
+        .expect("a backlog")
+        .iter()
+        .filter_map(|entry| entry["message"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Waits until node 1 no longer leads the (only) shard, as node 2 sees it.
+fn wait_for_new_owner(cluster: &Cluster, within: Duration) {
+    let deadline = Instant::now() + within;
+    while cluster.wait_for_leaders(2).contains(&1) {
+        assert!(Instant::now() < deadline, "node 1 still leads the shard");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn hibernatable_sockets_follow_their_object_to_its_new_owner() {
-    use crate::test_websockets::{connect, json, next_text, send};
+    use crate::test_websockets::connect;
     let chat = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/chat");
     // One shard, so node 1 owns every room until it leaves.
     let cluster = Cluster::start(&chat, 3, 1);
     // Ann reaches the room through node 2 (a tunnel to the owner), Bob on the owner itself.
     let mut ann = connect(cluster.http_port(2), "/api/room/moving/websocket");
     let mut bob = connect(cluster.http_port(1), "/api/room/moving/websocket");
-    for (client, name) in [(&mut ann, "ann"), (&mut bob, "bob")] {
-        send(client, &format!(r#"{{"name":"{name}"}}"#));
-        assert!(json(&next_text(client))["backlog"].is_array());
-    }
-    send(&mut ann, r#"{"message":"before"}"#);
-    for (client, who) in [(&mut ann, "ann"), (&mut bob, "bob")] {
-        assert_eq!(next_chat_message(client, who)["message"], "before");
-    }
+    join_chat(&mut ann, &mut bob);
+    chat_round_trip(&mut ann, &mut bob, "ann", "before");
     let (ok, output) = cluster.admin(2, &["leave", "--id", "1"]);
     assert!(ok, "{output}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while cluster.wait_for_leaders(2).contains(&1) {
-        assert!(Instant::now() < deadline, "node 1 still leads the shard");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for_new_owner(&cluster, Duration::from_secs(10));
     // Both sockets moved to the new owner with their attachments (the names) instead of closing.
     std::thread::sleep(Duration::from_millis(500));
-    send(&mut ann, r#"{"message":"after"}"#);
-    for (client, who) in [(&mut ann, "ann"), (&mut bob, "bob")] {
-        let message = next_chat_message(client, who);
-        assert_eq!(
-            (message["name"].as_str(), message["message"].as_str()),
-            (Some("ann"), Some("after")),
-            "{who}: {message}"
-        );
-    }
-    send(&mut bob, r#"{"message":"from bob"}"#);
-    for (client, who) in [(&mut ann, "ann"), (&mut bob, "bob")] {
-        let message = next_chat_message(client, who);
-        assert_eq!(message["name"], "bob", "{who}: {message}");
-    }
-    let mut carol = connect(cluster.http_port(3), "/api/room/moving/websocket");
-    send(&mut carol, r#"{"name":"carol"}"#);
-    let backlog = json(&next_text(&mut carol));
-    let seen: Vec<&str> = backlog["backlog"]
-        .as_array()
-        .expect("a backlog")
-        .iter()
-        .filter_map(|entry| entry["message"].as_str())
-        .collect();
-    assert_eq!(seen, ["before", "after", "from bob"], "{backlog}");
+    chat_round_trip(&mut ann, &mut bob, "ann", "after");
+    chat_round_trip(&mut ann, &mut bob, "bob", "from bob");
+    assert_eq!(
+        chat_backlog(&cluster, 3, "moving"),
+        ["before", "after", "from bob"]
+    );
 }
 
 #[test]
 fn hibernatable_sockets_survive_kill_9_of_their_owner() {
-    use crate::test_websockets::{connect, json, next_text, send};
+    use crate::test_websockets::connect;
     let chat = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/chat");
     // One shard, so node 1 owns every room; the clients reach it through nodes 2 and 3.
     let mut cluster = Cluster::start(&chat, 3, 1);
     let mut ann = connect(cluster.http_port(2), "/api/room/dying/websocket");
     let mut bob = connect(cluster.http_port(3), "/api/room/dying/websocket");
-    for (client, name) in [(&mut ann, "ann"), (&mut bob, "bob")] {
-        send(client, &format!(r#"{{"name":"{name}"}}"#));
-        assert!(json(&next_text(client))["backlog"].is_array());
-    }
-    send(&mut ann, r#"{"message":"before"}"#);
-    for (client, who) in [(&mut ann, "ann"), (&mut bob, "bob")] {
-        assert_eq!(next_chat_message(client, who)["message"], "before");
-    }
+    join_chat(&mut ann, &mut bob);
+    chat_round_trip(&mut ann, &mut bob, "ann", "before");
     cluster.kill9(1);
-    let deadline = Instant::now() + FAILOVER_BUDGET;
-    while cluster.wait_for_leaders(2).contains(&1) {
-        assert!(Instant::now() < deadline, "no new owner after the kill");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for_new_owner(&cluster, FAILOVER_BUDGET);
     // The nodes holding the clients re-attach their sockets, with the names in their
     // attachments, to the new owner.
     std::thread::sleep(Duration::from_millis(1000));
-    send(&mut ann, r#"{"message":"after"}"#);
-    for (client, who) in [(&mut ann, "ann"), (&mut bob, "bob")] {
-        let message = next_chat_message(client, who);
-        assert_eq!(
-            (message["name"].as_str(), message["message"].as_str()),
-            (Some("ann"), Some("after")),
-            "{who}: {message}"
-        );
-    }
-    let mut carol = connect(cluster.http_port(3), "/api/room/dying/websocket");
-    send(&mut carol, r#"{"name":"carol"}"#);
-    let backlog = json(&next_text(&mut carol));
-    let seen: Vec<&str> = backlog["backlog"]
-        .as_array()
-        .expect("a backlog")
-        .iter()
-        .filter_map(|entry| entry["message"].as_str())
-        .collect();
-    assert_eq!(seen, ["before", "after"], "{backlog}");
+    chat_round_trip(&mut ann, &mut bob, "ann", "after");
+    assert_eq!(chat_backlog(&cluster, 3, "dying"), ["before", "after"]);
 }
 
 #[test]

@@ -375,38 +375,67 @@ async fn fetch_streamed(
     }
 }
 
+/// A socket stream to a peer, once it answered: the sender toward it, its frames, and its
+/// `opened` reply.
+type OpenedStream = (
+    mpsc::Sender<SocketFrame>,
+    tonic::Streaming<SocketFrame>,
+    kiln_proto::cluster::FetchReply,
+);
+
+/// Opens an `Objects.Socket` stream to `node` whose first frame is `first`, and waits for its
+/// `opened` reply. `on_status` says what a transport error comes to.
+async fn open_stream(
+    mut client: ObjectsClient<InterceptedService<Channel, WithToken>>,
+    first: socket_frame::Kind,
+    node: u64,
+    what: &str,
+    on_status: impl Fn(&tonic::Status) -> Attempt<OpenedStream>,
+) -> Attempt<OpenedStream> {
+    let (to_owner, outgoing) = tunnel::outgoing(|frame| frame);
+    if to_owner
+        .send(SocketFrame { kind: Some(first) })
+        .await
+        .is_err()
+    {
+        return Attempt::Retry(None);
+    }
+    let mut incoming = match client.socket(outgoing).await {
+        Ok(response) => response.into_inner(),
+        Err(status) => return on_status(&status),
+    };
+    match incoming.message().await {
+        Ok(Some(SocketFrame {
+            kind: Some(socket_frame::Kind::Opened(reply)),
+        })) => Attempt::Done(Ok((to_owner, incoming, reply))),
+        Ok(_) => Attempt::Done(Err(Error::Exception(format!(
+            "Error: node {node} answered a {what} with something else"
+        )))),
+        Err(status) => on_status(&status),
+    }
+}
+
 /// Asks `node` to take a moved hibernatable socket; on its 101, the stream to carry the
 /// socket's frames.
 async fn open_reattached(
-    mut client: ObjectsClient<InterceptedService<Channel, WithToken>>,
+    client: ObjectsClient<InterceptedService<Channel, WithToken>>,
     moved: kiln_proto::cluster::MovedSocket,
     node: u64,
 ) -> Attempt<(mpsc::Sender<SocketFrame>, tonic::Streaming<SocketFrame>)> {
-    let (to_owner, outgoing) = tunnel::outgoing(|frame| frame);
-    let first = SocketFrame {
-        kind: Some(socket_frame::Kind::Reattach(moved)),
-    };
-    if to_owner.send(first).await.is_err() {
-        return Attempt::Retry(None);
-    }
     // Unlike a call, a re-attach may be tried again whatever became of the last attempt: the
     // worst case is a second copy of the socket at the owner, whose stream has ended, so the
     // object sees it close (1006).
-    let mut incoming = match client.socket(outgoing).await {
-        Ok(response) => response.into_inner(),
-        Err(_) => return Attempt::Retry(None),
-    };
-    let reply = match incoming.message().await {
-        Ok(Some(SocketFrame {
-            kind: Some(socket_frame::Kind::Opened(reply)),
-        })) => reply,
-        Ok(_) => {
-            return Attempt::Done(Err(Error::Exception(format!(
-                "Error: node {node} answered a WebSocket re-attach with something else"
-            ))))
-        }
-        Err(_) => return Attempt::Retry(None),
-    };
+    let kind = socket_frame::Kind::Reattach(moved);
+    let (to_owner, incoming, reply) =
+        match open_stream(client, kind, node, "WebSocket re-attach", |_| {
+            Attempt::Retry(None)
+        })
+        .await
+        {
+            Attempt::Done(Ok(opened)) => opened,
+            Attempt::Done(Err(err)) => return Attempt::Done(Err(err)),
+            Attempt::Retry(hint) => return Attempt::Retry(hint),
+        };
     match answered(reply.error, node, || ()) {
         Attempt::Done(Ok(())) => Attempt::Done(Ok((to_owner, incoming))),
         Attempt::Done(Err(err)) => Attempt::Done(Err(err)),
@@ -417,32 +446,21 @@ async fn open_reattached(
 /// `stub.fetch()` of a WebSocket upgrade to an object on `node`: on a 101 the response carries
 /// a WebSocket whose frames are tunnelled to the owner.
 async fn open_socket(
-    mut client: ObjectsClient<InterceptedService<Channel, WithToken>>,
+    client: ObjectsClient<InterceptedService<Channel, WithToken>>,
     request: FetchRequest,
     node: u64,
 ) -> Attempt<http::Response<Body>> {
-    let (to_owner, outgoing) = tunnel::outgoing(|frame| frame);
-    let open = SocketFrame {
-        kind: Some(socket_frame::Kind::Open(request)),
-    };
-    if to_owner.send(open).await.is_err() {
-        return Attempt::Retry(None);
-    }
-    let mut incoming = match client.socket(outgoing).await {
-        Ok(response) => response.into_inner(),
-        Err(status) => return status_attempt(&status, node),
-    };
-    let reply = match incoming.message().await {
-        Ok(Some(SocketFrame {
-            kind: Some(socket_frame::Kind::Opened(reply)),
-        })) => reply,
-        Ok(_) => {
-            return Attempt::Done(Err(Error::Exception(format!(
-                "Error: node {node} answered a WebSocket upgrade with something else"
-            ))))
-        }
-        Err(status) => return status_attempt(&status, node),
-    };
+    let kind = socket_frame::Kind::Open(request);
+    let (to_owner, incoming, reply) =
+        match open_stream(client, kind, node, "WebSocket upgrade", |status| {
+            status_attempt(status, node)
+        })
+        .await
+        {
+            Attempt::Done(Ok(opened)) => opened,
+            Attempt::Done(Err(err)) => return Attempt::Done(Err(err)),
+            Attempt::Retry(hint) => return Attempt::Retry(hint),
+        };
     let mut response = match answered(reply.error, node, || {
         response(reply.status, &reply.headers, reply.body)
     }) {
