@@ -29,10 +29,24 @@ export default { async fetch(request, env) {
   const page2 = await B.list({ limit: 2, cursor: page1.cursor });
   out.pages = [page1.objects.map(o => o.key), page1.truncated, page2.objects.map(o => o.key), page2.truncated];
   const mpu = await B.createMultipartUpload("big.bin", { httpMetadata: { contentType: "application/octet-stream" } });
-  const p1 = await mpu.uploadPart(1, "part one,");
+  // Every part but the last holds at least 5 MiB, as R2 requires.
+  const p1 = await mpu.uploadPart(1, "p".repeat(5 * 1024 * 1024));
   const p2 = await mpu.uploadPart(2, "part two");
   const done = await mpu.complete([p2, p1]);
-  out.mpu = [done.size, await (await B.get("big.bin")).text(), (await B.list()).objects.length];
+  const joined = await (await B.get("big.bin")).text();
+  out.mpu = [done.size, joined.length, joined.endsWith("ppart two"), /^[0-9a-f]{32}-2$/.test(done.etag), (await B.list()).objects.length];
+  const small = await B.createMultipartUpload("small.bin");
+  const s1 = await small.uploadPart(1, "tiny");
+  const s2 = await small.uploadPart(2, "x");
+  try { await small.complete([s1, s2]); out.smallPart = "completed"; } catch (err) { out.smallPart = err.message; }
+  await small.abort();
+  const sha = await crypto.subtle.digest("SHA-256", new TextEncoder().encode("checked"));
+  const checked = await B.put("checked.txt", "checked", { sha256: sha });
+  out.checksums = [Object.keys(checked.checksums.toJSON()).sort(), (await B.head("checked.txt")).checksums.toJSON().sha256 === checked.checksums.toJSON().sha256];
+  try { await B.put("bad.txt", "other", { sha256: sha }); out.badChecksum = "stored"; } catch (err) { out.badChecksum = err.message; }
+  out.headRange = (await B.head("checked.txt")).range;
+  out.suffixRange = (await B.get("checked.txt", { range: { suffix: 3 } })).range;
+  await B.delete("checked.txt");
   await B.delete(["docs/b.txt", "img/c.png", "missing"]);
   out.afterDelete = (await B.list()).objects.map(o => o.key);
   out.missing = await B.get("nope");

@@ -55,6 +55,9 @@ pub struct R2Meta {
     #[serde(default)]
     pub custom_metadata: serde_json::Value,
     pub chunks: u32,
+    /// Checksums the uploader gave and that matched (`sha1`, `sha256`, ... to hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checksums: Option<serde_json::Value>,
 }
 
 /// The storage object that holds bucket `bucket`.

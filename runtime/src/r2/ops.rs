@@ -90,7 +90,15 @@ fn op_r2_put<'js>(
     body: ArrayBuffer<'js>,
     http_metadata: String,
     custom_metadata: String,
+    extras: Option<String>,
 ) -> Result<Promised<impl std::future::Future<Output = Result<String>> + 'js>> {
+    // `{checksums, etag}`: the checksums the uploader gave (checked), and a multipart object's
+    // etag (the MD5 of its parts' MD5s and their count).
+    let extras: serde_json::Value = extras
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default();
+    let etag = extras["etag"].as_str().map(str::to_owned);
+    let checksums = extras.get("checksums").filter(|c| c.is_object()).cloned();
     check_key(&ctx, &key)?;
     let bytes = body.as_bytes().unwrap_or(&[]);
     if bytes.len() > R2_OBJECT_BYTES_MAX {
@@ -106,12 +114,13 @@ fn op_r2_put<'js>(
     let _ = getrandom::fill(&mut version);
     let meta = R2Meta {
         size: bytes.len() as u64,
-        etag: crate::object::to_hex(&Md5::digest(bytes)),
+        etag: etag.unwrap_or_else(|| crate::object::to_hex(&Md5::digest(bytes))),
         version: crate::object::to_hex(&version),
         uploaded: crate::kv::now_ms(),
         http_metadata: serde_json::from_str(&http_metadata).unwrap_or_default(),
         custom_metadata: serde_json::from_str(&custom_metadata).unwrap_or_default(),
         chunks: 0,
+        checksums,
     };
     let batch = super::put_batch(&bucket, &key, meta, bytes, old.as_ref());
     let meta_json = batch

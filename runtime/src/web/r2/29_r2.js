@@ -2,6 +2,8 @@
 // metadata, ranges, conditional gets and puts, listing with prefixes, cursors and delimiters,
 // and multipart uploads (parts kept as hidden objects until `complete()` joins them).
 const R2_HIDDEN = "\u0000";
+// The etag complete() gives the object it puts (not an option users can pass).
+const kR2Etag = Symbol("etag");
 const R2_UPLOAD_PREFIX = "\u0000mpu\u0000";
 const R2_HTTP_FIELDS = [
   ["contentType", "content-type"],
@@ -35,6 +37,19 @@ function r2CheckKey(method, key) {
   return key;
 }
 
+function r2HexBytes(hex) {
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return out;
+}
+
+const r2Hex = (buffer) => Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, "0")).join("");
+
+// put()'s checksum options: the digest each names, and how R2 spells it in an error.
+const R2_CHECKSUMS = [["md5", "MD5", "Content-MD5"], ["sha1", "SHA-1", "SHA-1"], ["sha256", "SHA-256", "SHA-256"], ["sha384", "SHA-384", "SHA-384"], ["sha512", "SHA-512", "SHA-512"]];
+// Every part of a multipart upload but the last must hold at least this many bytes.
+const R2_MULTIPART_PART_BYTES_MIN = 5 * 1024 * 1024;
+
 class R2Object {
   #meta;
   constructor(key, meta, range = undefined) {
@@ -49,11 +64,14 @@ class R2Object {
     if (http.cacheExpiry !== undefined) http.cacheExpiry = new Date(http.cacheExpiry);
     this.httpMetadata = http;
     this.customMetadata = { ...(meta.customMetadata ?? {}) };
-    this.range = range;
+    this.range = range ?? { offset: 0, length: meta.size };
     this.storageClass = "Standard";
-    const md5 = new Uint8Array(meta.etag.length / 2);
-    for (let i = 0; i < md5.length; i++) md5[i] = parseInt(meta.etag.slice(i * 2, i * 2 + 2), 16);
-    this.checksums = { md5: md5.buffer, toJSON() { return { md5: meta.etag }; } };
+    // The MD5 (an object put whole: its etag) and the checksums its uploader gave.
+    const hex = { ...(/^[0-9a-f]{32}$/.test(meta.etag) ? { md5: meta.etag } : {}), ...(meta.checksums ?? {}) };
+    const checksums = {};
+    for (const [name, value] of Object.entries(hex)) checksums[name] = r2HexBytes(value).buffer;
+    checksums.toJSON = () => ({ ...hex });
+    this.checksums = checksums;
   }
   writeHttpMetadata(headers) {
     for (const [field, header] of R2_HTTP_FIELDS) {
@@ -161,7 +179,7 @@ class R2MultipartUpload {
   async uploadPart(partNumber, value) {
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > 10000) throw new TypeError("uploadPart: Part number must be between 1 and 10000 (inclusive).");
     if (r2Head(this.#bucket._index, `${R2_UPLOAD_PREFIX}${this.uploadId}`) === null) throw new Error("uploadPart: The specified multipart upload does not exist. (10024)");
-    const meta = JSON.parse(await ops.op_r2_put(this.#bucket._index, this.#partKey(partNumber), await r2Bytes(value), "{}", "{}"));
+    const meta = JSON.parse(await ops.op_r2_put(this.#bucket._index, this.#partKey(partNumber), await r2Bytes(value), "{}", "{}", undefined));
     return { partNumber, etag: meta.etag };
   }
   async abort() {
@@ -170,19 +188,27 @@ class R2MultipartUpload {
   }
   async complete(parts) {
     const record = r2Head(this.#bucket._index, `${R2_UPLOAD_PREFIX}${this.uploadId}`);
-    if (record === null) throw new Error("complete: The specified multipart upload does not exist. (10024)");
+    if (record === null) throw new Error("completeMultipartUpload: The specified multipart upload does not exist. (10024)");
     const pieces = [];
-    for (const part of [...parts].sort((a, b) => a.partNumber - b.partNumber)) {
+    const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+    for (const part of sorted) {
       const found = ops.op_r2_get(this.#bucket._index, this.#partKey(part.partNumber), undefined, undefined, undefined);
-      if (found === null || JSON.parse(found[0]).etag !== part.etag) throw new Error("complete: One or more of the specified parts could not be found. (10025)");
+      if (found === null || JSON.parse(found[0]).etag !== part.etag) throw new Error("completeMultipartUpload: One or more of the specified parts could not be found. (10025)");
       pieces.push(new Uint8Array(found[1]));
     }
+    if (pieces.slice(0, -1).some((piece) => piece.length < R2_MULTIPART_PART_BYTES_MIN)) {
+      throw new Error("completeMultipartUpload: Your proposed upload is smaller than the minimum allowed object size. (10011)");
+    }
+    // S3's etag of a multipart object: the MD5 of its parts' MD5s, and their count.
+    const partMd5s = new Uint8Array(sorted.length * 16);
+    sorted.forEach((part, i) => partMd5s.set(r2HexBytes(part.etag), i * 16));
+    const etag = `${r2Hex(await crypto.subtle.digest("MD5", partMd5s))}-${sorted.length}`;
     const total = pieces.reduce((n, p) => n + p.length, 0);
     const joined = new Uint8Array(total);
     let at = 0;
     for (const piece of pieces) { joined.set(piece, at); at += piece.length; }
     const options = JSON.parse(await (await this.#bucket.get(`${R2_UPLOAD_PREFIX}${this.uploadId}`)).text());
-    const object = await this.#bucket.put(this.key, joined, options);
+    const object = await this.#bucket.put(this.key, joined, { ...options, [kR2Etag]: etag });
     await this.abort();
     return object;
   }
@@ -213,7 +239,7 @@ class R2Bucket {
     if (found === null) return null;
     const meta = JSON.parse(found[0]);
     const ranged = offset !== undefined || length !== undefined || suffix !== undefined;
-    const range = ranged ? (suffix !== undefined ? { suffix } : { offset: found[2], length: found[1].byteLength }) : undefined;
+    const range = ranged ? { offset: found[2], length: found[1].byteLength } : undefined;
     return new R2ObjectBody(key, meta, found[1], range);
   }
   async put(key, value, options = {}) {
@@ -227,12 +253,17 @@ class R2Bucket {
     for (const [name, v] of Object.entries(options?.customMetadata ?? {})) custom[name] = String(v);
     const customJson = JSON.stringify(custom);
     if (new TextEncoder().encode(customJson).length > 2048) throw new TypeError("put: Your metadata headers exceed the maximum allowed metadata size. (10012)");
-    if (options?.md5 !== undefined) {
-      const expected = typeof options.md5 === "string" ? options.md5 : Array.from(new Uint8Array(ArrayBuffer.isView(options.md5) ? options.md5.buffer : options.md5), (b) => b.toString(16).padStart(2, "0")).join("");
-      const actual = Array.from(new Uint8Array(await crypto.subtle.digest("MD5", bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
-      if (expected.toLowerCase() !== actual) throw new Error("put: The Content-MD5 you specified did not match what we received. (10037)");
+    const checksums = {};
+    for (const [option, digest, label] of R2_CHECKSUMS) {
+      const given = options?.[option];
+      if (given === undefined) continue;
+      const expected = typeof given === "string" ? given.toLowerCase() : r2Hex(ArrayBuffer.isView(given) ? given.buffer.slice(given.byteOffset, given.byteOffset + given.byteLength) : given);
+      const actual = r2Hex(await crypto.subtle.digest(digest, bytes));
+      if (expected !== actual) throw new Error(`put: The ${label} you specified did not match what we received. (10037)`);
+      if (option !== "md5") checksums[option] = actual;
     }
-    const meta = await ops.op_r2_put(this.#index, key, bytes, JSON.stringify(r2HttpMetadata(options?.httpMetadata)), customJson);
+    const extras = Object.keys(checksums).length || options?.[kR2Etag] ? JSON.stringify({ checksums, etag: options?.[kR2Etag] }) : undefined;
+    const meta = await ops.op_r2_put(this.#index, key, bytes, JSON.stringify(r2HttpMetadata(options?.httpMetadata)), customJson, extras);
     return new R2Object(key, JSON.parse(meta));
   }
   async delete(keys) {
