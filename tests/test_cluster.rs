@@ -21,6 +21,26 @@ fn increment(cluster: &Cluster, id: u64) -> Option<u64> {
     (status == 200).then(|| body.trim().parse().ok()).flatten()
 }
 
+/// Whether `node` has applied the first shard up to the commit index `leader` reports; and both
+/// nodes' status rows, for the message of a test that waited in vain.
+fn caught_up(
+    cluster: &Cluster,
+    leader: u64,
+    node: u64,
+) -> (
+    bool,
+    Vec<crate::cluster_util::ShardRow>,
+    Vec<crate::cluster_util::ShardRow>,
+) {
+    let leader_rows = cluster.status(leader).unwrap_or_default();
+    let mine = cluster.status(node).unwrap_or_default();
+    let done = matches!(
+        (leader_rows.first(), mine.first()),
+        (Some(l), Some(m)) if m.4 >= l.3 && l.3 > 0
+    );
+    (done, mine, leader_rows)
+}
+
 #[test]
 fn an_object_has_one_state_whichever_node_a_request_enters() {
     let cluster = Cluster::start(&counter_example(), 3, 4);
@@ -88,12 +108,7 @@ fn kill_9_of_the_owner_loses_no_acknowledged_write_and_the_node_catches_up() {
     cluster.restart(owner);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let leader_rows = cluster.status(survivors[0]).unwrap_or_default();
-        let mine = cluster.status(owner).unwrap_or_default();
-        let caught_up = matches!(
-            (leader_rows.first(), mine.first()),
-            (Some(l), Some(m)) if m.4 >= l.3 && l.3 > 0
-        );
+        let (caught_up, mine, leader_rows) = caught_up(&cluster, survivors[0], owner);
         if caught_up {
             break;
         }
@@ -162,12 +177,7 @@ fn a_node_that_fell_far_behind_catches_up_by_installing_a_snapshot_under_load() 
     loop {
         let (status, body) = util::get_port(cluster.http_port(lagging), "/visits");
         let seen: Option<u64> = body.trim().parse().ok();
-        let leader_rows = cluster.status(owner).unwrap_or_default();
-        let mine = cluster.status(lagging).unwrap_or_default();
-        let caught_up = matches!(
-            (leader_rows.first(), mine.first()),
-            (Some(l), Some(m)) if m.4 >= l.3 && l.3 > 0
-        );
+        let (caught_up, mine, leader_rows) = caught_up(&cluster, owner, lagging);
         if status == 200 && seen >= Some(last) && caught_up {
             break;
         }
