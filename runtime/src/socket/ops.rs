@@ -239,7 +239,7 @@ fn op_ws_hibernate(
     };
     let frames = runtime
         .sockets()
-        .hibernate(socket, key, home, tags)
+        .hibernate(socket, key, home, tags, None)
         .map_err(|err| match err {
             TableError::AlreadyAccepted => crate::web::throw_error(
                 &ctx,

@@ -219,6 +219,7 @@ impl SocketTable {
         object: ObjectKey,
         home: SocketHome,
         tags: Vec<String>,
+        attachment: Option<String>,
     ) -> Result<HibernatedFrames, TableError> {
         let mut inner = self.lock();
         let count = inner.objects.get(&object).map_or(0, |o| o.sockets.len());
@@ -236,7 +237,7 @@ impl SocketTable {
             home,
             notice: Some(notice),
             tags,
-            attachment: None,
+            attachment,
             auto_response_ms: None,
         });
         inner.objects.entry(object).or_default().sockets.insert(id);
@@ -407,21 +408,21 @@ impl SocketTable {
             binding: moved.binding,
             name: moved.name,
         };
-        let frames = match self.hibernate(id, object.clone(), home, moved.tags) {
+        // The object's auto-response first, so the socket's one announcement carries it.
+        if let Some(pair) = moved.auto_response {
+            let mut inner = self.lock();
+            let sockets = inner.objects.entry(object.clone()).or_default();
+            if sockets.auto_response.is_none() {
+                sockets.auto_response = Some(pair);
+            }
+        }
+        let frames = match self.hibernate(id, object, home, moved.tags, moved.attachment) {
             Ok(frames) => frames,
             Err(err) => {
                 self.remove(id);
                 return Err(err);
             }
         };
-        let _ = self.set_attachment(id, moved.attachment);
-        if let Some(pair) = moved.auto_response {
-            let mut inner = self.lock();
-            let sockets = inner.objects.entry(object).or_default();
-            if sockets.auto_response.is_none() {
-                sockets.auto_response = Some(pair);
-            }
-        }
         Ok((id, frames))
     }
 
@@ -487,10 +488,10 @@ mod tests {
         let a = table.insert(a).expect("room");
         let b = table.insert(b).expect("room");
         let _rx_a = table
-            .hibernate(a, key(), home(), vec!["red".into()])
+            .hibernate(a, key(), home(), vec!["red".into()], None)
             .expect("hibernate");
         let _rx_b = table
-            .hibernate(b, key(), home(), vec!["blue".into()])
+            .hibernate(b, key(), home(), vec!["blue".into()], None)
             .expect("hibernate");
         assert_eq!(table.object_sockets(&key(), None), vec![a, b]);
         assert_eq!(table.object_sockets(&key(), Some("blue")), vec![b]);
@@ -518,7 +519,7 @@ mod tests {
         let (a, _peer_a) = WebSocketEnd::pair();
         let a = table.insert(a).expect("room");
         let mut frames = table
-            .hibernate(a, key(), home(), vec!["red".into()])
+            .hibernate(a, key(), home(), vec!["red".into()], None)
             .expect("hibernate");
         table
             .set_attachment(a, Some("{\"n\":1}".into()))
