@@ -595,7 +595,7 @@ fn wait_for_new_owner(cluster: &Cluster, within: Duration) {
 
 #[test]
 fn hibernatable_sockets_follow_their_object_to_its_new_owner() {
-    use crate::test_websockets::connect;
+    use crate::test_websockets::{connect, send};
     let chat = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/chat");
     // One shard, so node 1 owns every room until it leaves.
     let cluster = Cluster::start(&chat, 3, 1);
@@ -606,16 +606,38 @@ fn hibernatable_sockets_follow_their_object_to_its_new_owner() {
     chat_round_trip(&mut ann, &mut bob, "ann", "before");
     let (ok, output) = cluster.admin(2, &["leave", "--id", "1"]);
     assert!(ok, "{output}");
+    // Ann keeps talking while the room moves (node 1 hands the shard to one node, which hands
+    // it on to its preferred leader): a message sent during a move reaches the new owner.
+    let during: Vec<String> = (1..=MESSAGES_DURING_MOVE)
+        .map(|n| format!("m{n}"))
+        .collect();
+    for text in &during {
+        send(&mut ann, &format!(r#"{{"message":"{text}"}}"#));
+        std::thread::sleep(Duration::from_millis(150));
+    }
     wait_for_new_owner(&cluster, Duration::from_secs(10));
     // Both sockets moved to the new owner with their attachments (the names) instead of closing.
-    std::thread::sleep(Duration::from_millis(500));
-    chat_round_trip(&mut ann, &mut bob, "ann", "after");
+    for (client, who) in [(&mut ann, "ann"), (&mut bob, "bob")] {
+        let heard: Vec<String> = during
+            .iter()
+            .map(|_| {
+                next_chat_message(client, who)["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(heard, during, "{who}");
+    }
     chat_round_trip(&mut ann, &mut bob, "bob", "from bob");
-    assert_eq!(
-        chat_backlog(&cluster, 3, "moving"),
-        ["before", "after", "from bob"]
-    );
+    let mut expected = vec!["before".to_owned()];
+    expected.extend(during);
+    expected.push("from bob".to_owned());
+    assert_eq!(chat_backlog(&cluster, 3, "moving"), expected);
 }
+
+/// Messages Ann sends while her room moves (within the room's rate limit of a burst of ten).
+const MESSAGES_DURING_MOVE: usize = 8;
 
 #[test]
 fn hibernatable_sockets_survive_kill_9_of_their_owner() {

@@ -18,11 +18,30 @@ pub struct Node {
 }
 
 impl Drop for Node {
+    #[allow(clippy::print_stderr)] // the log tail is for whoever reads a failed test's output
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A failing test shows the last of what its nodes logged (the first clue to a flake).
+        if std::thread::panicking() {
+            let deadline = Instant::now() + Duration::from_secs(1);
+            while let Ok(line) = self.log.recv_timeout(Duration::from_millis(100)) {
+                self.lines.push(line);
+                if Instant::now() > deadline {
+                    break;
+                }
+            }
+            let start = self.lines.len().saturating_sub(LOG_TAIL_ON_FAILURE);
+            eprintln!("---- last log lines of kiln (pid {}) ----", self.child.id());
+            for line in &self.lines[start..] {
+                eprintln!("{line}");
+            }
+        }
     }
 }
+
+/// How many of a node's last log lines a failing test prints.
+const LOG_TAIL_ON_FAILURE: usize = 60;
 
 pub fn kiln() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kiln"));
