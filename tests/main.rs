@@ -23,6 +23,7 @@ mod test_kv;
 mod test_loader;
 mod test_partition;
 mod test_platform_example;
+mod test_power_loss;
 mod test_queues;
 mod test_r2;
 mod test_rpc_targets;

@@ -133,13 +133,19 @@ impl Node {
     }
 }
 
-/// Sends a raw request and reads the whole response; returns (status, body).
+/// Sends a raw request and reads the whole response; returns (status, body). A connection that
+/// fails (nobody listens, the node died) is status 0 with the error as the body.
 pub fn request(port: u16, raw: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let mut stream = match TcpStream::connect(("127.0.0.1", port)) {
+        Ok(stream) => stream,
+        Err(err) => return (0, format!("connect: {err}")),
+    };
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
-    stream.write_all(raw.as_bytes()).expect("write");
+    if let Err(err) = stream.write_all(raw.as_bytes()) {
+        return (0, format!("write: {err}"));
+    }
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response);
     let text = String::from_utf8_lossy(&response).into_owned();

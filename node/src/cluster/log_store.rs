@@ -94,6 +94,7 @@ pub struct LogStore {
 impl LogStore {
     pub fn open(dir: &Path) -> io::Result<LogStore> {
         std::fs::create_dir_all(dir)?;
+        super::sync_ledger::install();
         let config = Arc::new(raft_log::Config::new(dir.to_string_lossy().into_owned()));
         let log = RaftLog::<LogTypes>::open(config)?;
         Ok(LogStore {

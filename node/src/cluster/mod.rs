@@ -14,6 +14,7 @@ pub mod placement;
 pub mod service;
 pub mod state_machine;
 pub mod store;
+pub mod sync_ledger;
 pub mod tunnel;
 pub mod types;
 pub mod wire;
