@@ -370,6 +370,18 @@ export const tests = {
     /nomatch/.test("zzz");
     eq(RegExp.$1, "abc", "a failed match keeps the last one");
   },
+  async regexp_with_more_than_255_capture_groups() {
+    // Regexes generated from TextMate grammars (shiki's JavaScript engine) have hundreds.
+    const many = new RegExp(Array.from({ length: 300 }, (_, i) => `(a${i})?`).join("") + "(z)");
+    const match = many.exec("z");
+    eq(match.length, 302, "every group is in the match");
+    eq([match[1], match[301]].join("|"), "|z", "an unmatched group and the last one");
+    const back = new RegExp("(x)".repeat(260) + "\\260");
+    eq([back.test("x".repeat(261)), back.test("x".repeat(260))].join(), "true,false", "a back reference past 255");
+    eq("abcabc".replace(/(b)(c)/g, "[$2$1]"), "a[cb]a[cb]", "small regexes are unchanged");
+    eq(/(?<y>\d{4})-(?<m>\d\d)/.exec("2024-05").groups.m, "05", "named groups");
+    eq(/(?<=(\d+)(\d+))$/.exec("1053").slice(1).join(), "1,053", "captures in a lookbehind");
+  },
   async intl_formats_en_us_as_icu_does() {
     // Each expected value is what workerd (ICU) prints.
     const d = new Date("2024-03-10T06:30:05Z");

@@ -36,16 +36,16 @@ DEF(goto, 5)
 DEF(split_goto_first, 5)
 DEF(split_next_first, 5)
 DEF(match, 1)
-DEF(save_start, 2) /* save start position */
-DEF(save_end, 2) /* save end position, must come after saved_start */
-DEF(save_reset, 3) /* reset save positions */
+DEF(save_start, 3) /* save start position (Kiln: 16-bit capture index) */
+DEF(save_end, 3) /* save end position, must come after saved_start */
+DEF(save_reset, 5) /* reset save positions */
 DEF(loop, 5) /* decrement the top the stack and goto if != 0 */
 DEF(push_i32, 5) /* push integer on the stack */
 DEF(drop, 1)
 DEF(word_boundary, 1)
 DEF(not_word_boundary, 1)
-DEF(back_reference, 2)
-DEF(backward_back_reference, 2) /* must come after back_reference */
+DEF(back_reference, 3)
+DEF(backward_back_reference, 3) /* must come after back_reference */
 DEF(range, 3) /* variable length */
 DEF(range32, 3) /* variable length */
 DEF(lookahead, 5)

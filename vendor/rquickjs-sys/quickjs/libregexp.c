@@ -51,7 +51,9 @@ typedef enum {
     REOP_COUNT,
 } REOPCodeEnum;
 
-#define CAPTURE_COUNT_MAX 255
+/* Kiln: captures are numbered with 16 bits (QuickJS-ng: 8 bits, at most 255; V8 allows
+   thousands, and regexes generated from TextMate grammars use more than 255). */
+#define CAPTURE_COUNT_MAX 32767
 #define STACK_SIZE_MAX 255
 /* must be large enough to have a negligible runtime cost and small
    enough to call the interrupt callback often. */
@@ -102,12 +104,13 @@ static const REOpCode reopcode_info[REOP_COUNT] = {
 #undef DEF
 };
 
+/* Kiln: the capture count takes 16 bits */
 #define RE_HEADER_FLAGS         0
 #define RE_HEADER_CAPTURE_COUNT 2
-#define RE_HEADER_STACK_SIZE    3
-#define RE_HEADER_BYTECODE_LEN  4
+#define RE_HEADER_STACK_SIZE    4
+#define RE_HEADER_BYTECODE_LEN  6
 
-#define RE_HEADER_LEN 8
+#define RE_HEADER_LEN 10
 
 static inline int lre_is_digit(int c) {
     return c >= '0' && c <= '9';
@@ -234,12 +237,12 @@ static __maybe_unused void lre_dump_bytecode(const uint8_t *buf,
     bc_len = get_u32(buf + RE_HEADER_BYTECODE_LEN);
     assert(bc_len + RE_HEADER_LEN <= buf_len);
     printf("flags: 0x%x capture_count=%d stack_size=%d\n",
-           re_flags, buf[RE_HEADER_CAPTURE_COUNT], buf[RE_HEADER_STACK_SIZE]);
+           re_flags, get_u16(buf + RE_HEADER_CAPTURE_COUNT), buf[RE_HEADER_STACK_SIZE]);
     if (re_flags & LRE_FLAG_NAMED_GROUPS) {
         const char *p;
         p = (char *)buf + RE_HEADER_LEN + bc_len;
         printf("named groups: ");
-        for(i = 1; i < buf[RE_HEADER_CAPTURE_COUNT]; i++) {
+        for(i = 1; i < get_u16(buf + RE_HEADER_CAPTURE_COUNT); i++) {
             if (i != 1)
                 printf(",");
             printf("<%s>", p);
@@ -301,10 +304,10 @@ static __maybe_unused void lre_dump_bytecode(const uint8_t *buf,
         case REOP_save_end:
         case REOP_back_reference:
         case REOP_backward_back_reference:
-            printf(" %u", buf[pos + 1]);
+            printf(" %u", get_u16(buf + pos + 1));
             break;
         case REOP_save_reset:
-            printf(" %u %u", buf[pos + 1], buf[pos + 2]);
+            printf(" %u %u", get_u16(buf + pos + 1), get_u16(buf + pos + 3));
             break;
         case REOP_push_i32:
             val = get_u32(buf + pos + 1);
@@ -1305,16 +1308,16 @@ static int re_parse_term(REParseState *s, bool is_backward_dir)
             last_atom_start = s->byte_code.size;
             last_capture_count = s->capture_count;
             capture_index = s->capture_count++;
-            re_emit_op_u8(s, REOP_save_start + is_backward_dir,
-                          capture_index);
+            re_emit_op_u16(s, REOP_save_start + is_backward_dir,
+                           capture_index);
 
             s->buf_ptr = p;
             if (re_parse_disjunction(s, is_backward_dir))
                 return -1;
             p = s->buf_ptr;
 
-            re_emit_op_u8(s, REOP_save_start + 1 - is_backward_dir,
-                          capture_index);
+            re_emit_op_u16(s, REOP_save_start + 1 - is_backward_dir,
+                           capture_index);
 
             if (re_parse_expect(s, &p, ')'))
                 return -1;
@@ -1413,7 +1416,7 @@ static int re_parse_term(REParseState *s, bool is_backward_dir)
             emit_back_reference:
                 last_atom_start = s->byte_code.size;
                 last_capture_count = s->capture_count;
-                re_emit_op_u8(s, REOP_back_reference + is_backward_dir, c);
+                re_emit_op_u16(s, REOP_back_reference + is_backward_dir, c);
             }
             break;
         default:
@@ -1574,11 +1577,13 @@ static int re_parse_term(REParseState *s, bool is_backward_dir)
                     /* need to reset the capture in case the atom is
                        not executed */
                     if (last_capture_count != s->capture_count) {
-                        if (dbuf_insert(&s->byte_code, last_atom_start, 3))
+                        if (dbuf_insert(&s->byte_code, last_atom_start, 5))
                             goto out_of_memory;
                         s->byte_code.buf[last_atom_start++] = REOP_save_reset;
-                        s->byte_code.buf[last_atom_start++] = last_capture_count;
-                        s->byte_code.buf[last_atom_start++] = s->capture_count - 1;
+                        put_u16(s->byte_code.buf + last_atom_start, last_capture_count);
+                        last_atom_start += 2;
+                        put_u16(s->byte_code.buf + last_atom_start, s->capture_count - 1);
+                        last_atom_start += 2;
                     }
                     if (quant_max == 0) {
                         s->byte_code.size = last_atom_start;
@@ -1817,8 +1822,8 @@ uint8_t *lre_compile(int *plen, char *error_msg, int error_msg_size,
     dbuf_init2(&s->group_names, opaque, lre_realloc);
 
     dbuf_put_u16(&s->byte_code, re_flags); /* first element is the flags */
-    dbuf_putc(&s->byte_code, 0); /* second element is the number of captures */
-    dbuf_putc(&s->byte_code, 0); /* stack size */
+    dbuf_put_u16(&s->byte_code, 0); /* second element is the number of captures (Kiln: 16 bits) */
+    dbuf_put_u16(&s->byte_code, 0); /* stack size (its first byte; Kiln: one byte more) */
     dbuf_put_u32(&s->byte_code, 0); /* bytecode length */
 
     if (!is_sticky) {
@@ -1830,7 +1835,7 @@ uint8_t *lre_compile(int *plen, char *error_msg, int error_msg_size,
         re_emit_op(s, REOP_any);
         re_emit_op_u32(s, REOP_goto, -(5 + 1 + 5));
     }
-    re_emit_op_u8(s, REOP_save_start, 0);
+    re_emit_op_u16(s, REOP_save_start, 0);
 
     if (re_parse_disjunction(s, false)) {
     error:
@@ -1841,7 +1846,7 @@ uint8_t *lre_compile(int *plen, char *error_msg, int error_msg_size,
         return NULL;
     }
 
-    re_emit_op_u8(s, REOP_save_end, 0);
+    re_emit_op_u16(s, REOP_save_end, 0);
 
     re_emit_op(s, REOP_match);
 
@@ -1861,7 +1866,7 @@ uint8_t *lre_compile(int *plen, char *error_msg, int error_msg_size,
         goto error;
     }
 
-    s->byte_code.buf[RE_HEADER_CAPTURE_COUNT] = s->capture_count;
+    put_u16(s->byte_code.buf + RE_HEADER_CAPTURE_COUNT, s->capture_count);
     s->byte_code.buf[RE_HEADER_STACK_SIZE] = stack_size;
     put_u32(s->byte_code.buf + RE_HEADER_BYTECODE_LEN,
             s->byte_code.size - RE_HEADER_LEN);
@@ -2243,16 +2248,17 @@ static intptr_t lre_exec_backtrack(REExecContext *s, uint8_t **capture,
             break;
         case REOP_save_start:
         case REOP_save_end:
-            val = *pc++;
+            val = get_u16(pc);
+            pc += 2;
             assert(val < s->capture_count);
             capture[2 * val + opcode - REOP_save_start] = (uint8_t *)cptr;
             break;
         case REOP_save_reset:
             {
                 uint32_t val2;
-                val = pc[0];
-                val2 = pc[1];
-                pc += 2;
+                val = get_u16(pc);
+                val2 = get_u16(pc + 2);
+                pc += 4;
                 assert(val2 < s->capture_count);
                 while (val <= val2) {
                     capture[2 * val] = NULL;
@@ -2313,7 +2319,8 @@ static intptr_t lre_exec_backtrack(REExecContext *s, uint8_t **capture,
                 const uint8_t *cptr1, *cptr1_end, *cptr1_start;
                 uint32_t c1, c2;
 
-                val = *pc++;
+                val = get_u16(pc);
+                pc += 2;
                 if (val >= s->capture_count)
                     goto no_match;
                 cptr1_start = capture[2 * val];
@@ -2498,7 +2505,7 @@ int lre_exec(uint8_t **capture,
     s->multi_line = (re_flags & LRE_FLAG_MULTILINE) != 0;
     s->ignore_case = (re_flags & LRE_FLAG_IGNORECASE) != 0;
     s->is_unicode = (re_flags & LRE_FLAG_UNICODE) != 0;
-    s->capture_count = bc_buf[RE_HEADER_CAPTURE_COUNT];
+    s->capture_count = get_u16(bc_buf + RE_HEADER_CAPTURE_COUNT);
     s->stack_size_max = bc_buf[RE_HEADER_STACK_SIZE];
     s->cbuf = cbuf;
     s->cbuf_end = cbuf + (clen << cbuf_type);
@@ -2527,7 +2534,7 @@ int lre_exec(uint8_t **capture,
 
 int lre_get_capture_count(const uint8_t *bc_buf)
 {
-    return bc_buf[RE_HEADER_CAPTURE_COUNT];
+    return get_u16(bc_buf + RE_HEADER_CAPTURE_COUNT);
 }
 
 int lre_get_flags(const uint8_t *bc_buf)
@@ -2562,6 +2569,7 @@ void lre_byte_swap(uint8_t *buf, size_t len, bool is_byte_swapped)
     //  <capture group name 2>
     //  etc.
     inplace_bswap16(&p[RE_HEADER_FLAGS]);
+    inplace_bswap16(&p[RE_HEADER_CAPTURE_COUNT]);
 
     n = get_u32(&p[RE_HEADER_BYTECODE_LEN]);
     inplace_bswap32(&p[RE_HEADER_BYTECODE_LEN]);
@@ -2581,8 +2589,6 @@ void lre_byte_swap(uint8_t *buf, size_t len, bool is_byte_swapped)
             break;
         case 3:
             switch (*p) {
-            case REOP_save_reset: // has two 8 bit arguments
-                break;
             case REOP_range32: // variable length
                 nw = get_u16(&p[1]);  // number of pairs of uint32_t
                 if (is_byte_swapped)
@@ -2604,7 +2610,12 @@ void lre_byte_swap(uint8_t *buf, size_t len, bool is_byte_swapped)
             }
             break;
         case 5:
-            inplace_bswap32(&p[1]);
+            if (*p == REOP_save_reset) { // Kiln: two 16 bit arguments
+                inplace_bswap16(&p[1]);
+                inplace_bswap16(&p[3]);
+            } else {
+                inplace_bswap32(&p[1]);
+            }
             break;
         case 17:
             assert(*p == REOP_simple_greedy_quant);
