@@ -10,6 +10,7 @@ mod test_assets;
 mod test_chaos;
 mod test_chat_browser;
 mod test_cluster;
+mod test_compose;
 mod test_content_coding;
 mod test_d1;
 mod test_deployments;
