@@ -50,6 +50,17 @@ fn ip(args: &[&str]) -> bool {
         .is_ok_and(|s| s.success())
 }
 
+/// Adds (`-I`) or removes (`-D`) a rule accepting packets forwarded within `bridge`, where
+/// iptables exists (without it nothing filters them).
+fn iptables_forward(action: &str, bridge: &str) {
+    let _ = Command::new("iptables")
+        .args([
+            action, "FORWARD", "-i", bridge, "-o", bridge, "-j", "ACCEPT",
+        ])
+        .stderr(std::process::Stdio::null())
+        .status();
+}
+
 impl Net {
     /// Two bridges (peers: 10.231.0.0/24, clients: 10.232.0.0/24) and `size` namespaces, node
     /// i at 10.231.0.i and 10.232.0.i. None if this machine cannot make them.
@@ -67,6 +78,9 @@ impl Net {
             {
                 return None;
             }
+            // A machine whose firewall drops forwarded packets (Docker sets the FORWARD
+            // policy to DROP, and bridged frames pass it) lets this bridge's through.
+            iptables_forward("-I", &name);
         }
         for i in 1..=size {
             let ns = format!("kiln{tag}n{i}");
@@ -116,7 +130,9 @@ impl Drop for Net {
             ip(&["netns", "del", ns]);
         }
         for bridge in ["p", "h"] {
-            ip(&["link", "del", &format!("kb{bridge}{}", self.tag)]);
+            let name = format!("kb{bridge}{}", self.tag);
+            iptables_forward("-D", &name);
+            ip(&["link", "del", &name]);
         }
     }
 }

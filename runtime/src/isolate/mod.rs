@@ -9,6 +9,7 @@
 
 pub mod allocator;
 pub mod async_context;
+mod code_generation;
 pub mod commonjs;
 pub mod cpu_meter;
 mod import_attributes;
@@ -241,9 +242,11 @@ impl Blank {
             .await
             .map_err(|err| Error::Startup(format!("cannot create context: {err}")))?;
         let internals = async_with!(context => |ctx| {
-            web::install_globals(&ctx)
+            let internals = web::install_globals(&ctx)
                 .map(|internals| Persistent::save(&ctx, internals))
-                .map_err(|e| startup_error(&ctx, e))
+                .map_err(|e| startup_error(&ctx, e));
+            code_generation::forbid(&ctx);
+            internals
         })
         .await?;
         Ok(Blank {

@@ -370,6 +370,27 @@ export const tests = {
     /nomatch/.test("zzz");
     eq(RegExp.$1, "abc", "a failed match keeps the last one");
   },
+  async code_generation_from_strings_is_disallowed_as_in_workerd() {
+    const message = "Code generation from strings disallowed for this context";
+    const attempts = {
+      eval: () => eval("1 + 1"),
+      indirect: () => (0, eval)("1 + 1"),
+      Function: () => new Function("a", "return a"),
+      generator: () => Object.getPrototypeOf(function* () {}).constructor("yield 1"),
+      async: () => (async () => {}).constructor("return 1"),
+    };
+    for (const [name, attempt] of Object.entries(attempts)) {
+      let error;
+      try { attempt(); } catch (err) { error = err; }
+      assert(error instanceof EvalError, `${name} throws an EvalError`);
+      eq(error.message, message, `${name}'s message`);
+    }
+    eq(eval(42), 42, "eval of a value that is not a string returns it");
+    eq(typeof new Function(), "function", "an empty Function can still be made");
+    let timer;
+    try { setTimeout("1 + 1", 0); } catch (err) { timer = err; }
+    eq(timer?.message, "Failed to execute 'setTimeout' on 'ServiceWorkerGlobalScope': parameter 1 is not of type 'function'.", "setTimeout with source text");
+  },
   async regexp_with_more_than_255_capture_groups() {
     // Regexes generated from TextMate grammars (shiki's JavaScript engine) have hundreds.
     const many = new RegExp(Array.from({ length: 300 }, (_, i) => `(a${i})?`).join("") + "(z)");

@@ -478,6 +478,8 @@ struct JSContext {
     JSValue regexp_last_input;
     int regexp_last_count;
     int regexp_last_offsets[22];
+    /* Kiln: eval() and the Function constructors refuse source text (as workerd's do) */
+    bool no_code_generation;
 
     double time_origin;
 
@@ -35073,6 +35075,31 @@ static JSValue JS_EvalInternal(JSContext *ctx, JSValueConst this_obj,
                               flags, scope_idx);
 }
 
+/* Kiln: the error workerd throws for eval() and new Function() */
+static JSValue JS_PRINTF_FORMAT_ATTR(2, 3)
+js_throw_eval_error(JSContext *ctx, JS_PRINTF_FORMAT const char *fmt, ...)
+{
+    JSValue val;
+    va_list ap;
+
+    va_start(ap, fmt);
+    val = JS_ThrowError(ctx, JS_EVAL_ERROR, fmt, ap);
+    va_end(ap);
+    return val;
+}
+
+static JSValue js_throw_no_code_generation(JSContext *ctx)
+{
+    return js_throw_eval_error(ctx, "Code generation from strings disallowed for this context");
+}
+
+/* Kiln: allows or forbids eval() and the Function constructors with source text in `ctx`
+   (the embedder's own JS_Eval is not affected) */
+void JS_SetCodeGenerationAllowed(JSContext *ctx, bool allowed)
+{
+    ctx->no_code_generation = !allowed;
+}
+
 static JSValue JS_EvalObject(JSContext *ctx, JSValueConst this_obj,
                              JSValueConst val, int flags, int scope_idx)
 {
@@ -35082,6 +35109,8 @@ static JSValue JS_EvalObject(JSContext *ctx, JSValueConst this_obj,
 
     if (!JS_IsString(val))
         return js_dup(val);
+    if (ctx->no_code_generation)
+        return js_throw_no_code_generation(ctx);
     str = JS_ToCStringLen(ctx, &len, val);
     if (!str)
         return JS_EXCEPTION;
@@ -39063,6 +39092,15 @@ static JSValue js_function_constructor(JSContext *ctx, JSValueConst new_target,
     JSValue s, proto, obj = JS_UNDEFINED;
     StringBuffer b_s, *b = &b_s;
 
+    /* Kiln: as in V8 with code generation from strings disallowed, only an empty function
+       (no arguments; the call pads them with undefined) may still be made */
+    if (ctx->no_code_generation) {
+        for(i = 0; i < argc; i++) {
+            if (!JS_IsUndefined(argv[i]))
+                return js_throw_no_code_generation(ctx);
+        }
+    }
+
     string_buffer_init(ctx, b, 0);
     string_buffer_putc8(b, '(');
 
@@ -39094,7 +39132,14 @@ static JSValue js_function_constructor(JSContext *ctx, JSValueConst new_target,
     if (JS_IsException(s))
         goto fail1;
 
-    obj = JS_EvalObject(ctx, ctx->global_obj, s, JS_EVAL_TYPE_INDIRECT, -1);
+    {
+        /* Kiln: the empty function allowed above is compiled even where code generation from
+           strings is disallowed */
+        bool no_code_generation = ctx->no_code_generation;
+        ctx->no_code_generation = false;
+        obj = JS_EvalObject(ctx, ctx->global_obj, s, JS_EVAL_TYPE_INDIRECT, -1);
+        ctx->no_code_generation = no_code_generation;
+    }
     JS_FreeValue(ctx, s);
     if (JS_IsException(obj))
         goto fail1;

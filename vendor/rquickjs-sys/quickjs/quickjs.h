@@ -1049,6 +1049,9 @@ JS_EXTERN void JS_SetPromiseHook(JSRuntime *rt, JSPromiseHook promise_hook,
    registered and run with; JS_GetAsyncContext returns a new reference */
 JS_EXTERN JSValue JS_GetAsyncContext(JSContext *ctx);
 JS_EXTERN void JS_SetAsyncContext(JSContext *ctx, JSValueConst value);
+/* Kiln: allows or forbids eval() and new Function() with source text (the embedder's JS_Eval
+   is not affected) */
+JS_EXTERN void JS_SetCodeGenerationAllowed(JSContext *ctx, bool allowed);
 
 /* is_handled = true means that the rejection is handled */
 typedef void JSHostPromiseRejectionTracker(JSContext *ctx, JSValueConst promise,

@@ -14,11 +14,11 @@ function timerCallback(callback, args) {
   };
 }
 function setTimeout(callback, delay = 0, ...args) {
-  if (typeof callback !== "function") throw new TypeError("The \"callback\" argument must be of type function.");
+  if (typeof callback !== "function") throw new TypeError("Failed to execute 'setTimeout' on 'ServiceWorkerGlobalScope': parameter 1 is not of type 'function'.");
   return ops.op_timers_set(timerCallback(callback, args), Number(delay) || 0, false);
 }
 function setInterval(callback, delay = 0, ...args) {
-  if (typeof callback !== "function") throw new TypeError("The \"callback\" argument must be of type function.");
+  if (typeof callback !== "function") throw new TypeError("Failed to execute 'setInterval' on 'ServiceWorkerGlobalScope': parameter 1 is not of type 'function'.");
   return ops.op_timers_set(timerCallback(callback, args), Number(delay) || 0, true);
 }
 function clearTimeout(id) {
