@@ -289,7 +289,7 @@ export default { async fetch() {
     assert_eq!(body, "function");
 }
 
-const STREAM_SUITE: &str = r##"import { Readable, Writable, Duplex, Transform, PassThrough, pipeline, finished } from "node:stream";
+const STREAM_SUITE: &str = r##"import { Readable, Writable, Duplex, Transform, PassThrough, pipeline, finished, compose } from "node:stream";
 import { pipeline as pipelinePromise } from "node:stream/promises";
 import { text } from "node:stream/consumers";
 import { ReadableStream as WebReadable } from "node:stream/web";
@@ -360,6 +360,25 @@ export default { async fetch() {
   // Duplex is a Writable too; the default export is Stream.
   eq(new Duplex({ read() {}, write(c, e, cb) { cb(); } }) instanceof Writable, true, "Duplex instanceof Writable");
   eq(streamDefault.Readable === Readable && typeof streamDefault === "function", true, "default export");
+
+  // compose(): one Duplex from a Transform, a generator and a PassThrough.
+  const composed = compose(
+    new Transform({ transform(chunk, enc, cb) { cb(null, String(chunk).toUpperCase()); } }),
+    async function* (source) { for await (const chunk of source) yield `<${chunk}>`; },
+    new PassThrough({ objectMode: true }),
+  );
+  const composedOut = text(composed);
+  composed.write("ab");
+  composed.end("cd");
+  eq(await composedOut, "<AB><CD>", "compose writes to the first stage and reads from the last");
+  const chained = [];
+  await pipelinePromise(Readable.from(["x", "y"]), compose(async function* (source) { for await (const c of source) yield `${c}${c}`; }),
+    new Writable({ objectMode: true, write(chunk, enc, cb) { chained.push(String(chunk)); cb(); } }));
+  eq(chained, ["xx", "yy"], "a composed stage in a pipeline");
+  const failing = compose(new PassThrough(), new Transform({ transform(chunk, enc, cb) { cb(new Error("stage failed")); } }));
+  const failure = new Promise((resolve) => failing.on("error", (err) => resolve(err.message)));
+  failing.write("x");
+  eq(await failure, "stage failed", "a stage's error reaches the composed stream");
   return Response.json(failures);
 } };"##;
 

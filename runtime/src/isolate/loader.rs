@@ -60,7 +60,7 @@ const NODE_MODULES: &[(&str, &str)] = &[
     ("readline", "createInterface clearLine clearScreenDown cursorTo moveCursor emitKeypressEvents Interface promises"),
     ("readline/promises", "createInterface Interface Readline"),
     ("repl", "start builtinModules"),
-    ("stream", "Stream Readable Writable Duplex Transform PassThrough pipeline finished addAbortSignal promises isReadable isWritable isErrored isDisturbed getDefaultHighWaterMark setDefaultHighWaterMark duplexPair destroy isDestroyed"),
+    ("stream", "Stream Readable Writable Duplex Transform PassThrough pipeline compose finished addAbortSignal promises isReadable isWritable isErrored isDisturbed getDefaultHighWaterMark setDefaultHighWaterMark duplexPair destroy isDestroyed"),
     ("stream/consumers", "arrayBuffer blob buffer text json"),
     ("stream/promises", "pipeline finished"),
     ("stream/web", "ReadableStream ReadableStreamDefaultReader ReadableStreamBYOBReader ReadableByteStreamController ReadableStreamDefaultController ReadableStreamBYOBRequest TransformStream TransformStreamDefaultController WritableStream WritableStreamDefaultWriter WritableStreamDefaultController ByteLengthQueuingStrategy CountQueuingStrategy TextEncoderStream TextDecoderStream CompressionStream DecompressionStream"),

@@ -941,6 +941,10 @@ for (const name of Object.getOwnPropertyNames(Writable.prototype)) {
 Duplex.from = function from(body) {
   if (body instanceof Duplex) return body;
   if (body instanceof Readable) return body;
+  if (body instanceof Writable) return body;
+  if (typeof body === "function") return duplexFromFunction(body);
+  if (body instanceof ReadableStream) return Readable.fromWeb(body);
+  if (body instanceof WritableStream) return Writable.fromWeb(body);
   if (body && typeof body === "object" && ("readable" in body || "writable" in body) && (body.readable instanceof ReadableStream || body.writable instanceof WritableStream)) {
     return Duplex.fromWeb(body);
   }
@@ -952,6 +956,122 @@ Duplex.from = function from(body) {
   }
   throw nodeStreamError("ERR_INVALID_ARG_TYPE", "The \"body\" argument must be a stream, an iterable, a promise or a web stream pair.", TypeError);
 };
+
+// Duplex.from(async function* (source, { signal }) { ... }): what is written becomes `source`,
+// what the function yields is read (object mode, as in Node).
+function duplexFromFunction(fn) {
+  const written = [];
+  let ended = false;
+  let wake = null;
+  let pull = null;
+  const controller = new AbortController();
+  const source = (async function* () {
+    for (;;) {
+      if (written.length) {
+        const { chunk, callback } = written.shift();
+        callback();
+        yield chunk;
+        continue;
+      }
+      if (ended) return;
+      await new Promise((resolve) => { wake = resolve; });
+      wake = null;
+    }
+  })();
+  let started = false;
+  const start = (duplex) => {
+    started = true;
+    (async () => {
+      const output = fn(source, { signal: controller.signal });
+      if (typeof output?.[Symbol.asyncIterator] === "function" || typeof output?.[Symbol.iterator] === "function") {
+        for await (const value of output) {
+          if (!duplex.push(value)) await new Promise((resolve) => { pull = resolve; });
+        }
+      } else {
+        await output;
+      }
+      duplex.push(null);
+    })().catch((err) => destroyStream(duplex, err));
+  };
+  return new Duplex({
+    objectMode: true,
+    highWaterMark: 1,
+    write(chunk, encoding, callback) {
+      written.push({ chunk, callback });
+      wake?.();
+    },
+    final(callback) {
+      ended = true;
+      wake?.();
+      callback();
+    },
+    read() {
+      if (!started) start(this);
+      const resume = pull;
+      pull = null;
+      resume?.();
+    },
+    destroy(err, callback) {
+      controller.abort(err ?? undefined);
+      ended = true;
+      wake?.();
+      callback(err);
+    },
+  });
+}
+
+// stream.compose(...stages): one Duplex that writes to the first stage and reads from the last,
+// the stages piped together in between (a function stage is an async generator transform).
+function compose(...streams) {
+  if (streams.length === 1 && Array.isArray(streams[0])) streams = streams[0];
+  if (streams.length === 0) throw nodeStreamError("ERR_MISSING_ARGS", 'The "streams" argument must be specified');
+  const stages = streams.map((stage) => (isNodeStream(stage) ? stage : Duplex.from(stage)));
+  if (stages.length === 1) return stages[0];
+  const head = stages[0];
+  const tail = stages[stages.length - 1];
+  const writable = typeof head.write === "function" && head.writable !== false;
+  const readable = typeof tail.read === "function" && tail.readable !== false;
+  let composed;
+  let finalCallback = null;
+  const onReadable = () => composed._read();
+  composed = new Duplex({
+    writableObjectMode: !!head._writableState?.objectMode,
+    readableObjectMode: !!tail._readableState?.objectMode,
+    writable,
+    readable,
+    write(chunk, encoding, callback) {
+      if (head.write(chunk, encoding)) callback();
+      else head.once("drain", () => callback());
+    },
+    final(callback) {
+      head.end();
+      if (readable) callback();
+      else finalCallback = callback;
+    },
+    read() {
+      for (;;) {
+        const chunk = tail.read();
+        if (chunk === null) {
+          tail.once("readable", onReadable);
+          return;
+        }
+        if (!this.push(chunk)) return;
+      }
+    },
+    destroy(err, callback) {
+      for (const stage of stages) if (!stage.destroyed) stage.destroy(err);
+      callback(err);
+    },
+  });
+  if (readable) tail.once("end", () => composed.push(null));
+  pipelineImpl(stages, (err) => {
+    if (err) destroyStream(composed, err);
+    const callback = finalCallback;
+    finalCallback = null;
+    callback?.(err);
+  }, {});
+  return composed;
+}
 
 Duplex.fromWeb = function fromWeb(pair, options = {}) {
   const reader = pair.readable.getReader();
@@ -1244,7 +1364,7 @@ const nodeStreamWeb = {
 
 Object.assign(Stream, {
   Stream, Readable, Writable, Duplex, Transform, PassThrough,
-  pipeline, finished: eos, addAbortSignal, promises: nodeStreamPromises,
+  pipeline, finished: eos, addAbortSignal, promises: nodeStreamPromises, compose,
   isReadable: (s) => !!s && s.readable === true,
   isWritable: (s) => !!s && s.writable === true,
   isErrored: (s) => !!(s?._readableState?.errored ?? s?._writableState?.errored),
