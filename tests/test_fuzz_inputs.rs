@@ -115,6 +115,7 @@ fn a_peer_sending_mutated_object_calls_gets_answers_and_the_node_keeps_serving()
         object: Some(address.clone()),
         method: "increment".into(),
         args: (*s).into(),
+        request_id: Vec::new(),
     }
     .encode_to_vec())
     .collect();
@@ -143,6 +144,7 @@ fn a_peer_sending_mutated_object_calls_gets_answers_and_the_node_keeps_serving()
                 object: Some(address.clone()),
                 method: "increment".into(),
                 args: r#"["a",0,[1]]"#.into(),
+                request_id: Vec::new(),
             }))
             .await
             .expect("a valid call");

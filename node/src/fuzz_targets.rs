@@ -94,6 +94,11 @@ fn batch_seed() -> Batch {
         namespace: "Counter".into(),
         object_id: vec![7; 32],
         name: Some("hot".into()),
+        replies: vec![kiln_proto::storage::Reply {
+            request_id: vec![3; 16],
+            result: "[true,1]".into(),
+            recorded_at_ms: 1_700_000_000_000,
+        }],
         mutations: vec![
             put(b"a", b"[\"n\",\"1\"]"),
             put(b"b", b"2"),
@@ -158,6 +163,7 @@ fn peer_messages_never_panic_their_decoders_or_the_shard_tree() {
                 object: Some(address.clone()),
                 method: "increment".into(),
                 args: "[\"a\",0,[1]]".into(),
+                request_id: vec![7; 16],
             }
             .encode_to_vec(),
         ),

@@ -215,6 +215,7 @@ async fn create_namespace(
         namespace: "dispatch".into(),
         object_id: namespaces_object().to_vec(),
         name: None,
+        replies: Vec::new(),
         mutations: vec![Mutation {
             kind: Some(mutation::Kind::Put(Put {
                 key: name.as_bytes().to_vec(),
@@ -259,6 +260,7 @@ async fn delete_namespace(api: &UploadApi, ns: &str) -> http::Response<Body> {
         namespace: "dispatch".into(),
         object_id: namespaces_object().to_vec(),
         name: None,
+        replies: Vec::new(),
         mutations: vec![Mutation {
             kind: Some(mutation::Kind::Delete(ns.as_bytes().to_vec())),
         }],

@@ -69,10 +69,12 @@ pub enum ObjectEvent {
         request: Box<http::Request<Body>>,
         responder: event::fetch::Responder,
     },
-    /// A JS RPC call; `args` and the result are serialized by the prelude.
+    /// A JS RPC call; `args` and the result are serialized by the prelude. A call with a
+    /// request id is run at most once per id (a retry gets the first run's result).
     Call {
         method: String,
         args: String,
+        request_id: Option<[u8; crate::object::REQUEST_ID_BYTES]>,
         responder: oneshot::Sender<Result<String, Error>>,
     },
     Alarm {
@@ -449,21 +451,26 @@ impl Runtime {
                 .call(Arc::clone(worker), target, method, args)
                 .await;
         }
-        self.object_call_here(worker, target, method, args).await
+        self.object_call_here(worker, target, method, args, None)
+            .await
     }
 
-    /// Runs a JS RPC call on this node, whoever owns the object (the caller checked).
+    /// Runs a JS RPC call on this node, whoever owns the object (the caller checked). With a
+    /// `request_id`, a call this object already ran (its result recorded with its writes, or
+    /// still running) is answered with that result instead of running again.
     pub async fn object_call_here(
         &self,
         worker: &Arc<Worker>,
         target: ObjectTarget,
         method: String,
         args: String,
+        request_id: Option<[u8; crate::object::REQUEST_ID_BYTES]>,
     ) -> Result<String, Error> {
         let (responder, result) = oneshot::channel();
         let event = ObjectEvent::Call {
             method,
             args,
+            request_id,
             responder,
         };
         self.submit_object(worker, target, event)?;
@@ -1191,9 +1198,11 @@ async fn run_object_event(
         ObjectEvent::Call {
             method,
             args,
+            request_id,
             responder,
         } => {
-            let result = event::object::call(Rc::clone(&isolate), target, method, args).await;
+            let result =
+                event::object::call(Rc::clone(&isolate), target, method, args, request_id).await;
             let _ = responder.send(result);
         }
         ObjectEvent::Alarm {

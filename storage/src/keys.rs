@@ -3,6 +3,10 @@
 //! - `d` + object id (32 bytes) + user key → value: object data, so `list()` is a range scan;
 //! - `a` + object id → alarm time (i64 big-endian milliseconds);
 //! - `o` + object id → the object's namespace and name (the object registry);
+//! - `q` + object id + request id (16 bytes) → when it was recorded (Unix ms, u64 big-endian)
+//!   and the serialized result of the JS RPC call made with that request id (exactly once);
+//! - `t` + object id + that time + request id → nothing: the same records in time order, so
+//!   expired ones are found without reading the rest;
 //! - `m` → the last log index applied to this shard (u64 big-endian);
 //! - `r` → the log's own metadata, written with the data it covers (a cluster's Raft state:
 //!   last applied log id and membership).
@@ -10,6 +14,10 @@
 pub const DATA: u8 = b'd';
 pub const ALARM: u8 = b'a';
 pub const OBJECT: u8 = b'o';
+pub const REPLY: u8 = b'q';
+pub const REPLY_TIME: u8 = b't';
+/// The length of a request id.
+pub const REQUEST_ID_BYTES: usize = 16;
 pub const LAST_APPLIED: &[u8] = b"m";
 pub const RAFT_META: &[u8] = b"r";
 
@@ -32,6 +40,33 @@ pub fn alarm_key(id: &ObjectId) -> Vec<u8> {
     let mut key = Vec::with_capacity(33);
     key.push(ALARM);
     key.extend_from_slice(id);
+    key
+}
+
+pub fn reply_prefix(id: &ObjectId) -> Vec<u8> {
+    let mut key = Vec::with_capacity(33 + REQUEST_ID_BYTES);
+    key.push(REPLY);
+    key.extend_from_slice(id);
+    key
+}
+
+pub fn reply_key(id: &ObjectId, request_id: &[u8]) -> Vec<u8> {
+    let mut key = reply_prefix(id);
+    key.extend_from_slice(request_id);
+    key
+}
+
+pub fn reply_time_prefix(id: &ObjectId) -> Vec<u8> {
+    let mut key = Vec::with_capacity(41 + REQUEST_ID_BYTES);
+    key.push(REPLY_TIME);
+    key.extend_from_slice(id);
+    key
+}
+
+pub fn reply_time_key(id: &ObjectId, recorded_at_ms: u64, request_id: &[u8]) -> Vec<u8> {
+    let mut key = reply_time_prefix(id);
+    key.extend_from_slice(&recorded_at_ms.to_be_bytes());
+    key.extend_from_slice(request_id);
     key
 }
 

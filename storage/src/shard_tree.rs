@@ -57,6 +57,16 @@ pub struct AlarmEntry {
 /// A key and its value.
 pub type Entry = (Vec<u8>, Vec<u8>);
 
+/// How long a recorded call result is kept, behind the newest record of its object: longer
+/// than a caller keeps retrying a call (`CALL_DEADLINE`, 10 s), with margin for clock skew
+/// between the nodes that recorded them.
+pub const REPLY_RETENTION_MS: u64 = 60_000;
+/// Expired records one batch drops at most (the rest go with later batches), so a batch's
+/// apply stays short.
+pub const REPLY_EXPIRIES_PER_BATCH_MAX: usize = 256;
+/// A call result larger than this is not recorded (its retry runs the call again).
+pub const REPLY_BYTES_MAX: usize = 256 * 1024;
+
 /// A snapshot's largest key or value (sled's own limits are far above; this bounds a peer's
 /// claims before anything is allocated).
 const SNAPSHOT_ITEM_BYTES_MAX: usize = 64 * 1024 * 1024;
@@ -194,6 +204,7 @@ impl ShardTree {
                 None => {}
             }
         }
+        self.plan_replies(id, batch, &mut writes)?;
         let registered = self.tree.get(keys::object_key(id))?;
         let exists = puts || alarm_change.flatten().is_some() || registered.is_some();
         if exists {
@@ -221,7 +232,65 @@ impl ShardTree {
         })
     }
 
-    /// An object with neither data nor an alarm no longer exists, as on Cloudflare.
+    /// Records the batch's call results, and drops the object's records older than
+    /// [`REPLY_RETENTION_MS`] before the newest of them. Deterministic: the times are in the
+    /// batch, so every replica keeps the same records.
+    fn plan_replies(
+        &self,
+        id: &ObjectId,
+        batch: &Batch,
+        writes: &mut Vec<(sled::IVec, Option<sled::IVec>)>,
+    ) -> Result<(), Error> {
+        let mut newest = None;
+        for reply in &batch.replies {
+            if reply.request_id.len() != keys::REQUEST_ID_BYTES
+                || reply.result.len() > REPLY_BYTES_MAX
+            {
+                continue;
+            }
+            let at = u64::try_from(reply.recorded_at_ms).unwrap_or(0);
+            newest = newest.max(Some(at));
+            let mut value = Vec::with_capacity(8 + reply.result.len());
+            value.extend_from_slice(&at.to_be_bytes());
+            value.extend_from_slice(reply.result.as_bytes());
+            writes.push((
+                keys::reply_key(id, &reply.request_id).into(),
+                Some(value.into()),
+            ));
+            writes.push((
+                keys::reply_time_key(id, at, &reply.request_id).into(),
+                Some(sled::IVec::default()),
+            ));
+        }
+        let Some(newest) = newest else {
+            return Ok(());
+        };
+        let prefix = keys::reply_time_prefix(id);
+        let cutoff = keys::reply_time_key(id, newest.saturating_sub(REPLY_RETENTION_MS), &[]);
+        for item in self
+            .tree
+            .range(prefix.clone()..cutoff)
+            .take(REPLY_EXPIRIES_PER_BATCH_MAX)
+        {
+            let (key, _) = item?;
+            if let Some(request_id) = key.get(prefix.len() + 8..) {
+                writes.push((keys::reply_key(id, request_id).into(), None));
+            }
+            writes.push((key, None));
+        }
+        Ok(())
+    }
+
+    /// The recorded result of the JS RPC call on `id` made with `request_id`, if any.
+    pub fn reply(&self, id: &ObjectId, request_id: &[u8]) -> Result<Option<String>, Error> {
+        Ok(self
+            .tree
+            .get(keys::reply_key(id, request_id))?
+            .and_then(|value| decode_reply(&value).map(|(_, result)| result.to_owned())))
+    }
+
+    /// An object with neither data nor an alarm no longer exists, as on Cloudflare (nor do its
+    /// recorded call results).
     fn forget_if_empty(&self, id: &ObjectId, puts: bool) -> Result<(), Error> {
         if !puts
             && self
@@ -232,6 +301,12 @@ impl ShardTree {
             && self.tree.get(keys::alarm_key(id))?.is_none()
         {
             self.tree.remove(keys::object_key(id))?;
+            for prefix in [keys::reply_prefix(id), keys::reply_time_prefix(id)] {
+                for item in self.tree.scan_prefix(prefix) {
+                    let (key, _) = item?;
+                    self.tree.remove(key)?;
+                }
+            }
         }
         Ok(())
     }
@@ -394,6 +469,12 @@ impl ShardTree {
     }
 }
 
+/// A recorded call result: (when it was recorded, the result).
+fn decode_reply(value: &[u8]) -> Option<(u64, &str)> {
+    let index = u64::from_be_bytes(value.get(..8)?.try_into().ok()?);
+    Some((index, std::str::from_utf8(value.get(8..)?).ok()?))
+}
+
 fn decode_time(value: &[u8]) -> Option<i64> {
     <[u8; 8]>::try_from(value).ok().map(i64::from_be_bytes)
 }
@@ -416,6 +497,7 @@ mod tests {
             namespace: "ns".into(),
             object_id: vec![9; 32],
             name: None,
+            replies: Vec::new(),
             mutations: vec![Mutation {
                 kind: Some(mutation::Kind::Put(Put {
                     key: b"k".to_vec(),
@@ -438,6 +520,69 @@ mod tests {
         assert_eq!(
             target.get(&[9; 32], b"k").expect("get"),
             Some(b"v".to_vec())
+        );
+    }
+
+    fn put_with_reply(n: u8, at_ms: i64) -> Batch {
+        Batch {
+            namespace: "ns".into(),
+            object_id: vec![5; 32],
+            name: None,
+            mutations: vec![Mutation {
+                kind: Some(mutation::Kind::Put(Put {
+                    key: b"count".to_vec(),
+                    value: vec![n],
+                })),
+            }],
+            replies: vec![kiln_proto::storage::Reply {
+                request_id: vec![n; keys::REQUEST_ID_BYTES],
+                result: format!("result {n}"),
+                recorded_at_ms: at_ms,
+            }],
+        }
+    }
+
+    #[test]
+    fn call_results_are_recorded_with_their_writes_and_expire_behind_newer_ones() {
+        let (_dir, tree) = tree();
+        let id = [5; 32];
+        let recorded = |n: u8| tree.reply(&id, &[n; keys::REQUEST_ID_BYTES]).expect("read");
+        let start = 1_700_000_000_000i64;
+        for n in 1..=3u8 {
+            let at = start + i64::from(n) * 1000;
+            tree.apply(u64::from(n), &put_with_reply(n, at), None)
+                .expect("apply");
+        }
+        assert_eq!(recorded(2), Some("result 2".to_owned()));
+        assert_eq!(recorded(9), None, "no record of a call never made");
+        // A record a retention period newer than the first two drops them, not the third.
+        let later = start + 2000 + REPLY_RETENTION_MS as i64 + 1;
+        tree.apply(4, &put_with_reply(4, later), None)
+            .expect("apply");
+        assert_eq!(
+            (recorded(1), recorded(2), recorded(3), recorded(4)),
+            (
+                None,
+                None,
+                Some("result 3".to_owned()),
+                Some("result 4".to_owned())
+            )
+        );
+        // An object that is deleted forgets its records too.
+        let delete_all = Batch {
+            namespace: "ns".into(),
+            object_id: id.to_vec(),
+            name: None,
+            mutations: vec![Mutation {
+                kind: Some(mutation::Kind::DeleteAll(kiln_proto::storage::DeleteAll {})),
+            }],
+            replies: Vec::new(),
+        };
+        tree.apply(5, &delete_all, None).expect("apply");
+        assert_eq!((recorded(3), recorded(4)), (None, None));
+        assert_eq!(
+            tree.tree.scan_prefix(keys::reply_time_prefix(&id)).count(),
+            0
         );
     }
 }

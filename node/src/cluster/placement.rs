@@ -2,10 +2,13 @@
 //! by another node are sent there over gRPC; a wrong guess (`NOT_LEADER`) is followed to the
 //! hinted owner, then retried with backoff until a deadline.
 //!
-//! Guarantees: a call is retried only when the owner answered that it did not run it (or it
-//! could not be delivered at all), so no call runs twice; a call whose outcome is unknown (the
-//! connection failed after it was sent) is reported as such; every wait is bounded by
-//! [`CALL_DEADLINE`].
+//! Guarantees: a `stub.fetch()` is retried only when the owner answered that it did not run it
+//! (or it could not be delivered at all), so no request runs twice, and one whose outcome is
+//! unknown (the connection failed after it was sent) is reported as such. A JS RPC call carries
+//! a request id and is retried with it whatever happened, until it is answered: the owner (or
+//! the next one, after a failover) runs a call once per id and answers a retry with the first
+//! run's result, which it committed with the call's writes (exactly once; see
+//! `web/durable_object/18_actor.js` `actorCall`). Every wait is bounded by [`CALL_DEADLINE`].
 
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -57,6 +60,9 @@ enum Attempt<T> {
     Done(Result<T, Error>),
     /// The owner did not run the call; try again (at the hinted node, if any).
     Retry(Option<u64>),
+    /// The call may or may not have run (the connection failed after it was sent); a call
+    /// with a request id tries again, and says this if it runs out of time.
+    Unknown(Error),
 }
 
 impl ClusterPlacement {
@@ -92,6 +98,16 @@ fn status_attempt<T>(status: &tonic::Status, node: u64) -> Attempt<T> {
         "Error: the outcome of a call to a Durable Object on node {node} is unknown: {}",
         status.message()
     ))))
+}
+
+/// Whether a call that failed with `status` may have run on the owner (the connection broke
+/// or timed out after it was sent), as opposed to being refused before it ran.
+fn may_have_run(status: &tonic::Status) -> bool {
+    use tonic::Code;
+    matches!(
+        status.code(),
+        Code::Unknown | Code::Internal | Code::Cancelled | Code::DeadlineExceeded | Code::Aborted
+    )
 }
 
 impl ObjectPlacement for ClusterPlacement {
@@ -161,12 +177,13 @@ impl ObjectPlacement for ClusterPlacement {
         let handle = self.peers_handle();
         Box::pin(async move {
             let runtime = runtime?;
+            let request_id = kiln_runtime::object::new_request_id();
             let mut retrier = Retrier::new(handle.groups.shard_of(&target.id));
             loop {
                 let attempt = match retrier.owner(&handle) {
                     Owner::Here => {
                         return runtime
-                            .object_call_here(&worker, target, method, args)
+                            .object_call_here(&worker, target, method, args, Some(request_id))
                             .await
                     }
                     Owner::Node(node) => match handle.peers.objects(node) {
@@ -176,9 +193,15 @@ impl ObjectPlacement for ClusterPlacement {
                                 object: Some(wire::address(&worker, &target)),
                                 method: method.clone(),
                                 args: args.clone(),
+                                request_id: request_id.to_vec(),
                             };
                             match client.call(request).await {
-                                Err(status) => status_attempt(&status, node),
+                                Err(status) => match status_attempt(&status, node) {
+                                    Attempt::Done(Err(unknown)) if may_have_run(&status) => {
+                                        Attempt::Unknown(unknown)
+                                    }
+                                    other => other,
+                                },
                                 Ok(reply) => {
                                     let reply = reply.into_inner();
                                     answered(reply.error, node, || reply.result)
@@ -271,6 +294,8 @@ struct Retrier {
     hint: Option<u64>,
     /// Peers asked so far because this node did not know the owner.
     asked: usize,
+    /// The error of the last attempt whose outcome is unknown, if any.
+    unknown: Option<Error>,
 }
 
 impl Retrier {
@@ -281,6 +306,7 @@ impl Retrier {
             backoff: BACKOFF_MIN,
             hint: None,
             asked: 0,
+            unknown: None,
         }
     }
 
@@ -306,9 +332,19 @@ impl Retrier {
     async fn settle<T>(&mut self, attempt: Attempt<T>) -> Option<Result<T, Error>> {
         match attempt {
             Attempt::Done(result) => Some(result),
-            Attempt::Retry(_) if Instant::now() >= self.deadline => {
-                Some(Err(unavailable(self.shard)))
+            Attempt::Unknown(err) if Instant::now() >= self.deadline => Some(Err(err)),
+            Attempt::Unknown(err) => {
+                self.unknown = Some(err);
+                tokio::time::sleep(self.backoff).await;
+                self.backoff = (self.backoff * 2).min(BACKOFF_MAX);
+                None
             }
+            // A call that may have run somewhere and then found no owner: its outcome is
+            // unknown, not a failure that did not happen.
+            Attempt::Retry(_) if Instant::now() >= self.deadline => Some(Err(self
+                .unknown
+                .take()
+                .unwrap_or_else(|| unavailable(self.shard)))),
             Attempt::Retry(Some(next)) => {
                 self.hint = Some(next);
                 None
@@ -433,12 +469,12 @@ async fn open_reattached(
         .await
         {
             Attempt::Done(Ok(opened)) => opened,
-            Attempt::Done(Err(err)) => return Attempt::Done(Err(err)),
+            Attempt::Done(Err(err)) | Attempt::Unknown(err) => return Attempt::Done(Err(err)),
             Attempt::Retry(hint) => return Attempt::Retry(hint),
         };
     match answered(reply.error, node, || ()) {
         Attempt::Done(Ok(())) => Attempt::Done(Ok((to_owner, incoming))),
-        Attempt::Done(Err(err)) => Attempt::Done(Err(err)),
+        Attempt::Done(Err(err)) | Attempt::Unknown(err) => Attempt::Done(Err(err)),
         Attempt::Retry(hint) => Attempt::Retry(hint),
     }
 }
@@ -458,7 +494,7 @@ async fn open_socket(
         .await
         {
             Attempt::Done(Ok(opened)) => opened,
-            Attempt::Done(Err(err)) => return Attempt::Done(Err(err)),
+            Attempt::Done(Err(err)) | Attempt::Unknown(err) => return Attempt::Done(Err(err)),
             Attempt::Retry(hint) => return Attempt::Retry(hint),
         };
     let mut response = match answered(reply.error, node, || {

@@ -380,7 +380,13 @@ impl Objects for ObjectsService {
         let result = self
             .0
             .runtime
-            .object_call_here(&worker, target, request.method, request.args)
+            .object_call_here(
+                &worker,
+                target,
+                request.method,
+                request.args,
+                request.request_id.as_slice().try_into().ok(),
+            )
             .await;
         Ok(Response::new(call_reply(result)))
     }

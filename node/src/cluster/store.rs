@@ -56,6 +56,10 @@ impl ObjectStore for ClusterStore {
         self.tree(id)?.alarm(id).map_err(error)
     }
 
+    fn reply(&self, id: &[u8; 32], request_id: &[u8]) -> Result<Option<String>, StoreError> {
+        self.tree(id)?.reply(id, request_id).map_err(error)
+    }
+
     fn commit(&self, batch: Batch) -> CommitFuture {
         let groups = Arc::clone(&self.groups);
         Box::pin(async move {

@@ -90,6 +90,7 @@ pub fn script_batch(namespace: &str, name: &str, record: Option<&ScriptRecord>) 
         namespace: storage_namespace(namespace),
         object_id: scripts_object(namespace).to_vec(),
         name: None,
+        replies: Vec::new(),
         mutations: vec![Mutation { kind: Some(kind) }],
     }
 }

@@ -76,8 +76,13 @@ pub async fn call(
     target: ObjectTarget,
     method: String,
     args: String,
+    request_id: Option<[u8; crate::object::REQUEST_ID_BYTES]>,
 ) -> Result<String, Error> {
-    let packed = format!("{method}\u{0}{args}");
+    // The request id in hex (empty without one), the method, the arguments.
+    let request_hex = request_id
+        .map(|id| crate::object::to_hex(&id))
+        .unwrap_or_default();
+    let packed = format!("{request_hex}\u{0}{method}\u{0}{args}");
     dispatch(
         isolate,
         "dispatchObjectCall",

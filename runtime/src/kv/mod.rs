@@ -121,6 +121,7 @@ pub fn put_batch(namespace_id: &str, key: &str, entry: &KvEntry) -> Result<Batch
         namespace: storage_namespace(namespace_id),
         object_id: object_id(namespace_id).to_vec(),
         name: None,
+        replies: Vec::new(),
         mutations: vec![Mutation {
             kind: Some(mutation::Kind::Put(Put {
                 key: key.as_bytes().to_vec(),
@@ -139,6 +140,7 @@ pub fn delete_batch(namespace_id: &str, keys: &[String]) -> Result<Batch, KvErro
         namespace: storage_namespace(namespace_id),
         object_id: object_id(namespace_id).to_vec(),
         name: None,
+        replies: Vec::new(),
         mutations: keys
             .iter()
             .map(|key| Mutation {

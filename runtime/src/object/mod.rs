@@ -14,6 +14,27 @@ pub mod store;
 pub use placement::{ObjectPlacement, PlacedFuture};
 pub use store::{ObjectStore, StoreError};
 
+/// The length of a JS RPC call's request id: a caller that retries a call whose outcome it
+/// does not know sends the same id, and the owner answers from its record of the call's result
+/// (`Batch::replies`) instead of running it again.
+pub const REQUEST_ID_BYTES: usize = 16;
+
+/// A request id for one call (random; the same on each of its retries).
+pub fn new_request_id() -> [u8; REQUEST_ID_BYTES] {
+    let mut id = [0u8; REQUEST_ID_BYTES];
+    getrandom::fill(&mut id).unwrap_or_else(|_| {
+        // No OS randomness: the time and a counter still make ids this process never repeats.
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        id[..8].copy_from_slice(&nanos.to_be_bytes());
+        id[8..].copy_from_slice(&COUNTER.fetch_add(1, Ordering::Relaxed).to_be_bytes());
+    });
+    id
+}
+
 /// The class of the objects behind D1 bindings: Kiln's own (in the prelude), never a worker's.
 pub const D1_CLASS: &str = "__kiln_d1";
 

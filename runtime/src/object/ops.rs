@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rquickjs::prelude::{Func, Promised};
 use rquickjs::{Ctx, Exception, IntoJs, Object, Result, Value};
 
-use kiln_proto::storage::{mutation, Alarm, DeleteAll, Mutation, Put};
+use kiln_proto::storage::{mutation, Alarm, DeleteAll, Mutation, Put, Reply};
 
 use super::{from_hex, id, to_hex, DurableObjectBinding, ObjectStore, ObjectTarget};
 use crate::error::Error;
@@ -26,6 +26,7 @@ pub fn register(_ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
     ops.set("op_storage_get_alarm", Func::from(op_storage_get_alarm))?;
     ops.set("op_storage_commit", Func::from(op_storage_commit))?;
     ops.set("op_storage_read_fence", Func::from(op_storage_read_fence))?;
+    ops.set("op_storage_reply", Func::from(op_storage_reply))?;
     Ok(())
 }
 
@@ -228,8 +229,10 @@ fn op_storage_get_alarm(ctx: Ctx<'_>, id_hex: String) -> Result<Option<f64>> {
 }
 
 /// Commits one coalesced batch; resolves once it is durable. The batch object holds `index`,
-/// `id`, `name`, `deleteAll`, `keys`, `values` (null deletes the key) and `alarm` (undefined
-/// leaves the alarm, null deletes it, a number sets it).
+/// `id`, `name`, `deleteAll`, `keys`, `values` (null deletes the key), `alarm` (undefined
+/// leaves the alarm, null deletes it, a number sets it) and, for results of RPC calls recorded
+/// with the writes, `replyIds` (request ids in hex), `replyResults` (serialized results) and
+/// `replyTimes` (Unix ms), or none of them.
 fn op_storage_commit<'js>(
     ctx: Ctx<'js>,
     batch: Object<'js>,
@@ -242,6 +245,9 @@ fn op_storage_commit<'js>(
     let values: Vec<Option<String>> = batch.get("values")?;
     let alarm: Value = batch.get("alarm")?;
     let sql: Option<u32> = batch.get("sql")?;
+    let reply_ids: Option<Vec<String>> = batch.get("replyIds")?;
+    let reply_results: Option<Vec<String>> = batch.get("replyResults")?;
+    let reply_times: Option<Vec<f64>> = batch.get("replyTimes")?;
     let id = object_id(&ctx, &id_hex)?;
     let namespace = binding(&ctx, index)?.namespace;
     if keys.len() != values.len() {
@@ -289,11 +295,25 @@ fn op_storage_commit<'js>(
             mutations.push(Mutation { kind: Some(kind) });
         }
     }
+    let replies = reply_ids
+        .unwrap_or_default()
+        .into_iter()
+        .zip(reply_results.unwrap_or_default())
+        .zip(reply_times.unwrap_or_default())
+        .filter_map(|((request_id, result), at_ms)| {
+            Some(Reply {
+                request_id: request_id_from_hex(&request_id)?.to_vec(),
+                result,
+                recorded_at_ms: at_ms as i64,
+            })
+        })
+        .collect();
     let commit = store(&ctx)?.commit(kiln_proto::storage::Batch {
         namespace,
         object_id: id.to_vec(),
         name,
         mutations,
+        replies,
     });
     Ok(Promised(async move {
         commit.await.map_err(|err| storage_error(&ctx, err))?;
@@ -302,6 +322,30 @@ fn op_storage_commit<'js>(
         }
         Ok(())
     }))
+}
+
+/// The recorded result of the call on object `id_hex` made with request id `request_hex`
+/// (`ObjectStore::reply`), or undefined.
+fn op_storage_reply(ctx: Ctx<'_>, id_hex: String, request_hex: String) -> Result<Option<String>> {
+    let id = object_id(&ctx, &id_hex)?;
+    let Some(request_id) = request_id_from_hex(&request_hex) else {
+        return Ok(None);
+    };
+    store(&ctx)?
+        .reply(&id, &request_id)
+        .map_err(|err| storage_error(&ctx, err))
+}
+
+/// A request id (16 bytes) from its 32 hex digits.
+fn request_id_from_hex(hex: &str) -> Option<[u8; crate::object::REQUEST_ID_BYTES]> {
+    let mut id = [0u8; crate::object::REQUEST_ID_BYTES];
+    if hex.len() != 2 * id.len() {
+        return None;
+    }
+    for (i, byte) in id.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(id)
 }
 
 /// Resolves once output read from the object's storage may leave (see

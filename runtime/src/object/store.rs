@@ -44,6 +44,13 @@ pub trait ObjectStore: Send + Sync + 'static {
         Box::pin(async { Ok(()) })
     }
 
+    /// The recorded result of the JS RPC call on `id` made with `request_id` (see
+    /// `Batch::replies`), if this store keeps such records: a retry of that call is answered
+    /// from it.
+    fn reply(&self, _id: &[u8; 32], _request_id: &[u8]) -> Result<Option<String>, StoreError> {
+        Ok(None)
+    }
+
     /// Commits a batch that does not belong to a running object (a KV write): in a cluster it
     /// is forwarded to the owner of its shard when that is another node.
     fn commit_anywhere(&self, batch: Batch) -> CommitFuture {

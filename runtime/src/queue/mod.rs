@@ -92,6 +92,7 @@ fn batch(queue: &str, mutations: Vec<Mutation>) -> Batch {
         namespace: storage_namespace(queue),
         object_id: object_id(queue).to_vec(),
         name: None,
+        replies: Vec::new(),
         mutations,
     }
 }

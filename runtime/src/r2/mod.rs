@@ -138,6 +138,7 @@ fn batch(bucket: &str, mutations: Vec<Mutation>) -> Batch {
         namespace: storage_namespace(bucket),
         object_id: object_id(bucket).to_vec(),
         name: None,
+        replies: Vec::new(),
         mutations,
     }
 }

@@ -15,6 +15,7 @@ fn batch(id: ObjectId, mutations: Vec<Mutation>) -> Batch {
         namespace: "ns".into(),
         object_id: id.to_vec(),
         name: Some("room".into()),
+        replies: Vec::new(),
         mutations,
     }
 }

@@ -149,6 +149,8 @@ class DurableObjectStorage {
   #flushScheduled = false;
   #sqlHandle = 0; // the SQL database's handle once opened
   #sqlDirty = false; // the SQL database has writes not yet in a batch
+  #dirtyReplies = []; // [request id hex, serialized result, Unix ms] of calls, with the writes
+  #writeCount = 0; // writes made so far (any kind), so a call can tell whether it wrote
   #sql = undefined;
   #kv = undefined;
 
@@ -441,6 +443,7 @@ class DurableObjectStorage {
   // Drops the write buffer: the object was aborted, so nothing it did not commit survives.
   discard() {
     this.#dirty.clear();
+    this.#dirtyReplies = [];
     this.#dirtyDeleteAll = false;
     this.#dirtyAlarm = undefined;
     if (this.#sqlHandle !== 0) ops.op_sql_discard(this.#sqlHandle);
@@ -448,10 +451,29 @@ class DurableObjectStorage {
   }
 
   get hasUndurableWrites() {
-    return this.#dirty.size > 0 || this.#dirtyDeleteAll || this.#dirtyAlarm !== undefined || this.#sqlDirty || this.#inflight.length > 0;
+    return this.#hasBufferedWrites() || this.#dirtyReplies.length > 0 || this.#inflight.length > 0;
+  }
+
+  #hasBufferedWrites() {
+    return this.#dirty.size > 0 || this.#dirtyDeleteAll || this.#dirtyAlarm !== undefined || this.#sqlDirty;
+  }
+
+  // How many writes were made so far (compare two readings to tell whether any was made).
+  get writeCount() {
+    return this.#writeCount;
+  }
+
+  // Records the result of the call made with `requestId` with the writes it made: in the
+  // batch still being buffered (the common case: the call's writes and its result commit
+  // together), else in a batch of its own. A retry of the call is then answered from it.
+  recordReply(requestId, result) {
+    if (this.#actor.broken) return;
+    this.#dirtyReplies.push([requestId, result, Date.now()]);
+    this.#scheduleFlush(true);
   }
 
   #scheduleFlush(confirmed = true) {
+    this.#writeCount++;
     if (confirmed) this.#dirtyConfirmed = true;
     undurableStorages.add(this);
     if (this.#flushScheduled) return;
@@ -462,10 +484,12 @@ class DurableObjectStorage {
   // Commits the write buffer as one batch.
   flush() {
     this.#flushScheduled = false;
-    if (this.#dirty.size === 0 && !this.#dirtyDeleteAll && this.#dirtyAlarm === undefined && !this.#sqlDirty) return;
+    if (!this.#hasBufferedWrites() && this.#dirtyReplies.length === 0) return;
     const actor = this.#actor;
     if (actor.broken) return;
     const batch = { writes: this.#dirty, deleteAll: this.#dirtyDeleteAll, alarm: this.#dirtyAlarm, confirmed: this.#dirtyConfirmed };
+    const replies = this.#dirtyReplies;
+    this.#dirtyReplies = [];
     this.#dirtyConfirmed = false;
     this.#sqlDirty = false;
     this.#dirty = new Map();
@@ -483,6 +507,9 @@ class DurableObjectStorage {
         index: actor.index, id: actor.idHex, name: actor.name ?? null,
         deleteAll: batch.deleteAll, keys, values, alarm: batch.alarm,
         sql: this.#sqlHandle === 0 ? undefined : this.#sqlHandle,
+        replyIds: replies.length === 0 ? undefined : replies.map((reply) => reply[0]),
+        replyResults: replies.length === 0 ? undefined : replies.map((reply) => reply[1]),
+        replyTimes: replies.length === 0 ? undefined : replies.map((reply) => reply[2]),
       });
     } catch (err) {
       committed = Promise.reject(err);

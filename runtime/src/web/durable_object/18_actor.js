@@ -10,6 +10,8 @@ const MAILBOX_EVENTS_MAX = 1000;
 const BLOCK_CONCURRENCY_NESTING_MAX = 64;
 const BLOCK_CONCURRENCY_MS_MAX = 30000;
 const DURABLE_OBJECT_NAME_BYTES_MAX = 1024;
+// A larger RPC result is not recorded for retries (the storage layer's REPLY_BYTES_MAX).
+const RECORDED_RESULT_CHARS_MAX = 256 * 1024;
 const RESERVED_RPC_METHODS = new Set(["constructor", "fetch", "alarm", "webSocketMessage", "webSocketClose", "webSocketError", "dup", "connect"]);
 
 const ADMIN_DELETE = "__kiln_admin_delete";
@@ -248,10 +250,14 @@ async function dispatchObjectFetch(exports, env, address, id, parts) {
   });
 }
 
+// `packed`: the request id in hex (empty for none), the method and the serialized arguments,
+// separated by NUL.
 async function dispatchObjectCall(exports, env, address, packed) {
-  const split = packed.indexOf("\u0000");
-  const method = packed.slice(0, split);
-  const args = deserializeRpc(packed.slice(split + 1));
+  const first = packed.indexOf("\u0000");
+  const second = packed.indexOf("\u0000", first + 1);
+  const requestId = packed.slice(0, first) || undefined;
+  const method = packed.slice(first + 1, second);
+  const args = deserializeRpc(packed.slice(second + 1));
   const actor = actorFor(exports, env, address);
   if (method === ADMIN_DELETE) {
     // The admin API's delete: through the object, so a live instance is reset, not left stale.
@@ -264,26 +270,55 @@ async function dispatchObjectCall(exports, env, address, packed) {
       return serializeValue([true, true]);
     });
   }
-  return actorCall(actor, method, args);
+  return actorCall(actor, method, args, requestId);
 }
 
 // A JS RPC call on `actor`, through its mailbox: the serialized outcome, once its output gate
-// opened.
-function actorCall(actor, method, args) {
-  return actor.deliver(async () => {
+// opened. A call with a request id runs once per id: a retry while it runs waits for it, and
+// a retry after it wrote is answered from the record of its result committed with its writes
+// (a call that wrote nothing changed nothing, so running it again is harmless).
+function actorCall(actor, method, args, requestId = undefined) {
+  if (requestId !== undefined) {
+    const running = actor.calls?.get(requestId);
+    if (running !== undefined) return running;
+  }
+  const run = actor.deliver(async () => {
+    const storage = actor.state.storage;
+    if (requestId !== undefined) {
+      const recorded = ops.op_storage_reply(actor.idHex, requestId);
+      if (recorded !== undefined && recorded !== null) {
+        await actor.outputGate();
+        return recorded;
+      }
+    }
+    const writesBefore = storage.writeCount;
     let outcome;
     try {
       outcome = [true, await invokeRpcMember(actor.instance, method, args, RESERVED_RPC_METHODS)];
     } catch (err) {
       outcome = [false, err];
     }
-    await actor.outputGate();
+    const usage = { references: false };
+    let serialized;
     try {
-      return await serializeRpc(outcome, actor);
+      serialized = await serializeRpc(outcome, actor, usage);
     } catch (err) {
-      return await serializeRpc([false, err]);
+      usage.references = false;
+      serialized = await serializeRpc([false, err], undefined, usage);
     }
+    if (requestId !== undefined && !usage.references && storage.writeCount !== writesBefore && serialized.length <= RECORDED_RESULT_CHARS_MAX) {
+      storage.recordReply(requestId, serialized);
+    }
+    await actor.outputGate();
+    return serialized;
   });
+  if (requestId !== undefined) {
+    const calls = (actor.calls ??= new Map());
+    calls.set(requestId, run);
+    const forget = () => calls.delete(requestId);
+    run.then(forget, forget);
+  }
+  return run;
 }
 
 async function dispatchObjectAlarm(exports, env, address, _unused, retryCount) {

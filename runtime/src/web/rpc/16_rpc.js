@@ -169,10 +169,11 @@ function exportTarget(value, actor) {
   return ["x", ops.op_rpc_route(id), callable ? "f" : "o"];
 }
 
-function rpcExporter(actor, carriers) {
+function rpcExporter(actor, carriers, usage) {
   return (value) => {
     if (carriers !== null && carriers.has(value)) return carriers.get(value);
     if (typeof value === "function" || value instanceof RpcTarget || rpcStubs.has(value)) {
+      if (usage !== undefined) usage.references = true;
       return exportTarget(value, actor);
     }
     return undefined;
@@ -180,14 +181,16 @@ function rpcExporter(actor, carriers) {
 }
 
 // Serializes an RPC message; `actor` is the Durable Object answering, if any. A string, or a
-// promise of one when bodies must be read first.
-function serializeRpc(value, actor = undefined) {
+// promise of one when bodies must be read first. `usage.references` is set when the message
+// refers to things that live in this isolate (stubs, callbacks, streams): it is only good once.
+function serializeRpc(value, actor = undefined, usage = undefined) {
   const found = bodyCarriers(value);
-  if (found === null) return serializeValue(value, rpcExporter(actor, null));
+  if (found === null) return serializeValue(value, rpcExporter(actor, null, usage));
+  if (usage !== undefined) usage.references = true;
   return Promise.all(found.map(encodeCarrier)).then((encoded) => {
     const carriers = new Map();
     found.forEach((v, i) => carriers.set(v, encoded[i]));
-    return serializeValue(value, rpcExporter(actor, carriers));
+    return serializeValue(value, rpcExporter(actor, carriers, usage));
   });
 }
 
