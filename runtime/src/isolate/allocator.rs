@@ -5,8 +5,13 @@
 //! An allocation that would take the isolate past its limit fails (QuickJS then throws) and
 //! raises the `exceeded` flag, which the interrupt handler turns into the isolate's termination:
 //! JavaScript cannot catch its way past the memory limit.
+//!
+//! The bytes in use are QuickJS's own count (it asks every block's size as it allocates and
+//! frees, for its garbage collector), read through `JS_GetMallocSize` once the runtime exists:
+//! counting them here as well asked mimalloc for each block's size twice (about a twentieth of a
+//! request's CPU). Before that, the few allocations that make the runtime are not counted.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use libmimalloc_sys as mi;
@@ -25,17 +30,23 @@ pub fn configure_mimalloc() {
     unsafe { mi::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0) };
 }
 
+extern "C" {
+    fn JS_GetMallocSize(rt: *mut rquickjs::qjs::JSRuntime) -> usize;
+}
+
 /// Bytes in use by one isolate, its cap, and whether it ever hit the cap.
 ///
 /// Only the isolate's own thread allocates (an isolate never moves between threads), so
-/// `used_bytes` is updated with a plain load and store, not a locked read-modify-write (which
-/// cost about a twentieth of a request's CPU); other threads only read it.
+/// `used_bytes` is refreshed with a plain store at each allocation; other threads only read it.
 #[derive(Debug)]
 pub struct HeapAccount {
     pub used_bytes: AtomicUsize,
     /// Set once, when the isolate is given its worker (a spare isolate is made before that).
     pub limit_bytes: AtomicUsize,
     pub exceeded: AtomicBool,
+    /// The QuickJS runtime whose count of bytes is the isolate's (null until it exists, and
+    /// again from the moment it is being freed).
+    runtime: AtomicPtr<rquickjs::qjs::JSRuntime>,
 }
 
 impl HeapAccount {
@@ -44,7 +55,47 @@ impl HeapAccount {
             used_bytes: AtomicUsize::new(0),
             limit_bytes: AtomicUsize::new(limit_bytes),
             exceeded: AtomicBool::new(false),
+            runtime: AtomicPtr::new(std::ptr::null_mut()),
         }
+    }
+
+    /// Counts the bytes of `runtime` from now on (call on the isolate's thread, with the
+    /// runtime alive), or stops counting (null, before the runtime is freed).
+    pub fn count_runtime(&self, runtime: *mut rquickjs::qjs::JSRuntime) {
+        self.runtime.store(runtime, Ordering::Relaxed);
+    }
+
+    /// The bytes in use now, refreshed from the runtime's count.
+    fn refresh(&self) -> usize {
+        let runtime = self.runtime.load(Ordering::Relaxed);
+        if runtime.is_null() {
+            return self.used_bytes.load(Ordering::Relaxed);
+        }
+        // SAFETY: the pointer is set only while the runtime is alive, on the thread that
+        // allocates for it (this one), and the call only reads a counter.
+        let used = unsafe { JS_GetMallocSize(runtime) };
+        self.used_bytes.store(used, Ordering::Relaxed);
+        used
+    }
+}
+
+/// Counts a runtime's bytes while it lives ([`HeapAccount::count_runtime`]) and stops before it
+/// is freed: hold it in a field declared before the runtime's, so it drops first.
+pub struct RuntimeCount(Arc<HeapAccount>);
+
+impl RuntimeCount {
+    /// # Safety
+    /// `runtime` is the live runtime that allocates through this account, on this thread, and
+    /// the value is dropped before that runtime is freed.
+    pub unsafe fn start(account: Arc<HeapAccount>, runtime: *mut rquickjs::qjs::JSRuntime) -> Self {
+        account.count_runtime(runtime);
+        RuntimeCount(account)
+    }
+}
+
+impl Drop for RuntimeCount {
+    fn drop(&mut self) {
+        self.0.count_runtime(std::ptr::null_mut());
     }
 }
 
@@ -58,34 +109,12 @@ impl CappedAllocator {
     }
 
     fn admit(&self, size: usize) -> bool {
-        let used = self.account.used_bytes.load(Ordering::Relaxed);
+        let used = self.account.refresh();
         if used.saturating_add(size) > self.account.limit_bytes.load(Ordering::Relaxed) {
             self.account.exceeded.store(true, Ordering::Relaxed);
             return false;
         }
         true
-    }
-
-    fn record(&self, ptr: *mut u8) -> *mut u8 {
-        if !ptr.is_null() {
-            // SAFETY: `ptr` was just returned by the C allocator.
-            let size = unsafe { mi::mi_usable_size(ptr.cast()) };
-            self.add_used(size);
-        }
-        ptr
-    }
-
-    fn add_used(&self, bytes: usize) {
-        let used = &self.account.used_bytes;
-        used.store(used.load(Ordering::Relaxed) + bytes, Ordering::Relaxed);
-    }
-
-    fn sub_used(&self, bytes: usize) {
-        let used = &self.account.used_bytes;
-        used.store(
-            used.load(Ordering::Relaxed).saturating_sub(bytes),
-            Ordering::Relaxed,
-        );
     }
 }
 
@@ -97,7 +126,7 @@ unsafe impl Allocator for CappedAllocator {
             return std::ptr::null_mut();
         }
         // SAFETY: plain C allocation; a null result is passed on to QuickJS.
-        self.record(unsafe { mi::mi_malloc(size.max(1)) }.cast())
+        unsafe { mi::mi_malloc(size.max(1)) }.cast()
     }
 
     fn calloc(&mut self, count: usize, size: usize) -> *mut u8 {
@@ -108,7 +137,7 @@ unsafe impl Allocator for CappedAllocator {
             return std::ptr::null_mut();
         }
         // SAFETY: plain C allocation; a null result is passed on to QuickJS.
-        self.record(unsafe { mi::mi_calloc(count.max(1), size.max(1)) }.cast())
+        unsafe { mi::mi_calloc(count.max(1), size.max(1)) }.cast()
     }
 
     unsafe fn dealloc(&mut self, ptr: *mut u8) {
@@ -116,9 +145,6 @@ unsafe impl Allocator for CappedAllocator {
             return;
         }
         // SAFETY: the caller passes a pointer this allocator returned.
-        let size = unsafe { mi::mi_usable_size(ptr.cast()) };
-        self.sub_used(size);
-        // SAFETY: as above.
         unsafe { mi::mi_free(ptr.cast()) };
     }
 
@@ -131,13 +157,8 @@ unsafe impl Allocator for CappedAllocator {
         if new_size > old_size && !self.admit(new_size - old_size) {
             return std::ptr::null_mut();
         }
-        // SAFETY: as above; on failure the old block stays valid and is still counted.
-        let new_ptr: *mut u8 = unsafe { mi::mi_realloc(ptr.cast(), new_size.max(1)) }.cast();
-        if new_ptr.is_null() {
-            return new_ptr;
-        }
-        self.sub_used(old_size);
-        self.record(new_ptr)
+        // SAFETY: as above; on failure the old block stays valid.
+        unsafe { mi::mi_realloc(ptr.cast(), new_size.max(1)) }.cast()
     }
 
     unsafe fn usable_size(ptr: *mut u8) -> usize {

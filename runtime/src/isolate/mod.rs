@@ -35,7 +35,7 @@ use crate::script_format::ScriptFormat;
 use crate::web;
 use crate::worker::Worker;
 
-use allocator::{CappedAllocator, HeapAccount};
+use allocator::{CappedAllocator, HeapAccount, RuntimeCount};
 use cpu_meter::{CpuMeter, Metered};
 
 /// Why an isolate was stopped.
@@ -201,6 +201,8 @@ pub struct Isolate {
     pub shared: Rc<IsolateShared>,
     /// The pool and storage this isolate's events reach.
     pub services: Rc<Services>,
+    /// Declared before the runtime, so it stops counting the runtime's bytes before it drops.
+    _counting: RuntimeCount,
     pub runtime: AsyncRuntime,
     pub context: AsyncContext,
 }
@@ -210,6 +212,7 @@ pub struct Isolate {
 /// start only has to bind a worker and evaluate its modules.
 pub struct Blank {
     shared: Rc<IsolateShared>,
+    counting: RuntimeCount,
     runtime: AsyncRuntime,
     context: AsyncContext,
     internals: Persistent<Object<'static>>,
@@ -241,16 +244,23 @@ impl Blank {
         let context = AsyncContext::full(&runtime)
             .await
             .map_err(|err| Error::Startup(format!("cannot create context: {err}")))?;
-        let internals = async_with!(context => |ctx| {
+        let heap = Arc::clone(&shared.heap);
+        let (internals, counting) = async_with!(context => |ctx| {
+            // SAFETY: the runtime is alive and allocates on this thread; `counting` is kept in
+            // a field declared before the runtime's.
+            let counting = unsafe {
+                RuntimeCount::start(heap, rquickjs::qjs::JS_GetRuntime(ctx.as_raw().as_ptr()))
+            };
             let internals = web::install_globals(&ctx)
                 .map(|internals| Persistent::save(&ctx, internals))
                 .map_err(|e| startup_error(&ctx, e));
             code_generation::forbid(&ctx);
-            internals
+            internals.map(|internals| (internals, counting))
         })
         .await?;
         Ok(Blank {
             shared,
+            counting,
             runtime,
             context,
             internals,
@@ -273,6 +283,7 @@ impl Isolate {
         };
         let Blank {
             shared,
+            counting,
             runtime,
             context,
             internals,
@@ -297,6 +308,7 @@ impl Isolate {
             worker: Arc::clone(&worker),
             shared: Rc::clone(&shared),
             services: Rc::clone(&services),
+            _counting: counting,
             runtime,
             context,
         });

@@ -35093,6 +35093,13 @@ static JSValue js_throw_no_code_generation(JSContext *ctx)
     return js_throw_eval_error(ctx, "Code generation from strings disallowed for this context");
 }
 
+/* Kiln: the bytes this runtime's allocations take (QuickJS's own count), so the embedder's
+   allocator can enforce a cap without asking each block's size again */
+size_t JS_GetMallocSize(JSRuntime *rt)
+{
+    return rt->malloc_state.malloc_size;
+}
+
 /* Kiln: allows or forbids eval() and the Function constructors with source text in `ctx`
    (the embedder's own JS_Eval is not affected) */
 void JS_SetCodeGenerationAllowed(JSContext *ctx, bool allowed)

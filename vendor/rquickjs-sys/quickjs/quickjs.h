@@ -1052,6 +1052,8 @@ JS_EXTERN void JS_SetAsyncContext(JSContext *ctx, JSValueConst value);
 /* Kiln: allows or forbids eval() and new Function() with source text (the embedder's JS_Eval
    is not affected) */
 JS_EXTERN void JS_SetCodeGenerationAllowed(JSContext *ctx, bool allowed);
+/* Kiln: the bytes the runtime's allocations take, as QuickJS counts them */
+JS_EXTERN size_t JS_GetMallocSize(JSRuntime *rt);
 
 /* is_handled = true means that the rejection is handled */
 typedef void JSHostPromiseRejectionTracker(JSContext *ctx, JSValueConst promise,
