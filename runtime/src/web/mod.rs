@@ -32,6 +32,7 @@ pub const PRELUDE_JS: &str = concat!(
     "const ops = globalThis.__kiln_ops; delete globalThis.__kiln_ops;\n",
     include_str!("engine/00_v8_compat.js"),
     include_str!("engine/01_intl.js"),
+    include_str!("engine/02_es_additions.js"),
     include_str!("compat/00_compat.js"),
     include_str!("console/01_console.js"),
     include_str!("encoding/02_encoding.js"),

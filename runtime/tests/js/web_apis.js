@@ -370,6 +370,91 @@ export const tests = {
     /nomatch/.test("zzz");
     eq(RegExp.$1, "abc", "a failed match keeps the last one");
   },
+  async intl_date_formats_read_locale_extensions_iso8601_and_long_zone_names() {
+    // temporal-polyfill computes zone offsets with exactly this formatter.
+    const ms = Date.UTC(2024, 2, 10, 6, 30);
+    const parts = (locale, options) => new Intl.DateTimeFormat(locale, options).formatToParts(ms).map((p) => `${p.type}=${p.value}`).join(" ");
+    const all = { era: "short", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric", timeZone: "America/New_York" };
+    eq(parts("en-u-hc-h23", { ...all, calendar: "iso8601" }), "era=AD literal=  year=2024 literal=- month=03 literal=- day=10 literal=,  hour=01 literal=: minute=30 literal=: second=00", "iso8601 with h23 from the locale");
+    eq(parts("en-u-hc-h23", { ...all, calendar: "gregory" }), "month=3 literal=/ day=10 literal=/ year=2024 literal=  era=AD literal=,  hour=01 literal=: minute=30 literal=: second=00", "gregory with h23 from the locale");
+    eq(new Intl.DateTimeFormat("en-u-hc-h23", { hour: "numeric", timeZone: "UTC" }).format(0), "00", "hour 0 in h23");
+    eq(new Intl.DateTimeFormat("en-u-ca-iso8601", { timeZone: "UTC" }).resolvedOptions().calendar, "iso8601", "the calendar from the locale");
+    eq(new Intl.DateTimeFormat("en-u-ca-iso8601", { timeZone: "UTC", dateStyle: "long" }).format(ms), "2024 March 10", "a long ISO 8601 date");
+    eq(new Intl.DateTimeFormat("en-US", { timeZone: "Europe/London", timeZoneName: "long", hour: "numeric", minute: "numeric" }).format(Date.UTC(2024, 6, 1, 12)), "1:00 PM British Summer Time", "London in summer");
+    eq(new Intl.DateTimeFormat("en-US", { timeZone: "Asia/Kolkata", timeZoneName: "long" }).format(ms), "3/10/2024, India Standard Time", "a zone named by its name");
+    eq(new Intl.DateTimeFormat("en-US", { timeZone: "America/New_York", timeZoneName: "long" }).format(ms), "3/10/2024, Eastern Standard Time", "a long zone name after a date");
+    eq(new Intl.DateTimeFormat("en-US", { timeZone: "Europe/Paris", timeZoneName: "long", hour: "numeric" }).format(Date.UTC(2024, 6, 1, 12)), "2 PM Central European Summer Time", "a long zone name after a time");
+  },
+  async response_status_text_defaults_to_the_reason_phrase() {
+    eq(new Response(null, { status: 404 }).statusText, "Not Found", "404");
+    eq(Response.json({}, { status: 201 }).statusText, "Created", "Response.json");
+    eq(Response.redirect("https://example.com/", 302).statusText, "Found", "Response.redirect");
+    eq(new Response("x", { status: 200, statusText: "Fine" }).statusText, "Fine", "an explicit one");
+    eq(new Response("x", { status: 599 }).statusText, "", "an unknown status has none");
+  },
+  async text_encoder_stream_keeps_a_split_surrogate_pair_for_the_next_chunk() {
+    const stream = new TextEncoderStream();
+    const writer = stream.writable.getWriter();
+    const emoji = "\u{1F600}";
+    writer.write("ok " + emoji[0]);
+    writer.write(emoji[1] + " done");
+    writer.close();
+    eq(await new Response(stream.readable).text(), "ok \u{1F600} done");
+    const lone = new TextEncoderStream();
+    const w = lone.writable.getWriter();
+    w.write("a\ud83d");
+    w.close();
+    eq(await new Response(lone.readable).text(), "a\ufffd", "a high surrogate left at the end");
+  },
+  async structured_clone_transfers_array_buffers() {
+    const buffer = new Uint8Array([1, 2, 3]).buffer;
+    const copy = structuredClone({ buffer, view: new Uint8Array(buffer, 1) }, { transfer: [buffer] });
+    eq([buffer.byteLength, buffer.detached, copy.buffer.byteLength, copy.view[0]].join(), "0,true,3,2", "detached, and the clone has the bytes");
+    assert(copy.view.buffer === copy.buffer, "views of a transferred buffer share the clone");
+    let error;
+    try { structuredClone(1, { transfer: [{}] }); } catch (err) { error = err; }
+    eq(error?.name, "DataCloneError", "only ArrayBuffers transfer");
+  },
+  async number_formatting_writes_exponent_form_numbers_and_bigints_in_full() {
+    const nf = new Intl.NumberFormat("en-US");
+    eq((1e21).toLocaleString(), "1,000,000,000,000,000,000,000", "1e21");
+    eq(nf.format(2.5e22), "25,000,000,000,000,000,000,000", "2.5e22");
+    eq(nf.format(1e-7), "0", "a tiny number");
+    eq((0.0000001234).toLocaleString("en-US", { maximumSignificantDigits: 3 }), "0.000000123", "significant digits of a tiny number");
+    eq(new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" }).format(1e21), "$1,000,000,000,000,000,000,000.00", "currency");
+    eq(nf.format(123456789012345678901234n), "123,456,789,012,345,678,901,234", "a BigInt keeps its digits");
+    eq((10n ** 22n).toLocaleString(), "10,000,000,000,000,000,000,000", "BigInt.prototype.toLocaleString");
+    eq((1.005).toLocaleString("en-US", { maximumFractionDigits: 2 }), "1.01", "rounds the shortest digits half up");
+  },
+  async globals_workerd_has_are_there() {
+    for (const name of ["clear", "timeStamp", "profile", "profileEnd", "dirxml", "createTask", "context"]) {
+      eq(typeof console[name], "function", `console.${name}`);
+    }
+    eq(console.createTask("t").run(() => 7), 7, "a task runs its callback");
+    eq(typeof navigator.sendBeacon, "function", "navigator.sendBeacon");
+    const rejected = Promise.reject(new Error("x"));
+    rejected.catch(() => {});
+    const event = new PromiseRejectionEvent("unhandledrejection", { promise: rejected, reason: 1 });
+    eq([event.type, event.reason, event.promise === rejected].join(), "unhandledrejection,1,true", "PromiseRejectionEvent");
+    eq(Object.prototype.toString.call(new DOMException("m", "AbortError")), "[object DOMException]", "DOMException's tag");
+    eq(Object.getOwnPropertyNames(Function.prototype).sort().join(), "apply,arguments,bind,call,caller,constructor,length,name,toString", "Function.prototype's own properties");
+    eq(Math.max.toString(), "function max() { [native code] }", "a native function's source");
+    eq(JSON.stringify({ big: JSON.rawJSON("12345678901234567890"), s: "x" }), '{"big":12345678901234567890,"s":"x"}', "JSON.rawJSON");
+    assert(JSON.isRawJSON(JSON.rawJSON("1")) && !JSON.isRawJSON({ rawJSON: "1" }), "JSON.isRawJSON");
+    const order = [];
+    const stack = new DisposableStack();
+    stack.defer(() => order.push("first"));
+    stack.use({ [Symbol.dispose]() { order.push("second"); } });
+    stack.dispose();
+    eq(order.join(), "second,first", "DisposableStack disposes newest first");
+    assert(stack.disposed, "disposed");
+    const asyncStack = new AsyncDisposableStack();
+    asyncStack.defer(async () => { throw new Error("one"); });
+    asyncStack.defer(async () => { throw new Error("two"); });
+    let failure;
+    try { await asyncStack.disposeAsync(); } catch (err) { failure = err; }
+    eq([failure?.name, failure?.error?.message, failure?.suppressed?.message].join(), "SuppressedError,one,two", "a later failure suppresses the earlier");
+  },
   async code_generation_from_strings_is_disallowed_as_in_workerd() {
     const message = "Code generation from strings disallowed for this context";
     const attempts = {

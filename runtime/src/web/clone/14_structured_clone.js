@@ -1,10 +1,19 @@
 // structuredClone: the HTML structured clone algorithm over the types workers use, with cycles
-// and shared references preserved. Transfer lists are not supported.
+// and shared references preserved. ArrayBuffers in the transfer list are detached once the
+// clone is made (their bytes are copied into it: the result is the same, only not zero-copy).
 const TYPED_ARRAYS = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array, BigInt64Array, BigUint64Array];
 const ERROR_TYPES = { Error, EvalError, RangeError, ReferenceError, SyntaxError, TypeError, URIError };
 
 function structuredClone(value, options = undefined) {
-  if (options?.transfer?.length) throw new DOMException("Transferring objects is not supported by structuredClone in Kiln.", "DataCloneError");
+  const transfer = [];
+  if (options?.transfer !== undefined && options?.transfer !== null) {
+    for (const item of options.transfer) {
+      if (!(item instanceof ArrayBuffer)) throw new DOMException("Value not transferable", "DataCloneError");
+      if (transfer.includes(item)) throw new DOMException(`ArrayBuffer at index ${transfer.length} is a duplicate of an earlier ArrayBuffer. Duplicate ArrayBuffers are not allowed.`, "DataCloneError");
+      if (item.detached) throw new DOMException("An ArrayBuffer is detached and could not be cloned.", "DataCloneError");
+      transfer.push(item);
+    }
+  }
   const memory = new Map();
   function uncloneable(v) {
     return new DOMException(`${typeof v === "function" ? "function" : Object.prototype.toString.call(v)} could not be cloned.`, "DataCloneError");
@@ -71,7 +80,9 @@ function structuredClone(value, options = undefined) {
     memory.set(v, out);
     return out;
   }
-  return clone(value);
+  const result = clone(value);
+  for (const buffer of transfer) buffer.transfer();
+  return result;
 }
 
 Object.defineProperty(globalThis, "structuredClone", { value: structuredClone, writable: true, configurable: true, enumerable: false });

@@ -98,6 +98,12 @@ function formatLog(args) {
     timeEnd: (label = "default") => { const t = timers.get(label); timers.delete(label); if (t !== undefined) ops.op_console_write("log", `${label}: ${(performance.now() - t).toFixed(3)}ms`); },
     timeLog: (label = "default", ...args) => { const t = timers.get(label); if (t !== undefined) ops.op_console_write("log", `${label}: ${(performance.now() - t).toFixed(3)}ms ${formatLog(args)}`.trimEnd()); },
     group: write("log"), groupCollapsed: write("log"), groupEnd: () => {},
+    dirxml: write("log"),
+    // Inspector-only methods: nothing to show without a debugger attached.
+    clear: () => {}, timeStamp: () => {}, profile: () => {}, profileEnd: () => {},
+    // A task runs its callback as it is; a context logs as the console does.
+    createTask: () => ({ run: (callback) => callback() }),
+    context: () => console,
   };
   Object.defineProperty(globalThis, "console", { value: console, writable: true, configurable: true, enumerable: false });
 }

@@ -40,6 +40,56 @@ function intlZoneOffset(zone, time) {
 // the offset ("GMT+2" for Paris in summer, not "CEST").
 const EN_US_ZONE_ABBREVIATIONS = new Set(["EST", "EDT", "CST", "CDT", "MST", "MDT", "PST", "PDT", "AKST", "AKDT", "HST", "HDT", "AST", "ADT", "GMT", "UTC"]);
 
+// ICU's long ("generic metazone") names in English, by the zone's abbreviation in the tz
+// database; a zone the table lacks is named by its offset ("GMT+08:00").
+const ZONE_LONG_NAMES = {
+  EST: "Eastern Standard Time", EDT: "Eastern Daylight Time", CST: "Central Standard Time",
+  CDT: "Central Daylight Time", MST: "Mountain Standard Time", MDT: "Mountain Daylight Time",
+  PST: "Pacific Standard Time", PDT: "Pacific Daylight Time", AKST: "Alaska Standard Time",
+  AKDT: "Alaska Daylight Time", HST: "Hawaii-Aleutian Standard Time", HDT: "Hawaii-Aleutian Daylight Time",
+  AST: "Atlantic Standard Time", ADT: "Atlantic Daylight Time", NST: "Newfoundland Standard Time",
+  NDT: "Newfoundland Daylight Time", GMT: "Greenwich Mean Time", BST: "British Summer Time",
+  WET: "Western European Standard Time", WEST: "Western European Summer Time",
+  CET: "Central European Standard Time", CEST: "Central European Summer Time",
+  EET: "Eastern European Standard Time", EEST: "Eastern European Summer Time", MSK: "Moscow Standard Time",
+  JST: "Japan Standard Time", KST: "Korean Standard Time", HKT: "Hong Kong Standard Time",
+  PHT: "Philippine Standard Time", WIB: "Western Indonesia Time", SAST: "South Africa Standard Time",
+  AEST: "Australian Eastern Standard Time", AEDT: "Australian Eastern Daylight Time",
+  ACST: "Australian Central Standard Time", ACDT: "Australian Central Daylight Time",
+  AWST: "Australian Western Standard Time", NZST: "New Zealand Standard Time", NZDT: "New Zealand Daylight Time",
+  PKT: "Pakistan Standard Time", CAT: "Central Africa Time", EAT: "East Africa Time", WAT: "West Africa Standard Time",
+};
+// Zones whose tz abbreviation is ambiguous or only an offset ("+08"), by name.
+const ZONE_LONG_NAMES_BY_ZONE = {
+  "Asia/Kolkata": "India Standard Time", "Asia/Calcutta": "India Standard Time", "Asia/Shanghai": "China Standard Time",
+  "Asia/Singapore": "Singapore Standard Time", "Asia/Dubai": "Gulf Standard Time", "Asia/Taipei": "Taipei Standard Time",
+  "Asia/Bangkok": "Indochina Time", "Asia/Ho_Chi_Minh": "Indochina Time", "Asia/Kuala_Lumpur": "Malaysia Time",
+  "America/Sao_Paulo": "Brasilia Standard Time", "America/Argentina/Buenos_Aires": "Argentina Standard Time",
+  "America/Bogota": "Colombia Standard Time", "America/Lima": "Peru Standard Time",
+};
+
+function intlZoneLongName(zone, abbreviation, offset) {
+  if (zone === "Europe/Dublin" && abbreviation === "IST") return "Irish Standard Time";
+  if (zone === "Asia/Jerusalem" || zone === "Asia/Tel_Aviv") return abbreviation === "IDT" ? "Israel Daylight Time" : "Israel Standard Time";
+  return ZONE_LONG_NAMES_BY_ZONE[zone] ?? ZONE_LONG_NAMES[abbreviation] ?? intlOffsetName(offset, true);
+}
+
+// The Unicode extension keywords of a locale tag ("en-u-hc-h23-ca-iso8601"): {hc: "h23", ...}.
+function localeExtensions(locales) {
+  const tag = Array.isArray(locales) ? locales[0] : locales;
+  const out = {};
+  if (typeof tag !== "string") return out;
+  const subtags = tag.toLowerCase().split(/[-_]/);
+  const start = subtags.indexOf("u");
+  if (start < 0) return out;
+  let key = null;
+  for (const subtag of subtags.slice(start + 1)) {
+    if (subtag.length === 1) break; // another extension
+    if (subtag.length === 2) { key = subtag; out[key] = ""; } else if (key !== null) out[key] = out[key] ? `${out[key]}-${subtag}` : subtag;
+  }
+  return out;
+}
+
 // "GMT-4", "GMT+5:30" (short) or "GMT-04:00" (long), as V8 names an offset.
 function intlOffsetName(minutes, long) {
   if (minutes === 0) return "GMT";
@@ -143,9 +193,25 @@ function groupDigits(integer, useGrouping) {
   return out;
 }
 
+// The shortest decimal digits of a finite `x` >= 0 (as String() gives them, and as ICU rounds
+// from), written out without an exponent: 1e21 is "1000000000000000000000", 1.2e-7 is
+// "0.00000012".
+function plainDecimal(x) {
+  const text = String(x);
+  const e = text.indexOf("e");
+  if (e < 0) return text;
+  const [int, frac = ""] = text.slice(0, e).split(".");
+  const digits = int + frac;
+  const point = int.length + Number(text.slice(e + 1));
+  if (point <= 0) return `0.${"0".repeat(-point)}${digits}`;
+  if (point >= digits.length) return digits + "0".repeat(point - digits.length);
+  return `${digits.slice(0, point)}.${digits.slice(point)}`;
+}
+
 function roundToFraction(value, maxFraction) {
-  // Half away from zero, as ICU rounds, on the decimal string rather than the binary value.
-  const text = Math.abs(value).toFixed(Math.min(100, maxFraction + 3));
+  // Half away from zero, as ICU rounds, on the shortest decimal digits rather than the binary
+  // value.
+  const text = plainDecimal(Math.abs(value));
   const [int, frac = ""] = text.split(".");
   const kept = frac.slice(0, maxFraction);
   const next = frac.charCodeAt(maxFraction) - 48;
@@ -236,6 +302,8 @@ class NumberFormat {
   formatToParts(value) {
     const o = this.#o;
     let n = typeof value === "bigint" ? Number(value) : Number(value);
+    // A BigInt keeps every digit where it is written out in full.
+    const big = typeof value === "bigint" && o.notation === "standard" && o.style !== "percent" && o.maximumSignificantDigits === undefined ? (value < 0n ? -value : value) : null;
     const parts = [];
     const negative = n < 0 || Object.is(n, -0);
     const original = Math.abs(n);
@@ -277,14 +345,16 @@ class NumberFormat {
     else if (!Number.isFinite(n)) parts.push({ type: "infinity", value: "∞" });
     else {
       let integer, fraction;
-      if (o.maximumSignificantDigits !== undefined) {
-        const text = Number(Math.abs(n).toPrecision(o.maximumSignificantDigits)).toString();
-        [integer, fraction = ""] = text.includes("e") ? [Math.abs(n).toFixed(0), ""] : text.split(".");
+      if (big !== null) {
+        [integer, fraction] = [big.toString(), "0".repeat(o.minimumFractionDigits)];
+      } else if (o.maximumSignificantDigits !== undefined) {
+        [integer, fraction = ""] = plainDecimal(Number(Math.abs(n).toPrecision(o.maximumSignificantDigits))).split(".");
       } else {
         const noCompactDigits = suffix !== "" && o.maximumFractionDigits === 3 && o.minimumFractionDigits === 0;
         const max = noCompactDigits ? (Math.abs(n) < 100 ? 1 : 0) : o.maximumFractionDigits;
         [integer, fraction] = roundToFraction(n, max);
         while (fraction.length > o.minimumFractionDigits && fraction.endsWith("0")) fraction = fraction.slice(0, -1);
+        fraction = fraction.padEnd(o.minimumFractionDigits, "0");
       }
       integer = integer.padStart(o.minimumIntegerDigits, "0");
       const grouped = groupDigits(integer, o.useGrouping !== false && !(o.useGrouping === "min2" && integer.length < 5));
@@ -371,9 +441,15 @@ class DateTimeFormat {
     }
     if (fields.minute !== undefined && fields.hour !== undefined) fields.minute = "2-digit";
     if (fields.second !== undefined && fields.minute !== undefined) fields.second = "2-digit";
-    const hour12 = options.hour12 ?? (options.hourCycle ? options.hourCycle === "h12" || options.hourCycle === "h11" : true);
-    const hourCycle = options.hour12 !== undefined ? (options.hour12 ? "h12" : "h23") : options.hourCycle ?? (hour12 ? "h12" : "h23");
-    this.#o = { locale: IntlLocale, calendar: "gregory", numberingSystem: "latn", timeZone, hour12, hourCycle, fields, dateStyle: options.dateStyle, timeStyle: options.timeStyle };
+    // The locale's extensions ("-u-hc-h23", "-u-ca-iso8601") count where options say nothing.
+    const extensions = localeExtensions(locales);
+    const localeCycle = ["h11", "h12", "h23", "h24"].includes(extensions.hc) ? extensions.hc : undefined;
+    const cycleOption = options.hourCycle ?? localeCycle;
+    const hour12 = options.hour12 ?? (cycleOption ? cycleOption === "h12" || cycleOption === "h11" : true);
+    const hourCycle = options.hour12 !== undefined ? (options.hour12 ? "h12" : "h23") : cycleOption ?? (hour12 ? "h12" : "h23");
+    const requested = String(options.calendar ?? extensions.ca ?? "gregory").toLowerCase();
+    const calendar = requested === "iso8601" ? "iso8601" : "gregory";
+    this.#o = { locale: IntlLocale, calendar, numberingSystem: "latn", timeZone, hour12, hourCycle, fields, dateStyle: options.dateStyle, timeStyle: options.timeStyle };
     const format = (date) => this.formatToParts(date).map((p) => p.value).join("");
     Object.defineProperty(this, "format", { get: () => format });
   }
@@ -396,7 +472,26 @@ class DateTimeFormat {
       parts.push({ type: "weekday", value: f.weekday === "long" ? name : f.weekday === "short" ? name.slice(0, 3) : name[0] });
       if (f.year !== undefined || f.month !== undefined || f.day !== undefined) lit(", ");
     }
-    if (textMonth) {
+    const iso = this.#o.calendar === "iso8601" && !textMonth;
+    if (iso) {
+      // ICU's ISO 8601 calendar in English: "AD 2024-03-10", two-digit month and day.
+      if (f.era !== undefined) {
+        parts.push({ type: "era", value: year > 0 ? (f.era === "long" ? "Anno Domini" : f.era === "narrow" ? "A" : "AD") : (f.era === "long" ? "Before Christ" : f.era === "narrow" ? "B" : "BC") });
+        if (f.year !== undefined || f.month !== undefined || f.day !== undefined) lit(" ");
+      }
+      const pieces = [];
+      if (f.year !== undefined) pieces.push({ type: "year", value: num(year, f.year) });
+      if (f.month !== undefined) pieces.push({ type: "month", value: String(month + 1).padStart(2, "0") });
+      if (f.day !== undefined) pieces.push({ type: "day", value: String(day).padStart(2, "0") });
+      pieces.forEach((piece, i) => { if (i > 0) lit("-"); parts.push(piece); });
+    } else if (textMonth && this.#o.calendar === "iso8601") {
+      // "2024 March 10"
+      const pieces = [];
+      if (f.year !== undefined) pieces.push({ type: "year", value: num(year, f.year) });
+      if (f.month !== undefined) pieces.push({ type: "month", value: monthText });
+      if (f.day !== undefined) pieces.push({ type: "day", value: num(day, f.day) });
+      pieces.forEach((piece, i) => { if (i > 0) lit(" "); parts.push(piece); });
+    } else if (textMonth) {
       if (f.month !== undefined) parts.push({ type: "month", value: monthText });
       if (f.day !== undefined) { lit(" "); parts.push({ type: "day", value: num(day, f.day) }); }
       if (f.year !== undefined) { lit(f.day !== undefined ? ", " : " "); parts.push({ type: "year", value: num(year, f.year) }); }
@@ -407,7 +502,7 @@ class DateTimeFormat {
       if (f.year !== undefined) pieces.push({ type: "year", value: num(year, f.year) });
       pieces.forEach((piece, i) => { if (i > 0) lit("/"); parts.push(piece); });
     }
-    if (f.era !== undefined) {
+    if (f.era !== undefined && !iso) {
       const era = year > 0 ? (f.era === "long" ? "Anno Domini" : f.era === "narrow" ? "A" : "AD") : (f.era === "long" ? "Before Christ" : f.era === "narrow" ? "B" : "BC");
       lit(" ");
       parts.push({ type: "era", value: era });
@@ -438,12 +533,15 @@ class DateTimeFormat {
       parts.push({ type: "dayPeriod", value: flexibleDayPeriod(d.getUTCHours(), d.getUTCMinutes(), f.dayPeriod) });
     }
     if (f.timeZoneName !== undefined) {
-      lit(" ");
+      // After a date alone ICU puts a comma: "3/10/2024, EST"; after a time, a space.
+      if (parts.length > 0) lit(hasTime || f.dayPeriod !== undefined ? " " : ", ");
       let value;
       if (this.#o.timeZone === "UTC") {
         value = f.timeZoneName === "long" ? "Coordinated Universal Time" : f.timeZoneName === "short" ? "UTC" : intlOffsetName(0, false);
       } else if (f.timeZoneName === "short" && EN_US_ZONE_ABBREVIATIONS.has(abbreviation)) {
         value = abbreviation;
+      } else if (f.timeZoneName === "long") {
+        value = intlZoneLongName(this.#o.timeZone, abbreviation, offset);
       } else {
         value = intlOffsetName(offset, f.timeZoneName === "longOffset" || f.timeZoneName === "long");
       }

@@ -33,6 +33,7 @@ const DOM_EXCEPTION_CONSTANTS = {
   URL_MISMATCH_ERR: 21, QUOTA_EXCEEDED_ERR: 22, TIMEOUT_ERR: 23, INVALID_NODE_TYPE_ERR: 24,
   DATA_CLONE_ERR: 25,
 };
+Object.defineProperty(DOMException.prototype, Symbol.toStringTag, { value: "DOMException", configurable: true });
 for (const [constant, code] of Object.entries(DOM_EXCEPTION_CONSTANTS)) {
   Object.defineProperty(DOMException, constant, { value: code, enumerable: true });
   Object.defineProperty(DOMException.prototype, constant, { value: code, enumerable: true });
@@ -178,6 +179,22 @@ class AbortController {
 
 function abortSignal(signal, reason) { signal[kAbort](reason); }
 
-for (const [name, value] of Object.entries({ DOMException, Event, CustomEvent, EventTarget, AbortSignal, AbortController, reportError })) {
+// The event of "unhandledrejection" and "rejectionhandled" listeners.
+class PromiseRejectionEvent extends Event {
+  #promise;
+  #reason;
+  constructor(type, init) {
+    super(type, init);
+    if (init === null || typeof init !== "object" || !("promise" in init)) {
+      throw new TypeError("Failed to construct 'PromiseRejectionEvent': required member promise is undefined.");
+    }
+    this.#promise = init.promise;
+    this.#reason = init.reason;
+  }
+  get promise() { return this.#promise; }
+  get reason() { return this.#reason; }
+}
+
+for (const [name, value] of Object.entries({ DOMException, Event, CustomEvent, EventTarget, AbortSignal, AbortController, reportError, PromiseRejectionEvent })) {
   Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
 }

@@ -2,6 +2,23 @@
 const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const kWebSocket = Symbol("webSocket");
+// The reason phrase a Response without a statusText gets, as workerd gives it.
+const STATUS_TEXTS = {
+  101: "Switching Protocols", 200: "OK", 201: "Created", 202: "Accepted", 203: "Non-Authoritative Information",
+  204: "No Content", 205: "Reset Content", 206: "Partial Content", 207: "Multi-Status", 208: "Already Reported",
+  226: "IM Used", 300: "Multiple Choices", 301: "Moved Permanently", 302: "Found", 303: "See Other",
+  304: "Not Modified", 305: "Use Proxy", 307: "Temporary Redirect", 308: "Permanent Redirect",
+  400: "Bad Request", 401: "Unauthorized", 402: "Payment Required", 403: "Forbidden", 404: "Not Found",
+  405: "Method Not Allowed", 406: "Not Acceptable", 407: "Proxy Authentication Required", 408: "Request Timeout",
+  409: "Conflict", 410: "Gone", 411: "Length Required", 412: "Precondition Failed", 413: "Payload Too Large",
+  414: "URI Too Long", 415: "Unsupported Media Type", 416: "Range Not Satisfiable", 417: "Expectation Failed",
+  418: "I'm a teapot", 421: "Misdirected Request", 422: "Unprocessable Entity", 423: "Locked", 424: "Failed Dependency",
+  425: "Too Early", 426: "Upgrade Required", 428: "Precondition Required", 429: "Too Many Requests",
+  431: "Request Header Fields Too Large", 451: "Unavailable For Legal Reasons", 500: "Internal Server Error",
+  501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+  505: "HTTP Version Not Supported", 506: "Variant Also Negotiates", 507: "Insufficient Storage",
+  508: "Loop Detected", 510: "Not Extended", 511: "Network Authentication Required",
+};
 
 class Response {
   #status;
@@ -38,7 +55,7 @@ class Response {
       throw new RangeError("Responses with a WebSocket must have status code 101.");
     }
     this.#status = status;
-    this.#statusText = init.statusText === undefined ? "" : String(init.statusText);
+    this.#statusText = init.statusText === undefined ? (STATUS_TEXTS[status] ?? "") : String(init.statusText);
     if (this.#statusText !== "" && /[\r\n]/.test(this.#statusText)) throw new TypeError("Invalid statusText");
     this.#headers = new Headers(init.headers);
     this.#cf = init.cf;

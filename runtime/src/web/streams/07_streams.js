@@ -97,7 +97,23 @@ class FixedLengthStream extends TransformStream {
 class TextEncoderStream extends TransformStream {
   constructor() {
     const encoder = new TextEncoder();
-    super({ transform(chunk, c) { const b = encoder.encode(String(chunk)); if (b.byteLength) c.enqueue(b); } });
+    // A chunk that ends in the first half of a surrogate pair keeps it for the next chunk, as
+    // the Encoding standard says; one left at the end is U+FFFD.
+    let pending = "";
+    super({
+      transform(chunk, c) {
+        let text = pending + String(chunk);
+        pending = "";
+        const last = text.charCodeAt(text.length - 1);
+        if (last >= 0xd800 && last <= 0xdbff) {
+          pending = text.slice(-1);
+          text = text.slice(0, -1);
+        }
+        const b = encoder.encode(text);
+        if (b.byteLength) c.enqueue(b);
+      },
+      flush(c) { if (pending) c.enqueue(encoder.encode("\ufffd")); },
+    });
   }
   get encoding() { return "utf-8"; }
 }

@@ -35,7 +35,14 @@ const performance = {
   toJSON() { return { timeOrigin: this.timeOrigin }; },
 };
 
-const navigator = { userAgent: "Cloudflare-Workers", language: "en", languages: ["en"], hardwareConcurrency: 1 };
+const navigator = {
+  userAgent: "Cloudflare-Workers", language: "en", languages: ["en"], hardwareConcurrency: 1,
+  // Queues a POST of `data` to `url` and does not wait for it (its failure is not reported).
+  sendBeacon(url, data = null) {
+    globalThis.fetch(url, { method: "POST", body: data }).then((response) => response.body?.cancel(), () => {});
+    return true;
+  },
+};
 
 const scheduler = { wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
 
