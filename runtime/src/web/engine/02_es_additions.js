@@ -98,7 +98,27 @@ if (typeof globalThis.DisposableStack === "undefined") {
 if (typeof JSON.rawJSON === "undefined") {
   const rawJSONs = new WeakSet();
   const nativeStringify = JSON.stringify;
-  let made = 0;
+  // Raw values are swapped for unique markers, which are then replaced by their text. Installed
+  // only once a raw value exists, so JSON.stringify stays the engine's own until then.
+  const stringify = function stringify(value, replacer, space) {
+    const texts = [];
+    const marker = `\u0000rawJSON${Math.random().toString(36).slice(2)}:`;
+    const userReplacer = typeof replacer === "function" ? replacer : null;
+    const allowed = Array.isArray(replacer) ? replacer.map(String) : null;
+    const swap = function (key, item) {
+      if (allowed !== null && key !== "" && !Array.isArray(this) && !allowed.includes(key)) return undefined;
+      const out = userReplacer ? userReplacer.call(this, key, item) : item;
+      if (out !== null && typeof out === "object" && rawJSONs.has(out)) {
+        texts.push(out.rawJSON);
+        return `${marker}${texts.length - 1}`;
+      }
+      return out;
+    };
+    const text = nativeStringify(value, swap, space);
+    if (text === undefined || texts.length === 0) return text;
+    const escaped = nativeStringify(marker).slice(1, -1).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    return text.replace(new RegExp(`"${escaped}(\\d+)"`, "g"), (_, index) => texts[Number(index)]);
+  };
   JSON.rawJSON = function rawJSON(text) {
     const string = String(text);
     // Only a primitive JSON value may be raw: no objects, no arrays, no surrounding blanks.
@@ -111,32 +131,10 @@ if (typeof JSON.rawJSON === "undefined") {
     raw.rawJSON = string;
     Object.freeze(raw);
     rawJSONs.add(raw);
-    made++;
+    if (JSON.stringify === nativeStringify) JSON.stringify = stringify;
     return raw;
   };
   JSON.isRawJSON = function isRawJSON(value) {
     return value !== null && typeof value === "object" && rawJSONs.has(value);
   };
-  // Raw values are swapped for unique markers, which are then replaced by their text.
-  JSON.stringify = function stringify(value, replacer, space) {
-    if (made === 0) return nativeStringify(value, replacer, space);
-    const texts = [];
-    const marker = `\u0000rawJSON${Math.random().toString(36).slice(2)}:`;
-    const userReplacer = typeof replacer === "function" ? replacer : null;
-    const allowed = Array.isArray(replacer) ? replacer : null;
-    const swap = function (key, item) {
-      let out = userReplacer ? userReplacer.call(this, key, item) : item;
-      if (allowed !== null && key !== "" && !Array.isArray(this) && !allowed.map(String).includes(key)) return undefined;
-      if (out !== null && typeof out === "object" && rawJSONs.has(out)) {
-        texts.push(out.rawJSON);
-        return `${marker}${texts.length - 1}`;
-      }
-      return out;
-    };
-    const text = nativeStringify(value, swap, space);
-    if (text === undefined || texts.length === 0) return text;
-    const escaped = nativeStringify(marker).slice(1, -1).replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    return text.replace(new RegExp(`"${escaped}(\\d+)"`, "g"), (_, index) => texts[Number(index)]);
-  };
-  Object.defineProperty(JSON.stringify, "name", { value: "stringify" });
 }
