@@ -98,9 +98,12 @@ if (typeof globalThis.DisposableStack === "undefined") {
 if (typeof JSON.rawJSON === "undefined") {
   const rawJSONs = new WeakSet();
   const nativeStringify = JSON.stringify;
-  // Raw values are swapped for unique markers, which are then replaced by their text. Installed
-  // only once a raw value exists, so JSON.stringify stays the engine's own until then.
-  const stringify = function stringify(value, replacer, space) {
+  let made = 0;
+  // Raw values are swapped for unique markers, which are then replaced by their text. Until a
+  // raw value exists, the engine's own stringify does the work. (It cannot be installed only
+  // then: `JSON.stringify({ a: JSON.rawJSON("1") })` reads JSON.stringify before its argument.)
+  JSON.stringify = function stringify(value, replacer, space) {
+    if (made === 0) return nativeStringify(value, replacer, space);
     const texts = [];
     const marker = `\u0000rawJSON${Math.random().toString(36).slice(2)}:`;
     const userReplacer = typeof replacer === "function" ? replacer : null;
@@ -131,7 +134,7 @@ if (typeof JSON.rawJSON === "undefined") {
     raw.rawJSON = string;
     Object.freeze(raw);
     rawJSONs.add(raw);
-    if (JSON.stringify === nativeStringify) JSON.stringify = stringify;
+    made++;
     return raw;
   };
   JSON.isRawJSON = function isRawJSON(value) {
