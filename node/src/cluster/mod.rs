@@ -11,6 +11,7 @@ pub mod node_config;
 pub mod ownership_log;
 pub mod peers;
 pub mod placement;
+pub mod record_file;
 pub mod service;
 pub mod state_machine;
 pub mod store;
