@@ -10,13 +10,9 @@
 //! connection that broke the protocol, is delivered once, after which the socket leaves the
 //! table. Each event is bounded by the object's `setHibernatableWebSocketEventTimeout`. When the
 //! object's shard moves to another node, the pump hands the socket (and the frames its object
-//! has not seen) to the peer instead (`socket::moved`). A message whose event failed shortly
-//! before such a move (its turn lost the shard: the storage write was refused, or the fence
-//! reset the object) counts as not seen, so the new owner is given it: a move loses no message.
+//! has not seen) to the peer instead (`socket::moved`).
 
-use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
@@ -39,11 +35,6 @@ pub enum SocketEvent {
     Error(String),
 }
 
-/// How recently a message's event must have failed for a move to give it to the new owner.
-const FAILED_BEFORE_MOVE: Duration = Duration::from_secs(5);
-/// At most this many failed messages wait for a possible move (the newest are kept).
-const FAILED_KEPT_MAX: usize = 16;
-
 /// Delivers the peer's frames to the object until the socket closes.
 pub async fn pump(
     runtime: Runtime,
@@ -57,14 +48,12 @@ pub async fn pump(
         mut frames,
         mut moved,
     } = hibernated;
-    // Messages whose events failed since the last one that succeeded, with when they failed.
-    let mut failed: VecDeque<(Instant, Frame)> = VecDeque::new();
     loop {
         let frame = tokio::select! {
             biased;
             notice = &mut moved => {
                 if let Ok(notice) = notice {
-                    hand_over(notice, failed, &mut frames);
+                    hand_over(notice, &mut frames);
                 }
                 return;
             }
@@ -98,24 +87,11 @@ pub async fn pump(
             },
         };
         let closing = matches!(event, SocketEvent::Close { .. } | SocketEvent::Error(_));
-        let message = match &event {
-            SocketEvent::Message(frame) => Some(frame.clone()),
-            _ => None,
-        };
-        match runtime
+        if let Err(err) = runtime
             .object_socket(&worker, target.clone(), socket, event)
             .await
         {
-            Ok(()) => failed.clear(),
-            Err(err) => {
-                tracing::warn!(target: "kiln::worker", worker = worker.name(), %err, "WebSocket event failed");
-                if let Some(frame) = message {
-                    if failed.len() == FAILED_KEPT_MAX {
-                        failed.pop_front();
-                    }
-                    failed.push_back((Instant::now(), frame));
-                }
-            }
+            tracing::warn!(target: "kiln::worker", worker = worker.name(), %err, "WebSocket event failed");
         }
         if closing {
             // As on Cloudflare, the hibernation path does not answer the peer's close itself:
@@ -127,21 +103,9 @@ pub async fn pump(
 }
 
 /// The socket moved to another node with its object: the frames its peer sent that this
-/// node's object has not seen (the messages whose events just failed, then the queued ones)
-/// go with it, and the peer is told where to re-attach it.
-fn hand_over(
-    notice: MoveNotice,
-    failed: VecDeque<(Instant, Frame)>,
-    frames: &mut mpsc::Receiver<Frame>,
-) {
+/// node's object has not seen go with it, and the peer is told where to re-attach it.
+fn hand_over(notice: MoveNotice, frames: &mut mpsc::Receiver<Frame>) {
     let MoveNotice { to_peer, mut moved } = notice;
-    debug_assert!(moved.pending.is_empty(), "the table knows no frames");
-    moved.pending.extend(
-        failed
-            .into_iter()
-            .filter(|(at, _)| at.elapsed() <= FAILED_BEFORE_MOVE)
-            .map(|(_, frame)| frame),
-    );
     while let Ok(frame) = frames.try_recv() {
         moved.pending.push(frame);
     }
