@@ -415,7 +415,17 @@ export default { async fetch() {
   await pipeline(Readable.from([Buffer.from("stream "), Buffer.from("of "), Buffer.from("bytes")]), zlib.createGzip(),
     new Writable({ write(chunk, enc, cb) { parts.push(chunk); cb(); } }));
   eq(gunzipSync(Buffer.concat(parts)).toString(), "stream of bytes", "createGzip stream");
-  try { zlib.brotliCompressSync(input); failures.push("brotli did not throw"); } catch (err) { eq(err.code, "ERR_METHOD_NOT_IMPLEMENTED", "brotli"); }
+  const br = zlib.brotliCompressSync(input);
+  eq(zlib.brotliDecompressSync(br).toString(), input.toString(), "brotli round trip");
+  const fast = zlib.brotliCompressSync(Buffer.from("a".repeat(10000)), { params: { [constants.BROTLI_PARAM_QUALITY]: 1 } });
+  eq([fast.length < 100, zlib.brotliDecompressSync(fast).length], [true, 10000], "brotli with a quality");
+  try { zlib.brotliDecompressSync(br.subarray(0, br.length - 2)); failures.push("truncated brotli did not throw"); } catch (err) { eq([err.code, err.message], [undefined, "Unexpected end of file"], "truncated brotli, as workerd says it"); }
+  const brParts = [];
+  await pipeline(Readable.from([Buffer.from("streamed "), Buffer.from("brotli")]), zlib.createBrotliCompress(),
+    new Writable({ write(chunk, enc, cb) { brParts.push(chunk); cb(); } }));
+  eq(zlib.brotliDecompressSync(Buffer.concat(brParts)).toString(), "streamed brotli", "createBrotliCompress stream");
+  eq(await new Promise((resolve) => zlib.brotliCompress(input, (err, out) => zlib.brotliDecompress(out, (e2, back) => resolve(back.toString())))), input.toString(), "brotli callbacks");
+  try { zlib.zstdCompressSync(input); failures.push("zstd did not throw"); } catch (err) { eq(err.code, "ERR_METHOD_NOT_IMPLEMENTED", "zstd"); }
   // flush() pushes out a block that decodes on its own, before end().
   const gz = zlib.createGzip();
   const flushedParts = [];

@@ -1,6 +1,6 @@
 //! The byte work behind `CompressionStream` and `DecompressionStream` (`32_compression.js`):
-//! gzip, deflate (zlib) and deflate-raw through `flate2`, one codec per stream, owned by its
-//! JavaScript object so it goes away with it.
+//! gzip, deflate (zlib) and deflate-raw through `flate2`, and Brotli (`node:zlib`'s) through
+//! `brotli`; one codec per stream, owned by its JavaScript object so it goes away with it.
 //!
 //! Guarantees: a decompression that would produce more than
 //! [`DECOMPRESSED_CHUNK_BYTES_MAX`] bytes from one chunk fails instead of allocating it (a
@@ -32,8 +32,15 @@ enum State {
     GzipDecode(GzDecoder<Vec<u8>>),
     DeflateDecode(ZlibDecoder<Vec<u8>>),
     RawDecode(DeflateDecoder<Vec<u8>>),
+    BrotliEncode(Box<brotli::CompressorWriter<Vec<u8>>>),
+    BrotliDecode(Box<brotli::DecompressorWriter<Vec<u8>>>),
     Finished,
 }
+
+/// Brotli's buffer, its default window (`BROTLI_PARAM_LGWIN`) and quality (Node's default).
+const BROTLI_BUFFER_BYTES: usize = 16 * 1024;
+const BROTLI_WINDOW_BITS: u32 = 22;
+const BROTLI_QUALITY_DEFAULT: u32 = 11;
 
 /// One stream's codec.
 #[derive(Trace, JsLifetime)]
@@ -43,11 +50,31 @@ pub struct Codec {
     state: State,
 }
 
-/// A codec for `format` ("gzip", "deflate", "deflate-raw"); `decompress` picks the direction
-/// and `level` (0 to 9, `node:zlib`'s option) the compression level. `None` for an unknown
-/// format (the JavaScript side has checked it already).
+/// A codec for `format` ("gzip", "deflate", "deflate-raw", "br"); `decompress` picks the
+/// direction and `level` (0 to 9, `node:zlib`'s option; Brotli's quality, 0 to 11) the
+/// compression level. `None` for an unknown format (the JavaScript side has checked it already).
 fn op_compression_new(decompress: bool, format: String, level: Option<i32>) -> Option<Codec> {
     let out = Vec::new();
+    if format == "br" {
+        let state = if decompress {
+            State::BrotliDecode(Box::new(brotli::DecompressorWriter::new(
+                out,
+                BROTLI_BUFFER_BYTES,
+            )))
+        } else {
+            let quality = match level {
+                Some(quality @ 0..=11) => quality as u32,
+                _ => BROTLI_QUALITY_DEFAULT,
+            };
+            State::BrotliEncode(Box::new(brotli::CompressorWriter::new(
+                out,
+                BROTLI_BUFFER_BYTES,
+                quality,
+                BROTLI_WINDOW_BITS,
+            )))
+        };
+        return Some(Codec { state });
+    }
     let level = match level {
         Some(level @ 0..=9) => Compression::new(level as u32),
         _ => Compression::default(),
@@ -109,6 +136,8 @@ impl Codec {
             State::GzipDecode(w) => pump(&ctx, w, |w| std::mem::take(w.get_mut()), input)?,
             State::DeflateDecode(w) => pump(&ctx, w, |w| std::mem::take(w.get_mut()), input)?,
             State::RawDecode(w) => pump(&ctx, w, |w| std::mem::take(w.get_mut()), input)?,
+            State::BrotliEncode(w) => pump(&ctx, &mut **w, |w| std::mem::take(w.get_mut()), input)?,
+            State::BrotliDecode(w) => pump(&ctx, &mut **w, |w| std::mem::take(w.get_mut()), input)?,
             State::Finished => {
                 return Err(Exception::throw_type(&ctx, "The stream is already closed."))
             }
@@ -134,6 +163,8 @@ impl Codec {
             State::GzipDecode(w) => flushed(&ctx, w, |w| std::mem::take(w.get_mut()))?,
             State::DeflateDecode(w) => flushed(&ctx, w, |w| std::mem::take(w.get_mut()))?,
             State::RawDecode(w) => flushed(&ctx, w, |w| std::mem::take(w.get_mut()))?,
+            State::BrotliEncode(w) => flushed(&ctx, &mut **w, |w| std::mem::take(w.get_mut()))?,
+            State::BrotliDecode(w) => flushed(&ctx, &mut **w, |w| std::mem::take(w.get_mut()))?,
             State::Finished => Vec::new(),
         };
         ArrayBuffer::new_copy(ctx, &out)
@@ -149,6 +180,10 @@ impl Codec {
             State::GzipDecode(w) => w.finish(),
             State::DeflateDecode(w) => w.finish(),
             State::RawDecode(w) => w.finish(),
+            State::BrotliEncode(w) => Ok(w.into_inner()),
+            State::BrotliDecode(w) => w.into_inner().map_err(|_| {
+                std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "unexpected end of file")
+            }),
             State::Finished => Ok(Vec::new()),
         }
         .map_err(|err| corrupt(&ctx, &err))?;

@@ -1,8 +1,9 @@
 // `node:zlib` for `nodejs_compat` workers: deflate, inflate, gzip, gunzip, raw deflate and
 // unzip (gzip or zlib, by their header) as synchronous calls, callbacks, promises-free
 // callbacks and Transform streams, over the same Rust codec as CompressionStream
-// (web/compression/mod.rs), with Node's constants, errors (`Z_DATA_ERROR`) and `crc32`.
-// Brotli is not available: its functions throw.
+// (web/compression/mod.rs), with Node's constants, errors (`Z_DATA_ERROR`) and `crc32`;
+// Brotli likewise (its quality from `params[BROTLI_PARAM_QUALITY]`). Zstandard is not
+// available: its functions throw.
 
 const zlibConstants = {
   Z_NO_FLUSH: 0, Z_PARTIAL_FLUSH: 1, Z_SYNC_FLUSH: 2, Z_FULL_FLUSH: 3, Z_FINISH: 4, Z_BLOCK: 5,
@@ -27,7 +28,7 @@ const zlibConstants = {
 const ZLIB_MODES = {
   Deflate: [false, "deflate"], Inflate: [true, "deflate"], Gzip: [false, "gzip"],
   Gunzip: [true, "gzip"], DeflateRaw: [false, "deflate-raw"], InflateRaw: [true, "deflate-raw"],
-  Unzip: [true, "unzip"],
+  Unzip: [true, "unzip"], BrotliCompress: [false, "br"], BrotliDecompress: [true, "br"],
 };
 
 function zlibBytes(buffer, name) {
@@ -37,8 +38,10 @@ function zlibBytes(buffer, name) {
   throw nodeStreamError("ERR_INVALID_ARG_TYPE", `The "buffer" argument must be of type string or an instance of Buffer, TypedArray, DataView, or ArrayBuffer. Received ${buffer === null ? "null" : typeof buffer}`, TypeError);
 }
 
-function zlibError(err) {
+function zlibError(err, format = undefined) {
   const message = String(err?.message ?? err).replace(/^Decompression failed: /, "");
+  // workerd's Brotli errors carry no zlib code.
+  if (format === "br") return new Error(message.includes("unexpected end") ? "Unexpected end of file" : "Decompression failed");
   const wrapped = new Error(message.includes("stopped early") || message.includes("unexpected end") ? "unexpected end of file" : message);
   wrapped.code = wrapped.message === "unexpected end of file" ? "Z_BUF_ERROR" : "Z_DATA_ERROR";
   wrapped.errno = wrapped.code === "Z_BUF_ERROR" ? -5 : -3;
@@ -53,7 +56,7 @@ class ZlibCodec {
   #codec = null;
   constructor(mode, options = {}) {
     [this.#decompress, this.#format] = ZLIB_MODES[mode];
-    this.#level = options?.level ?? -1;
+    this.#level = this.#format === "br" ? options?.params?.[zlibConstants.BROTLI_PARAM_QUALITY] ?? -1 : options?.level ?? -1;
     if (this.#format !== "unzip") this.#codec = ops.op_compression_new(this.#decompress, this.#format, this.#level);
   }
   push(bytes) {
@@ -64,7 +67,7 @@ class ZlibCodec {
     try {
       return nodeBuffer.Buffer.from(this.#codec.push(bytes));
     } catch (err) {
-      throw zlibError(err);
+      throw zlibError(err, this.#format);
     }
   }
   flush() {
@@ -72,7 +75,7 @@ class ZlibCodec {
     try {
       return nodeBuffer.Buffer.from(this.#codec.flush());
     } catch (err) {
-      throw zlibError(err);
+      throw zlibError(err, this.#format);
     }
   }
   finish() {
@@ -80,7 +83,7 @@ class ZlibCodec {
     try {
       return nodeBuffer.Buffer.from(this.#codec.finish());
     } catch (err) {
-      throw zlibError(err);
+      throw zlibError(err, this.#format);
     }
   }
 }
@@ -175,9 +178,9 @@ for (const mode of Object.keys(ZLIB_MODES)) {
   zlibClasses[mode] = Class;
 }
 
-function brotliMissing(name) {
+function zstdMissing(name) {
   return () => {
-    throw nodeStreamError("ERR_METHOD_NOT_IMPLEMENTED", `zlib.${name} is not available in Kiln (no Brotli codec)`);
+    throw nodeStreamError("ERR_METHOD_NOT_IMPLEMENTED", `zlib.${name} is not available in Kiln (no Zstandard codec)`);
   };
 }
 
@@ -216,14 +219,14 @@ const nodeZlib = {
   gzip: zlibAsync("Gzip"), gunzip: zlibAsync("Gunzip"),
   deflateRaw: zlibAsync("DeflateRaw"), inflateRaw: zlibAsync("InflateRaw"),
   unzip: zlibAsync("Unzip"),
-  BrotliCompress: brotliMissing("BrotliCompress"), BrotliDecompress: brotliMissing("BrotliDecompress"),
-  createBrotliCompress: brotliMissing("createBrotliCompress"), createBrotliDecompress: brotliMissing("createBrotliDecompress"),
-  brotliCompress: brotliMissing("brotliCompress"), brotliDecompress: brotliMissing("brotliDecompress"),
-  brotliCompressSync: brotliMissing("brotliCompressSync"), brotliDecompressSync: brotliMissing("brotliDecompressSync"),
-  ZstdCompress: brotliMissing("ZstdCompress"), ZstdDecompress: brotliMissing("ZstdDecompress"),
-  createZstdCompress: brotliMissing("createZstdCompress"), createZstdDecompress: brotliMissing("createZstdDecompress"),
-  zstdCompress: brotliMissing("zstdCompress"), zstdDecompress: brotliMissing("zstdDecompress"),
-  zstdCompressSync: brotliMissing("zstdCompressSync"), zstdDecompressSync: brotliMissing("zstdDecompressSync"),
+  createBrotliCompress: (o) => new zlibClasses.BrotliCompress(o),
+  createBrotliDecompress: (o) => new zlibClasses.BrotliDecompress(o),
+  brotliCompressSync: zlibSync("BrotliCompress"), brotliDecompressSync: zlibSync("BrotliDecompress"),
+  brotliCompress: zlibAsync("BrotliCompress"), brotliDecompress: zlibAsync("BrotliDecompress"),
+  ZstdCompress: zstdMissing("ZstdCompress"), ZstdDecompress: zstdMissing("ZstdDecompress"),
+  createZstdCompress: zstdMissing("createZstdCompress"), createZstdDecompress: zstdMissing("createZstdDecompress"),
+  zstdCompress: zstdMissing("zstdCompress"), zstdDecompress: zstdMissing("zstdDecompress"),
+  zstdCompressSync: zstdMissing("zstdCompressSync"), zstdDecompressSync: zstdMissing("zstdDecompressSync"),
   codes: {
     Z_OK: 0, Z_STREAM_END: 1, Z_NEED_DICT: 2, Z_ERRNO: -1, Z_STREAM_ERROR: -2, Z_DATA_ERROR: -3,
     Z_MEM_ERROR: -4, Z_BUF_ERROR: -5, Z_VERSION_ERROR: -6,
