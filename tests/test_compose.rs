@@ -23,6 +23,10 @@ const IMAGE: &str = "kiln:compose-test";
 const DEFAULT_BASE_IMAGE: &str = "kiln-base:local";
 /// Longest wait for the cluster to form and serve the chat after `up`.
 const FORMING_BUDGET: Duration = Duration::from_secs(90);
+/// The compose file's shard count and default cluster key.
+const SHARDS: u32 = 16;
+const COMPOSE_CLUSTER_KEY: &str = "change-me-to-a-long-shared-secret";
+
 /// Longest wait for the chat to work again after a container was killed.
 const RECOVERY_BUDGET: Duration = Duration::from_secs(30);
 
@@ -175,6 +179,47 @@ fn join_within(
     }
 }
 
+/// Waits until every shard is led by its preferred node (shard % 3 + 1), as node 2 reports it:
+/// the cluster has formed and its leaderships stopped moving (a message sent while its room
+/// moves may be lost).
+fn wait_for_balanced_leaders(compose: &Compose, budget: Duration) {
+    let deadline = Instant::now() + budget;
+    loop {
+        let (ok, output) = compose.run(&[
+            "exec",
+            "-T",
+            "node2",
+            "kiln",
+            "cluster",
+            "status",
+            "--node",
+            "node2:7001",
+            "--cluster-key",
+            COMPOSE_CLUSTER_KEY,
+        ]);
+        let leaders: Vec<(u32, Option<u64>)> = output
+            .lines()
+            .filter_map(|line| {
+                let cells: Vec<&str> = line.split_whitespace().collect();
+                Some((cells.first()?.parse().ok()?, cells.get(1)?.parse().ok()))
+            })
+            .collect();
+        let balanced = ok
+            && leaders.len() == SHARDS as usize
+            && leaders
+                .iter()
+                .all(|(shard, leader)| *leader == Some(u64::from(shard % 3 + 1)));
+        if balanced {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the compose cluster's leaders did not settle: {output}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
 /// The next chat message `client` receives (skipping joins and quits), as (name, message).
 fn next_message(client: &mut Client) -> (String, String) {
     for _ in 0..20 {
@@ -217,6 +262,7 @@ fn the_compose_cluster_keeps_chatting_after_docker_kill_of_a_node() {
 
     // Ann on node 1, Bob on node 2: one room across the cluster.
     let (mut ann, _) = join_within(&compose, 1, "lobby", "ann", FORMING_BUDGET);
+    wait_for_balanced_leaders(&compose, FORMING_BUDGET);
     let (mut bob, _) = join_within(&compose, 2, "lobby", "bob", FORMING_BUDGET);
     send(&mut ann, r#"{"message":"hello from node 1"}"#);
     for client in [&mut ann, &mut bob] {
