@@ -51,7 +51,6 @@ fn docker(args: &[&str], env: &[(&str, String)]) -> (bool, String) {
 }
 
 /// Why the test cannot run here, if it cannot.
-#[allow(clippy::print_stderr)]
 fn skip_reason(base: &str) -> Option<String> {
     let (engine, output) = docker(&["info", "--format", "{{.ServerVersion}}"], &[]);
     if !engine {

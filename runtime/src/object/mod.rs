@@ -107,11 +107,16 @@ pub fn to_hex(bytes: &[u8]) -> String {
 
 /// Parses 64 lowercase or uppercase hex digits.
 pub fn from_hex(text: &str) -> Option<[u8; 32]> {
+    hex_bytes(text)
+}
+
+/// `N` bytes from exactly `2 * N` hex digits (an object id, a request id).
+pub fn hex_bytes<const N: usize>(text: &str) -> Option<[u8; N]> {
     let bytes = text.as_bytes();
-    if bytes.len() != 64 {
+    if bytes.len() != 2 * N {
         return None;
     }
-    let mut id = [0u8; 32];
+    let mut id = [0u8; N];
     for (i, out) in id.iter_mut().enumerate() {
         let high = (bytes[i * 2] as char).to_digit(16)?;
         let low = (bytes[i * 2 + 1] as char).to_digit(16)?;

@@ -302,7 +302,10 @@ fn op_storage_commit<'js>(
         .zip(reply_times.unwrap_or_default())
         .filter_map(|((request_id, result), at_ms)| {
             Some(Reply {
-                request_id: request_id_from_hex(&request_id)?.to_vec(),
+                request_id: crate::object::hex_bytes::<{ crate::object::REQUEST_ID_BYTES }>(
+                    &request_id,
+                )?
+                .to_vec(),
                 result,
                 recorded_at_ms: at_ms as i64,
             })
@@ -328,24 +331,14 @@ fn op_storage_commit<'js>(
 /// (`ObjectStore::reply`), or undefined.
 fn op_storage_reply(ctx: Ctx<'_>, id_hex: String, request_hex: String) -> Result<Option<String>> {
     let id = object_id(&ctx, &id_hex)?;
-    let Some(request_id) = request_id_from_hex(&request_hex) else {
+    let Some(request_id) =
+        crate::object::hex_bytes::<{ crate::object::REQUEST_ID_BYTES }>(&request_hex)
+    else {
         return Ok(None);
     };
     store(&ctx)?
         .reply(&id, &request_id)
         .map_err(|err| storage_error(&ctx, err))
-}
-
-/// A request id (16 bytes) from its 32 hex digits.
-fn request_id_from_hex(hex: &str) -> Option<[u8; crate::object::REQUEST_ID_BYTES]> {
-    let mut id = [0u8; crate::object::REQUEST_ID_BYTES];
-    if hex.len() != 2 * id.len() {
-        return None;
-    }
-    for (i, byte) in id.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(id)
 }
 
 /// Resolves once output read from the object's storage may leave (see
