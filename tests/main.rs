@@ -17,6 +17,7 @@ mod test_deployments;
 mod test_dev_server;
 mod test_dispatch;
 mod test_durable_objects;
+mod test_dynamic_facets;
 mod test_facets;
 mod test_fetch_streams;
 mod test_fuzz_inputs;

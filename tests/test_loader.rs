@@ -70,6 +70,13 @@ fn dynamic_workers_load_code_at_run_time() {
         (200, "Worker exceeded CPU time limit.".into())
     );
     assert_eq!(
+        node.get("/entrypoint-limits"),
+        (
+            200,
+            r#"{"cpu":"Worker exceeded CPU time limit.","lowerOnEntrypoint":"2 then Too many subrequests.","lowerInCode":"3 then Too many subrequests.","unlimited":"5 made"}"#.into()
+        )
+    );
+    assert_eq!(
         node.get("/bad-module"),
         (
             200,

@@ -141,6 +141,25 @@ export default {
           try { await worker.getEntrypoint().fetch("http://dynamic/"); return new Response("finished?"); }
           catch (err) { return new Response(err.message); }
         }
+        case "/entrypoint-limits": {
+          // The lower of the loader's and the entrypoint's limits wins.
+          const looping = env.LOADER.load(code(`export default { fetch() { for (;;) {} } };`));
+          let cpu;
+          try { await looping.getEntrypoint(null, { limits: { cpuMs: 50 } }).fetch("http://dynamic/"); cpu = "finished?"; }
+          catch (err) { cpu = err.message; }
+          const fetcher = (limit) => env.LOADER.load(code(
+            `export default { async fetch() {
+               let made = 0;
+               try { for (let i = 0; i < 5; i++) { await fetch("http://out/" + i); made++; } }
+               catch (err) { return new Response(made + " then " + err.message); }
+               return new Response(made + " made"); } };`,
+            { limits: { subRequests: limit }, globalOutbound: ctx.exports.Gateway({ props: { tenant: "limits" } }) },
+          ));
+          const lowerOnEntrypoint = await (await fetcher(4).getEntrypoint(null, { limits: { subRequests: 2 } }).fetch("http://d/")).text();
+          const lowerInCode = await (await fetcher(3).getEntrypoint(null, { limits: { subRequests: 10 } }).fetch("http://d/")).text();
+          const unlimited = await (await fetcher(undefined).getEntrypoint(null, { limits: {} }).fetch("http://d/")).text();
+          return Response.json({ cpu, lowerOnEntrypoint, lowerInCode, unlimited });
+        }
         case "/bad-module": {
           try {
             await env.LOADER.load(code("x", { modules: { "index.js": "x", "lib.ts": "export {}" } })).getEntrypoint().fetch("http://d/");

@@ -20,6 +20,9 @@ pub fn register(_ctx: &Ctx<'_>, ops: &Object<'_>) -> Result<()> {
     ops.set("op_loader_load", Func::from(op_loader_load))?;
     ops.set("op_loader_fetch", Func::from(op_loader_fetch))?;
     ops.set("op_loader_call", Func::from(op_loader_call))?;
+    ops.set("op_loader_limited", Func::from(op_loader_limited))?;
+    ops.set("op_loader_facet_call", Func::from(op_loader_facet_call))?;
+    ops.set("op_loader_facet_fetch", Func::from(op_loader_facet_fetch))?;
     Ok(())
 }
 
@@ -228,6 +231,31 @@ fn op_loader_load(ctx: Ctx<'_>, id: Option<String>, code: Object<'_>) -> Result<
     Ok(dynamic.insert(parent.name(), id.as_deref(), worker))
 }
 
+/// The handle of the worker behind `handle` held to `getEntrypoint()`'s lower limits.
+fn op_loader_limited(
+    ctx: Ctx<'_>,
+    handle: String,
+    cpu_ms: Option<f64>,
+    subrequests: Option<f64>,
+) -> Result<String> {
+    let runtime = isolate::data(&ctx)?.services.runtime.clone();
+    let cpu_ms = cpu_ms
+        .filter(|ms| ms.is_finite() && *ms >= 1.0)
+        .map(|ms| ms as u64);
+    let subrequests = subrequests
+        .filter(|n| n.is_finite() && *n >= 0.0)
+        .map(|n| n.min(f64::from(u32::MAX)) as u32);
+    runtime
+        .dynamic_workers()
+        .limited(&handle, cpu_ms, subrequests)
+        .ok_or_else(|| {
+            crate::web::throw_error(
+                &ctx,
+                "This Dynamic Worker is no longer loaded; get it from the loader again.",
+            )
+        })
+}
+
 fn dynamic_worker(ctx: &Ctx<'_>, handle: &str) -> Result<(Arc<Worker>, crate::Runtime)> {
     let runtime = isolate::data(ctx)?.services.runtime.clone();
     let worker = runtime.dynamic_workers().get(handle).ok_or_else(|| {
@@ -280,4 +308,88 @@ fn op_loader_call<'js>(
     call_entrypoint(ctx, method, args, move |ctx| {
         dynamic_target(ctx, &handle, entrypoint, props)
     })
+}
+
+/// Where a facet made from a Dynamic Worker's class (`getDurableObjectClass()`) runs: the object
+/// `id_hex` of the Dynamic Worker's hidden binding of `class_name`, storing its data in the
+/// namespace of the parent's binding `parent_index`. `meta` travels as the target's name: the
+/// facet's public id, name, depth and props, which the Dynamic Worker's prelude reads.
+struct FacetAddress {
+    handle: String,
+    class_name: String,
+    parent_index: u32,
+    id_hex: String,
+    meta: String,
+}
+
+impl FacetAddress {
+    /// From the prelude's `[handle, class name, parent index, id hex, meta]`.
+    fn from_js(address: &rquickjs::Array<'_>) -> Result<FacetAddress> {
+        Ok(FacetAddress {
+            handle: address.get(0)?,
+            class_name: address.get(1)?,
+            parent_index: address.get(2)?,
+            id_hex: address.get(3)?,
+            meta: address.get(4)?,
+        })
+    }
+}
+
+fn facet_target(
+    ctx: &Ctx<'_>,
+    address: FacetAddress,
+) -> Result<(crate::Runtime, Arc<Worker>, crate::object::ObjectTarget)> {
+    let parent = crate::object::ops::binding(ctx, address.parent_index)?;
+    let runtime = isolate::data(ctx)?.services.runtime.clone();
+    let worker = runtime
+        .dynamic_workers()
+        .with_object_class(&address.handle, &address.class_name, &parent)
+        .ok_or_else(|| {
+            crate::web::throw_error(
+                ctx,
+                "This Dynamic Worker is no longer loaded; get it from the loader again.",
+            )
+        })?;
+    let id = crate::object::from_hex(&address.id_hex)
+        .ok_or_else(|| Exception::throw_internal(ctx, "malformed facet id"))?;
+    let target = crate::object::ObjectTarget {
+        binding: worker.script().durable_objects.len().saturating_sub(1),
+        id,
+        name: Some(address.meta),
+    };
+    Ok((runtime, worker, target))
+}
+
+/// JS RPC on a facet of a Dynamic Worker's class, run on this node in the Dynamic Worker's
+/// isolate (a facet lives where its parent runs).
+fn op_loader_facet_call<'js>(
+    ctx: Ctx<'js>,
+    address: rquickjs::Array<'js>,
+    method: String,
+    args: String,
+) -> Result<Promised<impl std::future::Future<Output = Result<String>> + 'js>> {
+    let (runtime, worker, target) = facet_target(&ctx, FacetAddress::from_js(&address)?)?;
+    Ok(Promised(async move {
+        runtime
+            .object_call_here(&worker, target, method, args, None)
+            .await
+            .map_err(|err| crate::object::ops::throw_call_error(&ctx, err))
+    }))
+}
+
+/// `fetch()` on a facet of a Dynamic Worker's class; `request` is `[method, url, headers, body]`.
+fn op_loader_facet_fetch<'js>(
+    ctx: Ctx<'js>,
+    address: rquickjs::Array<'js>,
+    request: rquickjs::Array<'js>,
+) -> Result<Promised<impl std::future::Future<Output = Result<FetchResult>> + 'js>> {
+    let (request, url) = crate::web::fetch::request_from_js(&ctx, &request)?;
+    let (runtime, worker, target) = facet_target(&ctx, FacetAddress::from_js(&address)?)?;
+    Ok(Promised(async move {
+        let response = runtime
+            .object_fetch_here(&worker, target, request)
+            .await
+            .map_err(|err| crate::object::ops::throw_call_error(&ctx, err))?;
+        Ok(FetchResult::from_response(response, url))
+    }))
 }

@@ -11,6 +11,7 @@ const STORAGE_VALUE_BYTES_MAX = 128 * 1024;
 // SQLite-backed objects: a key and its value together (Cloudflare: 2 MB).
 const STORAGE_SQL_ENTRY_BYTES_MAX = 2000000;
 const STORAGE_CACHE_ENTRIES_MAX = 10000;
+const FACET_ALARM_UNSUPPORTED = "Kiln does not support alarms in facets yet: an alarm belongs to the top-level Durable Object.";
 const kilnSetTimeout = globalThis.setTimeout;
 // A later turn of the event loop, after this turn's microtasks, without a timer's millisecond.
 const nextTurn = (callback) => ops.op_timers_defer(callback);
@@ -318,6 +319,8 @@ class DurableObjectStorage {
   }
 
   setAlarm(time, options = {}) {
+    // A facet's alarm would wake its parent's class under the facet's id.
+    if (this.#actor.facet !== undefined) return Promise.reject(new Error(FACET_ALARM_UNSUPPORTED));
     return storageOp(this.#actor, () => {
       this.#dirtyAlarm = alarmTime(time);
       this.#alarmTouched = true;
@@ -658,6 +661,7 @@ class DurableObjectTransaction {
   }
 
   setAlarm(time, options = {}) {
+    if (this.#actor.facet !== undefined) return Promise.reject(new Error(FACET_ALARM_UNSUPPORTED));
     return storageOp(this.#actor, () => {
       this.#check();
       this.#alarm = alarmTime(time);

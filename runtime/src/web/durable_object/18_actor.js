@@ -33,7 +33,7 @@ class DurableObjectState {
   get storage() { return this.#storage; }
   // This object's child objects (18_facets.js).
   get facets() { return (this.#actor.facetsApi ??= new DurableObjectFacets(kAbort, this.#actor)); }
-  get props() { return {}; }
+  get props() { return this.#actor.facet?.props ?? {}; }
   // ctx.exports: stubs for the worker's own entrypoints, as a WorkerEntrypoint's ctx has.
   get exports() { return selfExports(this.#actor.exports); }
   waitUntil(promise) {
@@ -218,13 +218,28 @@ class Actor {
   }
 }
 
+// A facet of another worker's object made from this (Dynamic) worker's class arrives with its
+// target's name set to this marker and the JSON of [public id, public name, depth, props]
+// (18_facets.js). Only the loader's facet ops make such targets: this worker has no binding of
+// its own that could.
+const FACET_TARGET_MARKER = "\u0000facet";
+const FACET_ABORT = "__kiln_facet_abort";
+
+function facetMeta(name) {
+  if (typeof name !== "string" || !name.startsWith(FACET_TARGET_MARKER)) return undefined;
+  const [publicHex, publicName, depth, props] = JSON.parse(name.slice(FACET_TARGET_MARKER.length));
+  return { parent: { depth: depth - 1 }, publicId: new DurableObjectId(publicHex, publicName ?? undefined), props, foreign: true };
+}
+
 // `address`: [binding index, class name, id hex, name].
 function actorFor(exports, env, address) {
-  const index = address[0], className = address[1], idHex = address[2], name = address[3];
+  const index = address[0], className = address[1], idHex = address[2];
+  const facet = facetMeta(address[3]);
+  const name = facet === undefined ? address[3] : undefined;
   const key = `${index}:${idHex}`;
   let actor = actors.get(key);
   if (actor === undefined) {
-    actor = new Actor(key, index, className, idHex, name, exports, env);
+    actor = new Actor(key, index, className, idHex, name, exports, env, facet);
     actors.set(key, actor);
     actor.armEviction();
   } else if (actor.name === undefined && name) {
@@ -258,6 +273,15 @@ async function dispatchObjectCall(exports, env, address, packed) {
   const requestId = packed.slice(0, first) || undefined;
   const method = packed.slice(first + 1, second);
   const args = deserializeRpc(packed.slice(second + 1));
+  if (method === FACET_ABORT && facetMeta(address[3]) !== undefined) {
+    // The parent aborted or deleted this facet: reset it now, without running its code.
+    const running = actors.get(`${address[0]}:${address[2]}`);
+    if (running !== undefined) {
+      running.state.storage.discard();
+      running.breakWith(new Error(String(args[0])));
+    }
+    return serializeValue([true, undefined]);
+  }
   const actor = actorFor(exports, env, address);
   if (method === ADMIN_DELETE) {
     // The admin API's delete: through the object, so a live instance is reset, not left stale.

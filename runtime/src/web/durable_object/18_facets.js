@@ -8,15 +8,69 @@ const FACET_NAME_LENGTH_MAX = 256;
 const FACET_DEPTH_MAX = 4;
 const FACETS_PER_OBJECT_MAX = 1000;
 
-// What `ctx.exports.Name` gives for a Durable Object class that no binding names: something
-// `ctx.facets.get()` accepts as a class.
+// What `ctx.exports.Name` gives for a Durable Object class that no binding names, and what a
+// Dynamic Worker's `getDurableObjectClass()` gives: something `ctx.facets.get()` accepts as a
+// class. `dynamic` (for the latter): `{ loaded, className, props }`, where `loaded()` gives the
+// Dynamic Worker's handle.
 class DurableObjectClass {
   #name;
-  constructor(key, name) {
+  #dynamic;
+  constructor(key, name, dynamic = undefined) {
     if (key !== kAbort) throw new TypeError("Illegal constructor");
     this.#name = name;
+    this.#dynamic = dynamic;
   }
-  static nameOf(value) { return value instanceof DurableObjectClass ? value.#name : undefined; }
+  static nameOf(value) {
+    return value instanceof DurableObjectClass && value.#dynamic === undefined ? value.#name : undefined;
+  }
+  static dynamicOf(value) { return value instanceof DurableObjectClass ? value.#dynamic : undefined; }
+}
+
+// A facet whose class is a Dynamic Worker's: it runs in that worker's isolate (on this node and
+// JS thread, as the parent does), with its storage under the facet's id in the parent's
+// namespace. Calls go through the loader's facet ops, and through the facet's own mailbox and
+// gates there.
+class DynamicFacet {
+  constructor(parent, idHex, dynamic, publicId) {
+    this.parent = parent;
+    this.idHex = idHex;
+    this.dynamic = dynamic;
+    this.broken = null;
+    this.meta = FACET_TARGET_MARKER + JSON.stringify([
+      publicId.toString(), publicId.name ?? null, parent.depth + 1, dynamic.props ?? {},
+    ]);
+  }
+  // [handle, class name, parent index, id hex, meta], as the loader's facet ops take it.
+  async address() {
+    return [await this.dynamic.loaded(), this.dynamic.className, this.parent.index, this.idHex, this.meta];
+  }
+  async call(method, message) {
+    if (this.broken) throw this.broken;
+    return ops.op_loader_facet_call(await this.address(), method, message);
+  }
+  async fetch(request) {
+    if (this.broken) throw this.broken;
+    const address = await this.address();
+    const body = await requestBodyForRust(request);
+    const result = await ops.op_loader_facet_fetch(address, [request.method, request.url, headersToList(request.headers), body]);
+    return responseFromFetch(result[0], result[1], result[2], result[3], request.url, false, result[6]);
+  }
+  // Resets the facet's instance in the Dynamic Worker (its unconfirmed writes dropped); resolves
+  // once it is reset.
+  async abortRemote(err) {
+    await ops.op_loader_facet_call(await this.address(), FACET_ABORT, await serializeRpc([err.message]));
+  }
+  breakWith(err) {
+    if (this.broken) return;
+    this.broken = err;
+    this.abortRemote(err).catch(() => {});
+  }
+}
+
+// Whether `facet` (an Actor or a DynamicFacet) still runs.
+function facetLive(facet) {
+  if (facet === undefined || facet.broken) return false;
+  return facet instanceof DynamicFacet || actors.get(facet.key) === facet;
 }
 
 // Whether `value` (an export of the worker) is a Durable Object class: it extends
@@ -82,13 +136,24 @@ class DurableObjectFacets {
     const facet = this.#parent.facets.get(facetName(name));
     if (facet === undefined) return;
     const err = reason instanceof Error ? reason : new Error(reason === undefined ? "Facet was aborted." : String(reason));
+    if (facet instanceof DynamicFacet) {
+      facet.breakWith(err);
+      return;
+    }
     facet.state.storage.discard();
     facet.breakWith(err);
   }
   async delete(name) {
     name = facetName(name);
-    this.abort(name, new Error("Facet was deleted."));
     const parent = this.#parent;
+    const facet = parent.facets.get(name);
+    const err = new Error("Facet was deleted.");
+    if (facet instanceof DynamicFacet && !facet.broken) {
+      // Its instance in the Dynamic Worker must be gone before its storage is.
+      facet.broken = err;
+      await facet.abortRemote(err).catch(() => {});
+    }
+    this.abort(name, err);
     // Storage alone, without an instance of the facet's class.
     const holder = { idHex: facetIdHex(parent.idHex, name), index: parent.index, storageOps: 0, storageDone() {}, maybeRelease() {} };
     const storage = new DurableObjectStorage(holder);
@@ -103,12 +168,13 @@ class DurableObjectFacets {
 async function startFacet(parent, name, getStartupOptions) {
   if (parent.broken) throw parent.broken;
   const running = parent.facets.get(name);
-  if (running !== undefined && !running.broken && actors.get(running.key) === running) return running;
+  if (facetLive(running)) return running;
   const options = await getStartupOptions();
   if (parent.broken) throw parent.broken;
   const again = parent.facets.get(name);
-  if (again !== undefined && again !== running && !again.broken && actors.get(again.key) === again) return again;
-  const className = facetClassName(parent, options?.class);
+  if (again !== running && facetLive(again)) return again;
+  const dynamic = DurableObjectClass.dynamicOf(options?.class);
+  const className = dynamic === undefined ? facetClassName(parent, options?.class) : undefined;
   let publicId = parent.state.id;
   if (options?.id !== undefined) {
     publicId = options.id instanceof DurableObjectId ? options.id : new DurableObjectId(String(options.id), undefined);
@@ -117,6 +183,11 @@ async function startFacet(parent, name, getStartupOptions) {
     throw new Error(`A Durable Object may have at most ${FACETS_PER_OBJECT_MAX} facets.`);
   }
   const idHex = facetIdHex(parent.idHex, name);
+  if (dynamic !== undefined) {
+    const facet = new DynamicFacet(parent, idHex, dynamic, publicId);
+    parent.facets.set(name, facet);
+    return facet;
+  }
   const key = `${parent.index}:${idHex}`;
   const facet = new Actor(key, parent.index, className, idHex, undefined, parent.exports, parent.env, { parent, publicId });
   actors.set(key, facet);
@@ -132,7 +203,10 @@ function facetStub(parent, name, getStartupOptions) {
     const facet = await start();
     const message = await serializeRpc(args);
     await waitForOutputGates();
-    const [ok, value] = deserializeRpc(await actorCall(facet, method, deserializeRpc(message)));
+    const outcome = facet instanceof DynamicFacet
+      ? await facet.call(method, message)
+      : await actorCall(facet, method, deserializeRpc(message));
+    const [ok, value] = deserializeRpc(outcome);
     if (ok) return value;
     throw value;
   })());
@@ -140,6 +214,7 @@ function facetStub(parent, name, getStartupOptions) {
     const facet = await start();
     const request = new Request(input, init);
     await waitForOutputGates();
+    if (facet instanceof DynamicFacet) return facet.fetch(request);
     return facet.deliver(async () => {
       if (typeof facet.instance.fetch !== "function") throw new TypeError("Handler does not export a fetch() function.");
       const response = await facet.instance.fetch(request);

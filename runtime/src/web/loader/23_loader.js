@@ -120,14 +120,27 @@ class WorkerStub {
     return this.#handle;
   }
 
+  // The built worker's handle, held to `limits` (the lower of the loader's and these wins).
+  #limited(limits) {
+    if (limits === undefined || limits === null) return () => this.#loaded();
+    const cpuMs = limits.cpuMs === undefined ? undefined : Number(limits.cpuMs);
+    const subRequests = limits.subRequests === undefined ? undefined : Number(limits.subRequests);
+    return () => this.#loaded().then((handle) => ops.op_loader_limited(handle, cpuMs, subRequests));
+  }
+
   getEntrypoint(name = undefined, options = undefined) {
     const entrypoint = name === undefined || name === null ? undefined : String(name);
     const props = options?.props === undefined ? undefined : JSON.stringify(options.props);
-    return dynamicFetcher(() => this.#loaded(), entrypoint, props);
+    return dynamicFetcher(this.#limited(options?.limits), entrypoint, props);
   }
 
-  getDurableObjectClass() {
-    throw new Error("getDurableObjectClass() is not supported by Kiln yet.");
+  // A Durable Object class of the Dynamic Worker, for `ctx.facets.get(name, () => ({class}))`
+  // in one of the parent's objects: the facet runs in the Dynamic Worker, its storage is the
+  // parent's. `name` is the class's export name (the default export when omitted).
+  getDurableObjectClass(name = undefined, options = undefined) {
+    const className = name === undefined || name === null ? "default" : String(name);
+    const props = options?.props === undefined ? undefined : structuredClone(options.props);
+    return new DurableObjectClass(kAbort, className, { loaded: this.#limited(options?.limits), className, props });
   }
 }
 
