@@ -1,10 +1,17 @@
-//! CPU time accounting for one isolate, read from the thread's CPU clock.
+//! CPU time accounting for one isolate.
 //!
 //! Every future that can run JavaScript of an isolate is wrapped in [`Metered`], which adds the
-//! thread CPU time of each poll to the isolate's total. The interrupt handler QuickJS calls while
-//! JavaScript runs compares the time used since the oldest request still in flight began with
-//! the budget. Kiln cannot attribute interleaved JavaScript to one request, so a request is
-//! charged for everything its isolate ran while it was in flight: never less than its own CPU.
+//! time each poll took to the isolate's total. A poll is timed with the monotonic clock, which
+//! is read without a system call: the thread's CPU clock is one (a dozen per request were a
+//! twentieth of a JS thread's time). A poll's wall time is never less than the CPU it used, so
+//! the total is an upper bound of the isolate's CPU; it is more only while the thread is
+//! preempted in the middle of a poll. The interrupt handler QuickJS calls while JavaScript runs
+//! compares the time used since the oldest request still in flight began with the budget, and
+//! only when that bound is over the budget does it read the thread's CPU clock: the thread's CPU
+//! since that request began is another upper bound (the thread runs this isolate and others),
+//! and the request is stopped only when both are over. Kiln cannot attribute interleaved
+//! JavaScript to one request, so a request is charged for everything its isolate ran while it
+//! was in flight: never less than its own CPU.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -12,7 +19,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// CPU time this thread has used, from `CLOCK_THREAD_CPUTIME_ID`.
 pub fn thread_cpu_now() -> Duration {
@@ -32,12 +39,13 @@ pub fn thread_cpu_now() -> Duration {
 /// The CPU ledger of one isolate.
 #[derive(Debug, Default)]
 pub struct CpuMeter {
-    /// CPU used by finished polls of this isolate's futures.
+    /// Time taken by finished polls of this isolate's futures (at least their CPU).
     used: Cell<Duration>,
-    /// When the poll running now began, on the thread clock.
-    slice_start: Cell<Option<Duration>>,
-    /// Requests in flight: sequence number -> `used` when the request began.
-    active: RefCell<BTreeMap<u64, Duration>>,
+    /// When the poll running now began.
+    slice_start: Cell<Option<Instant>>,
+    /// Requests in flight: sequence number -> (`used`, the thread's CPU clock) when the request
+    /// began.
+    active: RefCell<BTreeMap<u64, (Duration, Duration)>>,
     next_sequence: Cell<u64>,
     /// Origin of the budget for work that runs while no request is in flight.
     idle_origin: Cell<Duration>,
@@ -51,22 +59,38 @@ pub struct CpuMeter {
 }
 
 impl CpuMeter {
-    /// CPU used so far, including the poll running now.
+    /// Time used so far (at least the CPU), including the poll running now.
     pub fn used_now(&self) -> Duration {
         let running = match self.slice_start.get() {
-            Some(start) => thread_cpu_now().saturating_sub(start),
+            Some(start) => start.elapsed(),
             None => Duration::ZERO,
         };
         self.used.get() + running
     }
 
-    /// CPU charged to the request that has been in flight longest.
+    /// CPU charged to the request that has been in flight longest: an upper bound of the CPU
+    /// the isolate used since then, read without a system call.
     pub fn charged_now(&self) -> Duration {
         let origin = match self.active.borrow().first_key_value() {
-            Some((_, origin)) => *origin,
+            Some((_, (origin, _))) => *origin,
             None => self.idle_origin.get(),
         };
         self.used_now().saturating_sub(origin)
+    }
+
+    /// Whether the request in flight longest has used more than `budget`. The cheap bound is
+    /// checked first; past the budget, the thread's CPU since that request began (a second
+    /// bound, which preemption does not inflate) has to be past it too.
+    pub fn over_budget(&self, budget: Duration) -> bool {
+        if self.charged_now() <= budget {
+            return false;
+        }
+        match self.active.borrow().first_key_value() {
+            Some((_, (_, thread_origin))) => {
+                thread_cpu_now().saturating_sub(*thread_origin) > budget
+            }
+            None => true,
+        }
     }
 
     /// Records that native code ran out of the CPU budget: the isolate is terminated as if its
@@ -100,7 +124,9 @@ impl CpuMeter {
         }
         let sequence = self.next_sequence.get();
         self.next_sequence.set(sequence + 1);
-        self.active.borrow_mut().insert(sequence, self.used.get());
+        self.active
+            .borrow_mut()
+            .insert(sequence, (self.used.get(), thread_cpu_now()));
         RequestCharge {
             meter: Rc::clone(self),
             sequence,
@@ -149,15 +175,14 @@ impl<F: Future> Future for Metered<F> {
     type Output = F::Output;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        // Inside another metered poll of the same isolate the outer one is counting already
-        // (and reading the thread clock is a system call).
+        // Inside another metered poll of the same isolate the outer one is counting already.
         if self.meter.slice_start.get().is_some() {
             return self.inner.as_mut().poll(cx);
         }
-        let start = thread_cpu_now();
+        let start = Instant::now();
         self.meter.slice_start.set(Some(start));
         let result = self.inner.as_mut().poll(cx);
-        let elapsed = thread_cpu_now().saturating_sub(start);
+        let elapsed = start.elapsed();
         self.meter.used.set(self.meter.used.get() + elapsed);
         self.meter.slice_start.set(None);
         result
@@ -181,6 +206,28 @@ mod tests {
         assert_eq!(meter.charged_now(), Duration::from_millis(25));
         drop(second);
         assert_eq!(meter.charged_now(), Duration::ZERO);
+    }
+
+    #[test]
+    fn time_the_thread_did_not_run_is_not_charged_against_the_budget() {
+        let meter = Rc::new(CpuMeter::default());
+        let request = meter.begin_request();
+        // The cheap bound says 50 ms (as if the thread had been preempted mid-poll), but the
+        // thread has hardly run since the request began.
+        meter.used.set(Duration::from_millis(50));
+        assert!(meter.charged_now() >= Duration::from_millis(50));
+        assert!(!meter.over_budget(Duration::from_millis(20)));
+        // Now the thread really runs for longer than the budget.
+        let began = thread_cpu_now();
+        let mut x = 0u64;
+        while thread_cpu_now().saturating_sub(began) < Duration::from_millis(25) {
+            for i in 0..10_000u64 {
+                x = x.wrapping_mul(31).wrapping_add(i);
+            }
+        }
+        std::hint::black_box(x);
+        assert!(meter.over_budget(Duration::from_millis(20)));
+        drop(request);
     }
 
     #[test]

@@ -76,7 +76,7 @@ impl IsolateShared {
         let stop = self.termination.borrow().is_some() || {
             let reason = if self.heap.exceeded.load(Ordering::Relaxed) {
                 Some(Termination::Memory)
-            } else if self.cpu.exhausted() || self.cpu.charged_now() > self.cpu_limit.get() {
+            } else if self.cpu.exhausted() || self.cpu.over_budget(self.cpu_limit.get()) {
                 Some(Termination::Cpu)
             } else {
                 None

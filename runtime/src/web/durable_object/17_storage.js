@@ -146,7 +146,8 @@ class DurableObjectStorage {
   #dirtyConfirmed = false; // a buffered write holds the output gate (not allowUnconfirmed)
   #alarm = undefined; // committed alarm: undefined when not read yet
   #alarmFiring = false;
-  #inflight = []; // committing batches, oldest first
+  #inflight = []; // committing batches, oldest first; the last may be queued (not sent yet)
+  #committing = 0; // batches sent and not settled: 0 or 1
   #flushScheduled = false;
   #sqlHandle = 0; // the SQL database's handle once opened
   #sqlDirty = false; // the SQL database has writes not yet in a batch
@@ -420,6 +421,8 @@ class DurableObjectStorage {
 
   // The object is gone from this isolate (evicted or reset): its database connection closes.
   close() {
+    // A reset object's queued writes are never sent (the batch committing now still settles).
+    this.#dropQueued(this.#actor.broken ?? new Error("Durable Object storage was closed."));
     if (this.#sqlHandle !== 0) ops.op_sql_close(this.#sqlHandle);
     this.#sqlHandle = 0;
   }
@@ -484,26 +487,74 @@ class DurableObjectStorage {
     nextTurn(() => this.flush());
   }
 
-  // Commits the write buffer as one batch.
+  // Commits the write buffer as one batch. At most one batch of an object is committing at a
+  // time: writes made meanwhile wait in one queued batch (the buffer flushed later merges into
+  // it), which is sent once the committing one is durable. So a busy object commits many
+  // events' writes in one batch (as workerd's cache does), and each batch still commits
+  // atomically and in order. Reads see the queued batch as the newest in-flight layer.
   flush() {
     this.#flushScheduled = false;
     if (!this.#hasBufferedWrites() && this.#dirtyReplies.length === 0) return;
-    const actor = this.#actor;
-    if (actor.broken) return;
-    const batch = { writes: this.#dirty, deleteAll: this.#dirtyDeleteAll, alarm: this.#dirtyAlarm, confirmed: this.#dirtyConfirmed };
-    const replies = this.#dirtyReplies;
-    this.#dirtyReplies = [];
-    this.#dirtyConfirmed = false;
-    this.#sqlDirty = false;
+    if (this.#actor.broken) return;
+    const last = this.#inflight[this.#inflight.length - 1];
+    if (last !== undefined && !last.sent) {
+      this.#mergeBuffer(last);
+      return;
+    }
+    const batch = { writes: new Map(), deleteAll: false, alarm: undefined, confirmed: false, replies: [], sent: false, durable: false, seq: 0 };
+    batch.promise = new Promise((resolve, reject) => {
+      batch.resolve = resolve;
+      batch.reject = reject;
+    });
+    batch.promise.catch(() => {});
+    this.#mergeBuffer(batch);
+    this.#inflight.push(batch);
+    if (this.#committing === 0) this.#send(batch);
+  }
+
+  // Moves the write buffer into `batch` (not sent yet): later writes win, a delete-all drops
+  // what the batch held before it.
+  #mergeBuffer(batch) {
+    if (batch.sent) throw new Error("internal error: a batch takes writes only until it is sent");
+    if (this.#dirtyDeleteAll) {
+      batch.deleteAll = true;
+      batch.writes = this.#dirty;
+    } else if (batch.writes.size === 0) {
+      batch.writes = this.#dirty;
+    } else {
+      const writes = batch.writes;
+      this.#dirty.forEach((text, key) => writes.set(key, text));
+    }
+    if (this.#dirtyAlarm !== undefined) batch.alarm = this.#dirtyAlarm;
+    if (this.#dirtyReplies.length > 0) batch.replies = batch.replies.concat(this.#dirtyReplies);
+    if (this.#dirtyConfirmed && !batch.confirmed) {
+      batch.confirmed = true;
+      batch.seq = ++batchSeq;
+      heldBatches.set(batch.seq, batch.promise);
+    }
     this.#dirty = new Map();
     this.#dirtyDeleteAll = false;
     this.#dirtyAlarm = undefined;
+    this.#dirtyReplies = [];
+    this.#dirtyConfirmed = false;
+    this.#sqlDirty = false;
+  }
+
+  // Sends `batch` to the log. The SQL database's pages written so far go with it, so the
+  // key-value writes buffered until now go too (a turn's SQL and key-value writes commit
+  // together).
+  #send(batch) {
+    const actor = this.#actor;
+    if (this.#hasBufferedWrites() || this.#dirtyReplies.length > 0) this.#mergeBuffer(batch);
+    batch.sent = true;
+    this.#committing++;
     const keys = [];
     const values = [];
     batch.writes.forEach((text, key) => {
       keys.push(key);
       values.push(text);
     });
+    const replies = batch.replies;
     let committed;
     try {
       committed = ops.op_storage_commit({
@@ -517,21 +568,38 @@ class DurableObjectStorage {
     } catch (err) {
       committed = Promise.reject(err);
     }
-    const seq = batch.confirmed ? ++batchSeq : 0;
-    batch.promise = committed.then(() => {
-      heldBatches.delete(seq);
+    committed.then(() => {
+      this.#committing--;
+      heldBatches.delete(batch.seq);
       batch.durable = true;
       this.#retireDurable();
+      batch.resolve();
+      const queued = this.#inflight.find((b) => !b.sent);
+      if (queued !== undefined) {
+        if (actor.broken) this.#dropQueued(actor.broken);
+        else this.#send(queued);
+      }
     }, (err) => {
-      heldBatches.delete(seq);
+      this.#committing--;
+      heldBatches.delete(batch.seq);
       // Nobody may see a write that did not become durable: the object is reset.
       undurableStorages.delete(this);
       actor.breakWith(err);
-      throw err;
+      batch.reject(err);
+      this.#dropQueued(err);
     });
-    batch.promise.catch(() => {});
-    if (seq !== 0) heldBatches.set(seq, batch.promise);
-    this.#inflight.push(batch);
+  }
+
+  // Fails the queued batch, if any: its writes were never sent and never will be.
+  #dropQueued(err) {
+    const queued = this.#inflight.filter((b) => !b.sent);
+    if (queued.length === 0) return;
+    this.#inflight = this.#inflight.filter((b) => b.sent);
+    for (const batch of queued) {
+      heldBatches.delete(batch.seq);
+      batch.reject(err);
+    }
+    if (!this.hasUndurableWrites) undurableStorages.delete(this);
   }
 
   // Moves durable batches into the cache strictly in commit order. Commit results can arrive
