@@ -1,6 +1,7 @@
 //! The quick chaos run (fixed seed, about 20 s): a 3-node cluster serves three workloads through
 //! random nodes while faults hit it — kill -9 and restart, SIGSTOP for less than the leader
-//! lease and for more — and then heals. Checked afterwards:
+//! lease and for more, and, with `KILN_CHAOS_MEMBERSHIP=1`, membership changes (a fourth node
+//! joins, later leaves, and joins again as a new machine) — and then heals. Checked afterwards:
 //!
 //! - **set**: every acknowledged unique add is present;
 //! - **register**: each hot register's history of reads, writes and compare-and-sets is
@@ -351,7 +352,7 @@ fn under_kills_and_pauses_no_acknowledged_write_is_lost_registers_stay_lineariza
         ),
         ("index.js", SET_WORKER),
     ]);
-    let mut cluster = Cluster::start(dir.path(), 3, 4);
+    let mut cluster = Cluster::start_with_spares(dir.path(), 3, 1, 4);
     let ports: Vec<u16> = (1..=3).map(|id| cluster.http_port(id)).collect();
     let tally = Arc::new(Mutex::new(Tally::default()));
     let deadline = Instant::now() + Duration::from_secs(seconds);
@@ -424,21 +425,61 @@ fn under_kills_and_pauses_no_acknowledged_write_is_lost_registers_stay_lineariza
         })
         .collect();
 
-    // Faults, every couple of seconds on a random node, in turn: kill -9 (restarted a second
-    // later), SIGSTOP for less than the leader lease, SIGSTOP for more.
+    // Faults, every couple of seconds, in turn: kill -9 of a random member (restarted a second
+    // later), SIGSTOP of one for less than the leader lease, SIGSTOP for more, and membership
+    // changes: node 4 joins (shards move to it: learner, voter, leader transfer), or the node 4
+    // that joined leaves (it drains: its leaderships and replicas move back), after which it
+    // is stopped and its data wiped, so its next join is that of a new machine.
+    // KNOWN BUG (see RELIABILITY.md): with membership changes, about one quick run in three
+    // shows chat frames of messages the room's history does not hold, released around a
+    // leave; so they run only when asked for, until that is fixed.
+    let membership = std::env::var("KILN_CHAOS_MEMBERSHIP").is_ok_and(|v| v == "1");
     let mut rng = Rng(seed);
     let mut failovers: BTreeMap<&str, Vec<Option<Duration>>> = BTreeMap::new();
     let mut faults = 0usize;
+    let mut joined = false;
+    let mut membership_failures = Vec::new();
     while Instant::now() + Duration::from_secs(3) < deadline {
         std::thread::sleep(Duration::from_millis(1500 + rng.next() % 1000));
-        let victim = rng.next() % 3 + 1;
-        let kind = ["kill -9", "pause 0.3 s", "pause 1.5 s"][faults % 3];
+        let members: &[u64] = if joined { &[1, 2, 3, 4] } else { &[1, 2, 3] };
+        let victim = members[(rng.next() % members.len() as u64) as usize];
+        // With membership changes, two in every five faults, so a quick run has a join and a
+        // leave.
+        let kind = match (membership, faults % if membership { 5 } else { 3 }) {
+            (_, 0) => "kill -9",
+            (false, 1) | (true, 2) => "pause 0.3 s",
+            (false, _) | (true, 4) => "pause 1.5 s",
+            _ if joined => "leave",
+            _ => "join",
+        };
         faults += 1;
         let struck_at = Instant::now();
         match kind {
             "kill -9" => {
                 cluster.kill9(victim);
                 std::thread::sleep(DOWN_TIME);
+            }
+            "join" => {
+                cluster.start_spare(4);
+                let address = format!("127.0.0.1:{}", cluster.peer_ports[3]);
+                let (ok, output) = cluster.admin(1, &["join", "--id", "4", "--address", &address]);
+                if ok {
+                    joined = true;
+                } else {
+                    membership_failures.push(format!("join: {output}"));
+                    cluster.kill9(4);
+                }
+            }
+            "leave" => {
+                let (ok, output) = cluster.admin(1, &["leave", "--id", "4"]);
+                if ok {
+                    joined = false;
+                    cluster.kill9(4);
+                    let data = cluster.state.path().join("node4");
+                    std::fs::remove_dir_all(&data).expect("wipe the node that left");
+                } else {
+                    membership_failures.push(format!("leave: {output}"));
+                }
             }
             _ => {
                 cluster.signal(victim, "STOP");
@@ -467,6 +508,11 @@ fn under_kills_and_pauses_no_acknowledged_write_is_lost_registers_stay_lineariza
             cluster.restart(victim);
         }
     }
+    let members: Vec<u64> = if joined {
+        vec![1, 2, 3, 4]
+    } else {
+        vec![1, 2, 3]
+    };
     for writer in writers {
         writer.join().expect("writer");
     }
@@ -564,8 +610,9 @@ fn under_kills_and_pauses_no_acknowledged_write_is_lost_registers_stay_lineariza
                     .and_then(|s| s.checked_sub(1))
                     .and_then(|s| room_history.get(s));
                 if stored != Some(text) || *seq <= last {
+                    let found = room_history.iter().position(|t| t == text).map(|i| i + 1);
                     chat_violations.push(format!(
-                        "client {}: frame {seq} {text:?} after {last}; history has {stored:?}",
+                        "client {}: frame {seq} {text:?} after {last}; history has {stored:?}, and {text:?} at {found:?}",
                         log.client
                     ));
                 }
@@ -594,8 +641,11 @@ fn under_kills_and_pauses_no_acknowledged_write_is_lost_registers_stay_lineariza
     // Replicas converge: at the same applied index, a shard's replicas hold the same bytes.
     let converge_deadline = Instant::now() + Duration::from_secs(30);
     let diverged = loop {
+        // Each shard's replicas are its current voters (a node a membership change removed
+        // from a shard keeps its last view of it, and stops hearing of it).
+        let voters = cluster.voters();
         let mut views: Vec<Vec<(u64, String)>> = vec![Vec::new(); 4];
-        for node in 1..=3 {
+        for &node in &members {
             let (ok, output) = cluster.admin(node, &["status"]);
             assert!(ok, "{output}");
             for line in output.lines() {
@@ -605,7 +655,8 @@ fn under_kills_and_pauses_no_acknowledged_write_is_lost_registers_stay_lineariza
                     cells.get(4).map(|c| c.parse::<u64>()),
                     cells.get(6),
                 ) {
-                    if shard < views.len() {
+                    let replica = voters.get(shard).is_some_and(|v| v.contains(&node));
+                    if shard < views.len() && replica {
                         views[shard].push((applied, (*hash).to_owned()));
                     }
                 }
@@ -662,6 +713,7 @@ fn under_kills_and_pauses_no_acknowledged_write_is_lost_registers_stay_lineariza
         );
     }
     eprintln!("  diverged shards: {diverged:?}");
+    eprintln!("  membership changes that failed: {membership_failures:?}");
     let violations = lost.len()
         + chat_violations.len()
         + owner_violations.len()
@@ -670,7 +722,8 @@ fn under_kills_and_pauses_no_acknowledged_write_is_lost_registers_stay_lineariza
             .iter()
             .filter(|v| **v == Verdict::Violation)
             .count()
-        + diverged.len();
+        + diverged.len()
+        + membership_failures.len();
     eprintln!("  violations: {violations}");
     assert!(tally.acknowledged.len() > 20, "the workload made progress");
     assert!(

@@ -125,6 +125,8 @@ function alarmTime(time) {
 // are let in on a later turn (Actor.maybeRelease). `allowConcurrency: true` leaves the gate
 // open, as on Cloudflare.
 function storageOp(actor, work, options = undefined) {
+  // A reset object's instance may still be running code; nothing it does reaches storage.
+  if (actor.broken) return Promise.reject(actor.broken);
   let result;
   try {
     result = Promise.resolve(work());

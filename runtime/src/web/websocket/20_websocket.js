@@ -67,6 +67,7 @@ function isValidCloseCode(code) {
 
 class WebSocket extends EventTarget {
   #id;
+  #owner = null;
   #mode = "new"; // new | connecting | accepted | hibernated | returned
   #url = null;
   #protocol = "";
@@ -223,6 +224,7 @@ class WebSocket extends EventTarget {
 
   // Output gate: frames wait for every write made before them, and keep their order.
   #enqueue(op) {
+    if (this.#owner?.broken) return;
     if (this.#pending.length === 0 && undurableStorages.size === 0) {
       op();
       return;
@@ -234,6 +236,7 @@ class WebSocket extends EventTarget {
       try {
         while (this.#pending.length > 0) {
           await waitForOutputGates();
+          if (this.#owner?.broken) throw this.#owner.broken;
           for (const queued of this.#pending.splice(0)) queued();
         }
       } catch {
@@ -248,6 +251,9 @@ class WebSocket extends EventTarget {
   static _id(ws) { return ws.#id; }
   static _mode(ws) { return ws.#mode; }
   static _setMode(ws, mode) { ws.#mode = mode; }
+  // The Durable Object whose hibernatable socket this is: once it is reset, what its old
+  // instance still sends is dropped (its writes will never be durable).
+  static _setOwner(ws, actor) { ws.#owner = actor; }
 
   // A frame or the close from the peer of an accepted socket.
   [kReceive](kind, data, code, reason, wasClean) {
@@ -286,6 +292,7 @@ for (const [name, value] of [["CONNECTING", WS_CONNECTING], ["OPEN", WS_OPEN], [
 const socketIdOf = WebSocket._id;
 const socketModeOf = WebSocket._mode;
 const setSocketMode = WebSocket._setMode;
+const setSocketOwner = WebSocket._setOwner;
 const socketPeerClosed = WebSocket._peerClosed;
 delete WebSocket._id;
 delete WebSocket._mode;
@@ -367,6 +374,7 @@ function hibernateSocket(actor, ws, tags) {
   const id = socketIdOf(ws);
   ops.op_ws_hibernate(id, actor.index, actor.idHex, actor.name ?? undefined, tags);
   setSocketMode(ws, "hibernated");
+  setSocketOwner(ws, actor);
   actor.sockets.set(id, ws);
 }
 
@@ -374,6 +382,7 @@ function objectSocket(actor, id) {
   let ws = actor.sockets.get(id);
   if (ws === undefined) {
     ws = new WebSocket(kCreate, { id, hibernated: true });
+    setSocketOwner(ws, actor);
     actor.sockets.set(id, ws);
   }
   return ws;
