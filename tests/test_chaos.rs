@@ -432,7 +432,7 @@ fn under_kills_and_pauses_no_acknowledged_write_is_lost_registers_stay_lineariza
     // is stopped and its data wiped, so its next join is that of a new machine.
     // KNOWN BUG (see RELIABILITY.md): with membership changes, about one quick run in three
     // shows chat frames of messages the room's history does not hold, released around a
-    // leave; so they run only when asked for, until that is fixed.
+    // join or leave; so they run only when asked for, until that is fixed.
     let membership = std::env::var("KILN_CHAOS_MEMBERSHIP").is_ok_and(|v| v == "1");
     let mut rng = Rng(seed);
     let mut failovers: BTreeMap<&str, Vec<Option<Duration>>> = BTreeMap::new();
