@@ -199,13 +199,12 @@ fn op_loader_load(ctx: Ctx<'_>, id: Option<String>, code: Object<'_>) -> Result<
         object_idle_evict_ms: parent_script.limits.object_idle_evict_ms,
         ..WorkerLimits::default()
     };
-    let cpu_ms: Option<f64> = code.get("cpuMs")?;
-    if let Some(cpu_ms) = cpu_ms.filter(|ms| ms.is_finite() && *ms >= 1.0) {
-        limits.cpu_ms = (cpu_ms as u64).min(limits.cpu_ms);
+    let (cpu_ms, subrequests) = limit_values(code.get("cpuMs")?, code.get("subRequests")?);
+    if let Some(cpu_ms) = cpu_ms {
+        limits.cpu_ms = cpu_ms.min(limits.cpu_ms);
     }
-    let subrequests: Option<f64> = code.get("subRequests")?;
-    if let Some(count) = subrequests.filter(|n| n.is_finite() && *n >= 0.0) {
-        limits.subrequests = (count as u32).min(limits.subrequests);
+    if let Some(count) = subrequests {
+        limits.subrequests = count.min(limits.subrequests);
     }
     let name = match &id {
         Some(id) => format!("{}/dynamic:{id}", parent.name()),
@@ -239,31 +238,39 @@ fn op_loader_limited(
     subrequests: Option<f64>,
 ) -> Result<String> {
     let runtime = isolate::data(&ctx)?.services.runtime.clone();
+    let (cpu_ms, subrequests) = limit_values(cpu_ms, subrequests);
+    runtime
+        .dynamic_workers()
+        .limited(&handle, cpu_ms, subrequests)
+        .ok_or_else(|| not_loaded(&ctx))
+}
+
+/// `limits.cpuMs` and `limits.subRequests` as JavaScript gave them, where they are usable
+/// numbers (a CPU limit of at least 1 ms, a non-negative subrequest count).
+fn limit_values(cpu_ms: Option<f64>, subrequests: Option<f64>) -> (Option<u64>, Option<u32>) {
     let cpu_ms = cpu_ms
         .filter(|ms| ms.is_finite() && *ms >= 1.0)
         .map(|ms| ms as u64);
     let subrequests = subrequests
         .filter(|n| n.is_finite() && *n >= 0.0)
         .map(|n| n.min(f64::from(u32::MAX)) as u32);
-    runtime
-        .dynamic_workers()
-        .limited(&handle, cpu_ms, subrequests)
-        .ok_or_else(|| {
-            crate::web::throw_error(
-                &ctx,
-                "This Dynamic Worker is no longer loaded; get it from the loader again.",
-            )
-        })
+    (cpu_ms, subrequests)
+}
+
+/// The error of a call through a handle whose Dynamic Worker the cache has dropped.
+fn not_loaded(ctx: &Ctx<'_>) -> rquickjs::Error {
+    crate::web::throw_error(
+        ctx,
+        "This Dynamic Worker is no longer loaded; get it from the loader again.",
+    )
 }
 
 fn dynamic_worker(ctx: &Ctx<'_>, handle: &str) -> Result<(Arc<Worker>, crate::Runtime)> {
     let runtime = isolate::data(ctx)?.services.runtime.clone();
-    let worker = runtime.dynamic_workers().get(handle).ok_or_else(|| {
-        crate::web::throw_error(
-            ctx,
-            "This Dynamic Worker is no longer loaded; get it from the loader again.",
-        )
-    })?;
+    let worker = runtime
+        .dynamic_workers()
+        .get(handle)
+        .ok_or_else(|| not_loaded(ctx))?;
     Ok((worker, runtime))
 }
 
@@ -344,12 +351,7 @@ fn facet_target(
     let worker = runtime
         .dynamic_workers()
         .with_object_class(&address.handle, &address.class_name, &parent)
-        .ok_or_else(|| {
-            crate::web::throw_error(
-                ctx,
-                "This Dynamic Worker is no longer loaded; get it from the loader again.",
-            )
-        })?;
+        .ok_or_else(|| not_loaded(ctx))?;
     let id = crate::object::from_hex(&address.id_hex)
         .ok_or_else(|| Exception::throw_internal(ctx, "malformed facet id"))?;
     let target = crate::object::ObjectTarget {
