@@ -48,6 +48,18 @@ fn storage_api_behaves_as_on_cloudflare() {
 }
 
 #[test]
+fn a_reset_objects_still_running_code_cannot_write() {
+    let dir = suite_project();
+    let node = start(dir.path(), &["--threads", "1"]);
+    let (status, body) = node.get("/suite/late/late-write");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        json(&body),
+        serde_json::json!({ "outcome": "reset for the test", "stored": null })
+    );
+}
+
+#[test]
 fn ids_are_unforgeable_and_carry_their_name() {
     let dir = suite_project();
     let node = start(dir.path(), &[]);

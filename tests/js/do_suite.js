@@ -3,6 +3,8 @@
 import { DurableObject } from "cloudflare:workers";
 
 let constructions = 0;
+// What a write made by a reset object's still-running code came to (see abortThenWrite).
+let lateWrite = "not tried";
 
 function eq(actual, expected, what) {
   const a = JSON.stringify(actual), e = JSON.stringify(expected);
@@ -154,6 +156,20 @@ export class Suite extends DurableObject {
   whoAmI() {
     return { id: this.ctx.id.toString(), name: this.ctx.id.name ?? null, constructions };
   }
+  // Resets the object, then goes on writing from the old instance's code.
+  async abortThenWrite() {
+    const storage = this.ctx.storage;
+    try { this.ctx.abort("reset for the test"); } catch {}
+    try {
+      await storage.put("late", 1);
+      lateWrite = "written";
+    } catch (err) {
+      lateWrite = err.message;
+    }
+  }
+  async lateWriteOutcome() {
+    return { outcome: lateWrite, stored: (await this.ctx.storage.get("late")) ?? null };
+  }
   fail(kind) {
     const err = kind === "type" ? new TypeError("bad input") : new Error("plain failure");
     throw err;
@@ -246,6 +262,10 @@ export default {
         const stub = env.SUITE.getByName(name);
         if (action === "run") return Response.json(await stub.run(url.searchParams.get("check")));
         if (action === "who") return Response.json(await stub.whoAmI());
+        if (action === "late-write") {
+          try { await stub.abortThenWrite(); } catch {}
+          return Response.json(await stub.lateWriteOutcome());
+        }
         if (action === "errors") {
           const out = [];
           for (const call of [() => stub.fail("type"), () => stub.fail("plain"), () => stub.nope(), () => stub.instanceField()]) {
