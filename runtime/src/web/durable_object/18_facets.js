@@ -36,6 +36,7 @@ class DynamicFacet {
     this.idHex = idHex;
     this.dynamic = dynamic;
     this.broken = null;
+    this.reset = undefined; // the reset of the remote instance, once broken
     this.meta = FACET_TARGET_MARKER + JSON.stringify([
       publicId.toString(), publicId.name ?? null, parent.depth + 1, dynamic.props ?? {},
     ]);
@@ -60,10 +61,12 @@ class DynamicFacet {
   async abortRemote(err) {
     await ops.op_loader_facet_call(await this.address(), FACET_ABORT, await serializeRpc([err.message]));
   }
+  // Resolves once the instance in the Dynamic Worker is reset (at once if it was already).
   breakWith(err) {
-    if (this.broken) return;
+    if (this.broken) return this.reset;
     this.broken = err;
-    this.abortRemote(err).catch(() => {});
+    this.reset = this.abortRemote(err).catch(() => {});
+    return this.reset;
   }
 }
 
@@ -148,11 +151,8 @@ class DurableObjectFacets {
     const parent = this.#parent;
     const facet = parent.facets.get(name);
     const err = new Error("Facet was deleted.");
-    if (facet instanceof DynamicFacet && !facet.broken) {
-      // Its instance in the Dynamic Worker must be gone before its storage is.
-      facet.broken = err;
-      await facet.abortRemote(err).catch(() => {});
-    }
+    // A Dynamic Worker's instance of the facet must be gone before its storage is.
+    if (facet instanceof DynamicFacet) await facet.breakWith(err);
     this.abort(name, err);
     // Storage alone, without an instance of the facet's class.
     const holder = { idHex: facetIdHex(parent.idHex, name), index: parent.index, storageOps: 0, storageDone() {}, maybeRelease() {} };
